@@ -1,0 +1,5 @@
+export * from './common';
+export * from './sources';
+export * from './targets';
+export * from './schema';
+export * from './load';

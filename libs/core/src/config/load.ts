@@ -1,0 +1,86 @@
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import type { z } from 'zod';
+import { type Config, configSchema } from './schema';
+
+/** One wrong field: where (`sources[1].link`) and why. */
+export interface ConfigProblem {
+  readonly path: string;
+  readonly message: string;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly file: string,
+    readonly problems: readonly ConfigProblem[],
+  ) {
+    super(`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n${problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`);
+  }
+}
+
+export function formatIssuePath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out === '' ? String(part) : `.${String(part)}`;
+  }
+  return out === '' ? '(root)' : out;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} (check the spelling)`;
+  if (issue.code === 'invalid_type' && issue.input === undefined) return `is required (${issue.expected})`;
+  if (issue.code === 'invalid_union' && 'note' in issue && issue.note === 'No matching discriminator') {
+    return `unknown type; expected one of the listed device types`;
+  }
+  return issue.message;
+}
+
+export function problemsOf(error: z.ZodError): ConfigProblem[] {
+  return error.issues.map((issue) => ({ path: formatIssuePath(issue.path), message: describeIssue(issue) }));
+}
+
+/** Validates already-parsed JSON. Relative paths stay as written. */
+export function parseConfig(input: unknown, file = '<config>'): Config {
+  const result = configSchema.safeParse(input);
+  if (!result.success) throw new ConfigError(file, problemsOf(result.error));
+  return result.data;
+}
+
+/** Reads, parses and validates a config file; relative paths in it are taken from the file's directory. */
+export function loadConfig(file: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'permission denied' : `cannot read (${code ?? String(err)})`;
+    throw new ConfigError(file, [{ path: '(file)', message: why }]);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(file, [{ path: '(file)', message: `not valid JSON: ${(err as Error).message}` }]);
+  }
+  return resolveConfigPaths(parseConfig(json, file), dirname(resolve(file)));
+}
+
+/** Makes every file-system path in the config absolute and fills the DATADIR defaults. */
+export function resolveConfigPaths(config: Config, baseDir: string): Config {
+  const abs = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
+  const dataDir = abs(config.dataDir);
+  return {
+    ...config,
+    dataDir,
+    staging: { ...config.staging, dir: abs(config.staging.dir ?? resolve(dataDir, 'staging')) },
+    store: { ...config.store, path: abs(config.store.path ?? resolve(dataDir, 'catalog.db')) },
+    log: {
+      ...config.log,
+      file: config.log.file === '-' ? '-' : abs(config.log.file ?? resolve(dataDir, 'logs', 'filesync.log')),
+    },
+    sources: config.sources.map((s) => (s.type === 'local' ? { ...s, dir: abs(s.dir) } : s)),
+    targets: config.targets.map((t) => (t.type === 'local' ? { ...t, dir: abs(t.dir) } : t)),
+  };
+}

@@ -1,0 +1,120 @@
+import { z } from 'zod';
+import { byteSize, deviceId, seconds } from './common';
+import { sourceSchema } from './sources';
+import { targetSchema } from './targets';
+
+export const filterSchema = z
+  .strictObject({
+    include: z.array(z.string().min(1)).default(['**/*']).describe('Globs of paths to take (relative to the source root).'),
+    exclude: z.array(z.string().min(1)).default([]).describe('Globs of paths to leave alone.'),
+    minAgeSec: seconds.optional().describe('Take a file only once it is this old (lets a writer finish it).'),
+    maxAgeSec: seconds.optional().describe('Leave files older than this alone.'),
+    minSize: byteSize.optional().describe('Smallest file to take.'),
+    maxSize: byteSize.optional().describe('Largest file to take.'),
+  })
+  .refine((f) => f.minSize === undefined || f.maxSize === undefined || f.minSize <= f.maxSize, {
+    message: 'minSize is larger than maxSize',
+    path: ['minSize'],
+  })
+  .refine((f) => f.minAgeSec === undefined || f.maxAgeSec === undefined || f.minAgeSec <= f.maxAgeSec, {
+    message: 'minAgeSec is larger than maxAgeSec',
+    path: ['minAgeSec'],
+  })
+  .describe('Which files of the source take this route.');
+export type FilterConfig = z.infer<typeof filterSchema>;
+
+export const routeSchema = z
+  .strictObject({
+    source: deviceId.describe('Id of a source.'),
+    targets: z.array(deviceId).min(1, 'name at least one target').describe('Ids of the targets every file goes to.'),
+    policy: z
+      .enum(['copy', 'move'])
+      .default('copy')
+      .describe('copy: leave files on the source; move: remove each file from the source once every target has it verified.'),
+    filter: filterSchema.default({ include: ['**/*'], exclude: [] }),
+    order: z.enum(['oldest-first', 'newest-first']).default('oldest-first').describe('Which files go first.'),
+  })
+  .describe('Which source goes to which targets.');
+export type RouteConfig = z.infer<typeof routeSchema>;
+
+export const configSchema = z
+  .strictObject({
+    $schema: z.string().optional().describe('Path of the JSON Schema, for editors.'),
+    dataDir: z.string().min(1).describe('Directory for the catalog, staging and logs (relative paths are taken from the config file).'),
+    staging: z
+      .strictObject({
+        dir: z.string().optional().describe('Staging directory (default: DATADIR/staging).'),
+        reserveBytes: byteSize.default(256 * 1024 * 1024).describe('Downloads wait while the staging disk has less free space than this.'),
+        maxBytes: byteSize.optional().describe('Most bytes staging may hold at once.'),
+        checkpointBytes: byteSize.default(1024 * 1024).describe('Record download progress at least every this many bytes (at most 1 MiB).'),
+        checkpointMs: z.number().int().positive().max(1000).default(1000).describe('…and at least this often, in milliseconds (at most 1000).'),
+      })
+      .default({ reserveBytes: 256 * 1024 * 1024, checkpointBytes: 1024 * 1024, checkpointMs: 1000 })
+      .refine((s) => s.checkpointBytes > 0 && s.checkpointBytes <= 1024 * 1024, {
+        message: 'must be between 1 byte and 1 MiB',
+        path: ['checkpointBytes'],
+      }),
+    store: z
+      .strictObject({
+        path: z.string().optional().describe('Catalog file (default: DATADIR/catalog.db).'),
+        backups: z.number().int().min(1).max(100).default(3).describe('How many rotating backups to keep.'),
+        backupIntervalSec: seconds.default(600).describe('How often to back the catalog up.'),
+      })
+      .default({ backups: 3, backupIntervalSec: 600 }),
+    log: z
+      .strictObject({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+        file: z.string().optional().describe('Log file (default: DATADIR/logs/filesync.log); "-" logs to stdout only.'),
+        maxBytes: byteSize.default(10 * 1024 * 1024).describe('Rotate the log file at this size.'),
+        files: z.number().int().min(1).max(100).default(5).describe('How many rotated log files to keep.'),
+      })
+      .default({ level: 'info', maxBytes: 10 * 1024 * 1024, files: 5 }),
+    status: z
+      .union([
+        z.literal(false),
+        z.strictObject({
+          host: z.string().default('127.0.0.1').describe('Address the status page listens on.'),
+          port: z.number().int().min(0).max(65535).default(8080),
+        }),
+      ])
+      .default({ host: '127.0.0.1', port: 8080 })
+      .describe('Status API and page; false turns it off.'),
+    sources: z.array(sourceSchema).min(1, 'name at least one source'),
+    targets: z.array(targetSchema).min(1, 'name at least one target'),
+    routes: z.array(routeSchema).min(1, 'name at least one route'),
+  })
+  .superRefine((config, ctx) => {
+    checkUnique(config.sources, 'sources', ctx);
+    checkUnique(config.targets, 'targets', ctx);
+    const sourceIds = new Set(config.sources.map((s) => s.id));
+    const targetIds = new Set(config.targets.map((t) => t.id));
+    config.routes.forEach((route, i) => {
+      if (!sourceIds.has(route.source)) {
+        ctx.addIssue({ code: 'custom', path: ['routes', i, 'source'], message: `no source has id "${route.source}"` });
+      }
+      route.targets.forEach((t, j) => {
+        if (!targetIds.has(t)) {
+          ctx.addIssue({ code: 'custom', path: ['routes', i, 'targets', j], message: `no target has id "${t}"` });
+        } else if (route.targets.indexOf(t) !== j) {
+          ctx.addIssue({ code: 'custom', path: ['routes', i, 'targets', j], message: `target "${t}" is named twice` });
+        }
+      });
+    });
+  })
+  .describe('filesync configuration');
+
+function checkUnique(items: readonly { id: string }[], field: string, ctx: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  items.forEach((item, i) => {
+    if (seen.has(item.id)) ctx.addIssue({ code: 'custom', path: [field, i, 'id'], message: `id "${item.id}" is used twice` });
+    seen.add(item.id);
+  });
+}
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+/** The JSON Schema of the config file, generated from the same zod source (for editors). */
+export function configJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+}

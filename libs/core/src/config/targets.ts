@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { byteSize, collisionPolicy, credentials, deviceId, tlsOptions } from './common';
+
+const targetBase = {
+  id: deviceId,
+  dir: z.string().default('').describe('Directory on the target under which files are placed.'),
+};
+
+export const localTargetSchema = z
+  .strictObject({
+    ...targetBase,
+    type: z.literal('local'),
+    dir: z.string().min(1).describe('Directory to deliver files into.'),
+    collision: collisionPolicy.default('rename'),
+  })
+  .describe('A local directory (e.g. a mounted network share).');
+
+export const ftpTargetSchema = z
+  .strictObject({
+    ...targetBase,
+    type: z.literal('ftp'),
+    url: z.string().regex(/^ftps?:\/\/[^/]+/, 'expected ftp://HOST[:PORT][/DIR]').describe('Server and directory.'),
+    ...credentials,
+    ...tlsOptions,
+    partSuffix: z.string().min(1).default('.part').describe('Suffix of the in-transit name.'),
+    collision: collisionPolicy.default('rename'),
+  })
+  .describe('An FTP server to upload to.');
+
+export const httpTargetSchema = z
+  .strictObject({
+    ...targetBase,
+    type: z.literal('http'),
+    mode: z
+      .enum(['flight-review', 'form'])
+      .default('flight-review')
+      .describe('flight-review: PX4 Flight Review POST /upload; form: a generic multipart form upload.'),
+    url: z.url({ message: 'expected an http:// or https:// URL' }).describe('Base URL (flight-review) or the form’s action URL (form).'),
+    fileField: z.string().default('filearg').describe('Form field that carries the file.'),
+    fields: z.record(z.string(), z.string()).default({}).describe('Extra form fields sent with every upload.'),
+    maxBytes: byteSize.optional().describe('Largest file the site accepts (Flight Review: 300 MB).'),
+    timeoutSec: z.number().positive().default(600).describe('Time limit for one upload.'),
+  })
+  .describe('An HTTP upload endpoint.');
+
+export const targetSchema = z.discriminatedUnion('type', [localTargetSchema, ftpTargetSchema, httpTargetSchema]);
+export type TargetConfig = z.infer<typeof targetSchema>;
+export type TargetType = TargetConfig['type'];

@@ -1,0 +1,28 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * A file's identity: (source id, path, size, mtime). A changed size or mtime is a new version,
+ * and a flash drive's source id carries its volume UUID, so two cards with the same names differ.
+ */
+export interface FileIdentity {
+  readonly sourceId: string;
+  readonly path: string;
+  readonly size: number;
+  readonly mtimeMs: number;
+}
+
+/** A stable 32-hex-digit id for a file version, used as its catalog key and staging name. */
+export function fileId(identity: FileIdentity): string {
+  const mtime = Math.trunc(identity.mtimeMs);
+  return createHash('sha256')
+    .update(`${identity.sourceId}\u0000${identity.path}\u0000${identity.size}\u0000${mtime}`)
+    .digest('hex')
+    .slice(0, 32);
+}
+
+/** Source paths are POSIX-style, relative to the source root, without leading `/` or `..` parts. */
+export function normalizeSourcePath(path: string): string {
+  const parts = path.split(/[\\/]+/).filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..')) throw new Error(`path escapes its root: ${path}`);
+  return parts.join('/');
+}

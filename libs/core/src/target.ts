@@ -1,0 +1,61 @@
+import type { HashName, ReadOptions } from './source';
+
+export interface TargetFeatures {
+  /** `write` can continue a partial upload from `partialSize()`; otherwise every write starts at 0. */
+  readonly canResume: boolean;
+  /** `commit` moves the in-transit copy to its final name in one step. */
+  readonly atomicCommit: boolean;
+  /** Hashes the target can compute on its side, used by `commit` to verify. */
+  readonly hashes: readonly HashName[];
+}
+
+/** What to do when a *different* file already has the final name. Same content is always "done". */
+export type CollisionPolicy = 'rename' | 'overwrite' | 'skip';
+
+export interface TargetStat {
+  readonly size: number;
+}
+
+export interface ExpectedContent {
+  readonly size: number;
+  /** Hex sha256 of the whole file. */
+  readonly sha256: string;
+}
+
+export interface CommitReceipt {
+  /** Where the file now lives on the target (a path, or a URL for upload sites). */
+  readonly location: string;
+  /**
+   * committed: moved into place now; already-present: the same content was there (e.g. a commit
+   * whose reply was lost before a crash); renamed: a different file held the name, so this one got a
+   * suffix; skipped: a different file held the name and the policy is `skip`.
+   */
+  readonly outcome: 'committed' | 'already-present' | 'renamed' | 'skipped';
+}
+
+/**
+ * A place files go to. Contracts (checked by `@filesync/core/testing`):
+ * - `partialSize(path)` is the size of the in-transit copy on the target itself (0 when none),
+ *   never a locally remembered number; always 0 when `!features.canResume`.
+ * - `write(path, offset, data)` appends `data` to the in-transit copy, which must be exactly
+ *   `offset` bytes long (else `TransientError('conflict')`, and the caller asks `partialSize` again).
+ * - `commit(path, expected)` checks the in-transit copy against `expected` (size, and a hash where
+ *   the target offers one) and moves it to the final name under the collision policy. A size or hash
+ *   mismatch rejects with `PermanentError('checksum-mismatch')` and discards the in-transit copy.
+ *   Committing again after a lost reply returns `already-present`.
+ * - `stat(path)` describes the file at its final name, or `undefined`.
+ * - No-space conditions reject with `TransientError('no-space')`.
+ */
+export interface Target {
+  readonly id: string;
+  readonly features: TargetFeatures;
+  stat(path: string): Promise<TargetStat | undefined>;
+  partialSize(path: string): Promise<number>;
+  write(path: string, offset: number, data: AsyncIterable<Uint8Array>, options?: ReadOptions): Promise<void>;
+  commit(path: string, expected: ExpectedContent): Promise<CommitReceipt>;
+  /** Reads back a committed file, where the target allows it (tests and verification). */
+  read?(path: string, options?: ReadOptions): AsyncIterable<Uint8Array>;
+  /** Removes a committed file (conformance cleanup, operator tools). */
+  remove?(path: string): Promise<void>;
+  close(): Promise<void>;
+}
