@@ -7,4 +7,6 @@ export * from './source';
 export * from './target';
 export * from './staging';
 export * from './filter';
+export * from './hashing';
+export * from './collision';
 export * from './config/index';

@@ -1,5 +1,9 @@
-/** Hash names a device can offer; `crc32` is MAVFTP's (see MAVFTP.md), `sha256` is filesync's end-to-end check. */
-export type HashName = 'sha256' | 'crc32' | 'md5' | 'sha1';
+/**
+ * Hash names a device can offer. `sha256` is filesync's end-to-end check; `mavlink-crc32` is what
+ * PX4's CalcFileCRC32 returns (init 0, no final XOR; see MAVFTP.md), which is not zlib's `crc32`.
+ */
+export const HASH_NAMES = ['sha256', 'sha1', 'md5', 'crc32', 'mavlink-crc32'] as const;
+export type HashName = (typeof HASH_NAMES)[number];
 
 export interface SourceEntry {
   /** POSIX path relative to the source root, no leading `/`. */

@@ -37,12 +37,15 @@ export interface CommitReceipt {
  * A place files go to. Contracts (checked by `@filesync/core/testing`):
  * - `partialSize(path)` is the size of the in-transit copy on the target itself (0 when none),
  *   never a locally remembered number; always 0 when `!features.canResume`.
- * - `write(path, offset, data)` appends `data` to the in-transit copy, which must be exactly
- *   `offset` bytes long (else `TransientError('conflict')`, and the caller asks `partialSize` again).
+ * - `write(path, 0, data)` starts the in-transit copy afresh; `write(path, offset > 0, data)` appends to
+ *   it, and it must then be exactly `offset` bytes long (else `TransientError('conflict')`, and the
+ *   caller asks `partialSize` again).
  * - `commit(path, expected)` checks the in-transit copy against `expected` (size, and a hash where
  *   the target offers one) and moves it to the final name under the collision policy. A size or hash
  *   mismatch rejects with `PermanentError('checksum-mismatch')` and discards the in-transit copy.
- *   Committing again after a lost reply returns `already-present`.
+ *   Committing again after a lost reply returns `already-present` (also when the file was renamed
+ *   under the `rename` policy). With neither the in-transit copy nor a matching final file, it rejects
+ *   with `TransientError('conflict')`: the copy was lost and the upload starts again.
  * - `stat(path)` describes the file at its final name, or `undefined`.
  * - No-space conditions reject with `TransientError('no-space')`.
  */

@@ -1,0 +1,136 @@
+import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import {
+  type CollisionPolicy,
+  type CommitReceipt,
+  type ExpectedContent,
+  MAX_COLLISION_SUFFIX,
+  PermanentError,
+  type ReadOptions,
+  type Target,
+  TransientError,
+  collisionName,
+  hashStream,
+  normalizeSourcePath,
+} from '@filesync/core';
+import { classified, classify } from './errors';
+import { fsyncParent } from './durable-fs';
+import { readChunks } from './read-chunks';
+
+export interface LocalTargetOptions {
+  readonly id: string;
+  readonly dir: string;
+  readonly collision: CollisionPolicy;
+  readonly partSuffix?: string;
+}
+
+async function sizeOf(file: string): Promise<number | undefined> {
+  try {
+    const st = await stat(file);
+    return st.isFile() ? st.size : undefined;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw classify(err);
+  }
+}
+
+/** A local directory (or a mounted share) as a target, with `.part` + rename like the FTP target. */
+export function createLocalTarget(options: LocalTargetOptions): Target {
+  const suffix = options.partSuffix ?? '.part';
+  const finalPath = (path: string): string => join(options.dir, normalizeSourcePath(path));
+  const partPath = (path: string): string => finalPath(path) + suffix;
+
+  async function holds(file: string, expected: ExpectedContent): Promise<boolean> {
+    if ((await sizeOf(file)) !== expected.size) return false;
+    return (await hashStream('sha256', readChunks(file, 0))) === expected.sha256;
+  }
+
+  /** Where a previous commit of this content may have put it: the name itself or a suffixed one. */
+  async function findCommitted(path: string, expected: ExpectedContent): Promise<string | undefined> {
+    if (await holds(finalPath(path), expected)) return path;
+    if (options.collision !== 'rename') return undefined;
+    for (let n = 1; n <= MAX_COLLISION_SUFFIX; n++) {
+      const candidate = collisionName(path, n);
+      if ((await sizeOf(finalPath(candidate))) === undefined) return undefined;
+      if (await holds(finalPath(candidate), expected)) return candidate;
+    }
+    return undefined;
+  }
+
+  async function moveIntoPlace(path: string, location: string, outcome: CommitReceipt['outcome']): Promise<CommitReceipt> {
+    await classified(() => rename(partPath(path), finalPath(location)));
+    await classified(() => fsyncParent(finalPath(location)));
+    return { location, outcome };
+  }
+
+  async function freeName(path: string): Promise<string> {
+    for (let n = 1; n <= MAX_COLLISION_SUFFIX; n++) {
+      const candidate = collisionName(path, n);
+      if ((await sizeOf(finalPath(candidate))) === undefined) return candidate;
+    }
+    throw new PermanentError('conflict', `no free name for ${path} after ${MAX_COLLISION_SUFFIX} tries`);
+  }
+
+  const target = {
+    id: options.id,
+    features: { canResume: true, atomicCommit: true, hashes: ['sha256'] },
+    stat: async (path: string) => {
+      const size = await sizeOf(finalPath(path));
+      return size === undefined ? undefined : { size };
+    },
+    partialSize: async (path: string) => (await sizeOf(partPath(path))) ?? 0,
+    write: async (path: string, offset: number, data: AsyncIterable<Uint8Array>, writeOptions?: ReadOptions) => {
+      const file = partPath(path);
+      await classified(() => mkdir(dirname(file), { recursive: true }));
+      if (offset > 0) {
+        const have = (await sizeOf(file)) ?? 0;
+        if (have !== offset) {
+          throw new TransientError('conflict', `in-transit copy of ${path} has ${have} bytes, not ${offset}`, { detail: { have, offset } });
+        }
+      }
+      const handle = await classified(() => open(file, offset === 0 ? 'w' : 'r+'));
+      try {
+        let position = offset;
+        for await (const chunk of data) {
+          writeOptions?.signal?.throwIfAborted();
+          await classified(() => handle.write(chunk, 0, chunk.length, position));
+          position += chunk.length;
+        }
+        await classified(() => handle.sync());
+      } finally {
+        await handle.close();
+      }
+    },
+    commit: async (path: string, expected: ExpectedContent): Promise<CommitReceipt> => {
+      const partSize = await sizeOf(partPath(path));
+      if (partSize === undefined) {
+        const previous = await findCommitted(path, expected);
+        if (previous !== undefined) return { location: previous, outcome: 'already-present' };
+        throw new TransientError('conflict', `in-transit copy of ${path} is missing; upload it again`);
+      }
+      if (!(await holds(partPath(path), expected))) {
+        await unlink(partPath(path)).catch(() => undefined);
+        throw new PermanentError('checksum-mismatch', `in-transit copy of ${path} does not match (size ${partSize}, expected ${expected.size})`, {
+          detail: { size: partSize, expected: expected.size },
+        });
+      }
+      if ((await sizeOf(finalPath(path))) === undefined) return moveIntoPlace(path, path, 'committed');
+      const previous = await findCommitted(path, expected);
+      if (previous !== undefined) {
+        await unlink(partPath(path)).catch(() => undefined);
+        return { location: previous, outcome: 'already-present' };
+      }
+      if (options.collision === 'overwrite') return moveIntoPlace(path, path, 'committed');
+      if (options.collision === 'skip') {
+        await unlink(partPath(path)).catch(() => undefined);
+        return { location: path, outcome: 'skipped' };
+      }
+      return moveIntoPlace(path, await freeName(path), 'renamed');
+    },
+    read: (path: string, readOptions?: ReadOptions) =>
+      readChunks(finalPath(path), 0, readOptions?.signal ? { signal: readOptions.signal } : {}),
+    remove: (path: string) => classified(() => unlink(finalPath(path))),
+    close: async () => undefined,
+  } satisfies Target;
+  return target;
+}
