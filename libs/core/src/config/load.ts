@@ -1,13 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { z } from 'zod';
+import type { ConfigProblem } from './load-types';
+import { crossReferenceProblems } from './cross-references';
 import { type Config, configSchema } from './schema';
+import { sourceSchema } from './sources';
+import { targetSchema } from './targets';
 
-/** One wrong field: where (`sources[1].link`) and why. */
-export interface ConfigProblem {
-  readonly path: string;
-  readonly message: string;
-}
+const SOURCE_TYPES = sourceSchema.options.map((o) => o.shape.type.value);
+const TARGET_TYPES = targetSchema.options.map((o) => o.shape.type.value);
+
+export type { ConfigProblem } from './load-types';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -32,19 +35,31 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} (check the spelling)`;
   if (issue.code === 'invalid_type' && issue.input === undefined) return `is required (${issue.expected})`;
   if (issue.code === 'invalid_union' && 'note' in issue && issue.note === 'No matching discriminator') {
-    return `unknown type; expected one of the listed device types`;
+    const types = issue.path[0] === 'targets' ? TARGET_TYPES : SOURCE_TYPES;
+    return `unknown type; expected one of ${types.map((t) => `"${t}"`).join(', ')}`;
   }
   return issue.message;
 }
 
-export function problemsOf(error: z.ZodError): ConfigProblem[] {
-  return error.issues.map((issue) => ({ path: formatIssuePath(issue.path), message: describeIssue(issue) }));
+function issuePath(issue: z.core.$ZodIssue): string {
+  // Cross-reference issues carry their own path (they are raised once for the whole config).
+  const at = issue.code === 'custom' ? (issue.params as { at?: unknown } | undefined)?.at : undefined;
+  return typeof at === 'string' ? at : formatIssuePath(issue.path);
+}
+
+/** Every problem with a config: the schema's, plus the cross-references even when the schema failed first. */
+export function problemsOf(error: z.ZodError, input: unknown): ConfigProblem[] {
+  const problems = error.issues.map((issue) => ({ path: issuePath(issue), message: describeIssue(issue) }));
+  for (const extra of crossReferenceProblems(input)) {
+    if (!problems.some((p) => p.path === extra.path && p.message === extra.message)) problems.push(extra);
+  }
+  return problems;
 }
 
 /** Validates already-parsed JSON. Relative paths stay as written. */
 export function parseConfig(input: unknown, file = '<config>'): Config {
   const result = configSchema.safeParse(input);
-  if (!result.success) throw new ConfigError(file, problemsOf(result.error));
+  if (!result.success) throw new ConfigError(file, problemsOf(result.error, input));
   return result.data;
 }
 

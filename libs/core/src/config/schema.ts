@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { byteSize, deviceId, seconds } from './common';
 import { sourceSchema } from './sources';
 import { targetSchema } from './targets';
+import { crossReferenceProblems } from './cross-references';
 
 export const filterSchema = z
   .strictObject({
@@ -84,32 +85,9 @@ export const configSchema = z
     routes: z.array(routeSchema).min(1, 'name at least one route'),
   })
   .superRefine((config, ctx) => {
-    checkUnique(config.sources, 'sources', ctx);
-    checkUnique(config.targets, 'targets', ctx);
-    const sourceIds = new Set(config.sources.map((s) => s.id));
-    const targetIds = new Set(config.targets.map((t) => t.id));
-    config.routes.forEach((route, i) => {
-      if (!sourceIds.has(route.source)) {
-        ctx.addIssue({ code: 'custom', path: ['routes', i, 'source'], message: `no source has id "${route.source}"` });
-      }
-      route.targets.forEach((t, j) => {
-        if (!targetIds.has(t)) {
-          ctx.addIssue({ code: 'custom', path: ['routes', i, 'targets', j], message: `no target has id "${t}"` });
-        } else if (route.targets.indexOf(t) !== j) {
-          ctx.addIssue({ code: 'custom', path: ['routes', i, 'targets', j], message: `target "${t}" is named twice` });
-        }
-      });
-    });
+    for (const problem of crossReferenceProblems(config)) ctx.addIssue({ code: 'custom', path: [], message: problem.message, params: { at: problem.path } });
   })
   .describe('filesync configuration');
-
-function checkUnique(items: readonly { id: string }[], field: string, ctx: z.RefinementCtx): void {
-  const seen = new Set<string>();
-  items.forEach((item, i) => {
-    if (seen.has(item.id)) ctx.addIssue({ code: 'custom', path: [field, i, 'id'], message: `id "${item.id}" is used twice` });
-    seen.add(item.id);
-  });
-}
 
 export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;

@@ -1,0 +1,35 @@
+import { ConfigError, isFilesyncError } from '@filesync/core';
+
+/** Where commands write; tests pass their own. */
+export interface CliIo {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+export const processIo: CliIo = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+};
+
+/** Exit codes: 1 for a fault while running, 2 for bad input (config, arguments). */
+export const EXIT_FAULT = 1;
+export const EXIT_BAD_INPUT = 2;
+
+/**
+ * Prints an error the way a person can act on, without a stack trace for expected faults
+ * (FILESYNC_DEBUG=1 shows stacks for everything). Returns the exit code.
+ */
+export function reportError(err: unknown, io: CliIo): number {
+  if (err instanceof ConfigError) {
+    io.err(err.message);
+    io.err('Fix the fields above; `filesync check-config FILE` checks a config without starting anything.');
+    return EXIT_BAD_INPUT;
+  }
+  if (isFilesyncError(err)) {
+    io.err(`filesync: ${err.message} (${err.kind} ${err.code})`);
+  } else {
+    io.err(`filesync: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (process.env['FILESYNC_DEBUG'] === '1' && err instanceof Error && err.stack) io.err(err.stack);
+  return EXIT_FAULT;
+}

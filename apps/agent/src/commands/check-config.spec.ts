@@ -1,0 +1,54 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { repoRoot, runCaptured, runProcess } from '../../test/cli';
+
+const configs = join(repoRoot, 'apps/agent/test/configs');
+
+/** Each broken config with the field paths `check-config` must name, one line each. */
+const broken: Record<string, string[]> = {
+  'bad-missing-datadir.json': ['dataDir'],
+  'bad-unknown-source-type.json': ['sources[0].type'],
+  'bad-route-references.json': ['routes[0].source', 'routes[0].targets[1]'],
+  'bad-duplicate-ids.json': ['sources[1].id'],
+  'bad-mavftp-link.json': ['sources[0].link', 'sources[0].systemId'],
+  'bad-policy-and-typo.json': ['routes[0].policy', 'routes[0]'],
+  'bad-sizes.json': ['staging.reserveBytes', 'staging.checkpointBytes', 'routes[0].filter.minSize'],
+  'bad-http-target.json': ['targets[0].mode', 'targets[0].url'],
+  'bad-disk-match.json': ['status.port', 'sources[0].match'],
+  'bad-ids.json': ['sources[0].id', 'targets', 'routes'],
+  'bad-not-json.json': ['(file)'],
+  'no-such-file.json': ['(file)'],
+};
+
+describe('filesync check-config', () => {
+  for (const [file, paths] of Object.entries(broken)) {
+    it(`names each wrong field of ${file} and exits non-zero`, async () => {
+      const path = join(configs, file);
+      const { code, err, out } = await runCaptured(['check-config', path]);
+      expect(code).toBe(2);
+      expect(out).toEqual([]);
+      expect(err.map((line) => line.slice(`${path}: `.length).split(': ')[0])).toEqual(paths);
+      for (const line of err) {
+        expect(line.startsWith(`${path}: `)).toBe(true);
+        expect(line.split(': ').length).toBeGreaterThanOrEqual(3); // file: field: reason
+        expect(line).not.toMatch(/\n|^\s*at .*:\d+:\d+\)?$/); // no stack traces
+      }
+    });
+  }
+
+  it('accepts the example and the embedded default configs', async () => {
+    for (const file of [join(repoRoot, 'docs/config.example.json'), join(repoRoot, 'apps/agent/config/default.json')]) {
+      const { code, out } = await runCaptured(['check-config', file]);
+      expect(code, file).toBe(0);
+      expect(out[0]).toMatch(/: ok \(\d+ sources?, \d+ targets?, \d+ routes?\)$/);
+    }
+  });
+
+  it('works as a real process through the filesync executable', async () => {
+    const bad = await runProcess(['check-config', join(configs, 'bad-route-references.json')]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('routes[0].source: no source has id "px4"');
+    const good = await runProcess(['check-config', join(repoRoot, 'docs/config.example.json')]);
+    expect(good.code).toBe(0);
+  }, 60_000);
+});
