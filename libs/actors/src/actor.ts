@@ -1,0 +1,15 @@
+/** The worker-side surface, light enough to import from every actor module. */
+export { defineActor, isActorDefinition } from './define-actor';
+export type {
+  ActorContext,
+  ActorDefinition,
+  AnyActorDefinition,
+  ArgsOf,
+  Handler,
+  Handlers,
+  MessagesOf,
+  RepliesOf,
+} from './define-actor';
+export { guardMessage, isMessage, showMessage } from './messages';
+export type { Message, MessageOf, Replies } from './messages';
+export type { ActorRefLike, AskOptions } from './remote';

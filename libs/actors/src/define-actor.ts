@@ -1,0 +1,66 @@
+import type { Message, MessageOf, Replies } from './messages';
+import type { ActorRefLike } from './remote';
+
+/** What an actor's handlers can reach besides their message. */
+export interface ActorContext {
+  /** The id its parent gave it (a child spec id such as `source:px4`). */
+  readonly id: string;
+  /**
+   * The channel its parent handed out under `name` (see `connectActors`), typed by the peer's
+   * definition. Calls made before the parent has connected it wait for it, within the ask timeout.
+   */
+  peer<D extends AnyActorDefinition>(name: string): ActorRefLike<MessagesOf<D>, RepliesOf<D>>;
+  /** Ends the actor normally (exit code 0): a `transient` child is then not restarted. */
+  exit(): never;
+}
+
+export type Handler<M extends Message, R> = (msg: M, ctx: ActorContext) => R | Promise<R>;
+
+/** One handler per message type: the compiler checks every member of the union is handled. */
+export type Handlers<M extends Message, R extends Replies<M>> = {
+  readonly [K in M['type']]: Handler<MessageOf<M, K>, R[K]>;
+};
+
+export interface ActorDefinition<M extends Message, R extends Replies<M>, A> {
+  readonly kind: 'filesync.actor';
+  /** Runs once in the worker before the actor is reported ready; a throw fails the start. */
+  readonly init?: (args: A, ctx: ActorContext) => void | Promise<void>;
+  /**
+   * Checks a message's payload at the thread boundary and returns it typed, or throws showing
+   * what it got. Without it only `type` is checked against the handler names.
+   */
+  readonly validate?: (msg: Message) => M;
+  readonly handlers: Handlers<M, R>;
+  /** Runs on the parent's stop message, before the thread exits; bounded by the child's `shutdown`. */
+  readonly stop?: (ctx: ActorContext) => void | Promise<void>;
+}
+
+// `any` here only widens the type parameters so one definition type matches every actor.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyActorDefinition = ActorDefinition<any, any, any>;
+export type MessagesOf<D> = D extends ActorDefinition<infer M, infer _R, infer _A> ? M : never;
+export type RepliesOf<D> = D extends ActorDefinition<infer _M, infer R, infer _A> ? R : never;
+export type ArgsOf<D> = D extends ActorDefinition<infer _M, infer _R, infer A> ? A : never;
+
+/**
+ * Declares an actor; its module's default export must be the result. The module is loaded in
+ * its own worker thread by `startActor`, which imports it by URL, so it must not do work at import.
+ *
+ * Messages are handled one at a time, in arrival order (a mailbox): a device actor is the single
+ * owner of its link. An `ask` handler's error goes back to the asker; a `tell` handler's error
+ * has nobody to go to and crashes the actor, which its supervisor then sees.
+ */
+export function defineActor<M extends Message, R extends Replies<M>, A = undefined>(
+  definition: Omit<ActorDefinition<M, R, A>, 'kind'>,
+): ActorDefinition<M, R, A> {
+  return { ...definition, kind: 'filesync.actor' };
+}
+
+export function isActorDefinition(value: unknown): value is AnyActorDefinition {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { kind?: unknown }).kind === 'filesync.actor' &&
+    typeof (value as { handlers?: unknown }).handlers === 'object'
+  );
+}
