@@ -1,1 +1,26 @@
-export {};
+export { Catalog } from './catalog';
+export type { CatalogOptions } from './catalog';
+export { openCatalog } from './open-catalog';
+export type { OpenCatalogOptions, OpenedCatalog } from './open-catalog';
+export { LATEST_SCHEMA_VERSION } from './migrations';
+export { DEFAULT_BACKUPS_KEPT } from './backup';
+export { listBackups } from './store-files';
+export type { BackupFile } from './store-files';
+export { CSV_COLUMNS, csvField } from './csv';
+export type {
+  BackupResult,
+  CatalogCounts,
+  CatalogEvent,
+  CatalogEventKind,
+  FilePatch,
+  FileRecord,
+  ListFilesQuery,
+  ProgressOptions,
+  RepairReport,
+  RescanRequest,
+  StoreLogLevel,
+  StoreLogger,
+  TargetPatch,
+  TargetRecord,
+  UploadedCopy,
+} from './types';

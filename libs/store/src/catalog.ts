@@ -1,0 +1,499 @@
+import type { Database } from 'better-sqlite3';
+import { once } from 'node:events';
+import {
+  FILE_STATES,
+  PermanentError,
+  TARGET_STATES,
+  assertFileTransition,
+  assertTargetTransition,
+  fileId as fileIdOf,
+  systemClock,
+} from '@filesync/core';
+import type { Clock, FileIdentity, FileState, TargetState } from '@filesync/core';
+import { DEFAULT_BACKUPS_KEPT, writeRotatingBackup } from './backup';
+import { CSV_COLUMNS, csvRecord, isoTime } from './csv';
+import { integrityProblems } from './integrity';
+import { META_KEYS, deleteMeta, readMeta, writeMeta } from './meta';
+import { toCatalogEvent, toFileRecord, toTargetRecord } from './rows';
+import type { EventRow, FileRow, TargetRow } from './rows';
+import type {
+  BackupResult,
+  CatalogCounts,
+  CatalogEvent,
+  CatalogEventKind,
+  FilePatch,
+  FileRecord,
+  ListFilesQuery,
+  ProgressOptions,
+  RepairReport,
+  RescanRequest,
+  StoreLogger,
+  TargetPatch,
+  TargetRecord,
+  UploadedCopy,
+} from './types';
+
+export interface CatalogOptions {
+  /** Timestamps of records and events. */
+  readonly clock?: Clock;
+  readonly log?: StoreLogger;
+  /** Rotating backups kept by {@link Catalog.backup}; default 3. */
+  readonly backupsKept?: number;
+}
+
+/** A target row is done when the file needs nothing more from it. */
+const DONE_TARGET_STATES: readonly TargetState[] = ['uploaded', 'skipped'];
+
+type CsvRow = FileRow & {
+  target_id: string | null;
+  target_state: string | null;
+  target_offset: number | null;
+  receipt: string | null;
+  target_reason: string | null;
+  target_attempts: number | null;
+  target_updated_at: number | null;
+};
+
+const CSV_PAGE_ROWS = 500;
+
+/**
+ * The catalog: one row per file version and one per (file, target), each with a state and a durable
+ * offset, plus an append-only history. Every change runs in one IMMEDIATE transaction that re-reads
+ * the current row, checks the move against core's transition table, and writes the row and its
+ * event together: an illegal move throws `PermanentError('illegal-transition')` and writes nothing.
+ *
+ * Synchronous (better-sqlite3): a call returns after its commit is durable (synchronous=FULL).
+ * Made by {@link openCatalog}.
+ */
+export class Catalog {
+  readonly path: string;
+  private readonly db: Database;
+  private readonly clock: Clock;
+  private readonly log: StoreLogger | undefined;
+  private readonly backupsKept: number;
+  private backupInFlight: Promise<unknown> = Promise.resolve();
+  private readonly sql: ReturnType<typeof prepareStatements>;
+
+  constructor(db: Database, path: string, options: CatalogOptions = {}) {
+    this.db = db;
+    this.path = path;
+    this.clock = options.clock ?? systemClock;
+    this.log = options.log;
+    this.backupsKept = options.backupsKept ?? DEFAULT_BACKUPS_KEPT;
+    this.sql = prepareStatements(db);
+  }
+
+  /**
+   * Records a file seen on a source. Idempotent: a known identity returns `isNew: false` and changes
+   * nothing. A new one gets a `found` row, one `pending` row per target and a `file.found` event; when
+   * the same (source, path) was seen before with another size or mtime, it links to that version.
+   */
+  recordFound(identity: FileIdentity, targets: readonly string[]): { fileId: string; isNew: boolean } {
+    checkIdentity(identity);
+    for (const t of targets) {
+      if (typeof t !== 'string' || t === '') throw new PermanentError('bad-request', 'target ids must be non-empty strings');
+    }
+    const id = fileIdOf(identity);
+    return this.tx(() => {
+      if (this.sql.getFile.get(id) !== undefined) return { fileId: id, isNew: false };
+      const now = this.clock.now();
+      const previous = this.sql.latestVersion.get(identity.sourceId, identity.path) as { file_id: string } | undefined;
+      const versionOf = previous?.file_id ?? null;
+      this.sql.insertFile.run({
+        file_id: id,
+        source_id: identity.sourceId,
+        path: identity.path,
+        size: identity.size,
+        mtime_ms: Math.trunc(identity.mtimeMs),
+        state: 'found',
+        at: now,
+        version_of: versionOf,
+      });
+      const uniqueTargets = [...new Set(targets)];
+      for (const targetId of uniqueTargets) this.sql.insertTarget.run(id, targetId, 'pending', now);
+      const detail: Record<string, unknown> = { targets: uniqueTargets };
+      if (versionOf !== null) detail['versionOf'] = versionOf;
+      this.event(now, id, null, 'file.found', null, 'found', detail);
+      return { fileId: id, isNew: true };
+    });
+  }
+
+  /**
+   * Moves a file to `to`. Entering `staged` needs a sha256 (in the patch or already recorded);
+   * entering `delivered` needs every target row `uploaded` or `skipped`, since delivery is what allows
+   * removal from the source.
+   */
+  transitionFile(fileId: string, to: FileState, patch: FilePatch = {}): FileRecord {
+    return this.tx(() => {
+      const row = this.requireFile(fileId);
+      assertFileTransition(row.state, to);
+      const sha256 = patch.sha256 !== undefined ? patch.sha256 : row.sha256;
+      if (to === 'staged' && !sha256) {
+        throw new PermanentError('bad-request', `file ${fileId} cannot be staged without a sha256`, { detail: { fileId } });
+      }
+      if (to === 'delivered') this.requireAllTargetsDone(fileId);
+      const downloadOffset = patch.downloadOffset ?? row.download_offset;
+      checkOffset(downloadOffset, row.size, `download offset of ${fileId}`);
+      const attempts = patch.attempts ?? (to === 'failed' ? row.attempts + 1 : row.attempts);
+      const reason = patch.reason ?? null;
+      const now = this.clock.now();
+      this.sql.updateFile.run({ file_id: fileId, state: to, download_offset: downloadOffset, sha256, reason, attempts, at: now });
+      const detail: Record<string, unknown> = { ...patch.detail };
+      if (reason !== null) detail['reason'] = reason;
+      if (patch.sha256 !== undefined) detail['sha256'] = patch.sha256;
+      if (downloadOffset !== row.download_offset) detail['downloadOffset'] = downloadOffset;
+      this.event(now, fileId, null, 'file.state', row.state, to, detail);
+      return toFileRecord({ ...row, state: to, download_offset: downloadOffset, sha256, reason, attempts, updated_at: now });
+    });
+  }
+
+  /**
+   * Records the durable staged offset of a file in `downloading`. The offset never goes backwards
+   * unless `reset` is set (staging found fewer bytes than recorded), which writes a reset event.
+   */
+  recordDownloadProgress(fileId: string, offset: number, options: ProgressOptions = {}): void {
+    this.tx(() => {
+      const row = this.requireFile(fileId);
+      if (row.state !== 'downloading') {
+        throw new PermanentError('illegal-transition', `download progress for file ${fileId} in state ${row.state}`, {
+          detail: { fileId, state: row.state },
+        });
+      }
+      checkOffset(offset, row.size, `download offset of ${fileId}`);
+      if (offset === row.download_offset) return;
+      const backwards = offset < row.download_offset;
+      if (backwards && options.reset !== true) {
+        throw new PermanentError('bad-request', `download offset of ${fileId} would go back from ${row.download_offset} to ${offset}`, {
+          detail: { fileId, from: row.download_offset, to: offset },
+        });
+      }
+      const now = this.clock.now();
+      this.sql.updateDownloadOffset.run(offset, now, fileId);
+      if (backwards) this.event(now, fileId, null, 'file.download-reset', row.state, row.state, { from: row.download_offset, to: offset });
+    });
+  }
+
+  /** Moves one file's row for one target to `to`; same rules as {@link transitionFile}. */
+  transitionTarget(fileId: string, targetId: string, to: TargetState, patch: TargetPatch = {}): TargetRecord {
+    return this.tx(() => {
+      const row = this.requireTarget(fileId, targetId);
+      assertTargetTransition(row.state, to);
+      const offset = patch.offset ?? row.offset;
+      checkOffset(offset, this.requireFile(fileId).size, `upload offset of ${fileId} on ${targetId}`);
+      const receipt = patch.receipt !== undefined ? patch.receipt : row.receipt;
+      const attempts = patch.attempts ?? (to === 'failed' ? row.attempts + 1 : row.attempts);
+      const reason = patch.reason ?? null;
+      const now = this.clock.now();
+      this.sql.updateTarget.run({ file_id: fileId, target_id: targetId, state: to, offset, receipt, reason, attempts, at: now });
+      const detail: Record<string, unknown> = { ...patch.detail };
+      if (reason !== null) detail['reason'] = reason;
+      if (patch.receipt !== undefined) detail['receipt'] = patch.receipt;
+      if (offset !== row.offset) detail['offset'] = offset;
+      this.event(now, fileId, targetId, 'target.state', row.state, to, detail);
+      return toTargetRecord({ ...row, state: to, offset, receipt, reason, attempts, updated_at: now });
+    });
+  }
+
+  /** Records the bytes a target confirmed for a row in `uploading`; never backwards unless `reset`. */
+  recordUploadProgress(fileId: string, targetId: string, offset: number, options: ProgressOptions = {}): void {
+    this.tx(() => {
+      const row = this.requireTarget(fileId, targetId);
+      if (row.state !== 'uploading') {
+        throw new PermanentError('illegal-transition', `upload progress for file ${fileId} on ${targetId} in state ${row.state}`, {
+          detail: { fileId, targetId, state: row.state },
+        });
+      }
+      checkOffset(offset, this.requireFile(fileId).size, `upload offset of ${fileId} on ${targetId}`);
+      if (offset === row.offset) return;
+      const backwards = offset < row.offset;
+      if (backwards && options.reset !== true) {
+        throw new PermanentError('bad-request', `upload offset of ${fileId} on ${targetId} would go back from ${row.offset} to ${offset}`, {
+          detail: { fileId, targetId, from: row.offset, to: offset },
+        });
+      }
+      const now = this.clock.now();
+      this.sql.updateUploadOffset.run(offset, now, fileId, targetId);
+      if (backwards) this.event(now, fileId, targetId, 'target.upload-reset', row.state, row.state, { from: row.offset, to: offset });
+    });
+  }
+
+  getFile(fileId: string): FileRecord | undefined {
+    const row = this.sql.getFile.get(fileId) as FileRow | undefined;
+    return row === undefined ? undefined : toFileRecord(row);
+  }
+
+  /** Files, oldest found first, filtered by state and/or source. */
+  listFiles(query: ListFilesQuery = {}): FileRecord[] {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (query.state !== undefined) {
+      where.push('state = ?');
+      params.push(query.state);
+    }
+    if (query.sourceId !== undefined) {
+      where.push('source_id = ?');
+      params.push(query.sourceId);
+    }
+    let sql = 'SELECT * FROM files';
+    if (where.length > 0) sql += ` WHERE ${where.join(' AND ')}`;
+    sql += ' ORDER BY found_at, file_id';
+    if (query.limit !== undefined) {
+      sql += ' LIMIT ?';
+      params.push(Math.max(0, Math.trunc(query.limit)));
+    }
+    return (this.db.prepare(sql).all(...params) as FileRow[]).map(toFileRecord);
+  }
+
+  targetsOf(fileId: string): TargetRecord[] {
+    return (this.sql.targetsOf.all(fileId) as TargetRow[]).map(toTargetRecord);
+  }
+
+  getTarget(fileId: string, targetId: string): TargetRecord | undefined {
+    const row = this.sql.getTarget.get(fileId, targetId) as TargetRow | undefined;
+    return row === undefined ? undefined : toTargetRecord(row);
+  }
+
+  /** Files per state, per source (by state) and rows per target (by state); every state present, zeros included. */
+  counts(): CatalogCounts {
+    const files = zeroCounts(FILE_STATES);
+    for (const r of this.sql.countFiles.all() as { state: FileState; n: number }[]) files[r.state] = r.n;
+    const bySource: Record<string, Record<FileState, number>> = {};
+    for (const r of this.sql.countBySource.all() as { source_id: string; state: FileState; n: number }[]) {
+      (bySource[r.source_id] ??= zeroCounts(FILE_STATES))[r.state] = r.n;
+    }
+    const byTarget: Record<string, Record<TargetState, number>> = {};
+    for (const r of this.sql.countByTarget.all() as { target_id: string; state: TargetState; n: number }[]) {
+      (byTarget[r.target_id] ??= zeroCounts(TARGET_STATES))[r.state] = r.n;
+    }
+    return { files, bySource, byTarget };
+  }
+
+  /** The history, oldest first: of one file, or of all. With `limit`, the newest `limit` events. */
+  history(fileId?: string, options: { limit?: number } = {}): CatalogEvent[] {
+    const limit = options.limit === undefined ? -1 : Math.max(0, Math.trunc(options.limit));
+    const rows = (fileId === undefined ? this.sql.historyAll.all(limit) : this.sql.historyOf.all(fileId, limit)) as EventRow[];
+    return rows.reverse().map(toCatalogEvent);
+  }
+
+  /** A copy with this content already uploaded to this target (the oldest), for dedupe. */
+  findUploadedBySha256(targetId: string, sha256: string): UploadedCopy | undefined {
+    const row = this.sql.uploadedBySha256.get(sha256, targetId) as
+      | { file_id: string; source_id: string; path: string; receipt: string | null }
+      | undefined;
+    return row === undefined ? undefined : { fileId: row.file_id, sourceId: row.source_id, path: row.path, receipt: row.receipt };
+  }
+
+  /**
+   * The catalog as CSV (header, then one row per file × target, RFC 4180 quoting). Without an
+   * argument it returns the text; with a writable stream it writes page by page, honouring
+   * back-pressure, and never holds a query open across an await (that would block writers).
+   */
+  exportCsv(): string;
+  exportCsv(out: NodeJS.WritableStream): Promise<void>;
+  exportCsv(out?: NodeJS.WritableStream): string | Promise<void> {
+    if (out === undefined) {
+      const parts = [csvRecord(CSV_COLUMNS)];
+      for (const row of this.sql.csvAll.iterate() as IterableIterator<CsvRow>) parts.push(csvRecord(csvValues(row)));
+      return parts.join('');
+    }
+    return this.writeCsv(out);
+  }
+
+  /** Asks the finders to list every source again (after a repair, or by an operator). */
+  requestRescan(reason = 'requested'): void {
+    writeMeta(this.db, META_KEYS.rescanRequested, { at: this.clock.now(), reason } satisfies RescanRequest);
+  }
+
+  /** Returns the pending rescan request, if any, and clears it in the same transaction. */
+  takeRescanRequest(): RescanRequest | undefined {
+    return this.tx(() => {
+      const request = readMeta<RescanRequest>(this.db, META_KEYS.rescanRequested);
+      if (request !== undefined) deleteMeta(this.db, META_KEYS.rescanRequested);
+      return request;
+    });
+  }
+
+  /** The last repair {@link openCatalog} made on this store, for status pages. */
+  lastRepair(): RepairReport | undefined {
+    return readMeta<RepairReport>(this.db, META_KEYS.lastRepair);
+  }
+
+  /** Complaints of `PRAGMA integrity_check` (empty when sound). */
+  checkIntegrity(): string[] {
+    return integrityProblems(this.db);
+  }
+
+  /** Writes a checked rotating backup (see backup.ts); concurrent calls run one after another. */
+  backup(): Promise<BackupResult> {
+    const run = this.backupInFlight.then(async () => {
+      const result = await writeRotatingBackup(this.db, this.path, this.backupsKept);
+      writeMeta(this.db, META_KEYS.lastBackup, { at: this.clock.now(), path: result.path });
+      this.log?.('info', `store backup written to ${result.path}`, { kept: result.kept.length, removed: result.removed.length });
+      return result;
+    });
+    this.backupInFlight = run.catch(() => undefined);
+    return run;
+  }
+
+  get isOpen(): boolean {
+    return this.db.open;
+  }
+
+  /** Closes the store; SQLite checkpoints the WAL into the database file on the last close. */
+  close(): void {
+    if (!this.db.open) return;
+    try {
+      this.db.pragma('optimize');
+    } finally {
+      this.db.close();
+    }
+  }
+
+  private tx<T>(fn: () => T): T {
+    // IMMEDIATE takes the write lock before the re-read, so no other connection can move the row between.
+    return this.db.transaction(fn).immediate();
+  }
+
+  private requireFile(fileId: string): FileRow {
+    const row = this.sql.getFile.get(fileId) as FileRow | undefined;
+    if (row === undefined) throw new PermanentError('not-found', `no file ${fileId} in the catalog`, { detail: { fileId } });
+    return row;
+  }
+
+  private requireTarget(fileId: string, targetId: string): TargetRow {
+    const row = this.sql.getTarget.get(fileId, targetId) as TargetRow | undefined;
+    if (row === undefined) {
+      throw new PermanentError('not-found', `no target ${targetId} for file ${fileId} in the catalog`, { detail: { fileId, targetId } });
+    }
+    return row;
+  }
+
+  private requireAllTargetsDone(fileId: string): void {
+    const open = (this.sql.targetsOf.all(fileId) as TargetRow[]).filter((t) => !DONE_TARGET_STATES.includes(t.state));
+    if (open.length > 0) {
+      const list = open.map((t) => `${t.target_id}=${t.state}`).join(', ');
+      throw new PermanentError('illegal-transition', `file ${fileId} is not on every target yet (${list})`, {
+        detail: { fileId, open: open.map((t) => t.target_id) },
+      });
+    }
+  }
+
+  private event(
+    at: number,
+    fileId: string,
+    targetId: string | null,
+    kind: CatalogEventKind,
+    from: string | null,
+    to: string | null,
+    detail: Record<string, unknown>,
+  ): void {
+    const json = Object.keys(detail).length === 0 ? null : JSON.stringify(detail);
+    this.sql.insertEvent.run(at, fileId, targetId, kind, from, to, json);
+  }
+
+  private async writeCsv(out: NodeJS.WritableStream): Promise<void> {
+    const write = async (text: string): Promise<void> => {
+      if (!out.write(text)) await once(out, 'drain');
+    };
+    await write(csvRecord(CSV_COLUMNS));
+    let after: [number, string, string] | undefined;
+    for (;;) {
+      const rows = (after === undefined ? this.sql.csvFirstPage.all(CSV_PAGE_ROWS) : this.sql.csvNextPage.all(...after, CSV_PAGE_ROWS)) as CsvRow[];
+      if (rows.length === 0) return;
+      await write(rows.map((r) => csvRecord(csvValues(r))).join(''));
+      const last = rows[rows.length - 1]!;
+      after = [last.found_at, last.file_id, last.target_id ?? ''];
+    }
+  }
+}
+
+function prepareStatements(db: Database) {
+  const csvSelect = `
+    SELECT f.*, t.target_id, t.state AS target_state, t.offset AS target_offset, t.receipt,
+           t.reason AS target_reason, t.attempts AS target_attempts, t.updated_at AS target_updated_at
+    FROM files f LEFT JOIN file_targets t ON t.file_id = f.file_id`;
+  const csvOrder = `ORDER BY f.found_at, f.file_id, coalesce(t.target_id, '')`;
+  return {
+    getFile: db.prepare('SELECT * FROM files WHERE file_id = ?'),
+    latestVersion: db.prepare('SELECT file_id FROM files WHERE source_id = ? AND path = ? ORDER BY found_at DESC, rowid DESC LIMIT 1'),
+    insertFile: db.prepare(`
+      INSERT INTO files (file_id, source_id, path, size, mtime_ms, state, found_at, updated_at, version_of)
+      VALUES (@file_id, @source_id, @path, @size, @mtime_ms, @state, @at, @at, @version_of)`),
+    updateFile: db.prepare(`
+      UPDATE files SET state = @state, download_offset = @download_offset, sha256 = @sha256, reason = @reason,
+        attempts = @attempts, updated_at = @at
+      WHERE file_id = @file_id`),
+    updateDownloadOffset: db.prepare('UPDATE files SET download_offset = ?, updated_at = ? WHERE file_id = ?'),
+    insertTarget: db.prepare('INSERT INTO file_targets (file_id, target_id, state, updated_at) VALUES (?, ?, ?, ?)'),
+    getTarget: db.prepare('SELECT * FROM file_targets WHERE file_id = ? AND target_id = ?'),
+    targetsOf: db.prepare('SELECT * FROM file_targets WHERE file_id = ? ORDER BY target_id'),
+    updateTarget: db.prepare(`
+      UPDATE file_targets SET state = @state, offset = @offset, receipt = @receipt, reason = @reason,
+        attempts = @attempts, updated_at = @at
+      WHERE file_id = @file_id AND target_id = @target_id`),
+    updateUploadOffset: db.prepare('UPDATE file_targets SET offset = ?, updated_at = ? WHERE file_id = ? AND target_id = ?'),
+    insertEvent: db.prepare(
+      'INSERT INTO events (at, file_id, target_id, kind, from_state, to_state, detail) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ),
+    historyAll: db.prepare('SELECT * FROM events ORDER BY id DESC LIMIT ?'),
+    historyOf: db.prepare('SELECT * FROM events WHERE file_id = ? ORDER BY id DESC LIMIT ?'),
+    countFiles: db.prepare('SELECT state, count(*) AS n FROM files GROUP BY state'),
+    countBySource: db.prepare('SELECT source_id, state, count(*) AS n FROM files GROUP BY source_id, state'),
+    countByTarget: db.prepare('SELECT target_id, state, count(*) AS n FROM file_targets GROUP BY target_id, state'),
+    uploadedBySha256: db.prepare(`
+      SELECT f.file_id, f.source_id, f.path, t.receipt
+      FROM files f JOIN file_targets t ON t.file_id = f.file_id
+      WHERE f.sha256 = ? AND t.target_id = ? AND t.state = 'uploaded'
+      ORDER BY t.updated_at, f.file_id LIMIT 1`),
+    csvAll: db.prepare(`${csvSelect} ${csvOrder}`),
+    csvFirstPage: db.prepare(`${csvSelect} ${csvOrder} LIMIT ?`),
+    csvNextPage: db.prepare(
+      `${csvSelect} WHERE (f.found_at, f.file_id, coalesce(t.target_id, '')) > (?, ?, ?) ${csvOrder} LIMIT ?`,
+    ),
+  };
+}
+
+function csvValues(r: CsvRow): (string | number | null)[] {
+  return [
+    r.file_id,
+    r.source_id,
+    r.path,
+    r.size,
+    isoTime(r.mtime_ms),
+    r.state,
+    r.download_offset,
+    r.sha256,
+    r.reason,
+    r.attempts,
+    isoTime(r.found_at),
+    isoTime(r.updated_at),
+    r.version_of,
+    r.target_id,
+    r.target_state,
+    r.target_offset,
+    r.receipt,
+    r.target_reason,
+    r.target_attempts,
+    isoTime(r.target_updated_at),
+  ];
+}
+
+function zeroCounts<S extends string>(states: readonly S[]): Record<S, number> {
+  return Object.fromEntries(states.map((s) => [s, 0])) as Record<S, number>;
+}
+
+function checkIdentity(identity: FileIdentity): void {
+  const { sourceId, path, size, mtimeMs } = identity;
+  if (typeof sourceId !== 'string' || sourceId === '') throw new PermanentError('bad-request', 'file identity needs a source id');
+  if (typeof path !== 'string' || path === '') throw new PermanentError('bad-request', `file identity on ${sourceId} needs a path`);
+  if (!Number.isSafeInteger(size) || size < 0) {
+    throw new PermanentError('bad-request', `size of ${sourceId}:${path} must be a non-negative integer, got ${size}`);
+  }
+  if (!Number.isFinite(mtimeMs)) throw new PermanentError('bad-request', `mtime of ${sourceId}:${path} must be a number, got ${mtimeMs}`);
+}
+
+function checkOffset(offset: number, size: number, what: string): void {
+  if (!Number.isSafeInteger(offset) || offset < 0 || offset > size) {
+    throw new PermanentError('bad-request', `${what} must be an integer in 0..${size}, got ${offset}`, { detail: { offset, size } });
+  }
+}

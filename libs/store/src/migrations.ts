@@ -1,0 +1,91 @@
+import type { Database } from 'better-sqlite3';
+
+/**
+ * Schema migrations, in order; the store's schema version is `PRAGMA user_version` (the count of
+ * migrations applied). A migration is never edited once released: changes go into a new one.
+ *
+ * State columns carry no CHECK of the state names on purpose: the guard is core's transition table,
+ * and a CHECK list would need a full table rebuild every time core gains a state.
+ */
+export type Migration = (db: Database) => void;
+
+export const MIGRATIONS: readonly Migration[] = [
+  // v1: the catalog.
+  (db) => {
+    db.exec(`
+      CREATE TABLE files (
+        file_id TEXT PRIMARY KEY,
+        source_id TEXT NOT NULL,
+        path TEXT NOT NULL,
+        size INTEGER NOT NULL CHECK (size >= 0),
+        mtime_ms INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        download_offset INTEGER NOT NULL DEFAULT 0 CHECK (download_offset >= 0),
+        sha256 TEXT,
+        reason TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        found_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX files_by_state ON files (state, found_at);
+      CREATE TABLE file_targets (
+        file_id TEXT NOT NULL REFERENCES files (file_id),
+        target_id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        offset INTEGER NOT NULL DEFAULT 0 CHECK (offset >= 0),
+        receipt TEXT,
+        reason TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (file_id, target_id)
+      ) STRICT, WITHOUT ROWID;
+      CREATE TABLE events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        file_id TEXT NOT NULL REFERENCES files (file_id),
+        target_id TEXT,
+        kind TEXT NOT NULL,
+        from_state TEXT,
+        to_state TEXT,
+        detail TEXT
+      ) STRICT;
+      CREATE INDEX events_by_file ON events (file_id, id);
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+    `);
+  },
+  // v2: link a changed file to its earlier version; index the lookups by path and by content (dedupe).
+  (db) => {
+    db.exec(`
+      ALTER TABLE files ADD COLUMN version_of TEXT REFERENCES files (file_id);
+      CREATE INDEX files_by_source_path ON files (source_id, path, found_at);
+      CREATE INDEX files_by_sha256 ON files (sha256) WHERE sha256 IS NOT NULL;
+    `);
+  },
+];
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;
+
+/** The tables a usable store must have; a store missing one is treated as damaged. */
+export const REQUIRED_TABLES = ['files', 'file_targets', 'events', 'meta'] as const;
+
+export function schemaVersion(db: Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/**
+ * Applies the migrations after the store's version, each in its own transaction together with the
+ * version bump, so a crash leaves the store at one version or the next, never between.
+ */
+export function migrate(db: Database, upTo: number = LATEST_SCHEMA_VERSION): number {
+  const from = schemaVersion(db);
+  for (let version = from; version < upTo; version++) {
+    const migration = MIGRATIONS[version];
+    if (!migration) break;
+    db.transaction(() => {
+      migration(db);
+      // PRAGMA takes no bound parameters; `version` is a loop integer.
+      db.pragma(`user_version = ${version + 1}`);
+    }).immediate();
+  }
+  return schemaVersion(db);
+}
