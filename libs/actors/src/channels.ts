@@ -1,0 +1,18 @@
+import { MessageChannel } from 'node:worker_threads';
+import type { ActorRef } from './actor-ref';
+import type { Message } from './messages';
+
+// `any` widens the reply maps: a channel joins actors of any protocol.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyRef = ActorRef<Message, any>;
+
+/**
+ * Hands out a direct channel: `client` reaches `server` as `ctx.peer(name)`, thread to thread,
+ * without passing through the parent (a downloader talks to its device actor). A second call
+ * with the same name replaces the client's channel, e.g. after the server restarted.
+ */
+export async function connectActors(client: AnyRef, server: AnyRef, name: string): Promise<void> {
+  const { port1, port2 } = new MessageChannel();
+  await server.servePort(port1);
+  await client.connectPort(name, port2);
+}
