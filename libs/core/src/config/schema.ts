@@ -34,6 +34,11 @@ export const routeSchema = z
       .describe('copy: leave files on the source; move: remove each file from the source once every target has it verified.'),
     filter: filterSchema.default({ include: ['**/*'], exclude: [] }),
     order: z.enum(['oldest-first', 'newest-first']).default('oldest-first').describe('Which files go first.'),
+    targetPath: z
+      .string()
+      .min(1)
+      .default('{source}/{path}')
+      .describe('Where a file lands on the targets: {source} (the source id), {path} (its path on the source), {name} (its file name).'),
   })
   .describe('Which source goes to which targets.');
 export type RouteConfig = z.infer<typeof routeSchema>;

@@ -1,0 +1,182 @@
+import {
+  type Clock,
+  type FilesyncError,
+  type HashName,
+  PermanentError,
+  type Source,
+  type Staging,
+  TransientError,
+  classifyError,
+  hashStream,
+  systemClock,
+} from '@filesync/core';
+import type { FileRecord } from '@filesync/store';
+import { limitBytes } from './limit-stream';
+import type { CatalogPort, PipelineLogger } from './ports';
+import { silentLogger } from './ports';
+
+export interface DownloaderOptions {
+  readonly checkpointBytes: number;
+  readonly checkpointMs: number;
+  /** A download yields to the scheduler after this many bytes, so small files don't wait behind a huge one. */
+  readonly sliceBytes: number;
+  /** Verification failures (device checksum, short read) before a file is marked failed. */
+  readonly maxAttempts: number;
+  /** Downloads wait while staging has less free space than this. */
+  readonly reserveBytes: number;
+  readonly order: 'oldest-first' | 'newest-first';
+  /** Files at most this large go before larger ones. */
+  readonly smallFileBytes: number;
+}
+
+export const DEFAULT_DOWNLOADER_OPTIONS: DownloaderOptions = {
+  checkpointBytes: 1024 * 1024,
+  checkpointMs: 1000,
+  sliceBytes: 16 * 1024 * 1024,
+  maxAttempts: 3,
+  reserveBytes: 0,
+  order: 'oldest-first',
+  smallFileBytes: 1024 * 1024,
+};
+
+export type DownloadOutcome =
+  | { readonly kind: 'idle' }
+  | { readonly kind: 'waiting-for-space'; readonly freeBytes: number }
+  | { readonly kind: 'progress'; readonly fileId: string; readonly offset: number }
+  | { readonly kind: 'staged'; readonly fileId: string; readonly sha256: string }
+  | { readonly kind: 'vanished'; readonly fileId: string }
+  | { readonly kind: 'retry'; readonly fileId: string; readonly error: FilesyncError }
+  | { readonly kind: 'failed'; readonly fileId: string; readonly reason: string };
+
+/**
+ * Copies one source's files into staging, from each file's durable offset. Data first, then the
+ * record: staging fsyncs before the catalog hears of a new offset, so a power cut loses at most one
+ * checkpoint. Every file is verified by the device's checksum where it offers one, and by sha256.
+ */
+export class Downloader {
+  private readonly options: DownloaderOptions;
+
+  constructor(
+    private readonly source: Source,
+    private readonly staging: Staging,
+    private readonly catalog: CatalogPort,
+    options: Partial<DownloaderOptions> = {},
+    private readonly clock: Clock = systemClock,
+    private readonly log: PipelineLogger = silentLogger,
+  ) {
+    this.options = { ...DEFAULT_DOWNLOADER_OPTIONS, ...options };
+  }
+
+  /** The next file to work on: unfinished ones first, small before large, then in route order. */
+  async next(): Promise<FileRecord | undefined> {
+    const candidates = [
+      ...(await this.catalog.listFiles({ sourceId: this.source.id, state: 'downloading' })),
+      ...(await this.catalog.listFiles({ sourceId: this.source.id, state: 'found' })),
+    ];
+    if (candidates.length === 0) return undefined;
+    const small = this.options.smallFileBytes;
+    const sign = this.options.order === 'newest-first' ? -1 : 1;
+    candidates.sort((a, b) => {
+      const sizeClass = Number(a.size > small) - Number(b.size > small);
+      if (sizeClass !== 0) return sizeClass;
+      return sign * (a.mtimeMs - b.mtimeMs) || a.path.localeCompare(b.path);
+    });
+    return candidates[0];
+  }
+
+  /** Works one slice of the next file. Errors are classified and recorded, never thrown (but cancellation). */
+  async step(signal?: AbortSignal): Promise<DownloadOutcome> {
+    if (this.options.reserveBytes > 0) {
+      const freeBytes = await this.staging.freeBytes();
+      if (freeBytes < this.options.reserveBytes) return { kind: 'waiting-for-space', freeBytes };
+    }
+    const file = await this.next();
+    if (file === undefined) return { kind: 'idle' };
+    try {
+      return await this.work(file, signal);
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      return this.handleError(file, classifyError(err));
+    }
+  }
+
+  private async work(file: FileRecord, signal?: AbortSignal): Promise<DownloadOutcome> {
+    let record = file;
+    if (record.state === 'found') record = await this.catalog.transitionFile(record.fileId, 'downloading', { downloadOffset: 0 });
+    let offset = await this.staging.resume(record.fileId, record.downloadOffset);
+    if (offset < record.downloadOffset) {
+      // Staging holds fewer bytes than were recorded (lost with the power): go on from what is there.
+      this.log.warn({ fileId: record.fileId, recorded: record.downloadOffset, have: offset }, 'staged bytes lost; continuing from what is on disk');
+      await this.catalog.recordDownloadProgress(record.fileId, offset, { reset: true });
+    }
+    if (offset < record.size) {
+      const want = Math.min(record.size - offset, this.options.sliceBytes);
+      const counter = { bytes: 0 };
+      const data = limitBytes(this.source.read(record.path, offset, signal ? { signal } : {}), want, counter);
+      offset = await this.staging.append(record.fileId, offset, data, {
+        checkpointBytes: this.options.checkpointBytes,
+        checkpointMs: this.options.checkpointMs,
+        ...(signal ? { signal } : {}),
+        onCheckpoint: ({ offset: at }) => this.catalog.recordDownloadProgress(record.fileId, at),
+      });
+      if (counter.bytes < want) {
+        throw new TransientError('conflict', `${record.path} ended at ${offset} bytes, listed with ${record.size}`, {
+          detail: { offset, size: record.size },
+        });
+      }
+      if (offset < record.size) return { kind: 'progress', fileId: record.fileId, offset };
+    }
+    return this.verifyAndStage(record);
+  }
+
+  private async verifyAndStage(record: FileRecord): Promise<DownloadOutcome> {
+    const sha256 = await this.staging.seal(record.fileId);
+    const deviceHash = this.source.features.hashes.find((h): h is HashName => h !== 'sha256');
+    if (deviceHash !== undefined && this.source.checksum) {
+      const [theirs, ours] = await Promise.all([
+        this.source.checksum(record.path, deviceHash),
+        hashStream(deviceHash, this.staging.read(record.fileId, 0)),
+      ]);
+      if (theirs !== ours) {
+        throw new PermanentError('checksum-mismatch', `${deviceHash} of ${record.path} is ${ours} here but ${theirs} on the device`, {
+          detail: { hash: deviceHash, device: theirs, staged: ours },
+        });
+      }
+    } else if (this.source.features.hashes.includes('sha256') && this.source.checksum) {
+      const theirs = await this.source.checksum(record.path, 'sha256');
+      if (theirs !== sha256) {
+        throw new PermanentError('checksum-mismatch', `sha256 of ${record.path} differs between device and staging`, {
+          detail: { device: theirs, staged: sha256 },
+        });
+      }
+    }
+    await this.catalog.transitionFile(record.fileId, 'staged', { sha256, downloadOffset: record.size });
+    this.log.info({ source: this.source.id, path: record.path, size: record.size, sha256 }, 'staged');
+    return { kind: 'staged', fileId: record.fileId, sha256 };
+  }
+
+  private async handleError(file: FileRecord, error: FilesyncError): Promise<DownloadOutcome> {
+    const current = (await this.catalog.getFile(file.fileId)) ?? file;
+    if (error.kind === 'transient' && error.code !== 'conflict') {
+      this.log.debug({ fileId: file.fileId, code: error.code, err: error.message }, 'download interrupted');
+      return { kind: 'retry', fileId: file.fileId, error };
+    }
+    if (error.code === 'not-found') {
+      await this.catalog.transitionFile(file.fileId, 'vanished', { reason: error.message });
+      return { kind: 'vanished', fileId: file.fileId };
+    }
+    // A bad checksum or a short read: start the file again, and give up after maxAttempts.
+    await this.staging.remove(file.fileId);
+    const attempts = current.attempts + 1;
+    if (attempts >= this.options.maxAttempts || error.kind === 'permanent' && error.code !== 'checksum-mismatch') {
+      await this.catalog.transitionFile(file.fileId, 'failed', { reason: error.message, attempts, downloadOffset: 0 });
+      this.log.error({ fileId: file.fileId, path: file.path, code: error.code, attempts }, `download failed: ${error.message}`);
+      return { kind: 'failed', fileId: file.fileId, reason: error.message };
+    }
+    if (current.state === 'downloading') {
+      await this.catalog.transitionFile(file.fileId, 'found', { reason: error.message, attempts, downloadOffset: 0 });
+    }
+    this.log.warn({ fileId: file.fileId, path: file.path, code: error.code, attempts }, `download restarts: ${error.message}`);
+    return { kind: 'retry', fileId: file.fileId, error };
+  }
+}

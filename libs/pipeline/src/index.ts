@@ -1,0 +1,12 @@
+export { Pipeline, type PipelineHealth, type PipelineParts } from './pipeline';
+export { SourcePipeline, type SourcePipelineOptions } from './source-pipeline';
+export { TargetPipeline } from './target-pipeline';
+export { Finder, type ScanResult } from './finder';
+export { Downloader, DEFAULT_DOWNLOADER_OPTIONS, type DownloaderOptions, type DownloadOutcome } from './downloader';
+export { Uploader, type UploaderOptions, type UploadOutcome } from './uploader';
+export { SourceCleaner } from './source-cleaner';
+export { Health, type HealthSnapshot, type HealthState } from './health';
+export { buildRouting, type Routing } from './routing';
+export { targetPathOf } from './target-path';
+export { WorkLoop, type StepResult } from './work-loop';
+export { type CatalogPort, type PipelineLogger, silentLogger } from './ports';

@@ -1,0 +1,35 @@
+import { type RouteConfig, compileFilter } from '@filesync/core';
+import type { FileRecord } from '@filesync/store';
+import { targetPathOf } from './target-path';
+
+/** The route table, asked per file: where it goes, under which name, and whether it is moved. */
+export interface Routing {
+  routesOf(sourceId: string): RouteConfig[];
+  /** Target path of a file on a target: the template of the first route naming both. */
+  targetPath(file: Pick<FileRecord, 'sourceId' | 'path'>, targetId: string): string;
+  /** True when every route of the file's source that takes this file says `move`. */
+  isMoved(file: Pick<FileRecord, 'sourceId' | 'path' | 'size' | 'mtimeMs'>): boolean;
+  orderOf(sourceId: string): 'oldest-first' | 'newest-first';
+}
+
+export function buildRouting(routes: readonly RouteConfig[]): Routing {
+  // Age filters say when to *take* a file; at removal time only path and size decide which routes took it.
+  const takes = routes.map((r) => ({
+    route: r,
+    accepts: compileFilter({ ...r.filter, minAgeSec: undefined, maxAgeSec: undefined }),
+  }));
+  return {
+    routesOf: (sourceId) => routes.filter((r) => r.source === sourceId),
+    targetPath(file, targetId) {
+      const route = routes.find((r) => r.source === file.sourceId && r.targets.includes(targetId));
+      return targetPathOf(route?.targetPath ?? '{source}/{path}', file.sourceId, file.path);
+    },
+    isMoved(file) {
+      const taking = takes.filter((t) => t.route.source === file.sourceId && t.accepts(file, 0));
+      return taking.length > 0 && taking.every((t) => t.route.policy === 'move');
+    },
+    orderOf(sourceId) {
+      return routes.some((r) => r.source === sourceId && r.order === 'newest-first') ? 'newest-first' : 'oldest-first';
+    },
+  };
+}

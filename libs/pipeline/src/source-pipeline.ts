@@ -1,0 +1,89 @@
+import { type BackoffPolicy, type Clock, type Source, type Staging, classifyError, systemClock } from '@filesync/core';
+import { Downloader, type DownloaderOptions } from './downloader';
+import { Finder } from './finder';
+import { Health } from './health';
+import type { CatalogPort, PipelineLogger } from './ports';
+import { silentLogger } from './ports';
+import type { Routing } from './routing';
+import { SourceCleaner } from './source-cleaner';
+import { WorkLoop } from './work-loop';
+
+export interface SourcePipelineOptions {
+  readonly pollIntervalMs: number;
+  readonly downloader: Partial<DownloaderOptions>;
+  readonly onStaged?: () => void;
+  readonly healthBackoff?: BackoffPolicy;
+}
+
+/**
+ * Everything done on one source, which owns its link alone: the Finder lists, the Downloader copies
+ * into staging, the cleaner removes moved files. They take turns on the one device, so a listing
+ * never collides with a read (one MAVFTP session) and runs between download slices.
+ */
+export class SourcePipeline {
+  readonly health: Health;
+  private readonly finder: Finder;
+  private readonly downloader: Downloader;
+  private readonly cleaner: SourceCleaner;
+  private readonly loop: WorkLoop;
+  private lastScanAt = -Infinity;
+  private cleanupDue = true;
+
+  constructor(
+    readonly source: Source,
+    private readonly staging: Staging,
+    private readonly catalog: CatalogPort,
+    routing: Routing,
+    private readonly options: SourcePipelineOptions,
+    private readonly clock: Clock = systemClock,
+    private readonly log: PipelineLogger = silentLogger,
+  ) {
+    this.health = new Health(clock, options.healthBackoff);
+    this.finder = new Finder(source, routing.routesOf(source.id), catalog, clock, log);
+    this.downloader = new Downloader(source, staging, catalog, { order: routing.orderOf(source.id), ...options.downloader }, clock, log);
+    this.cleaner = new SourceCleaner(source, catalog, (f) => routing.isMoved(f), log);
+    this.loop = new WorkLoop(() => this.step());
+  }
+
+  /** Asks for a listing now (a drive was mounted, a link came up, a file was delivered). */
+  wake(rescan = false): void {
+    if (rescan) this.lastScanAt = -Infinity;
+    this.cleanupDue = true;
+    this.loop.wake();
+  }
+
+  run(signal: AbortSignal, maxSteps?: number): Promise<void> {
+    return this.loop.run({ idleMs: Math.min(1000, this.options.pollIntervalMs), clock: this.clock, health: this.health, signal, ...(maxSteps === undefined ? {} : { maxSteps }) });
+  }
+
+  private async step() {
+    try {
+      if (this.clock.monotonic() - this.lastScanAt >= this.options.pollIntervalMs) {
+        const scan = await this.finder.scan();
+        this.lastScanAt = this.clock.monotonic();
+        if (scan.recorded + scan.reappeared + scan.vanished > 0) this.log.info({ source: this.source.id, ...scan }, 'scanned');
+      }
+      if (this.cleanupDue) {
+        this.cleanupDue = false;
+        await this.cleaner.sweep();
+      }
+      const outcome = await this.downloader.step();
+      switch (outcome.kind) {
+        case 'idle':
+        case 'waiting-for-space':
+          return { kind: 'idle' } as const;
+        case 'staged':
+          this.options.onStaged?.();
+          return { kind: 'busy' } as const;
+        case 'retry':
+          return outcome.error.kind === 'transient' ? ({ kind: 'fault', error: outcome.error } as const) : ({ kind: 'busy' } as const);
+        default:
+          return { kind: 'busy' } as const;
+      }
+    } catch (err) {
+      const error = classifyError(err);
+      this.log.warn({ source: this.source.id, code: error.code }, `source fault: ${error.message}`);
+      return { kind: 'fault', error } as const;
+    }
+  }
+}

@@ -1,0 +1,71 @@
+import { type BackoffPolicy, type Clock, type Staging, type Target, classifyError, systemClock } from '@filesync/core';
+import type { FileRecord } from '@filesync/store';
+import { Health } from './health';
+import type { CatalogPort, PipelineLogger } from './ports';
+import { silentLogger } from './ports';
+import type { Routing } from './routing';
+import { type DeliveredHook, Uploader } from './uploader';
+import { WorkLoop } from './work-loop';
+
+/**
+ * Uploads to one target. A fault (down, full: 552 / ENOSPC) pauses only this target, with backoff;
+ * the other targets go on.
+ */
+export class TargetPipeline {
+  readonly health: Health;
+  private readonly uploader: Uploader;
+  private readonly loop: WorkLoop;
+  private readonly idleMs: number;
+
+  constructor(
+    readonly target: Target,
+    staging: Staging,
+    catalog: CatalogPort,
+    routing: Routing,
+    onDelivered: DeliveredHook,
+    private readonly clock: Clock = systemClock,
+    private readonly log: PipelineLogger = silentLogger,
+    options: { idleMs?: number; maxAttempts?: number; healthBackoff?: BackoffPolicy } = {},
+  ) {
+    this.health = new Health(clock, options.healthBackoff);
+    this.idleMs = options.idleMs ?? 500;
+    this.uploader = new Uploader(
+      target,
+      staging,
+      catalog,
+      {
+        pathOf: (file: FileRecord) => routing.targetPath(file, target.id),
+        maxAttempts: options.maxAttempts ?? 3,
+        progressBytes: 1024 * 1024,
+        progressMs: 1000,
+      },
+      onDelivered,
+      log,
+    );
+    this.loop = new WorkLoop(() => this.step());
+  }
+
+  wake(): void {
+    this.loop.wake();
+  }
+
+  run(signal: AbortSignal, maxSteps?: number): Promise<void> {
+    return this.loop.run({ idleMs: this.idleMs, clock: this.clock, health: this.health, signal, ...(maxSteps === undefined ? {} : { maxSteps }) });
+  }
+
+  private async step() {
+    try {
+      const outcome = await this.uploader.step();
+      if (outcome.kind === 'idle') return { kind: 'idle' } as const;
+      if (outcome.kind === 'retry' && outcome.error.kind === 'transient') {
+        this.log.warn({ target: this.target.id, code: outcome.error.code }, `target fault: ${outcome.error.message}`);
+        return { kind: 'fault', error: outcome.error } as const;
+      }
+      return { kind: 'busy' } as const;
+    } catch (err) {
+      const error = classifyError(err);
+      this.log.warn({ target: this.target.id, code: error.code }, `target fault: ${error.message}`);
+      return { kind: 'fault', error } as const;
+    }
+  }
+}

@@ -1,0 +1,144 @@
+import { type FilesyncError, type Staging, type Target, classifyError } from '@filesync/core';
+import type { FileRecord, TargetRecord } from '@filesync/store';
+import type { CatalogPort, PipelineLogger } from './ports';
+import { silentLogger } from './ports';
+import { reportProgress } from './progress-stream';
+
+export interface UploaderOptions {
+  /** Where a file lands on this target. */
+  readonly pathOf: (file: FileRecord) => string;
+  /** Commit failures (size or hash mismatch) before a file is marked failed on this target. */
+  readonly maxAttempts: number;
+  readonly progressBytes: number;
+  readonly progressMs: number;
+}
+
+export type UploadOutcome =
+  | { readonly kind: 'idle' }
+  | { readonly kind: 'uploaded'; readonly fileId: string; readonly receipt: string; readonly sent: number; readonly duplicateOf?: string }
+  | { readonly kind: 'retry'; readonly fileId: string; readonly error: FilesyncError }
+  | { readonly kind: 'failed'; readonly fileId: string; readonly reason: string };
+
+/** Called when every target of a file has it, so staging can be freed and `move` can proceed. */
+export type DeliveredHook = (file: FileRecord) => void | Promise<void>;
+
+/**
+ * Sends staged files to one target. The target's own idea of what it holds (`partialSize`, `stat`)
+ * decides where an upload resumes, never a local record alone; the commit verifies size and hash.
+ */
+export class Uploader {
+  constructor(
+    private readonly target: Target,
+    private readonly staging: Staging,
+    private readonly catalog: CatalogPort,
+    private readonly options: UploaderOptions,
+    private readonly onDelivered: DeliveredHook = () => undefined,
+    private readonly log: PipelineLogger = silentLogger,
+  ) {}
+
+  /** Staged files still owed to this target, unfinished uploads first, then small before large. */
+  async next(): Promise<{ file: FileRecord; row: TargetRecord } | undefined> {
+    const owed: { file: FileRecord; row: TargetRecord }[] = [];
+    for (const file of await this.catalog.listFiles({ state: 'staged' })) {
+      const row = await this.catalog.getTarget(file.fileId, this.target.id);
+      if (row && (row.state === 'pending' || row.state === 'uploading')) owed.push({ file, row });
+    }
+    owed.sort((a, b) => Number(b.row.state === 'uploading') - Number(a.row.state === 'uploading') || a.file.size - b.file.size);
+    return owed[0];
+  }
+
+  async step(signal?: AbortSignal): Promise<UploadOutcome> {
+    const job = await this.next();
+    if (job === undefined) return { kind: 'idle' };
+    try {
+      return await this.upload(job.file, job.row, signal);
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      return this.handleError(job.file, classifyError(err));
+    }
+  }
+
+  private async upload(file: FileRecord, row: TargetRecord, signal?: AbortSignal): Promise<UploadOutcome> {
+    const sha256 = file.sha256 ?? '';
+    if (row.state === 'pending') {
+      const copy = await this.catalog.findUploadedBySha256(this.target.id, sha256);
+      if (copy !== undefined && copy.fileId !== file.fileId) {
+        const receipt = copy.receipt ?? copy.path;
+        await this.catalog.transitionTarget(file.fileId, this.target.id, 'uploaded', {
+          receipt,
+          reason: `duplicate of ${copy.sourceId}:${copy.path}`,
+          detail: { duplicateOf: copy.fileId },
+        });
+        await this.maybeDelivered(file);
+        return { kind: 'uploaded', fileId: file.fileId, receipt, sent: 0, duplicateOf: copy.fileId };
+      }
+      // Recorded before a byte is sent: after a crash the attempt is known (upload sites that cannot resume).
+      await this.catalog.transitionTarget(file.fileId, this.target.id, 'uploading', { offset: 0 });
+    }
+    const path = this.options.pathOf(file);
+    const expected = { size: file.size, sha256 };
+    let offset = this.target.features.canResume ? await this.target.partialSize(path) : 0;
+    if (offset > file.size) offset = 0;
+    let sent = 0;
+    const alreadyThere = offset === 0 && this.target.features.atomicCommit && (await this.target.stat(path))?.size === file.size;
+    if (!alreadyThere && (offset < file.size || file.size === 0)) {
+      const current = (await this.catalog.getTarget(file.fileId, this.target.id))?.offset ?? 0;
+      if (offset < current) await this.catalog.recordUploadProgress(file.fileId, this.target.id, offset, { reset: true });
+      const data = reportProgress(
+        this.staging.read(file.fileId, offset),
+        offset,
+        (at) => this.catalog.recordUploadProgress(file.fileId, this.target.id, at),
+        this.options.progressBytes,
+        this.options.progressMs,
+      );
+      await this.target.write(path, offset, countBytes(data, (n) => (sent += n)), signal ? { signal } : {});
+    }
+    const receipt = await this.target.commit(path, expected);
+    await this.catalog.transitionTarget(file.fileId, this.target.id, receipt.outcome === 'skipped' ? 'skipped' : 'uploaded', {
+      receipt: receipt.location,
+      offset: file.size,
+      detail: { outcome: receipt.outcome, sent },
+    });
+    this.log.info({ target: this.target.id, path, location: receipt.location, outcome: receipt.outcome, sent }, 'uploaded');
+    await this.maybeDelivered(file);
+    return { kind: 'uploaded', fileId: file.fileId, receipt: receipt.location, sent };
+  }
+
+  private async maybeDelivered(file: FileRecord): Promise<void> {
+    const rows = await this.catalog.targetsOf(file.fileId);
+    if (!rows.every((r) => r.state === 'uploaded' || r.state === 'skipped')) return;
+    try {
+      await this.catalog.transitionFile(file.fileId, 'delivered');
+    } catch (err) {
+      // Another target's uploader may have delivered it first.
+      if (classifyError(err).code !== 'illegal-transition') throw err;
+      return;
+    }
+    await this.onDelivered(file);
+  }
+
+  private async handleError(file: FileRecord, error: FilesyncError): Promise<UploadOutcome> {
+    if (error.kind === 'transient') {
+      this.log.debug({ target: this.target.id, fileId: file.fileId, code: error.code, err: error.message }, 'upload interrupted');
+      return { kind: 'retry', fileId: file.fileId, error };
+    }
+    const row = await this.catalog.getTarget(file.fileId, this.target.id);
+    const attempts = (row?.attempts ?? 0) + 1;
+    if (error.code === 'checksum-mismatch' && attempts < this.options.maxAttempts && row?.state === 'uploading') {
+      await this.catalog.transitionTarget(file.fileId, this.target.id, 'pending', { offset: 0, attempts, reason: error.message });
+      return { kind: 'retry', fileId: file.fileId, error };
+    }
+    if (row && row.state !== 'failed') {
+      await this.catalog.transitionTarget(file.fileId, this.target.id, 'failed', { reason: error.message, attempts });
+    }
+    this.log.error({ target: this.target.id, fileId: file.fileId, code: error.code }, `upload failed: ${error.message}`);
+    return { kind: 'failed', fileId: file.fileId, reason: error.message };
+  }
+}
+
+async function* countBytes(chunks: AsyncIterable<Uint8Array>, add: (n: number) => void): AsyncGenerator<Uint8Array> {
+  for await (const chunk of chunks) {
+    add(chunk.length);
+    yield chunk;
+  }
+}
