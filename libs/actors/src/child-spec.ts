@@ -157,10 +157,10 @@ function normalizeActor(where: string, value: unknown, earlierActors: ReadonlySe
 
 function normalizeChild(where: string, value: unknown, earlierActors: ReadonlySet<string>): NormalizedChild {
   if (!isRecord(value)) throw bad(where, 'a child spec must be an object', 'children');
-  checkKeys(where, value, CHILD_KEYS);
   const { id, restart, shutdown } = value;
-  if (typeof id !== 'string' || id.length === 0) throw bad(where, '"id" must be a non-empty string', 'id');
+  if (typeof id !== 'string' || id.length === 0) throw bad(where, 'a child spec needs a non-empty string "id"', 'id');
   const at = `${where} child "${id}"`;
+  checkKeys(at, value, CHILD_KEYS);
   if (restart !== undefined && !(RESTART_TYPES as readonly unknown[]).includes(restart)) {
     throw bad(at, `"restart" must be one of ${RESTART_TYPES.join(', ')}, got ${JSON.stringify(restart)}`, 'restart');
   }

@@ -31,6 +31,8 @@ export interface SupervisorOptions {
   /** Jitter source for the backoff (tests pin it). */
   readonly random?: () => number;
   readonly actorDefaults?: ActorTimings;
+  /** Subscribed before the first child starts, so it sees the start events too. */
+  readonly onEvent?: SupervisionListener;
   /** @internal set when a supervisor starts a nested one. */
   readonly parentPath?: readonly string[];
 }
@@ -42,7 +44,6 @@ interface Slot {
   startedAt: number | undefined;
   restarts: number;
   lastExit: ExitReason | undefined;
-  unsubscribe: (() => void) | undefined;
 }
 
 // `any` widens the reply maps so one slot type holds actors of every protocol.
@@ -60,6 +61,7 @@ export async function startSupervisor(spec: SupervisorSpec, options: SupervisorO
 
 async function startNormalized(spec: NormalizedSupervisor, options: SupervisorOptions): Promise<Supervisor> {
   const sup = new Supervisor(spec, options);
+  if (options.onEvent) sup.onEvent(options.onEvent);
   await sup.startChildren();
   return sup;
 }
@@ -103,7 +105,6 @@ export class Supervisor implements Supervised {
       startedAt: undefined,
       restarts: 0,
       lastExit: undefined,
-      unsubscribe: undefined,
     }));
     this.exited = new Promise((resolve) => (this.finish = resolve));
   }
@@ -231,7 +232,8 @@ export class Supervisor implements Supervised {
       });
     }
     if ('supervisor' in how) {
-      return startNormalized(how.supervisor, { ...this.options, parentPath: this.path });
+      // Subscribed before it starts, so its own start events reach this tree's listeners.
+      return startNormalized(how.supervisor, { ...this.options, parentPath: this.path, onEvent: (e) => this.forward(e) });
     }
     return how.start(this.context(slot));
   }
@@ -242,7 +244,6 @@ export class Supervisor implements Supervised {
     slot.instance = instance;
     slot.state = 'running';
     slot.startedAt = this.clock.monotonic();
-    if (instance instanceof Supervisor) slot.unsubscribe = instance.onEvent((e) => this.forward(e));
     if (restart) {
       slot.restarts += 1;
       this.emit({ type: 'sup.child-restarted', child: slot.spec.id, restarts: slot.restarts, delayMs: restart.delayMs });
@@ -274,7 +275,6 @@ export class Supervisor implements Supervised {
   }
 
   private async onChildExit(slot: Slot, instance: Supervised, reason: ExitReason): Promise<void> {
-    slot.unsubscribe?.();
     // An exit we caused (stop, group restart) or of an instance already replaced is expected.
     if (this.state !== 'running' || slot.instance !== instance) return;
     slot.instance = undefined;
@@ -353,7 +353,6 @@ export class Supervisor implements Supervised {
     slot.instance = undefined;
     slot.startedAt = undefined;
     const reason = await instance.shutdown(this.brutal ? 0 : slot.spec.shutdown);
-    slot.unsubscribe?.();
     slot.state = 'stopped';
     slot.lastExit = reason;
     this.emit({ type: 'sup.child-stopped', child: slot.spec.id, reason });
