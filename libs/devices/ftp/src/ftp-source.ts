@@ -1,0 +1,88 @@
+import type { FileInfo } from 'basic-ftp';
+import { type ReadOptions, type Source, type SourceEntry, type SourceFeatures } from '@filesync/core';
+import { FtpConnectionPool, type FtpSession } from './connection-pool';
+import { ftpCode } from './errors';
+import type { FtpConnectionOptions } from './options';
+import { relativeTo, remotePath } from './paths';
+import { downloadStream, notFound } from './remote-ops';
+import { parseListDate } from './list-date';
+
+export interface FtpSourceOptions extends FtpConnectionOptions {
+  readonly id: string;
+  /** Set false to never ask for a file's mtime with MDTM when only LIST is offered (faster, minute precision). */
+  readonly mdtm?: boolean;
+}
+
+export interface FtpSource extends Source {
+  describe(): { id: string; url: string; user: string; secure: false | 'explicit' | 'implicit' };
+}
+
+/**
+ * An FTP server as a source: lists recursively (MLSD where the server offers MLST, LIST parsed
+ * otherwise), reads from an offset with REST, removes with DELE for `move`.
+ */
+export function createFtpSource(options: FtpSourceOptions): FtpSource {
+  let features: SourceFeatures = { canResume: true, canRemove: true, hashes: [], parallelism: options.maxConnections ?? 2 };
+  const pool = new FtpConnectionPool(options, '', (server) => {
+    features = { ...features, canResume: server.rest || server.size };
+  });
+  const rootOf = (session: FtpSession): string => remotePath(session.home, pool.endpoint.dir, '');
+
+  /** mtime of a LIST entry: MDTM where offered (LIST dates have minute or day precision), else the LIST date. */
+  async function mtimeOf(session: FtpSession, info: FileInfo, absPath: string): Promise<number> {
+    if (info.modifiedAt) return info.modifiedAt.getTime();
+    if (session.features.mdtm && options.mdtm !== false) {
+      const at = await session.client.lastMod(absPath).catch(() => undefined);
+      if (at && Number.isFinite(at.getTime())) return at.getTime();
+    }
+    return parseListDate(info.rawModifiedAt, Date.now());
+  }
+
+  async function* walk(): AsyncGenerator<SourceEntry> {
+    const root = await pool.use(async (session) => rootOf(session));
+    const pending = [root];
+    for (let dir = pending.pop(); dir !== undefined; dir = pending.pop()) {
+      const current = dir;
+      // Each directory is listed and released before its entries are yielded, so a slow consumer
+      // never holds a connection.
+      const entries = await pool.use(async (session) => {
+        const found: SourceEntry[] = [];
+        for (const info of await session.client.list(current)) {
+          if (info.name === '.' || info.name === '..') continue;
+          const abs = `${current === '/' ? '' : current}/${info.name}`;
+          if (info.isDirectory) pending.push(abs);
+          else if (info.isFile) found.push({ path: relativeTo(root, abs), size: info.size, mtimeMs: await mtimeOf(session, info, abs) });
+        }
+        return found;
+      });
+      yield* entries;
+    }
+  }
+
+  const source = {
+    id: options.id,
+    get features() {
+      return features;
+    },
+    describe: () => ({ id: options.id, url: pool.endpoint.display, user: pool.endpoint.user, secure: pool.endpoint.secure }),
+    list: () => walk(),
+    read: (path: string, offset: number, readOptions?: ReadOptions) => readFrom(path, offset, readOptions?.signal),
+    remove: (path: string) =>
+      pool.use(async (session) => {
+        try {
+          await session.client.remove(remotePath(session.home, pool.endpoint.dir, path));
+        } catch (err) {
+          if (ftpCode(err) === 550) throw notFound(path);
+          throw err;
+        }
+      }),
+    close: () => pool.close(),
+  } satisfies FtpSource;
+
+  async function* readFrom(path: string, offset: number, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
+    const abs = await pool.use(async (session) => remotePath(session.home, pool.endpoint.dir, path));
+    yield* downloadStream(pool, abs, offset, signal);
+  }
+
+  return source;
+}

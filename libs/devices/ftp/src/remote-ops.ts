@@ -1,0 +1,159 @@
+import { PassThrough, Writable } from 'node:stream';
+import { type HashName, PermanentError, createHasher } from '@filesync/core';
+import type { FtpConnectionPool, FtpSession } from './connection-pool';
+import { ftpCode } from './errors';
+import { parentOf } from './paths';
+import { parseHashReply } from './server-features';
+
+/** Replies that mean "no such file" (550) or "not a plain file/unavailable" across servers. */
+function isMissing(err: unknown): boolean {
+  const code = ftpCode(err);
+  return code === 550 || code === 450 || code === 551;
+}
+
+function isUnsupported(err: unknown): boolean {
+  const code = ftpCode(err);
+  return code === 500 || code === 502 || code === 504;
+}
+
+/**
+ * The size of a file as the server reports it, or undefined when there is none. SIZE where the
+ * server offers it, else MLST, else a listing of the parent directory: never a remembered number.
+ */
+export async function remoteSize(session: FtpSession, absPath: string): Promise<number | undefined> {
+  if (session.features.size) {
+    try {
+      return await session.client.size(absPath);
+    } catch (err) {
+      if (isMissing(err)) return undefined;
+      if (!isUnsupported(err)) throw err;
+    }
+  }
+  if (session.features.mlst) {
+    try {
+      const res = await session.client.send(`MLST ${absPath}`);
+      const facts = /(?:^|[\s;])size=(\d+);/i.exec(res.message);
+      if (/type=file;/i.test(res.message) && facts?.[1] !== undefined) return Number(facts[1]);
+      if (!/type=/i.test(res.message)) throw new Error(`unparsable MLST reply for ${absPath}`);
+      return undefined;
+    } catch (err) {
+      if (isMissing(err)) return undefined;
+      if (!isUnsupported(err)) throw err;
+    }
+  }
+  const name = absPath.slice(absPath.lastIndexOf('/') + 1);
+  try {
+    const entries = await session.client.list(parentOf(absPath));
+    const entry = entries.find((e) => e.name === name && e.isFile);
+    return entry?.size;
+  } catch (err) {
+    if (isMissing(err)) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Creates every directory on the way to `absDir`. MKD of an existing directory fails with 550 on
+ * most servers, indistinguishable from a real refusal, so errors are ignored here and the write that
+ * follows reports a directory that truly could not be made. `known` remembers made directories
+ * (the pool outlives one file), so a tree of 5,000 files costs one MKD per directory.
+ */
+export async function ensureDir(session: FtpSession, absDir: string, known: Set<string>): Promise<void> {
+  if (absDir === '/' || known.has(absDir)) return;
+  const parts = absDir.split('/').filter((p) => p !== '');
+  let at = '';
+  for (const part of parts) {
+    at = `${at}/${part}`;
+    if (known.has(at) || session.home.startsWith(`${at}/`) || session.home === at) continue;
+    await session.client.sendIgnoringError(`MKD ${at}`);
+    known.add(at);
+  }
+}
+
+/** The server's own hash of a file (HASH or XSHA256-style), as lower-case hex. */
+export async function serverHash(session: FtpSession, absPath: string, hash: HashName): Promise<string | undefined> {
+  const command = session.features.hashes.get(hash);
+  if (!command) return undefined;
+  if (command.verb === 'HASH' && command.algorithm) await session.client.send(`OPTS HASH ${command.algorithm}`);
+  const res = await session.client.send(`${command.verb} ${absPath}`);
+  const digest = parseHashReply(res.message);
+  if (digest === undefined) throw new PermanentError('unsupported', `unparsable ${command.verb} reply: ${res.message}`);
+  return digest;
+}
+
+/** Downloads a file and hashes it locally: the check of last resort when the server offers no hash. */
+export async function downloadHash(session: FtpSession, absPath: string, hash: HashName): Promise<string> {
+  const hasher = createHasher(hash);
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      hasher.update(chunk);
+      done();
+    },
+  });
+  await session.client.downloadTo(sink, absPath);
+  return hasher.digest();
+}
+
+export function notFound(absPath: string): PermanentError {
+  return new PermanentError('not-found', `no such file: ${absPath}`, { detail: { path: absPath } });
+}
+
+/**
+ * Streams a remote file from `offset` with REST+RETR (or from 0, skipping, when the server has no
+ * REST). The connection is held while the consumer reads; stopping early closes it, which aborts
+ * the transfer on the server without waiting for the rest.
+ */
+export async function* downloadStream(
+  pool: FtpConnectionPool,
+  absPath: string,
+  offset: number,
+  signal?: AbortSignal,
+): AsyncGenerator<Uint8Array> {
+  const session = await pool.acquire(signal);
+  let clean = false;
+  let failure: unknown;
+  const onAbort = (): void => session.client.close();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    if (session.features.size) {
+      const size = await remoteSize(session, absPath);
+      if (size === undefined) throw notFound(absPath);
+      if (offset >= size) {
+        clean = true;
+        return;
+      }
+    }
+    const restart = offset > 0 && session.features.rest;
+    let skip = offset > 0 && !restart ? offset : 0;
+    const pipe = new PassThrough({ highWaterMark: 1 << 20 });
+    const done = session.client.downloadTo(pipe, absPath, restart ? offset : 0).then(
+      () => undefined,
+      (err: unknown) => {
+        failure = err;
+        pipe.destroy(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+    for await (const chunk of pipe as AsyncIterable<Buffer>) {
+      if (skip >= chunk.length) {
+        skip -= chunk.length;
+        continue;
+      }
+      const out = skip > 0 ? chunk.subarray(skip) : chunk;
+      skip = 0;
+      yield new Uint8Array(out.buffer, out.byteOffset, out.length);
+    }
+    await done;
+    if (failure !== undefined) throw failure;
+    clean = true;
+  } catch (err) {
+    if (signal?.aborted) throw pool.cancelled();
+    const real = failure ?? err;
+    // ftp-srv answers RETR of a missing file with 551 rather than 550.
+    if (ftpCode(real) === 550 || ftpCode(real) === 551) throw notFound(absPath);
+    throw pool.classify(real);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    if (clean) pool.release(session);
+    else pool.discard(session);
+  }
+}

@@ -1,0 +1,79 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+
+/**
+ * The FTP simulator as a real child process, driven through its HTTP control API. Devices may not
+ * import simulators (module boundaries), so the device's tests talk to it as any tool would.
+ */
+export interface SimulatorProcess {
+  readonly url: string;
+  readonly control: string;
+  readonly root: string;
+  readonly user: string;
+  readonly password: string;
+  setFaults(patch: Record<string, unknown>): Promise<void>;
+  clearFaults(): Promise<void>;
+  stats(): Promise<{ bytesReceived: number; received: Record<string, number>; renames: number; connections: number }>;
+  resetStats(): Promise<void>;
+  deleteParts(): Promise<string[]>;
+  restart(downMs: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const MAIN = fileURLToPath(new URL('../../../../../simulators/ftp/main.ts', import.meta.url));
+
+export async function startSimulatorProcess(extraArgs: readonly string[] = []): Promise<SimulatorProcess> {
+  const root = await mkdtemp(join(tmpdir(), 'fs-ftp-sim-'));
+  const user = 'uploader';
+  const password = 'sim-Secret-7f3a9c';
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', MAIN, '--port', '0', '--root', root, '--no-seed', '--user', user, '--password', password, ...extraArgs],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  const ready = await new Promise<Record<string, string>>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`simulator not ready in 20 s: ${stderr}`)), 20_000);
+    const lines = createInterface({ input: child.stdout! });
+    lines.once('line', (line) => {
+      clearTimeout(timer);
+      resolve(JSON.parse(line) as Record<string, string>);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`simulator exited (${code}): ${stderr}`));
+    });
+  });
+  const control = ready['control']!;
+  const call = async (method: string, path: string, body?: unknown): Promise<unknown> => {
+    const res = await fetch(`${control}${path}`, {
+      method,
+      ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+    });
+    const json = (await res.json()) as unknown;
+    if (!res.ok) throw new Error(`control ${method} ${path}: ${JSON.stringify(json)}`);
+    return json;
+  };
+  return {
+    url: ready['ftp']!,
+    control,
+    root,
+    user,
+    password,
+    setFaults: async (patch) => void (await call('POST', '/faults', patch)),
+    clearFaults: async () => void (await call('DELETE', '/faults')),
+    stats: async () => (await call('GET', '/stats')) as Awaited<ReturnType<SimulatorProcess['stats']>>,
+    resetStats: async () => void (await call('DELETE', '/stats')),
+    deleteParts: async () => ((await call('POST', '/delete-parts')) as { removed: string[] }).removed,
+    restart: async (downMs) => void (await call('POST', `/restart?downMs=${downMs}`)),
+    stop: async () => {
+      child.kill('SIGKILL');
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,74 @@
+import { opendir, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type FaultPatch, type FtpFaults, NO_FAULTS, applyFaultPatch } from './faults';
+
+export interface SimStats {
+  /** Data bytes that arrived on upload connections, faults included (what the client really sent). */
+  bytesReceived: number;
+  bytesSent: number;
+  /** Received bytes per client path (e.g. `/dir/file.bin.part`). */
+  received: Record<string, number>;
+  connections: number;
+  transfers: number;
+  renames: number;
+}
+
+function emptyStats(): SimStats {
+  return { bytesReceived: 0, bytesSent: 0, received: {}, connections: 0, transfers: 0, renames: 0 };
+}
+
+async function* filesBelow(dir: string): AsyncGenerator<string> {
+  const entries = await opendir(dir).catch(() => undefined);
+  if (!entries) return;
+  for await (const e of entries) {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) yield* filesBelow(path);
+    else if (e.isFile()) yield path;
+  }
+}
+
+/** The simulator's mutable state, shared by its command handlers and its control API. */
+export class SimState {
+  faults: FtpFaults = NO_FAULTS;
+  stats: SimStats = emptyStats();
+
+  constructor(
+    readonly root: string,
+    readonly partSuffix: string,
+    readonly offerHash: boolean,
+  ) {}
+
+  setFaults(patch: FaultPatch): FtpFaults {
+    this.faults = applyFaultPatch(this.faults, patch, Date.now());
+    return this.faults;
+  }
+
+  clearFaults(): FtpFaults {
+    this.faults = NO_FAULTS;
+    return this.faults;
+  }
+
+  resetStats(): void {
+    this.stats = emptyStats();
+  }
+
+  countReceived(clientPath: string, bytes: number): void {
+    this.stats.bytesReceived += bytes;
+    this.stats.received[clientPath] = (this.stats.received[clientPath] ?? 0) + bytes;
+  }
+
+  async usedBytes(): Promise<number> {
+    let total = 0;
+    for await (const file of filesBelow(this.root)) total += (await stat(file).catch(() => undefined))?.size ?? 0;
+    return total;
+  }
+
+  /** Deletes every in-transit file under the root, as a server-side cleanup job would. */
+  async deleteParts(): Promise<string[]> {
+    const removed: string[] = [];
+    for await (const file of filesBelow(this.root)) {
+      if (file.endsWith(this.partSuffix) && (await unlink(file).then(() => true, () => false))) removed.push(file.slice(this.root.length));
+    }
+    return removed;
+  }
+}
