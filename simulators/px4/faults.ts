@@ -1,0 +1,85 @@
+/**
+ * Faults the simulated PX4 can show, settable from the command line and the control API.
+ * Probabilities are 0..1 per frame; a link fault applies to both the UDP and the pty link.
+ */
+export interface LinkFaults {
+  /** Frames from the ground station lost before PX4 sees them. */
+  lossUp: number;
+  /** Frames from PX4 lost on the way out. */
+  lossDown: number;
+  /** Frames sent twice (each direction). */
+  dup: number;
+  /** Frames held back and sent after the next one (each direction). */
+  reorder: number;
+  /** One-way delay added to every frame (each direction). */
+  latencyMs: number;
+  /** A serial-like cap on PX4's transmit rate: baud / 10 bytes a second (8N1); 0 = uncapped. */
+  baud: number;
+  /** PX4's free TX buffer that paces a burst (see MAVFTP.md BurstReadFile): 1500 NuttX UDP, 15000 SITL. */
+  txBuffer: number;
+}
+
+export interface ServerFaults {
+  /** HEARTBEAT armed flag. */
+  armed: boolean;
+  /** Close a session after this long without an FTP request (PX4: 10 s, main since 2026-08: 30 s). */
+  sessionTimeoutMs: number;
+  /** Paths (as the client names them) whose CRC32 is answered wrong; `times` left, or always. */
+  wrongCrc: Record<string, number | 'always'>;
+  /** Files that grow while being read (a log being written), bytes per second. */
+  grow: Record<string, number>;
+  /** A burst stream silently stops after this many frames, without burst_complete (0 = never). */
+  burstStopAfterFrames: number;
+  /** Another ground station on the link: `hold` keeps PX4's one session open, `interleave` sends its own requests. */
+  secondGcs: 'off' | 'hold' | 'interleave';
+}
+
+export type Faults = LinkFaults & ServerFaults;
+
+export const DEFAULT_FAULTS: Faults = {
+  lossUp: 0,
+  lossDown: 0,
+  dup: 0,
+  reorder: 0,
+  latencyMs: 0,
+  baud: 0,
+  txBuffer: 1500,
+  armed: false,
+  sessionTimeoutMs: 30_000,
+  wrongCrc: {},
+  grow: {},
+  burstStopAfterFrames: 0,
+  secondGcs: 'off',
+};
+
+const NUMBER_KEYS = ['lossUp', 'lossDown', 'dup', 'reorder', 'latencyMs', 'baud', 'txBuffer', 'sessionTimeoutMs', 'burstStopAfterFrames'] as const;
+
+/** Merges a partial fault set from JSON; names the bad key instead of guessing. */
+export function mergeFaults(current: Faults, patch: unknown): Faults {
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) throw new Error('faults must be a JSON object');
+  const next: Faults = { ...current, wrongCrc: { ...current.wrongCrc }, grow: { ...current.grow } };
+  for (const [key, value] of Object.entries(patch as Record<string, unknown>)) {
+    if ((NUMBER_KEYS as readonly string[]).includes(key)) {
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new Error(`fault ${key} must be a non-negative number`);
+      if (['lossUp', 'lossDown', 'dup', 'reorder'].includes(key) && value > 1) throw new Error(`fault ${key} is a probability (0..1)`);
+      (next as unknown as Record<string, number>)[key] = value;
+    } else if (key === 'armed') {
+      if (typeof value !== 'boolean') throw new Error('fault armed must be true or false');
+      next.armed = value;
+    } else if (key === 'secondGcs') {
+      if (value !== 'off' && value !== 'hold' && value !== 'interleave') throw new Error('fault secondGcs must be "off", "hold" or "interleave"');
+      next.secondGcs = value;
+    } else if (key === 'wrongCrc' || key === 'grow') {
+      if (typeof value !== 'object' || value === null) throw new Error(`fault ${key} must be an object of path → value`);
+      for (const [path, v] of Object.entries(value as Record<string, unknown>)) {
+        if (v === null) delete next[key][path];
+        else if (key === 'wrongCrc' && (v === 'always' || (typeof v === 'number' && v >= 0))) next.wrongCrc[path] = v;
+        else if (key === 'grow' && typeof v === 'number' && v >= 0) next.grow[path] = v;
+        else throw new Error(`fault ${key}["${path}"] has a bad value`);
+      }
+    } else {
+      throw new Error(`unknown fault "${key}"`);
+    }
+  }
+  return next;
+}

@@ -1,0 +1,118 @@
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startControl } from './control';
+import { type Endpoint, startPtyEndpoint, startUdpEndpoint } from './endpoints';
+import type { Faults } from './faults';
+import { DEFAULT_SD_CARD, generateSdCard, isEmptyDir } from './sd-card';
+import { Vehicle } from './vehicle';
+
+/**
+ * `tsx simulators/px4/main.ts --port 0 --root DIR [faults…]` — prints one JSON ready line:
+ * {"ready":true,"sim":"px4","udp":"127.0.0.1:P","pty":"/dev/pts/N","control":"http://127.0.0.1:Q"}
+ */
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: '0' },
+    'control-port': { type: 'string', default: '0' },
+    root: { type: 'string', default: 'tmp/sim/px4' },
+    'no-pty': { type: 'boolean', default: false },
+    sysid: { type: 'string', default: '1' },
+    compid: { type: 'string', default: '1' },
+    logs: { type: 'string' },
+    'min-bytes': { type: 'string' },
+    'max-bytes': { type: 'string' },
+    seed: { type: 'string' },
+    'loss-up': { type: 'string' },
+    'loss-down': { type: 'string' },
+    loss: { type: 'string' },
+    dup: { type: 'string' },
+    reorder: { type: 'string' },
+    'latency-ms': { type: 'string' },
+    baud: { type: 'string' },
+    'tx-buffer': { type: 'string' },
+    armed: { type: 'boolean', default: false },
+    'session-timeout-ms': { type: 'string' },
+    'burst-stop-after': { type: 'string' },
+    'second-gcs': { type: 'string' },
+    'wrong-crc': { type: 'string', multiple: true },
+    grow: { type: 'string', multiple: true },
+    'stale-session': { type: 'boolean', default: false },
+  },
+  strict: true,
+});
+
+function num(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number, got "${v}"`);
+  return n;
+}
+
+async function main(): Promise<void> {
+  const root = resolve(values.root);
+  await mkdir(root, { recursive: true });
+  if (await isEmptyDir(root)) {
+    await generateSdCard(root, {
+      logs: num('logs', values.logs) ?? DEFAULT_SD_CARD.logs,
+      minBytes: num('min-bytes', values['min-bytes']) ?? DEFAULT_SD_CARD.minBytes,
+      maxBytes: num('max-bytes', values['max-bytes']) ?? DEFAULT_SD_CARD.maxBytes,
+      seed: num('seed', values.seed) ?? DEFAULT_SD_CARD.seed,
+      denseBytes: DEFAULT_SD_CARD.denseBytes,
+    });
+  }
+  const loss = num('loss', values.loss);
+  const faults: Partial<Faults> = {};
+  const set = (key: keyof Faults, v: number | undefined): void => {
+    if (v !== undefined) (faults as Record<string, unknown>)[key] = v;
+  };
+  set('lossUp', num('loss-up', values['loss-up']) ?? loss);
+  set('lossDown', num('loss-down', values['loss-down']) ?? loss);
+  set('dup', num('dup', values.dup));
+  set('reorder', num('reorder', values.reorder));
+  set('latencyMs', num('latency-ms', values['latency-ms']));
+  set('baud', num('baud', values.baud));
+  set('txBuffer', num('tx-buffer', values['tx-buffer']));
+  set('sessionTimeoutMs', num('session-timeout-ms', values['session-timeout-ms']));
+  set('burstStopAfterFrames', num('burst-stop-after', values['burst-stop-after']));
+  if (values.armed) faults.armed = true;
+  if (values['second-gcs'] !== undefined) (faults as Record<string, unknown>)['secondGcs'] = values['second-gcs'];
+  if (values['wrong-crc']) faults.wrongCrc = Object.fromEntries(values['wrong-crc'].map((p) => [p, 'always' as const]));
+  if (values.grow) {
+    faults.grow = Object.fromEntries(
+      values.grow.map((spec) => {
+        const at = spec.lastIndexOf(':');
+        return [spec.slice(0, at), num('grow', spec.slice(at + 1)) ?? 0];
+      }),
+    );
+  }
+
+  const vehicle = new Vehicle({ root, sysid: num('sysid', values.sysid) ?? 1, compid: num('compid', values.compid) ?? 1, faults });
+  const endpoints: Endpoint[] = [];
+  const udp = await startUdpEndpoint(vehicle, num('port', values.port) ?? 0);
+  endpoints.push(udp);
+  let pty: Endpoint | undefined;
+  if (!values['no-pty']) {
+    pty = await startPtyEndpoint(vehicle);
+    endpoints.push(pty);
+  }
+  const control = await startControl(vehicle, num('control-port', values['control-port']) ?? 0);
+  if (values['stale-session']) vehicle.leaveStaleSession();
+
+  const shutdown = async (): Promise<void> => {
+    vehicle.close();
+    await Promise.all(endpoints.map((e) => e.close()));
+    await control.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown());
+  process.on('SIGTERM', () => void shutdown());
+  process.stdout.write(
+    `${JSON.stringify({ ready: true, sim: 'px4', udp: udp.address, ...(pty ? { pty: pty.address } : {}), control: control.url, root, sysid: vehicle.sysid, compid: vehicle.compid })}\n`,
+  );
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`px4 simulator: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
