@@ -125,15 +125,23 @@ export async function* downloadStream(
     }
     const restart = offset > 0 && session.features.rest;
     let skip = offset > 0 && !restart ? offset : 0;
-    const pipe = new PassThrough({ highWaterMark: 1 << 20 });
-    const done = session.client.downloadTo(pipe, absPath, restart ? offset : 0).then(
-      () => undefined,
+    // basic-ftp pipes into `sink`, and stream.pipeline destroys it on a socket error, dropping what
+    // it buffered; `queue` outlives that, so every byte that arrived is yielded before the error.
+    const queue = new PassThrough({ highWaterMark: 1 << 20 });
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        if (queue.write(chunk)) done();
+        else queue.once('drain', () => done());
+      },
+    });
+    const done = session.client.downloadTo(sink, absPath, restart ? offset : 0).then(
+      () => queue.end(),
       (err: unknown) => {
         failure = err;
-        pipe.destroy(err instanceof Error ? err : new Error(String(err)));
+        queue.end();
       },
     );
-    for await (const chunk of pipe as AsyncIterable<Buffer>) {
+    for await (const chunk of queue as AsyncIterable<Buffer>) {
       if (skip >= chunk.length) {
         skip -= chunk.length;
         continue;
