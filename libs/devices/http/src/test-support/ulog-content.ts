@@ -1,5 +1,22 @@
 import { createHasher } from '@filesync/core';
-import { patternBytes } from '@filesync/core/testing';
+
+/**
+ * Deterministic noise (xorshift32). Not `patternBytes` from `@filesync/core/testing`: that module
+ * loads vitest, which cannot run inside the upload child process.
+ */
+function noiseBytes(length: number, seed: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let x = seed >>> 0 || 0x9e3779b9;
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
 
 /** The 16-byte ULog header (magic `ULog 01 12 35`, version 1, timestamp 0), so Flight Review accepts the file. */
 export const ULOG_HEADER = Uint8Array.of(0x55, 0x4c, 0x6f, 0x67, 0x01, 0x12, 0x35, 0x01, 0, 0, 0, 0, 0, 0, 0, 0);
@@ -8,18 +25,18 @@ export const ULOG_HEADER = Uint8Array.of(0x55, 0x4c, 0x6f, 0x67, 0x01, 0x12, 0x3
 export function ulogBytes(size: number, seed = 1): Uint8Array {
   const out = new Uint8Array(size);
   out.set(ULOG_HEADER.subarray(0, Math.min(size, ULOG_HEADER.length)));
-  if (size > ULOG_HEADER.length) out.set(patternBytes(size - ULOG_HEADER.length, seed), ULOG_HEADER.length);
+  if (size > ULOG_HEADER.length) out.set(noiseBytes(size - ULOG_HEADER.length, seed), ULOG_HEADER.length);
   return out;
 }
 
 /**
  * A large ULog-looking file generated as a stream (never whole in memory): a noise block of
  * `blockBytes`, varied per block so no two blocks are equal. `digest()` is the sha256 of all
- * bytes yielded so far.
+ * bytes, to be called once the stream is consumed.
  */
 export function ulogStream(size: number, blockBytes = 256 * 1024): { chunks: AsyncIterable<Uint8Array>; digest(): string } {
   const hasher = createHasher('sha256');
-  const noise = patternBytes(blockBytes, 7);
+  const noise = noiseBytes(blockBytes, 7);
   async function* chunks(): AsyncIterable<Uint8Array> {
     let at = 0;
     for (let block = 0; at < size; block++) {
@@ -34,5 +51,6 @@ export function ulogStream(size: number, blockBytes = 256 * 1024): { chunks: Asy
       yield chunk;
     }
   }
-  return { chunks: chunks(), digest: () => hasher.digest() };
+  let digest: string | undefined;
+  return { chunks: chunks(), digest: () => (digest ??= hasher.digest()) };
 }
