@@ -28,7 +28,11 @@ function runChild(job: ChildJob): ChildRun {
   createInterface({ input: child.stdout! }).on('line', (line) => {
     const msg = JSON.parse(line) as Record<string, unknown>;
     seen.push(msg);
-    for (const w of [...waiters]) if (w.pick(msg)) waiters.splice(waiters.indexOf(w), 1) && w.resolve(msg);
+    for (const w of [...waiters]) {
+      if (!w.pick(msg)) continue;
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve(msg);
+    }
   });
   child.once('exit', (code) => {
     for (const w of waiters.splice(0)) w.reject(new Error(`upload child exited (${code}); stderr: ${stderr}; out: ${JSON.stringify(seen)}`));
