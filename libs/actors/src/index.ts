@@ -1,9 +1,44 @@
+// Worker side: what an actor module uses (also importable alone from '@filesync/actors/actor').
 export * from './actor';
-export { startActor, ActorRef } from './actor-ref';
+
+// Parent side: actors.
+export { ActorRef, startActor } from './actor-ref';
 export type { StartActorOptions } from './actor-ref';
-export { ACTOR_DEFAULTS, CHILD_DEFAULTS, SUPERVISOR_DEFAULTS } from './defaults';
+export { connectActors } from './channels';
+export { deadActorError } from './remote';
+export { liveWorkerCount } from './worker-registry';
+
+// Supervision.
+export { RESTART_TYPES, STRATEGIES, normalizeSupervisor } from './child-spec';
+export type {
+  ActorChildSpec,
+  ActorStart,
+  ChildSpec,
+  CustomChildSpec,
+  RestartType,
+  StartContext,
+  Strategy,
+  SupervisorChildSpec,
+  SupervisorSpec,
+} from './child-spec';
+export { startSupervisor, Supervisor } from './supervisor';
+export type { ActorTimings, SupervisorOptions } from './supervisor';
+export type {
+  ChildSnapshot,
+  ChildState,
+  SupervisionEvent,
+  SupervisionEventType,
+  SupervisionListener,
+  SupervisorSnapshot,
+  SupervisorState,
+} from './supervision-events';
 export { describeExit, isCleanExit } from './exit-reason';
 export type { ExitKind, ExitReason } from './exit-reason';
-export { deadActorError } from './remote';
 export type { ShutdownTimeout, Supervised } from './supervised';
-export { liveWorkerCount } from './worker-registry';
+export { ACTOR_DEFAULTS, CHILD_DEFAULTS, SUPERVISOR_DEFAULTS } from './defaults';
+
+// Runtime and CPU pool.
+export { createActorSystem } from './actor-system';
+export type { ActorSystem, ActorSystemOptions } from './actor-system';
+export { createCpuPool } from './cpu-pool';
+export type { CpuPool, CpuPoolOptions } from './cpu-pool';

@@ -244,6 +244,8 @@ export class Supervisor implements Supervised {
     slot.instance = instance;
     slot.state = 'running';
     slot.startedAt = this.clock.monotonic();
+    // Channels first, so whoever reacts to the event below finds them in place.
+    await this.wirePeers(slot);
     if (restart) {
       slot.restarts += 1;
       this.emit({ type: 'sup.child-restarted', child: slot.spec.id, restarts: slot.restarts, delayMs: restart.delayMs });
@@ -251,7 +253,6 @@ export class Supervisor implements Supervised {
       this.emit({ type: 'sup.child-started', child: slot.spec.id });
     }
     void instance.exited.then((reason) => this.enqueue(() => this.onChildExit(slot, instance, reason)));
-    await this.wirePeers(slot);
   }
 
   /** Hands out this child's channels, and re-hands those of siblings that point at it. */
