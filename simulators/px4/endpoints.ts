@@ -18,8 +18,10 @@ export async function startUdpEndpoint(vehicle: Vehicle, port: number, host = '1
     if (peer) socket.send(frame, peer.port, peer.address);
   });
   socket.on('message', (msg, rinfo) => {
+    const isNew = peer?.address !== rinfo.address || peer.port !== rinfo.port;
     peer = { address: rinfo.address, port: rinfo.port };
     link.receive(msg);
+    if (isNew) link.announce();
   });
   socket.on('error', () => undefined);
   await new Promise<void>((resolve) => socket.bind(port, host, resolve));

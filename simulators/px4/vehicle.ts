@@ -17,6 +17,8 @@ export interface VehicleOptions {
 export interface LinkHandle {
   /** Bytes that arrived from the ground station side. */
   receive(bytes: Uint8Array): void;
+  /** Sends HEARTBEAT and SYSTEM_TIME now (a new UDP peer need not wait a second to find us). */
+  announce(): void;
   close(): void;
 }
 
@@ -100,6 +102,7 @@ export class Vehicle {
     this.instances.push(instance);
     return {
       receive: (bytes) => decoder.push(bytes),
+      announce: () => this.announceOn(instance),
       close: () => {
         decoder.close();
         link.close();
@@ -183,13 +186,15 @@ export class Vehicle {
   }
 
   private announce(): void {
+    for (const i of this.instances) this.announceOn(i);
+  }
+
+  private announceOn(i: Instance): void {
     if (this.isDown()) return;
     const armed = this.faults.armed;
-    for (const i of this.instances) {
-      // MAV_TYPE_QUADROTOR, MAV_AUTOPILOT_PX4, custom mode enabled, MAV_STATE_ACTIVE/STANDBY.
-      i.link.send(i.encoder.heartbeat({ type: 2, autopilot: 12, baseMode: 1 | (armed ? MODE_FLAG_SAFETY_ARMED : 0), customMode: 0, systemStatus: armed ? 4 : 3 }));
-      i.link.send(i.encoder.systemTime(Math.max(0, Math.round(performance.now() - this.bootAt))));
-    }
+    // MAV_TYPE_QUADROTOR, MAV_AUTOPILOT_PX4, custom mode enabled, MAV_STATE_ACTIVE/STANDBY.
+    i.link.send(i.encoder.heartbeat({ type: 2, autopilot: 12, baseMode: 1 | (armed ? MODE_FLAG_SAFETY_ARMED : 0), customMode: 0, systemStatus: armed ? 4 : 3 }));
+    i.link.send(i.encoder.systemTime(Math.max(0, Math.round(performance.now() - this.bootAt))));
   }
 
   private slowTick(): void {

@@ -1,0 +1,197 @@
+import type { Clock } from '@filesync/core';
+import { type FtpPayload, MAX_DATA, NakError, Opcode, ftpPayload, readNak } from '@filesync/mavftp-codec';
+import { NakReply } from './errors';
+import { BURST_SEQ_SPAN, type FtpChannel } from './ftp-channel';
+
+/** The open session vanished (reboot, session timeout, a reset by someone else): reopen and go on. */
+export class SessionLost extends Error {
+  override readonly name = 'SessionLost';
+}
+
+export interface ChunkOptions {
+  /** Use BurstReadFile; without it every byte comes by ReadFile (old or broken bursts). */
+  readonly burst: boolean;
+  /** Bytes per ReadFile (≤ 239); smaller ones fit one radio frame on slow telemetry links. */
+  readonly readBytes: number;
+  /** ReadFile requests in flight while filling gaps (MAVProxy-style, not one at a time). */
+  readonly readWindow: number;
+  /** Upper bound of one chunk (a chunk is one queue turn, so listings interleave between chunks). */
+  readonly maxChunkBytes: number;
+  readonly signal?: AbortSignal;
+}
+
+export interface Chunk {
+  readonly offset: number;
+  /** Contiguous bytes from `offset`; empty only at the end of the file. */
+  readonly data: Uint8Array;
+  readonly burstFrames: number;
+  /** The autopilot said EOF at `offset + data.length`. */
+  readonly eof: boolean;
+}
+
+/**
+ * Reads one chunk of the open file: one burst (until PX4 marks it complete, sends EOF, or stalls),
+ * then the gaps lost packets left filled by ReadFile with several in flight. A burst that stalls
+ * early is not waited for: the chunk ends at its contiguous data and the next one restarts the
+ * burst there.
+ */
+export async function readChunk(channel: FtpChannel, clock: Clock, offset: number, fileSize: number, options: ChunkOptions): Promise<Chunk> {
+  let end = Math.min(fileSize, offset + options.maxChunkBytes);
+  if (end <= offset) return { offset, data: new Uint8Array(), burstFrames: 0, eof: true };
+  const buf = new Uint8Array(end - offset);
+  const got = new Uint8Array(end - offset);
+  let high = offset;
+  let eof = false;
+  const place = (at: number, data: Uint8Array): void => {
+    const from = Math.max(at, offset);
+    const to = Math.min(at + data.length, end);
+    if (to <= from) return;
+    buf.set(data.subarray(from - at, to - at), from - offset);
+    got.fill(1, from - offset, to - offset);
+    if (to > high) high = to;
+  };
+
+  let frames = 0;
+  if (options.burst) {
+    const outcome = await runBurst(channel, clock, offset, end, place, options.signal);
+    frames = outcome.frames;
+    if (outcome.nak) {
+      if (outcome.nak.error === NakError.InvalidSession) throw new SessionLost('BurstReadFile: session lost');
+      if (outcome.nak.error !== NakError.EOF) throw new NakReply(Opcode.BurstReadFile, outcome.nak);
+      eof = true;
+      end = Math.min(end, Math.max(offset, outcome.eofAt ?? high));
+    }
+  }
+  // No burst data at all (burst off, or it never started): make progress with reads alone.
+  const fillTo = frames === 0 && !eof ? Math.min(end, offset + options.readBytes * options.readWindow * 8) : high;
+  const holes = findHoles(got, offset, fillTo);
+  const eofAt = await fillHoles(channel, holes, options, place);
+  if (eofAt !== undefined) {
+    eof = true;
+    end = Math.min(end, eofAt);
+  }
+  let contiguous = 0;
+  const limit = end - offset;
+  while (contiguous < limit && got[contiguous] === 1) contiguous++;
+  return { offset, data: buf.slice(0, contiguous), burstFrames: frames, eof: eof && offset + contiguous >= end };
+}
+
+interface BurstOutcome {
+  readonly frames: number;
+  readonly nak?: { error: number; errno?: number };
+  readonly eofAt?: number;
+}
+
+async function runBurst(
+  channel: FtpChannel,
+  clock: Clock,
+  offset: number,
+  end: number,
+  place: (at: number, data: Uint8Array) => void,
+  signal: AbortSignal | undefined,
+): Promise<BurstOutcome> {
+  const firstSeq = channel.allocSeq(BURST_SEQ_SPAN);
+  const rto = channel.rtt.rtoMs;
+  // The first frame needs a round trip; later ones come back to back, paced by PX4's TX budget.
+  const firstFrameMs = rto * 2 + 50;
+  const stallMs = Math.max(150, rto);
+  let frames = 0;
+  try {
+    return await new Promise<BurstOutcome>((resolve) => {
+      let timer: unknown;
+      const finish = (outcome: BurstOutcome): void => {
+        clock.clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        resolve(outcome);
+      };
+      const onAbort = (): void => finish({ frames });
+      const arm = (ms: number): void => {
+        clock.clearTimeout(timer);
+        timer = clock.setTimeout(() => finish({ frames }), ms);
+      };
+      channel.setBurst({
+        firstSeq: (firstSeq + 1) & 0xffff,
+        span: BURST_SEQ_SPAN - 1,
+        onFrame: (p: FtpPayload) => {
+          if (p.opcode === Opcode.Nak) {
+            const nak = readNak(p);
+            finish(nak.error === NakError.EOF ? { frames, nak, eofAt: p.offset } : { frames, nak });
+            return;
+          }
+          frames++;
+          place(p.offset, p.data);
+          if (p.burstComplete || p.offset + p.data.length >= end) finish({ frames });
+          else arm(stallMs);
+        },
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
+      // PX4 ignores the size of a burst request (PX4 issue #28727); 239 is what it sends anyway.
+      channel.sendRaw(ftpPayload({ seq: firstSeq, session: 0, opcode: Opcode.BurstReadFile, size: MAX_DATA, offset }));
+      arm(firstFrameMs);
+    });
+  } finally {
+    channel.setBurst(undefined);
+  }
+}
+
+interface Range {
+  readonly start: number;
+  readonly length: number;
+}
+
+function findHoles(got: Uint8Array, base: number, upTo: number): Range[] {
+  const holes: Range[] = [];
+  const limit = Math.min(got.length, upTo - base);
+  let i = 0;
+  while (i < limit) {
+    if (got[i] === 1) {
+      i++;
+      continue;
+    }
+    const start = i;
+    while (i < limit && got[i] !== 1) i++;
+    holes.push({ start: base + start, length: i - start });
+  }
+  return holes;
+}
+
+/** Fills holes with ReadFile, `readWindow` at a time. Returns the EOF offset if the autopilot reported one. */
+async function fillHoles(
+  channel: FtpChannel,
+  holes: readonly Range[],
+  options: ChunkOptions,
+  place: (at: number, data: Uint8Array) => void,
+): Promise<number | undefined> {
+  const pieces: Range[] = [];
+  for (const h of holes) {
+    for (let at = h.start; at < h.start + h.length; at += options.readBytes) {
+      pieces.push({ start: at, length: Math.min(options.readBytes, h.start + h.length - at) });
+    }
+  }
+  let eofAt: number | undefined;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < pieces.length) {
+      const piece = pieces[next++]!;
+      if (eofAt !== undefined && piece.start >= eofAt) continue;
+      try {
+        const reply = await channel.request(
+          { session: 0, opcode: Opcode.ReadFile, size: piece.length, offset: piece.start },
+          { matches: (r) => r.offset === piece.start, ...(options.signal ? { signal: options.signal } : {}) },
+        );
+        if (reply.data.length === 0) {
+          eofAt = Math.min(eofAt ?? Infinity, piece.start);
+          continue;
+        }
+        place(piece.start, reply.data);
+        if (reply.data.length < piece.length) pieces.push({ start: piece.start + reply.data.length, length: piece.length - reply.data.length });
+      } catch (err) {
+        if (err instanceof NakReply && err.nak.error === NakError.EOF) eofAt = Math.min(eofAt ?? Infinity, piece.start);
+        else if (err instanceof NakReply && err.nak.error === NakError.InvalidSession) throw new SessionLost('ReadFile: session lost');
+        else throw err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, options.readWindow) }, () => worker()));
+  return eofAt;
+}

@@ -1,0 +1,281 @@
+import { type Clock, TransientError, systemClock } from '@filesync/core';
+import { type DirEntry, MAX_DATA, NakError, Opcode, dataAsU32, parseDirEntries, pathData } from '@filesync/mavftp-codec';
+import { type Chunk, type ChunkOptions, SessionLost, readChunk } from './chunk-reader';
+import { NakReply } from './errors';
+import { FtpChannel } from './ftp-channel';
+import type { MavlinkLink } from './mavlink-link';
+
+export interface MavftpClientOptions {
+  /** First retransmission timeout before round trips are measured (config `requestTimeoutMs`). */
+  readonly requestTimeoutMs?: number;
+  /** Sends of one request before it fails as a timeout; retries reuse the sequence number. */
+  readonly maxSends?: number;
+  /** Per-send timeout of CalcFileCRC32 (PX4 reads the whole file before answering). */
+  readonly crcTimeoutMs?: number;
+  /** Pause transfers while the vehicle is armed (default; see README "Flight safety"). */
+  readonly transferWhileArmed?: boolean;
+  readonly burst?: boolean;
+  readonly readBytes?: number;
+  readonly readWindow?: number;
+  readonly maxChunkBytes?: number;
+  /** ResetSessions-and-retry rounds when Open meets "no sessions available". */
+  readonly busyResets?: number;
+  /** Re-opens of one file without progress (reboots, lost sessions) before giving up. */
+  readonly maxReopens?: number;
+  readonly clock?: Clock;
+}
+
+export interface ListedEntry {
+  readonly kind: 'file' | 'dir';
+  readonly name: string;
+  readonly size: number;
+  /** Seconds since the epoch; 0 when the autopilot does not send times (ListDirectory without time). */
+  readonly mtimeSec: number;
+}
+
+export interface ReadFileOptions {
+  readonly signal?: AbortSignal;
+  /** Told when a transfer pauses for arming and when it resumes. */
+  readonly onPause?: (armed: boolean) => void;
+}
+
+export interface ClientStats {
+  readonly sends: number;
+  readonly retransmits: number;
+  readonly reopens: number;
+  readonly busyResets: number;
+  readonly armedPauses: number;
+  readonly srttMs: number | undefined;
+}
+
+const DEFAULTS = {
+  requestTimeoutMs: 500,
+  maxSends: 16,
+  crcTimeoutMs: 30_000,
+  transferWhileArmed: false,
+  burst: true,
+  readBytes: MAX_DATA,
+  readWindow: 4,
+  maxChunkBytes: 192 * 1024,
+  busyResets: 4,
+  maxReopens: 6,
+};
+
+/** Bounded page count for one directory (a directory of 40 000 entries at ~10 per page). */
+const MAX_LIST_PAGES = 4096;
+
+/**
+ * The MAVFTP client. Every operation is one turn of a serial queue owned by this client (the link
+ * has one owner, so our own requests never collide — the "FTP: Busy" of the seed). A file read is
+ * many turns, one per chunk, so a listing waits at most one chunk. A file read also holds the
+ * session lock, because PX4 has one session per link.
+ */
+export class MavftpClient {
+  readonly channel: FtpChannel;
+  private readonly options: typeof DEFAULTS;
+  private readonly clock: Clock;
+  private queueTail: Promise<unknown> = Promise.resolve();
+  private sessionTail: Promise<unknown> = Promise.resolve();
+  private withTime = true;
+  private rebooted = false;
+  private counters = { reopens: 0, busyResets: 0, armedPauses: 0 };
+
+  constructor(readonly link: MavlinkLink, options: MavftpClientOptions = {}) {
+    this.clock = options.clock ?? systemClock;
+    const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+    this.options = { ...DEFAULTS, ...defined } as typeof DEFAULTS;
+    this.options.readBytes = Math.max(1, Math.min(MAX_DATA, this.options.readBytes));
+    this.channel = new FtpChannel(link, { requestTimeoutMs: this.options.requestTimeoutMs, maxSends: this.options.maxSends, clock: this.clock });
+    link.onReboot(() => {
+      this.rebooted = true;
+    });
+  }
+
+  get stats(): ClientStats {
+    return { sends: this.channel.sends, retransmits: this.channel.retransmits, ...this.counters, srttMs: this.channel.rtt.smoothedMs };
+  }
+
+  /** Runs `fn` as one turn of the link's queue. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queueTail.then(fn, fn);
+    this.queueTail = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Every entry of one directory, paged by entry index (skip entries count toward the index). */
+  listDirectory(path: string, signal?: AbortSignal): Promise<ListedEntry[]> {
+    return this.exclusive(async () => {
+      const out: ListedEntry[] = [];
+      let index = 0;
+      for (let page = 0; page < MAX_LIST_PAGES; page++) {
+        let entries: DirEntry[];
+        try {
+          const reply = await this.channel.request(
+            { opcode: this.withTime ? Opcode.ListDirectoryWithTime : Opcode.ListDirectory, offset: index, data: pathData(path) },
+            { matches: (r) => r.offset === index, ...(signal ? { signal } : {}) },
+          );
+          entries = parseDirEntries(reply.data);
+        } catch (err) {
+          if (err instanceof NakReply && err.nak.error === NakError.EOF) return out;
+          if (err instanceof NakReply && err.nak.error === NakError.UnknownCommand && this.withTime) {
+            // PX4 before 2026-06 has no ListDirectoryWithTime; fall back once for this link.
+            this.withTime = false;
+            page--;
+            continue;
+          }
+          throw err;
+        }
+        // An empty ACK: an entry too long to fit (skip it) or an empty directory on PX4 ≤ v1.15.
+        if (entries.length === 0) {
+          index++;
+          continue;
+        }
+        index += entries.length;
+        for (const e of entries) if (e.kind !== 'skip') out.push({ kind: e.kind, name: e.name, size: e.kind === 'file' ? e.size : 0, mtimeSec: e.mtimeSec ?? 0 });
+      }
+      throw new TransientError('internal', `${path}: directory listing did not end after ${MAX_LIST_PAGES} pages`);
+    });
+  }
+
+  /** CalcFileCRC32 of the file as it is now on the vehicle (PX4's variant: init 0, no final XOR). */
+  crc32(path: string): Promise<number> {
+    return this.exclusive(async () => {
+      const reply = await this.channel.request({ opcode: Opcode.CalcFileCRC32, data: pathData(path) }, { timeoutMs: this.options.crcTimeoutMs, maxSends: 3 });
+      return dataAsU32(reply);
+    });
+  }
+
+  remove(path: string): Promise<void> {
+    return this.exclusive(async () => {
+      await this.channel.request({ opcode: Opcode.RemoveFile, data: pathData(path) });
+    });
+  }
+
+  /** Closes whatever session is open on this link, ours or a crashed client's. Always ACKed. */
+  resetSessions(): Promise<void> {
+    return this.exclusive(async () => {
+      await this.channel.request({ opcode: Opcode.ResetSessions });
+    });
+  }
+
+  /**
+   * Reads a file from `offset` to the end as chunks. Reboots and lost sessions re-open the file
+   * and continue at the current offset; arming pauses between chunks (session closed) and
+   * disarming resumes at the same offset.
+   */
+  async *readFile(path: string, offset: number, options: ReadFileOptions = {}): AsyncGenerator<Uint8Array> {
+    const release = await this.lockSession();
+    let open = false;
+    try {
+      let size = await this.open(path);
+      open = true;
+      let at = offset;
+      let reopensWithoutProgress = 0;
+      while (at < size) {
+        if (options.signal?.aborted) throw options.signal.reason;
+        if (await this.pauseWhileArmed(open, options)) {
+          open = false;
+          size = await this.open(path);
+          open = true;
+          continue;
+        }
+        let chunk: Chunk;
+        try {
+          if (this.rebooted) {
+            this.rebooted = false;
+            throw new SessionLost('autopilot rebooted');
+          }
+          chunk = await this.exclusive(() => readChunk(this.channel, this.clock, at, size, this.chunkOptions(options.signal)));
+        } catch (err) {
+          if (!(err instanceof SessionLost)) throw err;
+          if (++reopensWithoutProgress > this.options.maxReopens) {
+            throw new TransientError('disconnected', `${path}: session lost ${reopensWithoutProgress} times without progress`, { cause: err });
+          }
+          this.counters.reopens++;
+          open = false;
+          size = await this.open(path);
+          open = true;
+          continue;
+        }
+        if (chunk.data.length > 0) {
+          reopensWithoutProgress = 0;
+          at += chunk.data.length;
+          yield chunk.data;
+        }
+        if (chunk.eof) break;
+      }
+    } finally {
+      if (open) await this.terminate().catch(() => undefined);
+      release();
+    }
+  }
+
+  /** Opens a file read-only, resetting a session someone else left open; returns its size. */
+  private async open(path: string): Promise<number> {
+    for (let round = 0; ; round++) {
+      try {
+        const reply = await this.exclusive(() => this.channel.request({ opcode: Opcode.OpenFileRO, data: pathData(path) }));
+        this.rebooted = false;
+        return dataAsU32(reply);
+      } catch (err) {
+        const busy = err instanceof NakReply && err.nak.error === NakError.NoSessionsAvailable;
+        if (!busy || round >= this.options.busyResets) throw err;
+        // A crashed client's session, or ours whose Open reply was lost after PX4's reply cache
+        // moved on: either way nobody else may use it while we read, so reset and retry.
+        this.counters.busyResets++;
+        await this.resetSessions();
+      }
+    }
+  }
+
+  private async terminate(): Promise<void> {
+    await this.exclusive(async () => {
+      try {
+        await this.channel.request({ opcode: Opcode.TerminateSession, session: 0 }, { maxSends: 4 });
+      } catch (err) {
+        // InvalidSession: already closed (timeout, reboot): nothing to do.
+        if (!(err instanceof NakReply && err.nak.error === NakError.InvalidSession)) throw err;
+      }
+    });
+  }
+
+  /** Waits, with the session closed, while the vehicle is armed. Returns true if it paused. */
+  private async pauseWhileArmed(open: boolean, options: ReadFileOptions): Promise<boolean> {
+    if (this.options.transferWhileArmed || !this.link.vehicle?.armed) return false;
+    this.counters.armedPauses++;
+    if (open) await this.terminate().catch(() => undefined);
+    options.onPause?.(true);
+    await new Promise<void>((resolve, reject) => {
+      const check = (): void => {
+        if (options.signal?.aborted) {
+          off();
+          reject(options.signal.reason);
+        } else if (!this.link.vehicle?.armed) {
+          off();
+          resolve();
+        }
+      };
+      const off = this.link.onStateChange(check);
+      options.signal?.addEventListener('abort', check, { once: true });
+      check();
+    });
+    options.onPause?.(false);
+    return true;
+  }
+
+  private chunkOptions(signal: AbortSignal | undefined): ChunkOptions {
+    const { burst, readBytes, readWindow, maxChunkBytes } = this.options;
+    return { burst, readBytes, readWindow, maxChunkBytes, ...(signal ? { signal } : {}) };
+  }
+
+  private async lockSession(): Promise<() => void> {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const previous = this.sessionTail;
+    this.sessionTail = previous.then(() => held);
+    await previous;
+    return release;
+  }
+}

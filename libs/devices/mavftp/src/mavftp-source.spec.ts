@@ -1,0 +1,35 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll } from 'vitest';
+import { describeSourceConformance } from '@filesync/core/testing';
+import { createMavftpSource } from './mavftp-source';
+import { type Px4Sim, startPx4Sim } from './testing/px4-sim';
+
+// One simulator for the file (SITL's 15000-byte TX budget); each case gets its own directory on the "SD card".
+let sim: Promise<{ sim: Px4Sim; root: string }> | undefined;
+let n = 0;
+const shared = (): Promise<{ sim: Px4Sim; root: string }> => {
+  sim ??= (async () => {
+    const root = await mkdtemp(join(tmpdir(), 'fs-px4-conf-'));
+    return { sim: await startPx4Sim(root, ['--no-pty', '--tx-buffer', '15000'], { removeRoot: true }), root };
+  })();
+  return sim;
+};
+afterAll(async () => {
+  await (await sim)?.sim.stop();
+});
+
+describeSourceConformance('PX4 over MAVLink FTP (simulator, UDP)', {
+  async setup(files) {
+    const { sim: s, root } = await shared();
+    const logDir = `/fs/microsd/t${++n}`;
+    await mkdir(join(root, logDir), { recursive: true });
+    for (const [path, bytes] of Object.entries(files)) {
+      await mkdir(dirname(join(root, logDir, path)), { recursive: true });
+      await writeFile(join(root, logDir, path), bytes);
+    }
+    const source = createMavftpSource({ id: 'px4', link: `udpout:${s.udp}`, logDir });
+    return { source, cleanup: () => rm(join(root, logDir), { recursive: true, force: true }) };
+  },
+});

@@ -1,0 +1,123 @@
+import { type Clock, type HashName, PermanentError, type ReadOptions, type Source, type SourceEntry, systemClock } from '@filesync/core';
+import { connectMavftp, type ConnectOptions } from './connect';
+import { classify } from './errors';
+import type { MavftpClient } from './ftp-client';
+
+export interface MavftpSourceOptions extends Omit<ConnectOptions, 'signal'> {
+  readonly id: string;
+  /** Log directory on the vehicle (`/fs/microsd/log`; newer PX4 also serves `@MAV_LOG`). */
+  readonly logDir?: string;
+  /**
+   * A file whose size changed less than this long ago is left out of a listing (a log the logger
+   * is still writing); while armed, the newest log is always left out.
+   */
+  readonly stableMs?: number;
+}
+
+export interface MavftpSource extends Source {
+  /** The connected client (for the CLI and status); connects on first use. */
+  client(): Promise<MavftpClient>;
+}
+
+const MAX_DEPTH = 8;
+
+/**
+ * PX4 logs over MAVLink FTP as a `Source`: lists the log directory recursively, reads from an
+ * offset (burst + gap fill, resumes after reboots), offers PX4's CRC-32, removes on request.
+ * The link opens lazily on first use and is owned by this source alone.
+ */
+export function createMavftpSource(options: MavftpSourceOptions): MavftpSource {
+  const logDir = (options.logDir ?? '/fs/microsd/log').replace(/\/+$/, '');
+  const clock: Clock = options.clock ?? systemClock;
+  const stableMs = options.stableMs ?? 5000;
+  const seen = new Map<string, { size: number; changedAt: number }>();
+  let connecting: Promise<MavftpClient> | undefined;
+  const client = (): Promise<MavftpClient> => {
+    connecting ??= connectMavftp(options).catch((err: unknown) => {
+      connecting = undefined;
+      throw classify(err);
+    });
+    return connecting;
+  };
+  const vehiclePath = (path: string): string => {
+    if (path.split('/').includes('..')) throw new PermanentError('bad-request', `${path}: ".." is not allowed`);
+    return `${logDir}/${path.replace(/^\/+/, '')}`;
+  };
+
+  async function* walk(c: MavftpClient, dir: string, rel: string, depth: number): AsyncGenerator<SourceEntry> {
+    if (depth > MAX_DEPTH) return;
+    for (const e of await c.listDirectory(dir)) {
+      const path = rel === '' ? e.name : `${rel}/${e.name}`;
+      if (e.kind === 'dir') yield* walk(c, `${dir}/${e.name}`, path, depth + 1);
+      else yield { path, size: e.size, mtimeMs: e.mtimeSec * 1000 };
+    }
+  }
+
+  const source: MavftpSource = {
+    id: options.id,
+    features: { canResume: true, canRemove: true, hashes: ['mavlink-crc32'], parallelism: 1 },
+    client,
+
+    async *list() {
+      let c: MavftpClient;
+      const entries: SourceEntry[] = [];
+      try {
+        c = await client();
+        for await (const e of walk(c, logDir, '', 0)) entries.push(e);
+      } catch (err) {
+        throw classify(err, logDir);
+      }
+      const now = clock.monotonic();
+      const newest = entries.reduce<SourceEntry | undefined>((a, e) => (a === undefined || e.mtimeMs > a.mtimeMs || (e.mtimeMs === a.mtimeMs && e.path > a.path) ? e : a), undefined);
+      for (const e of entries) {
+        const before = seen.get(e.path);
+        if (before && before.size !== e.size) seen.set(e.path, { size: e.size, changedAt: now });
+        else if (!before) seen.set(e.path, { size: e.size, changedAt: -Infinity });
+        const changedAt = seen.get(e.path)?.changedAt ?? -Infinity;
+        // A log still being written: growing now, or the newest one while the vehicle flies.
+        if (now - changedAt < stableMs) continue;
+        if (c.link.vehicle?.armed && e === newest && !options.transferWhileArmed) continue;
+        yield e;
+      }
+    },
+
+    async *read(path: string, offset: number, readOptions?: ReadOptions) {
+      const full = vehiclePath(path);
+      try {
+        const c = await client();
+        yield* c.readFile(full, offset, readOptions?.signal ? { signal: readOptions.signal } : {});
+      } catch (err) {
+        throw classify(err, full);
+      }
+    },
+
+    async checksum(path: string, hash: HashName) {
+      if (hash !== 'mavlink-crc32') throw new PermanentError('unsupported', `${hash}: the autopilot computes only mavlink-crc32`);
+      const full = vehiclePath(path);
+      try {
+        const c = await client();
+        return (await c.crc32(full)).toString(16).padStart(8, '0');
+      } catch (err) {
+        throw classify(err, full);
+      }
+    },
+
+    async remove(path: string) {
+      const full = vehiclePath(path);
+      try {
+        await (await client()).remove(full);
+      } catch (err) {
+        throw classify(err, full);
+      }
+    },
+
+    async close() {
+      const pending = connecting;
+      connecting = undefined;
+      if (!pending) return;
+      const c = await pending.catch(() => undefined);
+      await c?.link.close();
+    },
+  };
+  return source satisfies Source;
+}

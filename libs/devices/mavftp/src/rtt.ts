@@ -1,0 +1,31 @@
+/**
+ * Retransmission timeout from measured round trips (RFC 6298's smoothed RTT and variance), so a
+ * 57600-baud radio with a full TX queue and a USB link each get a timeout that fits them.
+ * Only replies to requests sent once are sampled (Karn), so a retransmit never skews it.
+ */
+export class RttEstimator {
+  private srtt: number | undefined;
+  private rttvar = 0;
+
+  constructor(private readonly initialMs: number, private readonly minMs = 60, private readonly maxMs = 8000) {}
+
+  sample(ms: number): void {
+    if (this.srtt === undefined) {
+      this.srtt = ms;
+      this.rttvar = ms / 2;
+    } else {
+      this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - ms);
+      this.srtt = 0.875 * this.srtt + 0.125 * ms;
+    }
+  }
+
+  /** The current timeout for a first send; retries double it. */
+  get rtoMs(): number {
+    if (this.srtt === undefined) return this.initialMs;
+    return Math.min(this.maxMs, Math.max(this.minMs, this.srtt + 4 * this.rttvar));
+  }
+
+  get smoothedMs(): number | undefined {
+    return this.srtt;
+  }
+}

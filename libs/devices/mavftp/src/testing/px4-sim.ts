@@ -1,0 +1,91 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+/** The ready line of `simulators/px4/main.ts` (ARCHITECTURE.md, Conventions). */
+export interface Px4SimReady {
+  readonly ready: true;
+  readonly sim: 'px4';
+  readonly udp: string;
+  readonly pty?: string;
+  readonly control: string;
+  readonly root: string;
+}
+
+export interface Px4Sim extends Px4SimReady {
+  /** POST to the control API; returns its JSON. */
+  post(path: string, body?: unknown): Promise<unknown>;
+  state(): Promise<SimState>;
+  stop(): Promise<void>;
+}
+
+export interface SimState {
+  readonly armed: boolean;
+  readonly reboots: number;
+  readonly bytesServed: Record<string, number>;
+  readonly links: Record<string, { sessionOpen: boolean; server: { opens: number; resets: number; requests: Record<string, number>; naks: Record<string, number> } }>;
+}
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../..');
+const MAIN = join(REPO, 'simulators/px4/main.ts');
+
+/** Writes files (vehicle path → bytes) under a fresh root. */
+export async function makeSdRoot(files: Readonly<Record<string, Uint8Array>>): Promise<string> {
+  const root = await mkdtemp(join(tmpdir(), 'fs-px4-sim-'));
+  for (const [path, bytes] of Object.entries(files)) {
+    const file = join(root, path);
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, bytes);
+  }
+  await mkdir(join(root, 'fs/microsd/log'), { recursive: true });
+  return root;
+}
+
+/**
+ * Starts the PX4 simulator as a real child process (killed with SIGKILL on stop) and waits for
+ * its ready line. `root` should already hold the files the test wants served.
+ */
+export async function startPx4Sim(root: string, args: readonly string[] = [], options: { removeRoot?: boolean } = {}): Promise<Px4Sim> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', MAIN, '--port', '0', '--root', root, ...args], {
+    cwd: REPO,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const ready = await new Promise<Px4SimReady>((resolvePromise, reject) => {
+    const timer = setTimeout(() => reject(new Error(`px4 simulator not ready in 20 s: ${stderr}`)), 20_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`px4 simulator exited (${code}): ${stderr}`));
+    });
+    const lines = createInterface({ input: child.stdout! });
+    lines.once('line', (line) => {
+      clearTimeout(timer);
+      resolvePromise(JSON.parse(line) as Px4SimReady);
+    });
+  });
+  const post = async (path: string, body: unknown = {}): Promise<unknown> => {
+    const res = await fetch(`${ready.control}${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+    const json = (await res.json()) as unknown;
+    if (!res.ok) throw new Error(`control ${path}: ${JSON.stringify(json)}`);
+    return json;
+  };
+  return {
+    ...ready,
+    post,
+    state: async () => (await (await fetch(`${ready.control}/state`)).json()) as SimState,
+    stop: async () => {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGKILL');
+        await exited;
+      }
+      if (options.removeRoot) await rm(root, { recursive: true, force: true });
+    },
+  };
+}
