@@ -4,11 +4,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ESLint } from 'eslint';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
+const nx = join(root, 'node_modules/.bin/nx');
+const nxEnv = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' };
 
 describe('architecture arrows', () => {
+  // The boundary rule reads Nx's cached project graph and silently skips without one (fresh clone).
+  beforeAll(() => {
+    execFileSync(nx, ['show', 'projects'], { cwd: root, env: nxEnv, stdio: 'pipe' });
+  }, 120_000);
+
   it('lint fails when libs/core imports from libs/store', async () => {
     const eslint = new ESLint({ cwd: root });
     const probe = "import { openCatalog } from '@filesync/store';\nexport const probe = openCatalog;\n";
@@ -28,11 +35,7 @@ describe('architecture arrows', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fs-graph-'));
     try {
       const file = join(dir, 'graph.json');
-      execFileSync(join(root, 'node_modules/.bin/nx'), ['graph', `--file=${file}`], {
-        cwd: root,
-        env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' },
-        stdio: 'pipe',
-      });
+      execFileSync(nx, ['graph', `--file=${file}`], { cwd: root, env: nxEnv, stdio: 'pipe' });
       const graph = JSON.parse(readFileSync(file, 'utf8')) as { graph: { dependencies: Record<string, { target: string }[]> } };
       const deps = (p: string) => (graph.graph.dependencies[p] ?? []).map((d) => d.target).sort();
       expect(deps('core')).toEqual([]);
