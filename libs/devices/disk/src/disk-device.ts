@@ -110,6 +110,7 @@ export function createDiskDevice(options: DiskDeviceOptions): DiskDevice {
         isPresent,
         ...(options.canRemove === undefined ? {} : { canRemove: options.canRemove }),
         ...(options.readGate ? { readGate: options.readGate } : {}),
+        onGone: () => void watcher.check(),
       });
       emit({ type: 'disk.drive-mounted', drive: event.drive, source: volume });
     });

@@ -44,10 +44,12 @@ export interface VolumeSourceOptions {
   readonly dir?: string;
   readonly readChunkBytes: number;
   readonly tracker: ReadFailureTracker;
-  /** Whether this drive is still the one mounted; asked only after a failure. */
+  /** Whether this drive is still the one mounted; asked after every chunk, listing step and failure. */
   readonly isPresent: () => Promise<boolean>;
   readonly canRemove?: boolean;
   readonly readGate?: ReadGate;
+  /** Told when a failure showed the drive gone, so the mount watcher can look now instead of at its next poll. */
+  readonly onGone?: () => void;
 }
 
 /** A mounted volume as a `Source`, plus what it knows about itself. */
@@ -106,11 +108,13 @@ export function createVolumeSource(options: VolumeSourceOptions): VolumeSource {
     return { rel, file: join(root, rel) };
   };
 
-  const gone = (err: unknown, what: string, detail: Record<string, unknown>): TransientError =>
-    new TransientError('device-gone', `drive ${name} is gone (${errnoOf(err) ?? 'error'} ${what})`, {
+  const gone = (err: unknown, what: string, detail: Record<string, unknown>): TransientError => {
+    options.onGone?.();
+    return new TransientError('device-gone', `drive ${name} is gone (${err === undefined ? 'no longer mounted' : (errnoOf(err) ?? 'error')} ${what})`, {
       cause: err,
       detail: { sourceId, errno: errnoOf(err), ...detail },
     });
+  };
 
   /** Failures outside a file's read: listing and removing. Not counted against any file. */
   const plainFailure = async (err: unknown, what: string, detail: Record<string, unknown>): Promise<FilesyncError> => {
@@ -161,6 +165,9 @@ export function createVolumeSource(options: VolumeSourceOptions): VolumeSource {
         if (signal?.aborted) throw signal.reason;
         throw await readFailure(err, rel, position);
       }
+      // Checked after the read, so the bytes are known to come from this volume: another card with
+      // the same file names may sit at the same mount point by now, and its bytes are not ours.
+      if (!(await options.isPresent())) throw gone(undefined, `reading ${rel} at byte ${position}`, { path: rel, offset: position });
       position += chunk.bytes.length;
       const done = chunk.bytes.length === 0 || position >= chunk.size;
       if (done) tracker.clear(sourceId, rel);
@@ -183,6 +190,8 @@ export function createVolumeSource(options: VolumeSourceOptions): VolumeSource {
       if (failure.code === 'not-found') return;
       throw failure;
     }
+    // As for reads: names listed from another card at the same mount point are not this volume's.
+    if (!(await options.isPresent())) throw gone(undefined, `listing ${prefix || '/'}`, { path: prefix });
     names.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of names) {
       const rel = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
@@ -218,6 +227,8 @@ export function createVolumeSource(options: VolumeSourceOptions): VolumeSource {
     ...base,
     async remove(path: string) {
       const { rel, file } = resolvePath(path);
+      // Never delete by name from a card that is not this volume (same names, other pictures).
+      if (!(await options.isPresent())) throw gone(undefined, `removing ${rel}`, { path: rel });
       try {
         await unlink(file);
       } catch (err) {
