@@ -34,7 +34,7 @@ export function ulogBytes(size: number, seed = 1): Uint8Array {
  * `blockBytes`, varied per block so no two blocks are equal. `digest()` is the sha256 of all
  * bytes, to be called once the stream is consumed.
  */
-export function ulogStream(size: number, blockBytes = 256 * 1024): { chunks: AsyncIterable<Uint8Array>; digest(): string } {
+export function ulogStream(size: number, blockBytes = 64 * 1024): { chunks: AsyncIterable<Uint8Array>; digest(): string } {
   const hasher = createHasher('sha256');
   const noise = noiseBytes(blockBytes, 7);
   async function* chunks(): AsyncIterable<Uint8Array> {

@@ -48,13 +48,14 @@ async function main(): Promise<void> {
 
   const source = ulogStream(job.bytes);
   await target.write(job.path, 0, source.chunks);
+  const peakAfterWrite = Math.max(peak, process.memoryUsage().rss);
   const receipt = await target.commit(job.path, { size: job.bytes, sha256: source.digest() });
   clearInterval(sampler);
   peak = Math.max(peak, process.memoryUsage().rss);
   // ru_maxrss is the lifetime peak (KiB on Linux): it cannot miss a spike between samples.
   const maxRss = process.resourceUsage().maxRSS * 1024;
   await target.close();
-  process.stdout.write(`${JSON.stringify({ done: true, receipt, sha256: source.digest(), baseline, peak, maxRss })}\n`);
+  process.stdout.write(`${JSON.stringify({ done: true, receipt, sha256: source.digest(), baseline, peakAfterWrite, peak, maxRss })}\n`);
 }
 
 main().catch((err: unknown) => {
