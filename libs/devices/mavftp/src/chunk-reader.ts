@@ -94,7 +94,7 @@ async function runBurst(
   const rto = channel.rtt.rtoMs;
   // The first frame needs a round trip; later ones come back to back, paced by PX4's TX budget.
   const firstFrameMs = rto * 2 + 50;
-  const stallMs = Math.max(150, rto);
+  const stallMs = Math.max(80, rto * 1.5);
   let frames = 0;
   try {
     return await new Promise<BurstOutcome>((resolve) => {

@@ -89,7 +89,9 @@ export class FtpChannel {
       if (linkError) throw new TransientError('disconnected', `${this.link.description}: ${linkError.message}`, { cause: linkError });
       if (options.signal?.aborted) throw options.signal.reason;
       const base = options.timeoutMs ?? this.rtt.rtoMs;
-      const timeout = Math.min(MAX_BACKOFF_MS + base, base * 2 ** attempt);
+      // Gentle growth: on a lossy radio most timeouts are lost frames, not congestion, and the
+      // base already follows the measured round trip (which includes any queueing).
+      const timeout = Math.min(MAX_BACKOFF_MS + base, base * Math.min(8, 1.5 ** attempt));
       const sentAt = this.clock.monotonic();
       this.sends++;
       if (attempt > 0) this.retransmits++;

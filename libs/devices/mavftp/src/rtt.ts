@@ -7,7 +7,7 @@ export class RttEstimator {
   private srtt: number | undefined;
   private rttvar = 0;
 
-  constructor(private readonly initialMs: number, private readonly minMs = 60, private readonly maxMs = 8000) {}
+  constructor(private readonly initialMs: number, private readonly minMs = 25, private readonly maxMs = 8000) {}
 
   sample(ms: number): void {
     if (this.srtt === undefined) {
