@@ -31,14 +31,18 @@ export class HeartbeatWatchdog {
     this.timer = this.clock.setTimeout(() => this.check(), ms);
   }
 
-  private check(): void {
+  private check(confirming = false): void {
     if (this.stopped) return;
     const silent = this.clock.monotonic() - this.last;
-    if (silent >= this.timeoutMs) {
+    if (silent < this.timeoutMs) {
+      this.arm(this.timeoutMs - silent);
+    } else if (!confirming) {
+      // If this (parent) thread was the one blocked, the beats are waiting in its queue: look
+      // once more after they had a turn, so a slow parent does not kill healthy children.
+      this.timer = this.clock.setTimeout(() => this.check(true), 0);
+    } else {
       this.stopped = true;
       this.onSilent(silent);
-    } else {
-      this.arm(this.timeoutMs - silent);
     }
   }
 }

@@ -173,6 +173,26 @@ describe('shutdown', () => {
     expect(await eventually(() => osThreadCount() <= threadsBefore)).toBe(true);
   });
 
+  it("kills a nested supervisor's children when its own shutdown timeout passes", async () => {
+    const { sup, log } = await start({
+      id: 'root',
+      children: [
+        {
+          id: 'target:ftp',
+          shutdown: 300,
+          supervisor: { id: 'target:ftp', children: [probe('uploader', { args: { ignoreStop: true }, shutdown: 'infinity' })] },
+        },
+      ],
+    });
+    expect(await sup.stop()).toEqual({ kind: 'shutdown', forced: false });
+    const stops = log.events.filter((e) => e.type === 'sup.child-stopped');
+    expect(stops.map((e) => e.type === 'sup.child-stopped' && [e.child, e.reason])).toEqual([
+      ['uploader', { kind: 'shutdown', forced: true }],
+      ['target:ftp', { kind: 'shutdown', forced: true }],
+    ]);
+    expect(liveWorkerCount()).toBe(0);
+  });
+
   it('starts children left to right and, when one fails to start, stops the started ones and rejects naming it', async () => {
     const events: SupervisionEvent[] = [];
     const err = await startSupervisor(

@@ -86,6 +86,8 @@ export class Supervisor implements Supervised {
   private state: SupervisorState = 'starting';
   private queue: Promise<void> = Promise.resolve();
   private brutal = false;
+  /** Children asked to stop and not yet gone: what a shutdown timeout must kill. */
+  private readonly beingStopped = new Set<Supervised>();
   private finish: (reason: ExitReason) => void = () => undefined;
 
   /** @internal use `startSupervisor`. */
@@ -178,6 +180,7 @@ export class Supervisor implements Supervised {
   /** @internal */
   async startChildren(): Promise<void> {
     for (const slot of this.slots) {
+      if (this.state !== 'starting') return; // stopped while starting: shutdown takes it from here
       try {
         await this.startSlot(slot, undefined);
       } catch (err) {
@@ -189,7 +192,7 @@ export class Supervisor implements Supervised {
         throw fromErrorData({ ...data, message: `supervisor ${this.path.join('/')}: child ${slot.spec.id} failed to start: ${data.message}` });
       }
     }
-    this.state = 'running';
+    if (this.state === 'starting') this.state = 'running';
   }
 
   private enqueue(task: () => Promise<void>): void {
@@ -353,7 +356,9 @@ export class Supervisor implements Supervised {
     slot.state = 'stopping';
     slot.instance = undefined;
     slot.startedAt = undefined;
+    this.beingStopped.add(instance);
     const reason = await instance.shutdown(this.brutal ? 0 : slot.spec.shutdown);
+    this.beingStopped.delete(instance);
     slot.state = 'stopped';
     slot.lastExit = reason;
     this.emit({ type: 'sup.child-stopped', child: slot.spec.id, reason });
@@ -366,6 +371,7 @@ export class Supervisor implements Supervised {
   /** Shutdown timeout passed: kill what is still up, without asking. */
   private killAll(): void {
     this.brutal = true;
+    for (const instance of this.beingStopped) void instance.shutdown(0);
     for (const slot of this.slots) void slot.instance?.shutdown(0);
   }
 
