@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { ftpSourceSchema, ftpTargetSchema } from '@filesync/core';
+import { ftpSourceOptionsFromConfig, ftpTargetOptionsFromConfig } from './from-config';
+
+describe('options from the parsed config', () => {
+  it('carries every ftp target field, with the schema defaults', () => {
+    const config = ftpTargetSchema.parse({ id: 'nas', type: 'ftp', url: 'ftp://nas.local/drone', passwordEnv: 'NAS_PW', secure: 'explicit', caFile: '/etc/ca.pem' });
+    expect(ftpTargetOptionsFromConfig(config)).toEqual({
+      id: 'nas',
+      url: 'ftp://nas.local/drone',
+      user: 'anonymous',
+      secure: 'explicit',
+      passwordEnv: 'NAS_PW',
+      caFile: '/etc/ca.pem',
+      dir: '',
+      partSuffix: '.part',
+      collision: 'rename',
+    });
+  });
+
+  it('carries the ftp source fields', () => {
+    const config = ftpSourceSchema.parse({ id: 'cam', type: 'ftp', url: 'ftp://10.0.0.5', user: 'pilot', passwordFile: '/run/secrets/cam' });
+    expect(ftpSourceOptionsFromConfig(config)).toMatchObject({ id: 'cam', url: 'ftp://10.0.0.5', user: 'pilot', passwordFile: '/run/secrets/cam', secure: false });
+  });
+});
