@@ -9,6 +9,8 @@ export type FaultSpec =
   | { readonly type: 'stall'; readonly afterBytes: number; readonly delayMs: number; readonly times?: number }
   /** Drop the connection once `afterBytes` of the body have arrived. */
   | { readonly type: 'drop'; readonly afterBytes: number; readonly times?: number }
+  /** Read the body at most at `bytesPerSec` (a slow uplink that keeps making progress). */
+  | { readonly type: 'throttle'; readonly bytesPerSec: number; readonly times?: number }
   /** Store the log, then hold the answer for `delayMs` and drop the connection: the client never learns the URL. */
   | { readonly type: 'lose-answer'; readonly delayMs?: number; readonly times?: number };
 
@@ -59,10 +61,13 @@ export function validateFault(spec: unknown): asserts spec is FaultSpec {
     case 'drop':
       int('afterBytes', 0, Number.MAX_SAFE_INTEGER);
       return;
+    case 'throttle':
+      int('bytesPerSec', 1024, Number.MAX_SAFE_INTEGER);
+      return;
     case 'lose-answer':
       if (s['delayMs'] !== undefined) int('delayMs', 0, 600_000);
       return;
     default:
-      throw new Error(`fault.type: expected status, stall, drop or lose-answer, got ${JSON.stringify(s['type'])}`);
+      throw new Error(`fault.type: expected status, stall, drop, throttle or lose-answer, got ${JSON.stringify(s['type'])}`);
   }
 }

@@ -127,14 +127,18 @@ export function receiveForm(req: IncomingMessage, options: ReceiveOptions): Prom
       }
     };
 
-    const stall = (delayMs: number): void => {
-      stalled = true;
+    const pauseFor = (delayMs: number): void => {
       hold();
       const timer = setTimeout(() => {
         options.timers.delete(timer);
         release();
       }, delayMs);
       options.timers.add(timer);
+    };
+
+    const stall = (delayMs: number): void => {
+      stalled = true;
+      pauseFor(delayMs);
     };
 
     if (fault?.type === 'stall' && fault.afterBytes === 0) stall(fault.delayMs);
@@ -155,6 +159,7 @@ export function receiveForm(req: IncomingMessage, options: ReceiveOptions): Prom
       }
       feed(chunk);
       if (fault?.type === 'stall' && !stalled && received >= fault.afterBytes) stall(fault.delayMs);
+      if (fault?.type === 'throttle') pauseFor((chunk.length / fault.bytesPerSec) * 1000);
     });
     req.on('error', (err) => fail(err));
     req.on('close', () => {

@@ -220,6 +220,17 @@ describe('Flight Review target against the simulator', () => {
     expect(await logsWith(sha256Hex(bytes))).toHaveLength(1);
   });
 
+  it('fault slow link: a POST longer than timeoutSec goes through while it keeps making progress', async () => {
+    // 40 MiB at 8 MiB/s takes about 5 s, well over the 3 s limit; the silence after the last byte
+    // (what loopback socket buffers still hold, at most ~10 MiB) stays near 1 s.
+    await s.addFault({ type: 'throttle', bytesPerSec: 8 * 1024 * 1024 });
+    const t = await open({ timeoutSec: 3 });
+    const bytes = ulogBytes(40 * 1024 * 1024, 19);
+    const receipt = await upload(t, 'slow-link.ulg', bytes);
+    expect(receipt.outcome).toBe('committed');
+    expect(attempts).toHaveLength(1);
+  });
+
   it('answer lost after the site stored the log: a lookup finds it instead of uploading a duplicate', async () => {
     await s.addFault({ type: 'lose-answer' });
     const t = await open({ lookupUrl: `${s.http}/lookup` });

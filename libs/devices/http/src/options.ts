@@ -31,7 +31,11 @@ export interface HttpTargetOptions {
   readonly fields?: Readonly<Record<string, string>>;
   /** Largest file sent; bigger ones fail at `write` without touching the network. Flight Review: 300 MiB. */
   readonly maxBytes?: number;
-  /** Time limit for one POST, in seconds (default 600). */
+  /**
+   * Longest silence in one POST, in seconds (default 600): no body bytes accepted by the socket, or
+   * no answer after the last byte. A limit on silence rather than on the whole POST, so that a big
+   * log over a slow uplink still goes through.
+   */
   readonly timeoutSec?: number;
   /**
    * An endpoint that answers `GET <lookupUrl>?key=<Idempotency-Key>` with `{"url": …}` (404 when

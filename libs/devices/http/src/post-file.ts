@@ -91,9 +91,17 @@ export function postFile(request: PostFileRequest): Promise<PostAnswer> {
         reject(new PostFailure(classify(err), bodySent));
       });
     };
-    const timer = clock.setTimeout(() => {
-      fail(new TransientError('timeout', `no answer from ${url.host} within ${request.timeoutMs} ms`, { detail: { timeoutMs: request.timeoutMs } }));
-    }, request.timeoutMs);
+    // A limit on silence, not on the whole POST: a 300 MB log over a slow uplink takes longer than any
+    // sane total limit, while a stalled server shows as no progress. Re-armed after every chunk.
+    let timer: unknown;
+    const arm = (): void => {
+      clock.clearTimeout(timer);
+      timer = clock.setTimeout(() => {
+        const what = bodySent ? 'no answer' : 'no progress';
+        fail(new TransientError('timeout', `${what} from ${url.host} for ${request.timeoutMs} ms`, { detail: { timeoutMs: request.timeoutMs, bodySent } }));
+      }, request.timeoutMs);
+    };
+    arm();
 
     req.on('error', fail);
     req.on('response', (res) => {
@@ -126,6 +134,7 @@ export function postFile(request: PostFileRequest): Promise<PostAnswer> {
           if (sent + chunk.length > request.size) throw new TransientError('conflict', 'in-transit copy grew while it was sent');
           sent += chunk.length;
           if (!req.write(chunk)) await drained(req);
+          if (!settled) arm();
         }
         if (sent !== request.size) throw new TransientError('conflict', `in-transit copy has ${sent} bytes, expected ${request.size}`);
       } finally {
@@ -134,6 +143,7 @@ export function postFile(request: PostFileRequest): Promise<PostAnswer> {
       if (settled || answered) return;
       req.end(frame.tail);
       bodySent = true;
+      arm();
     };
     pump().catch(fail);
   });
