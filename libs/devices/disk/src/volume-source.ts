@@ -52,9 +52,19 @@ export interface VolumeSourceOptions {
   readonly onGone?: () => void;
 }
 
+export interface VolumeChunk {
+  readonly bytes: Uint8Array;
+  /** The chunk reaches the end of the file (or the offset was at or past it). */
+  readonly eof: boolean;
+  /** The file's size when the chunk was read. */
+  readonly size: number;
+}
+
 /** A mounted volume as a `Source`, plus what it knows about itself. */
 export interface VolumeSource extends Source {
   readonly drive: MountedDrive;
+  /** One chunk of `readChunkBytes` from `offset`, with the same failure rules as `read`. */
+  readChunk(path: string, offset: number, signal?: AbortSignal): Promise<VolumeChunk>;
   stats(): VolumeStats;
 }
 
@@ -151,32 +161,37 @@ export function createVolumeSource(options: VolumeSourceOptions): VolumeSource {
     });
   };
 
-  async function* read(path: string, offset: number, readOptions?: ReadOptions): AsyncGenerator<Uint8Array> {
+  /** One chunk from `offset`, and whether it reached the end; the unit a read and the actor both use. */
+  async function readChunk(path: string, offset: number, signal?: AbortSignal): Promise<VolumeChunk> {
     const { rel, file } = resolvePath(path);
-    const signal = readOptions?.signal;
-    let position = Math.max(0, Math.trunc(offset));
-    for (;;) {
-      signal?.throwIfAborted();
-      let chunk: Chunk;
-      try {
-        await options.readGate?.({ sourceId, path: rel, offset: position, length: options.readChunkBytes });
-        chunk = await readChunkAt(file, position, options.readChunkBytes);
-      } catch (err) {
-        if (signal?.aborted) throw signal.reason;
-        throw await readFailure(err, rel, position);
-      }
-      // Checked after the read, so the bytes are known to come from this volume: another card with
-      // the same file names may sit at the same mount point by now, and its bytes are not ours.
-      if (!(await options.isPresent())) throw gone(undefined, `reading ${rel} at byte ${position}`, { path: rel, offset: position });
+    const position = Math.max(0, Math.trunc(offset));
+    signal?.throwIfAborted();
+    let chunk: Chunk;
+    try {
+      await options.readGate?.({ sourceId, path: rel, offset: position, length: options.readChunkBytes });
+      chunk = await readChunkAt(file, position, options.readChunkBytes);
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason;
+      throw await readFailure(err, rel, position);
+    }
+    // Checked after the read, so the bytes are known to come from this volume: another card with
+    // the same file names may sit at the same mount point by now, and its bytes are not ours.
+    if (!(await options.isPresent())) throw gone(undefined, `reading ${rel} at byte ${position}`, { path: rel, offset: position });
+    const eof = chunk.bytes.length === 0 || position + chunk.bytes.length >= chunk.size;
+    if (eof) tracker.clear(sourceId, rel);
+    if (chunk.bytes.length > 0) {
+      bytesRead += chunk.bytes.length;
+      reads += 1;
+    }
+    return { bytes: chunk.bytes, eof, size: chunk.size };
+  }
+
+  async function* read(path: string, offset: number, readOptions?: ReadOptions): AsyncGenerator<Uint8Array> {
+    for (let position = Math.max(0, Math.trunc(offset)); ; ) {
+      const chunk = await readChunk(path, position, readOptions?.signal);
       position += chunk.bytes.length;
-      const done = chunk.bytes.length === 0 || position >= chunk.size;
-      if (done) tracker.clear(sourceId, rel);
-      if (chunk.bytes.length > 0) {
-        bytesRead += chunk.bytes.length;
-        reads += 1;
-        yield chunk.bytes;
-      }
-      if (done) return;
+      if (chunk.bytes.length > 0) yield chunk.bytes;
+      if (chunk.eof) return;
     }
   }
 
@@ -219,6 +234,7 @@ export function createVolumeSource(options: VolumeSourceOptions): VolumeSource {
     features: { canResume: true, canRemove, hashes: [], parallelism: 1 },
     list: () => walk(root, ''),
     read,
+    readChunk,
     stats: (): VolumeStats => ({ bytesRead, reads }),
     close: async () => undefined,
   };
