@@ -1,5 +1,5 @@
 import { backoffDelay, ManualClock } from '@filesync/core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { SupervisorSpec } from './child-spec';
 import { InProcessChild } from './fixtures/in-process-child';
 import type { SupervisionEvent } from './supervision-events';
@@ -87,5 +87,44 @@ describe('supervisor logic on a ManualClock (in-process children)', () => {
     expect(sup.snapshot().children[0]).toMatchObject({ id: 'a', state: 'running', uptimeMs: 1234, restarts: 0 });
     await sup.stop();
     expect(sup.snapshot().children[0]).toMatchObject({ state: 'stopped', uptimeMs: undefined, lastExit: { kind: 'shutdown' } });
+  });
+
+  it('draws each backoff delay with jitter from the injected random source', async () => {
+    const clock = new ManualClock();
+    const instances: InProcessChild[] = [];
+    const backoff = { initialMs: 1_000, maxMs: 10_000, factor: 2, jitter: 0.5 };
+    const sup = await startSupervisor(
+      { id: 'root', backoff, periodMs: 60_000, children: [{ id: 'c', start: async () => instances[instances.push(new InProcessChild('c')) - 1]! }] },
+      { clock, random: () => 1 },
+    );
+    const delays: number[] = [];
+    sup.onEvent((e) => e.type === 'sup.child-restarted' && delays.push(e.delayMs));
+    for (let i = 0; i < 2; i++) {
+      instances.at(-1)?.crash();
+      await flush();
+      clock.advance(10_000);
+      await flush();
+    }
+    // Full jitter 0.5 with random() = 1 halves the exponential delay: 1000→500, 2000→1000.
+    expect(delays).toEqual([500, 1_000]);
+    await sup.stop();
+  });
+
+  it('reports a root that gives up on stderr when nobody listens', async () => {
+    const clock = new ManualClock();
+    const child = new InProcessChild('c');
+    const written: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+    try {
+      const sup = await startSupervisor({ id: 'root', intensity: 0, children: [{ id: 'c', start: async () => child }] }, { clock });
+      child.crash();
+      expect(await sup.exited).toMatchObject({ kind: 'gave-up' });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(written.join('')).toMatch(/"level":"fatal".*supervisor root gave up after 1 restarts/);
   });
 });

@@ -59,6 +59,10 @@ describe.each(Object.keys(EXPECTED) as Strategy[])('%s', (strategy) => {
       expect(log.steps(mark), `${how}`).toEqual(expected.steps);
       const crashed = log.since(mark)[0];
       expect(crashed?.type === 'sup.child-crashed' && crashed.reason.kind).toBe(cause);
+      if (crashed?.type === 'sup.child-crashed' && crashed.reason.kind === 'heartbeat-missed') {
+        // Found by the watchdog with the configured bound (not earlier); waitFor bounds the wait.
+        expect(crashed.reason.silentMs).toBeGreaterThanOrEqual(TEST_TIMINGS.heartbeatTimeoutMs);
+      }
       const after = threads(sup);
       for (const id of ['a', 'b', 'c']) {
         if (expected.restarted.includes(id)) expect(after[id], `${id} after ${how}`).not.toBe(before[id]);

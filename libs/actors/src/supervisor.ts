@@ -1,4 +1,4 @@
-import { backoffDelay, type Clock, fromErrorData, sleep, systemClock, TransientError } from '@filesync/core';
+import { assertNever, backoffDelay, type Clock, fromErrorData, sleep, systemClock, TransientError } from '@filesync/core';
 import { ActorRef, startActor } from './actor-ref';
 import { connectActors } from './channels';
 import { ACTOR_DEFAULTS } from './defaults';
@@ -306,6 +306,8 @@ export class Supervisor implements Supervised {
         const from = this.slots.indexOf(trigger);
         return this.slots.filter((s, i) => s === trigger || (i > from && s.state !== 'stopped'));
       }
+      default:
+        return assertNever(this.spec.strategy);
     }
   }
 
