@@ -271,6 +271,26 @@ describe('Flight Review target against the simulator', () => {
     expect(await readdir(spoolDir)).toEqual([expect.stringMatching(/\.done\.json$/)]);
   });
 
+  it('keeps the keys of unanswered POSTs across a failed write, so the next commit still looks first', async () => {
+    await s.addFault({ type: 'lose-answer' });
+    const spoolDir = await tempDir('fs-http-spool-');
+    const bytes = ulogBytes(10_000, 20);
+    const expected = { size: bytes.length, sha256: sha256Hex(bytes) };
+    const first = await open({ spoolDir, maxAttempts: 1 });
+    await first.write('again.ulg', 0, chunksOf(bytes));
+    expect(await caught(() => first.commit('again.ulg', expected))).toMatchObject({ kind: 'transient' });
+    await first.close();
+    const second = await open({ spoolDir, lookupUrl: `${s.http}/lookup` });
+    async function* brokenSource(): AsyncIterable<Uint8Array> {
+      yield bytes.subarray(0, 100);
+      throw Object.assign(new Error('card pulled'), { code: 'EIO' });
+    }
+    expect(await caught(() => second.write('again.ulg', 0, brokenSource()))).toMatchObject({ kind: 'transient', code: 'device-gone' });
+    await second.write('again.ulg', 0, chunksOf(bytes));
+    expect((await second.commit('again.ulg', expected)).outcome).toBe('already-present');
+    expect(await logsWith(expected.sha256)).toHaveLength(1);
+  });
+
   it('rejects unknown or malformed Flight Review fields at construction, naming the field', async () => {
     expect(() => createHttpTarget({ id: 'x', mode: 'flight-review', url: s.http, spoolDir: tmpdir(), fields: { typo: '1' } })).toThrow(/fields\.typo/);
     expect(() => createHttpTarget({ id: 'x', mode: 'flight-review', url: s.http, spoolDir: tmpdir(), fields: { type: 'public' } })).toThrow(/fields\.type/);

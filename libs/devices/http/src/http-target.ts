@@ -247,6 +247,8 @@ export function createHttpTarget(options: HttpTargetOptions): HttpTarget {
       } catch (err) {
         await handle.close();
         await spool.discard(path);
+        // Keys of earlier POSTs whose outcome is unknown must outlive a failed write: the next commit looks them up.
+        if (pending.length > 0) await spool.writeMeta({ path, size: null, sha256: null, pending });
         throw classify(err);
       }
       await handle.close();
