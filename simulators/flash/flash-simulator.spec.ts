@@ -77,6 +77,18 @@ describe('flash simulator', () => {
     expect(await pending).toEqual({ action: 'ok' });
   });
 
+  it('answers reads slowly when asked to, until the faults are cleared', async () => {
+    const sim = await start();
+    sim.setSlow(60_000);
+    let settled = false;
+    const pending = sim.gate({ path: sim.card.files[0]!.path, offset: 0, length: 10 }).then((r) => ((settled = true), r));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(settled).toBe(false);
+    expect(sim.state().faults.slowMs).toBe(60_000);
+    sim.clearFaults();
+    expect(await pending).toEqual({ action: 'ok' });
+  });
+
   it('inserts a different card with clashing names at the same mount point', async () => {
     const sim = await start({ seed: 4 });
     const other = await sim.createCard({ seed: 4, content: small });

@@ -249,7 +249,16 @@ export async function startFlashSimulator(options: FlashSimulatorOptions): Promi
     async gate(request) {
       gateCalls += 1;
       gateBytes += request.length;
-      if (faults.slowMs > 0) await new Promise((r) => setTimeout(r, faults.slowMs));
+      if (faults.slowMs > 0) {
+        // Released early by clearFaults or a pull, like a hang, so a test can end a slow read at will.
+        await new Promise<void>((r) => {
+          const timer = setTimeout(r, faults.slowMs);
+          hangers.push(() => {
+            clearTimeout(timer);
+            r();
+          });
+        });
+      }
       if (faults.hang.includes(request.path)) await new Promise<void>((r) => hangers.push(r));
       const reach = request.offset + request.length;
       const cut = faults.unplugAfter.find((f) => f.path === request.path && reach > f.bytes);

@@ -138,8 +138,9 @@ const diskActor: DiskActor = defineActor<DiskMessage, DiskReplies, DiskActorArgs
     },
     'disk.remove': async (msg) => {
       const volume = volumeFor(msg.sourceId);
-      if (!volume.remove) throw new PermanentError('unsupported', `${msg.sourceId} does not remove files (canRemove is off)`);
-      await volume.remove(msg.path);
+      const remove = volume.remove;
+      if (!remove) throw new PermanentError('unsupported', `${msg.sourceId} does not remove files (canRemove is off)`);
+      await withReadDeadline(`removing ${msg.path}`, () => remove(msg.path));
     },
     'disk.failures': () => device!.failures.failures(),
   },
