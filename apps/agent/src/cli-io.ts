@@ -27,6 +27,7 @@ export function reportError(err: unknown, io: CliIo): number {
   }
   if (isFilesyncError(err)) {
     io.err(`filesync: ${err.message} (${err.kind} ${err.code})`);
+    if (err.code === 'bad-request') return EXIT_BAD_INPUT;
   } else {
     io.err(`filesync: ${err instanceof Error ? err.message : String(err)}`);
   }

@@ -1,5 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { checkConfig } from './commands/check-config';
+import { exportCsv } from './commands/export-csv';
+import { ls } from './commands/ls';
+import { serve } from './commands/serve';
+import { status } from './commands/status';
 import { type CliIo, EXIT_BAD_INPUT, processIo, reportError } from './cli-io';
 
 export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
@@ -7,12 +11,44 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .description('Moves files off hard-to-reach devices to their targets, surviving power loss and unplugs.')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+  const configOption = ['-c, --config <file>', 'config file (default: $FILESYNC_CONFIG, else the embedded demo config)'] as const;
 
   program
     .command('check-config')
     .argument('<file>', 'config file to check')
     .description('check a config file; prints one line per wrong field')
     .action((file: string) => setExit(checkConfig(file, io)));
+
+  program
+    .command('serve')
+    .description('run the agent until SIGTERM/SIGINT')
+    .option(...configOption)
+    .action(async (opts: { config?: string }) => setExit(await serve(opts.config, io)));
+
+  program
+    .command('status')
+    .description('counts per state, per source and per target, from the live catalog')
+    .option(...configOption)
+    .option('--json', 'one JSON object, for scripts')
+    .action(async (opts: { config?: string; json?: boolean }) => setExit(await status(opts.config, opts.json === true, io)));
+
+  program
+    .command('ls')
+    .description('list files with their state and per-target progress')
+    .option(...configOption)
+    .option('--state <state>', 'only files in this state')
+    .option('--json', 'one JSON object per line')
+    .action(async (opts: { config?: string; state?: string; json?: boolean }) =>
+      setExit(await ls(opts.config, { json: opts.json === true, ...(opts.state === undefined ? {} : { state: opts.state }) }, io)),
+    );
+
+  program
+    .command('export')
+    .description('export the catalog')
+    .option(...configOption)
+    .requiredOption('--csv', 'as CSV, one row per file and target')
+    .option('-o, --output <file>', 'write to a file instead of stdout')
+    .action(async (opts: { config?: string; output?: string }) => setExit(await exportCsv(opts.config, opts.output, io)));
 
   return program;
 }

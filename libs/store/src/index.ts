@@ -24,3 +24,4 @@ export type {
   TargetRecord,
   UploadedCopy,
 } from './types';
+export { openCatalogForReading } from './open-for-reading';

@@ -1,0 +1,27 @@
+import { FILE_STATES, type FileState, PermanentError } from '@filesync/core';
+import type { CliIo } from '../cli-io';
+import { withCatalog } from './catalog-access';
+
+export function parseState(value: string | undefined): FileState | undefined {
+  if (value === undefined) return undefined;
+  if ((FILE_STATES as readonly string[]).includes(value)) return value as FileState;
+  throw new PermanentError('bad-request', `--state must be one of ${FILE_STATES.join(', ')}; got "${value}"`);
+}
+
+/** `filesync ls`: one line per file (or one JSON object per line), with its progress and per-target states. */
+export function ls(configOption: string | undefined, options: { state?: string; json: boolean }, io: CliIo): Promise<number> {
+  const state = parseState(options.state);
+  return withCatalog(configOption, (catalog) => {
+    for (const file of catalog.listFiles(state === undefined ? {} : { state })) {
+      const targets = catalog.targetsOf(file.fileId);
+      if (options.json) {
+        io.out(JSON.stringify({ ...file, targets }));
+        continue;
+      }
+      const progress = file.state === 'downloading' ? ` ${file.downloadOffset}/${file.size}` : ` ${file.size}`;
+      const where = targets.map((t) => `${t.targetId}:${t.state}${t.state === 'uploading' ? `@${t.offset}` : ''}`).join(' ');
+      io.out(`${file.state.padEnd(11)} ${file.sourceId}:${file.path}${progress} ${where}${file.reason ? ` (${file.reason})` : ''}`);
+    }
+    return 0;
+  });
+}

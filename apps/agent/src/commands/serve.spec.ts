@@ -1,0 +1,75 @@
+import { readFile, rm, truncate, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openCatalog } from '@filesync/store';
+import { type AgentProcess, makeAgentWorld, startAgentProcess } from '../../test/agent-process';
+import { runProcess } from '../../test/cli';
+
+interface StatusBody {
+  counts: { files: Record<string, number> };
+  repair?: { reason: string; action: string };
+}
+
+async function waitForDelivered(url: string, n: number): Promise<StatusBody> {
+  const deadline = Date.now() + 30_000;
+  for (let i = 0; i < 1000 && Date.now() < deadline; i++) {
+    const body = (await (await fetch(`${url}/api/status`)).json()) as StatusBody;
+    if (body.counts.files['delivered'] === n) return body;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`not all ${n} files delivered in time`);
+}
+
+describe('filesync serve (real process)', () => {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  let agent: AgentProcess | undefined;
+  afterEach(async () => {
+    if (agent && agent.child.exitCode === null) agent.child.kill('SIGKILL');
+    agent = undefined;
+    for (const c of cleanups.splice(0)) await c();
+  });
+
+  it('moves files, answers status beside the agent, and stops cleanly on SIGTERM', async () => {
+    const { dir, configFile } = await makeAgentWorld({ 'a/one.bin': 'one', 'two.bin': new Uint8Array(200_000).fill(7) });
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    agent = startAgentProcess(configFile);
+    const url = await agent.ready;
+    await waitForDelivered(url, 2);
+    expect(await readFile(join(dir, 'outbox/inbox/a/one.bin'), 'utf8')).toBe('one');
+    const status = await runProcess(['status', '--json', '--config', configFile]);
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ files: { delivered: 2 }, byTarget: { outbox: { uploaded: 2 } } });
+    agent.child.kill('SIGTERM');
+    expect(await agent.exited).toBe(0);
+    // The rotated log file holds the run; no secrets or stack traces needed to read it.
+    expect(await readFile(join(dir, 'logs', 'filesync.1.log'), 'utf8').catch(() => readFile(join(dir, 'logs', 'filesync.log'), 'utf8'))).toContain('agent started');
+  }, 60_000);
+
+  const damages: Record<string, (db: string) => Promise<void>> = {
+    'overwritten with garbage': (db) => writeFile(db, Buffer.alloc(64 * 1024, 0x5a)),
+    'truncated to half': async (db) => truncate(db, Math.floor((await readFile(db)).length / 2)),
+    'deleted with its WAL left behind': (db) => unlink(db),
+  };
+
+  for (const [name, damage] of Object.entries(damages)) {
+    it(`starts on a catalog ${name}, reports the repair, and the catalog is usable`, async () => {
+      const { dir, configFile } = await makeAgentWorld({ 'x.bin': 'x', 'y.bin': 'yy' });
+      cleanups.push(() => rm(dir, { recursive: true, force: true }));
+      const db = join(dir, 'catalog.db');
+      const { catalog } = openCatalog(db);
+      catalog.recordFound({ sourceId: 'inbox', path: 'old.bin', size: 1, mtimeMs: 1 }, ['outbox']);
+      catalog.close();
+      await damage(db);
+      if (name.includes('WAL')) await writeFile(`${db}-wal`, Buffer.alloc(4096, 1));
+      agent = startAgentProcess(configFile);
+      const url = await agent.ready;
+      const body = await waitForDelivered(url, 2);
+      expect(body.repair?.reason).toBeTruthy();
+      expect(agent.stderr.join('')).toMatch(/catalog was damaged .*repaired/);
+      agent.child.kill('SIGTERM');
+      expect(await agent.exited).toBe(0);
+      const status = await runProcess(['status', '--json', '--config', configFile]);
+      expect(JSON.parse(status.stdout)).toMatchObject({ files: { delivered: 2 }, lastRepair: { action: expect.any(String) } });
+    }, 60_000);
+  }
+});

@@ -1,0 +1,33 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { AgentStatus } from './agent';
+
+/** The status API (`GET /api/status`) and a small page that polls it. Listens on loopback by default. */
+export async function startStatusServer(status: () => AgentStatus, host: string, port: number): Promise<{ url: string; close(): Promise<void> }> {
+  const app: FastifyInstance = Fastify({ logger: false });
+  app.get('/api/status', async () => status());
+  app.get('/', async (_req, reply) => reply.type('text/html').send(STATUS_PAGE));
+  const address = await app.listen({ host, port });
+  return { url: address, close: () => app.close() };
+}
+
+const STATUS_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>filesync</title>
+<style>body{font-family:system-ui,sans-serif;margin:2rem}table{border-collapse:collapse}td,th{padding:.2rem .6rem;border-bottom:1px solid #ddd;text-align:left}.down{color:#b00}.degraded{color:#b60}.up{color:#070}</style>
+</head><body><h1>filesync</h1><div id="root">loading…</div>
+<script>
+const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;'}[c]));
+function table(title, rows) {
+  return '<h2>' + esc(title) + '</h2><table>' + rows.map((r) => '<tr>' + r.map((c) => '<td>' + c + '</td>').join('') + '</tr>').join('') + '</table>';
+}
+async function refresh() {
+  try {
+    const s = await (await fetch('api/status')).json();
+    const files = table('Files', Object.entries(s.counts.files).map(([k, v]) => [esc(k), esc(v)]));
+    const health = (kind, m) => table(kind, Object.entries(m).map(([id, h]) => [esc(id), '<span class="' + esc(h.state) + '">' + esc(h.state) + '</span>', esc(h.cause ? h.cause.message : '')]));
+    const targets = table('Per target', Object.entries(s.counts.byTarget).map(([id, c]) => [esc(id), esc(Object.entries(c).filter(([, n]) => n > 0).map(([k, n]) => k + ' ' + n).join(', '))]));
+    const repair = s.repair ? '<p class="down">Catalog repaired at start: ' + esc(s.repair.reason) + '</p>' : '';
+    document.getElementById('root').innerHTML = repair + files + health('Sources', s.health.sources) + health('Targets', s.health.targets) + targets;
+  } catch (e) { document.getElementById('root').textContent = 'agent not reachable: ' + e; }
+}
+refresh(); setInterval(refresh, 1000);
+</script></body></html>`;

@@ -1,0 +1,55 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { filesyncBin, repoRoot } from './cli';
+
+/** A temp world with a local→local config, for running the real agent process. */
+export async function makeAgentWorld(files: Record<string, Uint8Array | string>): Promise<{ dir: string; configFile: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'fs-agent-'));
+  for (const [path, bytes] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, 'inbox', path)), { recursive: true });
+    await writeFile(join(dir, 'inbox', path), bytes);
+  }
+  const config = {
+    dataDir: dir,
+    log: { level: 'info', file: join(dir, 'logs', 'filesync.log') },
+    status: { host: '127.0.0.1', port: 0 },
+    sources: [{ id: 'inbox', type: 'local', dir: join(dir, 'inbox'), pollIntervalSec: 0.2 }],
+    targets: [{ id: 'outbox', type: 'local', dir: join(dir, 'outbox') }],
+    routes: [{ source: 'inbox', targets: ['outbox'] }],
+  };
+  const configFile = join(dir, 'config.json');
+  await writeFile(configFile, JSON.stringify(config));
+  return { dir, configFile };
+}
+
+export interface AgentProcess {
+  readonly child: ChildProcess;
+  readonly stdout: string[];
+  readonly stderr: string[];
+  /** Resolves with the status URL once the agent says it serves. */
+  readonly ready: Promise<string>;
+  readonly exited: Promise<number | null>;
+}
+
+export function startAgentProcess(configFile: string): AgentProcess {
+  const child = spawn(process.execPath, [filesyncBin, 'serve', '--config', configFile], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const ready = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`agent not ready after 30 s; stderr: ${stderr.join('')}`)), 30_000);
+    child.stdout?.on('data', (d: Buffer) => {
+      stdout.push(d.toString());
+      const m = /status at (http:\/\/\S+)/.exec(stdout.join(''));
+      if (m?.[1]) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    child.once('exit', () => reject(new Error(`agent exited before it was ready; stderr: ${stderr.join('')}`)));
+  });
+  child.stderr?.on('data', (d: Buffer) => stderr.push(d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, stdout, stderr, ready, exited };
+}
