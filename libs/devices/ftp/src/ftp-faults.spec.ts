@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type CommitReceipt, type Target, isFilesyncError } from '@filesync/core';
@@ -234,6 +234,17 @@ describe('ftp target against simulator faults', () => {
     });
     expect(await partFilesUnder(base)).toEqual([]);
     expect(await target.stat('h.bin')).toBeUndefined();
+  });
+});
+
+describe('ftp target when the server changes behind its back', () => {
+  it('makes a directory again when it was removed after the target had made it', async () => {
+    const { target, base } = await fresh();
+    await deliver(target, 'sub/one.bin', patternBytes(1000, 40));
+    await rm(join(base, 'sub'), { recursive: true });
+    const bytes = patternBytes(2000, 41);
+    await deliver(target, 'sub/two.bin', bytes);
+    await expectDelivered(base, 'sub/two.bin', bytes);
   });
 });
 

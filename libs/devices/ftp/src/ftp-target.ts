@@ -124,9 +124,12 @@ export function createFtpTarget(options: FtpTargetOptions): FtpTarget {
       try {
         await session.client.uploadFrom(Readable.from(data), part);
       } catch (err) {
-        // The directory may have been removed behind our back since we made it: forget and let the retry make it.
-        if (ftpCode(err) === 550 || ftpCode(err) === 553) knownDirs.clear();
-        throw err;
+        if (ftpCode(err) !== 550 && ftpCode(err) !== 553) throw err;
+        // The directory may have been removed behind our back since we made it. The server refused
+        // before its 150 reply, so `data` is still unread: make the directories again and retry once.
+        knownDirs.clear();
+        await ensureDir(session, parentOf(part), knownDirs);
+        await session.client.uploadFrom(Readable.from(data), part);
       }
       return;
     }
