@@ -268,4 +268,18 @@ describe('ftp source against simulator faults', () => {
     const rest = await collect(source.read('log.ulg', have));
     expect(sha256Hex(Buffer.concat([...got, rest]))).toBe(sha256Hex(bytes));
   });
+
+  it('without REST: declares no resume, and a read from an offset still yields exactly the tail', async () => {
+    const dir = `src${++n}`;
+    const base = join(sim.root, dir);
+    await mkdir(base, { recursive: true });
+    const bytes = patternBytes(300_000, 16);
+    await writeFile(join(base, 'norest.bin'), bytes);
+    await sim.setFaults({ noSizeRest: true });
+    const source = createFtpSource({ id: 'src', url: `${sim.url}/${dir}`, user: sim.user, password: sim.password });
+    open.push(source);
+    const tail = await collect(source.read('norest.bin', 123_457));
+    expect(source.features.canResume).toBe(false);
+    expect(sha256Hex(tail)).toBe(sha256Hex(bytes.subarray(123_457)));
+  });
 });
