@@ -128,3 +128,47 @@ describe('supervisor logic on a ManualClock (in-process children)', () => {
     expect(written.join('')).toMatch(/"level":"fatal".*supervisor root gave up after 1 restarts/);
   });
 });
+
+describe('supervisor start-up races (in-process children)', () => {
+  it('handles a crash that happens while later siblings are still starting', async () => {
+    const clock = new ManualClock();
+    const early = new InProcessChild('early');
+    let releaseLate: () => void = () => undefined;
+    const lateStarted = new Promise<void>((r) => (releaseLate = r));
+    const events: SupervisionEvent[] = [];
+    let earlyStarts = 0;
+    const starting = startSupervisor(
+      {
+        id: 'root',
+        backoff: { initialMs: 0, maxMs: 0, factor: 1, jitter: 0 },
+        children: [
+          { id: 'early', start: async () => (earlyStarts++ === 0 ? early : new InProcessChild('early#2')) },
+          {
+            id: 'late',
+            start: async () => {
+              await lateStarted;
+              return new InProcessChild('late');
+            },
+          },
+        ],
+      },
+      { clock, onEvent: (e) => events.push(e) },
+    );
+    await flush();
+    early.crash(); // while 'late' is still starting
+    await flush();
+    releaseLate();
+    const sup = await starting;
+    await flush();
+    clock.advance(0);
+    await flush();
+    expect(events.map((e) => ('child' in e ? `${e.type} ${e.child}` : e.type))).toEqual([
+      'sup.child-started early',
+      'sup.child-started late',
+      'sup.child-crashed early',
+      'sup.child-restarted early',
+    ]);
+    expect(sup.snapshot().children.map((c) => c.state)).toEqual(['running', 'running']);
+    await sup.stop();
+  });
+});

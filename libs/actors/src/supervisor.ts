@@ -89,6 +89,9 @@ export class Supervisor implements Supervised {
   /** Children asked to stop and not yet gone: what a shutdown timeout must kill. */
   private readonly beingStopped = new Set<Supervised>();
   private finish: (reason: ExitReason) => void = () => undefined;
+  /** Exits and stop requests that arrive while children are still starting wait for this (OTP: after init). */
+  private readonly startupSettled: Promise<void>;
+  private settleStartup: () => void = () => undefined;
 
   /** @internal use `startSupervisor`. */
   constructor(
@@ -109,6 +112,7 @@ export class Supervisor implements Supervised {
       lastExit: undefined,
     }));
     this.exited = new Promise((resolve) => (this.finish = resolve));
+    this.startupSettled = new Promise((resolve) => (this.settleStartup = resolve));
   }
 
   /** Subscribes to this supervisor's events and those of every supervisor under it. */
@@ -165,6 +169,7 @@ export class Supervisor implements Supervised {
       this.state = 'stopping';
       this.abort.abort();
       this.enqueue(async () => {
+        await this.startupSettled;
         await this.stopAll();
         this.state = 'stopped';
         this.emit({ type: 'sup.stopped' });
@@ -179,6 +184,14 @@ export class Supervisor implements Supervised {
 
   /** @internal */
   async startChildren(): Promise<void> {
+    try {
+      await this.startInOrder();
+    } finally {
+      this.settleStartup();
+    }
+  }
+
+  private async startInOrder(): Promise<void> {
     for (const slot of this.slots) {
       if (this.state !== 'starting') return; // stopped while starting: shutdown takes it from here
       try {
@@ -279,6 +292,7 @@ export class Supervisor implements Supervised {
   }
 
   private async onChildExit(slot: Slot, instance: Supervised, reason: ExitReason): Promise<void> {
+    await this.startupSettled;
     // An exit we caused (stop, group restart) or of an instance already replaced is expected.
     if (this.state !== 'running' || slot.instance !== instance) return;
     slot.instance = undefined;
@@ -380,8 +394,8 @@ export class Supervisor implements Supervised {
   private async giveUp(last: ExitReason): Promise<void> {
     this.state = 'gave-up';
     this.abort.abort();
-    await this.stopAll();
     const restarts = this.window.count(this.clock.monotonic());
+    await this.stopAll();
     this.emit({ type: 'sup.gave-up', restarts, periodMs: this.spec.periodMs, reason: last });
     const reason: ExitReason = { kind: 'gave-up', supervisor: this.path.join('/'), restarts, periodMs: this.spec.periodMs, last };
     if (this.options.parentPath === undefined && this.listeners.size === 0) {
