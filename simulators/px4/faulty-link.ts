@@ -11,6 +11,8 @@ export interface LinkCounters {
 /** How long a frame held back for reordering waits for a successor before it goes anyway. */
 const REORDER_HOLD_MS = 30;
 const DRAIN_TICK_MS = 3;
+/** How far a late drain may catch up (wire time not lost to host scheduling). */
+const CATCH_UP_MS = 60;
 
 /**
  * One direction-aware faulty pipe between PX4's MAVLink instance and a transport. Outgoing frames
@@ -22,8 +24,7 @@ export class FaultyLink {
   readonly counters: LinkCounters = { framesIn: 0, framesOut: 0, bytesOut: 0, droppedIn: 0, droppedOut: 0 };
   private readonly queue: Buffer[] = [];
   private queuedBytes = 0;
-  private credit = 0;
-  private lastDrain = performance.now();
+  private wireFreeAt = 0;
   private drainTimer: ReturnType<typeof setInterval> | undefined;
   private readonly held: { out?: { run: () => void; timer: ReturnType<typeof setTimeout> }; in?: { run: () => void; timer: ReturnType<typeof setTimeout> } } = {};
   private closed = false;
@@ -32,6 +33,8 @@ export class FaultyLink {
     private readonly writeOut: (frame: Buffer) => void,
     private readonly faults: () => LinkFaults,
     private readonly random: () => number = Math.random,
+    /** Told when a capped wire freed TX space (the burst refills then). */
+    private readonly onDrained: () => void = () => undefined,
   ) {}
 
   /** Free bytes in PX4's TX buffer, as `Mavlink::get_free_tx_buf()` would report them. */
@@ -65,25 +68,37 @@ export class FaultyLink {
 
   private ensureDrainTimer(): void {
     if (this.drainTimer) return;
-    this.drainTimer = setInterval(() => this.drain(), DRAIN_TICK_MS);
+    this.drainTimer = setInterval(() => this.pump(), DRAIN_TICK_MS);
   }
 
-  private drain(): void {
-    const { baud } = this.faults();
-    if (baud > 0) {
-      const now = performance.now();
-      const rate = baud / 10 / 1000; // bytes per ms, 8N1
-      // Credit is capped so an idle link cannot bank a burst a real UART could never send.
-      this.credit = Math.min(this.credit + (now - this.lastDrain) * rate, Math.max(600, rate * DRAIN_TICK_MS * 2));
-      this.lastDrain = now;
+  /**
+   * Drains the wire and lets PX4 refill the freed TX space, repeatedly, until the wire has caught
+   * up with the clock: a timer that fires late on a loaded host then costs delay, not capacity.
+   */
+  private pump(): void {
+    for (let guard = 0; guard < 10_000; guard++) {
+      if (this.drain() === 0) break;
+      this.onDrained();
     }
+  }
+
+  /** Puts due frames on the wire; returns how many left the queue. */
+  private drain(): number {
+    let sent = 0;
+    const { baud } = this.faults();
+    const now = performance.now();
+    // The wire is modelled by when it is next free, so a late timer delays frames but never
+    // loses link capacity; an idle wire banks nothing.
+    if (this.wireFreeAt < now - CATCH_UP_MS) this.wireFreeAt = now - CATCH_UP_MS;
     while (this.queue.length > 0) {
       const frame = this.queue[0]!;
       if (baud > 0) {
-        if (this.credit < frame.length) break;
-        this.credit -= frame.length;
+        const done = this.wireFreeAt + (frame.length * 10 * 1000) / baud;
+        if (done > now) break;
+        this.wireFreeAt = done;
       }
       this.queue.shift();
+      sent++;
       this.queuedBytes -= frame.length;
       this.counters.framesOut++;
       this.counters.bytesOut += frame.length;
@@ -95,6 +110,7 @@ export class FaultyLink {
     } else if (this.queue.length > 0) {
       this.ensureDrainTimer();
     }
+    return sent;
   }
 
   private applyFaults(dir: 'in' | 'out', deliver: () => void, loss: number): void {

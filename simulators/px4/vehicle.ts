@@ -74,10 +74,15 @@ export class Vehicle {
 
   /** Adds a MAVLink instance whose frames leave through `write`. */
   addLink(name: string, write: (frame: Buffer) => void): LinkHandle {
-    const link = new FaultyLink(write, () => this.faults);
+    // On a capped wire the burst is refilled as soon as TX space frees, not only on the 10 ms
+    // cycle: PX4 runs that cycle in real time, a simulator on a loaded host does not.
+    let server: Px4FtpServer | undefined;
+    const link = new FaultyLink(write, () => this.faults, Math.random, () => {
+      if (!this.isDown()) server?.tick();
+    });
     const encoder = new MavlinkEncoder(this.sysid, this.compid);
     const decoder = new MavlinkDecoder();
-    const server = new Px4FtpServer(
+    server = new Px4FtpServer(
       {
         root: this.options.root,
         sysid: this.sysid,

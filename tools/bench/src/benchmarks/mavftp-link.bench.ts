@@ -46,6 +46,7 @@ export default defineBenchmark({
           figures[`${key}FractionOfLimit`] = Math.round((rate / limit) * 1000) / 1000;
           figures[`${key}Seconds`] = Math.round(seconds * 100) / 100;
           figures[`${key}Retransmits`] = client.stats.retransmits;
+          figures[`${key}BurstRequests`] = (await sim.state()).links['udp']?.server.requests['BurstReadFile'] ?? 0;
           log(`${Math.round(rate)} B/s = ${(rate / limit).toFixed(3)} of the link's file-data limit`);
         } finally {
           await client.link.close();
