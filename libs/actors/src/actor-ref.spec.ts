@@ -2,6 +2,7 @@ import { PermanentError, TransientError } from '@filesync/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ActorRef, startActor } from './actor-ref';
 import type { ProbeActor, ProbeMessage, ProbeReplies } from './fixtures/probe-actor';
+import { eventually } from './fixtures/tree-helpers';
 import { liveWorkerCount } from './worker-registry';
 
 const PROBE = new URL('./fixtures/probe-actor.ts', import.meta.url);
@@ -64,6 +65,19 @@ describe('startActor', () => {
     expect(err).toBeInstanceOf(TransientError);
     expect(err).toMatchObject({ code: 'device-gone' });
     expect((err as Error).message).toContain('probe:f');
+  });
+
+  it('fails the start of a module that is not an actor, or whose init never finishes', async () => {
+    const notActor = await startActor({ id: 'probe:na', module: new URL('./fixtures/not-an-actor.ts', import.meta.url) }).catch((e: unknown) => e);
+    expect(notActor).toBeInstanceOf(PermanentError);
+    expect((notActor as Error).message).toMatch(/probe:na failed to start: .*not-an-actor\.ts must export default defineActor/);
+
+    const hung = await startActor<ProbeActor>({ id: 'probe:hang', module: PROBE, args: { hangInit: true }, startTimeoutMs: 1_000 }).catch(
+      (e: unknown) => e,
+    );
+    expect(hung).toBeInstanceOf(TransientError);
+    expect(hung).toMatchObject({ code: 'timeout' });
+    expect(await eventually(() => liveWorkerCount() === 0)).toBe(true);
   });
 
   it('reports each crash cause as its exit reason', async () => {
