@@ -76,13 +76,13 @@ export class Vehicle {
   addLink(name: string, write: (frame: Buffer) => void): LinkHandle {
     // On a capped wire the burst is refilled as soon as TX space frees, not only on the 10 ms
     // cycle: PX4 runs that cycle in real time, a simulator on a loaded host does not.
-    let server: Px4FtpServer | undefined;
+    const late: { server?: Px4FtpServer } = {};
     const link = new FaultyLink(write, () => this.faults, Math.random, () => {
-      if (!this.isDown()) server?.tick();
+      if (!this.isDown()) late.server?.tick();
     });
     const encoder = new MavlinkEncoder(this.sysid, this.compid);
     const decoder = new MavlinkDecoder();
-    server = new Px4FtpServer(
+    const server = new Px4FtpServer(
       {
         root: this.options.root,
         sysid: this.sysid,
@@ -96,6 +96,7 @@ export class Vehicle {
         freeTxBytes: () => link.freeTxBytes(),
       },
     );
+    late.server = server;
     const instance: Instance = { name, link, server, encoder, decoder };
     decoder.onMessage((msg) => {
       if (msg.kind !== 'ftp' || this.isDown()) return;
