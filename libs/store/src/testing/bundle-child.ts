@@ -11,6 +11,8 @@ interface ResolveArgs {
   path: string;
   importer: string;
   resolveDir: string;
+  kind: string;
+  pluginData?: unknown;
 }
 interface ResolveResult {
   path: string;
@@ -18,10 +20,15 @@ interface ResolveResult {
   sideEffects?: boolean;
 }
 interface PluginBuild {
-  onResolve(options: { filter: RegExp }, callback: (args: ResolveArgs) => ResolveResult | undefined): void;
+  onResolve(
+    options: { filter: RegExp },
+    callback: (args: ResolveArgs) => ResolveResult | undefined | Promise<ResolveResult | undefined>,
+  ): void;
+  resolve(path: string, options: { kind: string; resolveDir: string; pluginData: unknown }): Promise<{ path: string }>;
 }
 
 const require = createRequire(import.meta.url);
+const INNER = Symbol('inner resolve');
 
 /** `--import <tsx loader URL>`: resolved from this package, so it works from any working directory. */
 export function tsxImportArgs(): string[] {
@@ -40,8 +47,7 @@ export async function bundleForNode(entry: string, outDir: string): Promise<stri
   const esbuildPath = createRequire(require.resolve('tsx')).resolve('esbuild');
   const esbuild = (await import(pathToFileURL(esbuildPath).href)) as EsbuildLike;
   const sqlite = require.resolve('better-sqlite3');
-  const core = require.resolve('@filesync/core');
-  const coreDir = dirname(core) + sep;
+  let coreDir: string | undefined;
   const outfile = join(outDir, 'child.mjs');
   await esbuild.build({
     entryPoints: [entry],
@@ -56,10 +62,15 @@ export async function bundleForNode(entry: string, outDir: string): Promise<stri
         name: 'native-sqlite',
         setup(build: PluginBuild) {
           build.onResolve({ filter: /^better-sqlite3$/ }, () => ({ path: sqlite, external: true }));
-          build.onResolve({ filter: /^@filesync\/core$/ }, () => ({ path: core, sideEffects: false }));
+          build.onResolve({ filter: /^@filesync\/core$/ }, async (args) => {
+            if (args.pluginData === INNER) return undefined; // let esbuild resolve it the normal way
+            const { path } = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: INNER });
+            coreDir = dirname(path) + sep;
+            return { path, sideEffects: false };
+          });
           // Core imports its own modules extensionless and relative (the repo's convention).
           build.onResolve({ filter: /^\.\.?\// }, (args) => {
-            if (!args.importer.startsWith(coreDir)) return undefined;
+            if (coreDir === undefined || !args.importer.startsWith(coreDir)) return undefined;
             const base = resolve(args.resolveDir, args.path);
             const file = [`${base}.ts`, join(base, 'index.ts')].find((p) => existsSync(p));
             return file === undefined ? undefined : { path: file, sideEffects: false };
