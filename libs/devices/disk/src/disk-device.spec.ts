@@ -49,7 +49,8 @@ describe('disk device against the flash simulator', () => {
     return d;
   };
   const until = async <T>(what: string, probe: () => T | undefined): Promise<T> => {
-    for (let i = 0; i < 500; i++) {
+    // Bounded, with room for a loaded 2-core machine: the watcher polls every 20 ms.
+    for (let i = 0; i < 1000; i++) {
       const value = probe();
       if (value !== undefined) return value;
       await new Promise((r) => setTimeout(r, 10));
