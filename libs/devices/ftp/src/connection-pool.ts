@@ -146,10 +146,8 @@ export class FtpConnectionPool {
   async close(): Promise<void> {
     this.closed = true;
     if (this.keepAlive) clearInterval(this.keepAlive);
-    for (const { session } of this.idle.splice(0)) {
-      await session.client.send('QUIT').catch(() => undefined);
-      session.client.close();
-    }
+    // basic-ftp's close sends QUIT without waiting for the reply, so a silent server cannot hold us.
+    for (const { session } of this.idle.splice(0)) session.client.close();
     for (const session of this.live) session.client.close();
     this.live.clear();
     this.open = 0;
