@@ -99,6 +99,16 @@ describe('startActor', () => {
     expect(reason.kind).toBe('heartbeat-missed');
   });
 
+  it('terminates an actor stuck on one message although its event loop runs (a read that never returns)', async () => {
+    const ref = await startActor<ProbeActor>({ id: 'probe:stuck', module: PROBE, heartbeatIntervalMs: 50, hangTimeoutMs: 300 });
+    started.push(ref);
+    const pending = ref.ask({ type: 'probe.slow', ms: 60_000 }, { timeoutMs: 60_000 }).catch((e: unknown) => e);
+    const reason = await ref.exited;
+    expect(reason).toMatchObject({ kind: 'hung', messageType: 'probe.slow' });
+    expect(reason.kind === 'hung' && reason.busyMs).toBeGreaterThanOrEqual(300);
+    expect(await pending).toMatchObject({ code: 'disconnected' });
+  });
+
   it('rejects an ask to a dead actor with disconnected, pending ones too', async () => {
     const ref = await probe('probe:g');
     const pending = ref.ask({ type: 'probe.slow', ms: 5_000 }).catch((e: unknown) => e);

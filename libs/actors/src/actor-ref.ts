@@ -26,6 +26,8 @@ export interface StartActorOptions<A> {
   readonly clock?: Clock;
   readonly heartbeatIntervalMs?: number;
   readonly heartbeatTimeoutMs?: number;
+  /** A message handled for longer than this means the actor is hung (see `ACTOR_DEFAULTS`). */
+  readonly hangTimeoutMs?: number;
   readonly askTimeoutMs?: number;
   readonly startTimeoutMs?: number;
   readonly resourceLimits?: ResourceLimits;
@@ -60,6 +62,7 @@ export class ActorRef<M extends Message, R extends Replies<M>> implements ActorR
   private stopRequested = false;
   private forced = false;
   private silentMs: number | undefined;
+  private hung: ExitReason | undefined;
   private exitReason: ExitReason | undefined;
 
   constructor(options: StartActorOptions<unknown>) {
@@ -67,6 +70,7 @@ export class ActorRef<M extends Message, R extends Replies<M>> implements ActorR
     this.clock = options.clock ?? systemClock;
     const askTimeoutMs = options.askTimeoutMs ?? ACTOR_DEFAULTS.askTimeoutMs;
     const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? ACTOR_DEFAULTS.heartbeatTimeoutMs;
+    const hangTimeoutMs = options.hangTimeoutMs ?? ACTOR_DEFAULTS.hangTimeoutMs;
     const startTimeoutMs = options.startTimeoutMs ?? ACTOR_DEFAULTS.startTimeoutMs;
     const { port1, port2 } = new MessageChannel();
     const workerData: ActorWorkerData = {
@@ -115,6 +119,10 @@ export class ActorRef<M extends Message, R extends Replies<M>> implements ActorR
       }
       if (msg.type === 'actor.heartbeat') {
         this.watchdog?.beat();
+        if (msg.busyMs !== undefined && msg.busyMs >= hangTimeoutMs && this.hung === undefined) {
+          this.hung = { kind: 'hung', busyMs: msg.busyMs, messageType: msg.busyWith ?? 'unknown' };
+          void this.worker.terminate();
+        }
       } else if (!started) {
         started = true;
         this.clock.clearTimeout(startTimer);
@@ -192,6 +200,7 @@ export class ActorRef<M extends Message, R extends Replies<M>> implements ActorR
 
   private reasonFor(code: number): ExitReason {
     if (this.silentMs !== undefined) return { kind: 'heartbeat-missed', silentMs: this.silentMs };
+    if (this.hung) return this.hung;
     if (this.stopRequested) return { kind: 'shutdown', forced: this.forced };
     if (this.error) return { kind: 'error', error: this.error };
     return code === 0 ? { kind: 'normal' } : { kind: 'exit-code', code };

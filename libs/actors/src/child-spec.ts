@@ -26,6 +26,7 @@ export interface ActorStart {
   readonly peers?: Readonly<Record<string, string>>;
   readonly heartbeatIntervalMs?: number;
   readonly heartbeatTimeoutMs?: number;
+  readonly hangTimeoutMs?: number;
   readonly askTimeoutMs?: number;
   readonly startTimeoutMs?: number;
 }
@@ -96,7 +97,8 @@ export interface NormalizedSupervisor {
 
 const SUPERVISOR_KEYS = ['id', 'strategy', 'intensity', 'periodMs', 'backoff', 'children'];
 const CHILD_KEYS = ['id', 'restart', 'shutdown', 'actor', 'supervisor', 'start'];
-const ACTOR_KEYS = ['module', 'args', 'peers', 'heartbeatIntervalMs', 'heartbeatTimeoutMs', 'askTimeoutMs', 'startTimeoutMs'];
+const TIMING_KEYS = ['heartbeatIntervalMs', 'heartbeatTimeoutMs', 'hangTimeoutMs', 'askTimeoutMs', 'startTimeoutMs'];
+const ACTOR_KEYS = ['module', 'args', 'peers', ...TIMING_KEYS];
 const BACKOFF_KEYS = ['initialMs', 'maxMs', 'factor', 'jitter'];
 
 function bad(where: string, what: string, key: string): PermanentError {
@@ -143,7 +145,7 @@ function normalizeActor(where: string, value: unknown, earlierActors: ReadonlySe
   if (!(module instanceof URL) && !(typeof module === 'string' && module.length > 0)) {
     throw bad(`${where} actor`, '"module" must be a file URL or an absolute path', 'module');
   }
-  for (const key of ['heartbeatIntervalMs', 'heartbeatTimeoutMs', 'askTimeoutMs', 'startTimeoutMs']) checkPositiveMs(`${where} actor`, value, key);
+  for (const key of TIMING_KEYS) checkPositiveMs(`${where} actor`, value, key);
   if (peers !== undefined) {
     if (!isRecord(peers)) throw bad(`${where} actor`, '"peers" must map channel names to sibling ids', 'peers');
     for (const [name, target] of Object.entries(peers)) {

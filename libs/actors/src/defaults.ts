@@ -11,6 +11,11 @@ export const ACTOR_DEFAULTS = {
   heartbeatIntervalMs: 1_000,
   /** A worker silent this long has a blocked event loop and is terminated as crashed. */
   heartbeatTimeoutMs: 5_000,
+  /**
+   * A handler still busy with one message after this long is hung even though its loop runs
+   * (a read that never returns): the worker is terminated, as OTP would kill a stuck process.
+   */
+  hangTimeoutMs: 60_000,
   /** Loading the module (tsx compiles it on first use) plus `init`. */
   startTimeoutMs: 15_000,
 } as const;

@@ -15,6 +15,8 @@ export type ExitReason =
   | { readonly kind: 'exit-code'; readonly code: number }
   /** No heartbeat for `silentMs`: a blocked event loop. The worker was terminated. */
   | { readonly kind: 'heartbeat-missed'; readonly silentMs: number }
+  /** One message kept the mailbox busy for `busyMs` (a hung read): the worker was terminated. */
+  | { readonly kind: 'hung'; readonly busyMs: number; readonly messageType: string }
   /** The child could not be started (module failed to load, `init` threw, start timeout). */
   | { readonly kind: 'start-failed'; readonly error: ErrorData }
   /** A nested supervisor exceeded its restart intensity: escalation to its parent. */
@@ -56,6 +58,8 @@ export function describeExit(reason: ExitReason): string {
       return `exited with code ${reason.code}`;
     case 'heartbeat-missed':
       return `no heartbeat for ${Math.round(reason.silentMs)} ms (blocked event loop)`;
+    case 'hung':
+      return `hung: busy with ${reason.messageType} for ${Math.round(reason.busyMs)} ms`;
     case 'start-failed':
       return `failed to start: ${reason.error.code}: ${reason.error.message}`;
     case 'gave-up':

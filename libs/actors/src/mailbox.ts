@@ -6,11 +6,17 @@
 export class Mailbox<T> {
   private readonly items: T[] = [];
   private running = false;
+  private current: { readonly item: T; readonly since: number } | undefined;
 
   constructor(private readonly process: (item: T) => Promise<void> | void) {}
 
   get size(): number {
     return this.items.length;
+  }
+
+  /** The item being processed and since when (`performance.now()`), for hang reports. */
+  busy(): { readonly item: T; readonly since: number } | undefined {
+    return this.current;
   }
 
   push(item: T): void {
@@ -22,9 +28,11 @@ export class Mailbox<T> {
     this.running = true;
     try {
       for (let item = this.items.shift(); item !== undefined; item = this.items.shift()) {
+        this.current = { item, since: performance.now() };
         await this.process(item);
       }
     } finally {
+      this.current = undefined;
       this.running = false;
     }
   }

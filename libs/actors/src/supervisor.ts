@@ -21,6 +21,7 @@ import type { AnyActorDefinition, MessagesOf, RepliesOf } from './define-actor';
 export interface ActorTimings {
   readonly heartbeatIntervalMs?: number;
   readonly heartbeatTimeoutMs?: number;
+  readonly hangTimeoutMs?: number;
   readonly askTimeoutMs?: number;
   readonly startTimeoutMs?: number;
 }

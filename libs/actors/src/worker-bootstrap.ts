@@ -122,5 +122,10 @@ const api: ActorControlApi = {
 
 await definition.init?.(data.args, ctx);
 expose(api, portEndpoint(data.rpcPort));
-setInterval(() => post({ type: 'actor.heartbeat' }), data.heartbeatIntervalMs).unref();
+setInterval(() => {
+  const busy = mailbox.busy();
+  if (!busy) return post({ type: 'actor.heartbeat' });
+  const busyWith = isMessage(busy.item.msg) ? busy.item.msg.type : 'unknown';
+  post({ type: 'actor.heartbeat', busyMs: performance.now() - busy.since, busyWith });
+}, data.heartbeatIntervalMs).unref();
 post({ type: 'actor.ready' });

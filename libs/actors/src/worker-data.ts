@@ -14,7 +14,10 @@ export interface ActorWorkerData {
 }
 
 /** Messages the actor thread posts on `parentPort`. */
-export type ActorSystemMessage = { readonly type: 'actor.ready' } | { readonly type: 'actor.heartbeat' };
+export type ActorSystemMessage =
+  | { readonly type: 'actor.ready' }
+  /** `busyMs`/`busyWith`: how long the mailbox has been on one message, and its type. */
+  | { readonly type: 'actor.heartbeat'; readonly busyMs?: number; readonly busyWith?: string };
 
 export function parseWorkerData(value: unknown): ActorWorkerData {
   const v = value as Partial<ActorWorkerData> | null;
