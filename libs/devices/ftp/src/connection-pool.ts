@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { rootCertificates } from 'node:tls';
 import type { ConnectionOptions } from 'node:tls';
 import { Client } from 'basic-ftp';
-import { type FilesyncError, PermanentError, TransientError } from '@filesync/core';
+import { type Clock, type FilesyncError, PermanentError, TransientError, systemClock } from '@filesync/core';
 import { type Redact, classify, ftpCode } from './errors';
 import { type FtpConnectionOptions, type FtpLog, type ResolvedEndpoint, resolveEndpoint, resolvePassword, secretForms } from './options';
 import { type ServerFeatures, parseFeatures } from './server-features';
@@ -41,7 +41,8 @@ export class FtpConnectionPool {
   private open = 0;
   private closed = false;
   private secrets: string[] = [];
-  private readonly keepAlive: ReturnType<typeof setInterval> | undefined;
+  private keepAliveTimer: unknown;
+  private readonly clock: Clock;
   private readonly onFirstConnect: ((features: ServerFeatures) => void) | undefined;
 
   constructor(options: FtpConnectionOptions, extraDir: string, onFirstConnect?: (features: ServerFeatures) => void) {
@@ -49,11 +50,9 @@ export class FtpConnectionPool {
     this.endpoint = resolveEndpoint(options, extraDir);
     this.onFirstConnect = onFirstConnect;
     for (const s of [options.password, this.endpoint.urlPassword]) if (s !== undefined) this.secrets.push(...secretForms(s));
+    this.clock = options.clock ?? systemClock;
     const every = options.keepAliveMs ?? DEFAULT_KEEPALIVE_MS;
-    if (every > 0) {
-      this.keepAlive = setInterval(() => void this.pingIdle(every), Math.max(250, Math.floor(every / 2)));
-      this.keepAlive.unref();
-    }
+    if (every > 0) this.scheduleKeepAlive(every);
   }
 
   /** Strips every known form of the password from text. */
@@ -132,7 +131,7 @@ export class FtpConnectionPool {
       this.discard(session);
       return;
     }
-    this.idle.push({ session, since: Date.now() });
+    this.idle.push({ session, since: this.clock.monotonic() });
     this.wake();
   }
 
@@ -145,7 +144,7 @@ export class FtpConnectionPool {
 
   async close(): Promise<void> {
     this.closed = true;
-    if (this.keepAlive) clearInterval(this.keepAlive);
+    if (this.keepAliveTimer !== undefined) this.clock.clearTimeout(this.keepAliveTimer);
     // basic-ftp's close sends QUIT without waiting for the reply, so a silent server cannot hold us.
     for (const { session } of this.idle.splice(0)) session.client.close();
     for (const session of this.live) session.client.close();
@@ -205,8 +204,17 @@ export class FtpConnectionPool {
     return { ...options, ca: [...rootCertificates, pem] };
   }
 
+  private scheduleKeepAlive(everyMs: number): void {
+    if (this.closed) return;
+    this.keepAliveTimer = this.clock.setTimeout(() => {
+      void this.pingIdle(everyMs).finally(() => this.scheduleKeepAlive(everyMs));
+    }, Math.max(250, Math.floor(everyMs / 2)));
+    // A pool nobody closed must not keep the process alive for its keep-alive alone.
+    (this.keepAliveTimer as { unref?: () => void }).unref?.();
+  }
+
   private async pingIdle(everyMs: number): Promise<void> {
-    const now = Date.now();
+    const now = this.clock.monotonic();
     for (const entry of [...this.idle]) {
       if (now - entry.since < everyMs) continue;
       const at = this.idle.indexOf(entry);

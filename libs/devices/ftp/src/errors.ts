@@ -28,8 +28,9 @@ const TLS_CERT_CODES = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
-function fromFtpCode(code: number, message: string, cause: unknown): FilesyncError {
-  const options = { cause, detail: { ftpCode: code } };
+function fromFtpCode(code: number, message: string): FilesyncError {
+  // No `cause`: the raw error is not redacted, and loggers print cause chains.
+  const options = { detail: { ftpCode: code } };
   switch (code) {
     case 421: // service closing the control connection (too many users, restart)
     case 425: // cannot open data connection
@@ -68,7 +69,7 @@ export function classify(err: unknown, redact: Redact = keep): FilesyncError {
     return new TransientError('cancelled', message);
   }
   const code = ftpCode(err);
-  if (code !== undefined) return fromFtpCode(code, message, undefined);
+  if (code !== undefined) return fromFtpCode(code, message);
   const errno = (err as { code?: unknown } | null)?.code;
   if (typeof errno === 'string' && TLS_CERT_CODES.has(errno)) {
     return new PermanentError('permission', `TLS certificate rejected (${errno}): ${message}`, { detail: { tls: errno } });

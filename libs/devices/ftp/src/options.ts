@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { PermanentError } from '@filesync/core';
+import { type Clock, PermanentError } from '@filesync/core';
 
 /** One log line from the device; pino's `logger[level](fields, message)` fits behind it. */
 export type FtpLog = (level: 'debug' | 'info' | 'warn', message: string, fields?: Record<string, unknown>) => void;
@@ -27,6 +27,8 @@ export interface FtpConnectionOptions {
   /** Connections opened at most at once; default 2. */
   readonly maxConnections?: number;
   readonly log?: FtpLog;
+  /** Time for keep-alive scheduling (tests drive it with ManualClock); default the system clock. */
+  readonly clock?: Clock;
   /** Where `passwordEnv` is looked up; default `process.env` (tests pass their own). */
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
