@@ -1,7 +1,8 @@
 /** The worker-side surface, light enough to import from every actor module. */
-export { defineActor, isActorDefinition } from './define-actor';
+export { defineActor, defineChannel, isActorDefinition } from './define-actor';
 export type {
   ActorContext,
+  Channel,
   ActorDefinition,
   AnyActorDefinition,
   ArgsOf,

@@ -2,6 +2,7 @@ import { TransientError } from '@filesync/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ActorRef, startActor } from './actor-ref';
 import { connectActors } from './channels';
+import { type ActorDefinition, defineChannel } from './define-actor';
 import type { ProbeActor, ProbeMessage, ProbeReplies } from './fixtures/probe-actor';
 import { EventLog, FAST_BACKOFF, PROBE, TEST_TIMINGS } from './fixtures/tree-helpers';
 import { startSupervisor, type Supervisor } from './supervisor';
@@ -20,10 +21,16 @@ async function probe(id: string) {
 
 const pingVia = (peer: string): ProbeMessage => ({ type: 'probe.ask-peer', peer, msg: { type: 'probe.ping' } });
 
+/** The channel name and the type of the actor serving it, declared once. */
+const DEVICE = defineChannel<ProbeActor>('device');
+type OtherActor = ActorDefinition<{ readonly type: 'other.x' }, { 'other.x': number }, undefined>;
+
 describe('actor-to-actor channels', () => {
   it('lets one actor ask another directly, thread to thread', async () => {
     const [device, downloader] = await Promise.all([probe('link'), probe('downloader')]);
-    await connectActors(downloader, device, 'device');
+    await connectActors(downloader, device, DEVICE);
+    // @ts-expect-error a channel typed for another actor does not accept this server
+    void (() => connectActors(downloader, device, defineChannel<OtherActor>('other')));
     const reply = (await downloader.ask(pingVia('device'))) as ProbeReplies['probe.ping'];
     expect(reply).toEqual({ id: 'link', threadId: device.threadId, arg: undefined });
   });

@@ -6,12 +6,27 @@ export interface ActorContext {
   /** The id its parent gave it (a child spec id such as `source:px4`). */
   readonly id: string;
   /**
-   * The channel its parent handed out under `name` (see `connectActors`), typed by the peer's
+   * The channel its parent handed out under this name (see `connectActors`), typed by the peer's
    * definition. Calls made before the parent has connected it wait for it, within the ask timeout.
    */
-  peer<D extends AnyActorDefinition>(name: string): ActorRefLike<MessagesOf<D>, RepliesOf<D>>;
+  peer<D extends AnyActorDefinition>(channel: Channel<D> | string): ActorRefLike<MessagesOf<D>, RepliesOf<D>>;
   /** Ends the actor normally (exit code 0): a `transient` child is then not restarted. */
   exit(): never;
+}
+
+/**
+ * A channel's name bound to the type of the actor that serves it, declared once (in a module
+ * that imports the server's definition as a type only) and used by both the parent
+ * (`connectActors(client, server, channel)`) and the client (`ctx.peer(channel)`).
+ */
+export interface Channel<D extends AnyActorDefinition> {
+  readonly name: string;
+  /** Type-only: never set. */
+  readonly server?: D;
+}
+
+export function defineChannel<D extends AnyActorDefinition>(name: string): Channel<D> {
+  return { name };
 }
 
 export type Handler<M extends Message, R> = (msg: M, ctx: ActorContext) => R | Promise<R>;

@@ -1,7 +1,14 @@
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { PermanentError, systemClock } from '@filesync/core';
 import { expose } from 'comlink';
-import { type ActorContext, type AnyActorDefinition, isActorDefinition, type MessagesOf, type RepliesOf } from './define-actor';
+import {
+  type ActorContext,
+  type AnyActorDefinition,
+  type Channel,
+  isActorDefinition,
+  type MessagesOf,
+  type RepliesOf,
+} from './define-actor';
 import { errorToData } from './exit-reason';
 import { Mailbox } from './mailbox';
 import { isMessage, type Message, showMessage } from './messages';
@@ -66,7 +73,8 @@ function peerRef(name: string): ActorRefLike<Message, Record<string, unknown>> {
 const ctx: ActorContext = {
   id: data.id,
   // The message types are the caller's claim about its peer; the peer checks them at its boundary.
-  peer: <D extends AnyActorDefinition>(name: string) => peerRef(name) as unknown as ActorRefLike<MessagesOf<D>, RepliesOf<D>>,
+  peer: <D extends AnyActorDefinition>(channel: Channel<D> | string) =>
+    peerRef(typeof channel === 'string' ? channel : channel.name) as unknown as ActorRefLike<MessagesOf<D>, RepliesOf<D>>,
   exit: () => process.exit(0),
 };
 
