@@ -1,4 +1,4 @@
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 import { once } from 'node:events';
 import {
   FILE_STATES,
@@ -73,6 +73,8 @@ export class Catalog {
   private readonly backupsKept: number;
   private backupInFlight: Promise<unknown> = Promise.resolve();
   private readonly sql: ReturnType<typeof prepareStatements>;
+  /** listFiles has four query shapes; each is prepared once. */
+  private readonly listStatements = new Map<string, Statement>();
 
   constructor(db: Database, path: string, options: CatalogOptions = {}) {
     this.db = db;
@@ -241,7 +243,12 @@ export class Catalog {
       sql += ' LIMIT ?';
       params.push(Math.max(0, Math.trunc(query.limit)));
     }
-    return (this.db.prepare(sql).all(...params) as FileRow[]).map(toFileRecord);
+    let statement = this.listStatements.get(sql);
+    if (statement === undefined) {
+      statement = this.db.prepare(sql);
+      this.listStatements.set(sql, statement);
+    }
+    return (statement.all(...params) as FileRow[]).map(toFileRecord);
   }
 
   targetsOf(fileId: string): TargetRecord[] {
