@@ -34,15 +34,13 @@ export function startAgent(config: Config, log: Logger): Agent {
     log.warn({ repair }, `catalog was damaged (${repair.reason}); ${repair.action === 'fresh' ? 'started a fresh one' : `restored ${repair.backupUsed}`}; sources will be re-scanned`);
   }
   const staging = createLocalStaging(config.staging.dir ?? `${config.dataDir}/staging`);
-  const pipeline = new Pipeline({
-    config,
-    catalog,
-    staging,
-    sources: config.sources.map(createSource),
-    targets: config.targets.map(createTarget),
-    log,
-  });
+  const sources = config.sources.map(createSource);
+  const targets = config.targets.map((t) => createTarget(t, config.dataDir));
+  const pipeline = new Pipeline({ config, catalog, staging, sources, targets, log });
   const startedAt = Date.now();
+  const snapshot = (): AgentStatus => ({ startedAt, counts: catalog.counts(), health: pipeline.health(), repair });
+  // Kept from just before the catalog closes, for a last report after stop.
+  let last: AgentStatus | undefined;
   pipeline.start();
   const backupTimer = setInterval(() => {
     catalog.backup().catch((err: unknown) => log.warn({ err: toErrorData(err) }, 'catalog backup failed'));
@@ -52,11 +50,13 @@ export function startAgent(config: Config, log: Logger): Agent {
   return {
     catalog,
     repair,
-    status: () => ({ startedAt, counts: catalog.counts(), health: pipeline.health(), repair }),
+    status: () => (catalog.isOpen || last === undefined ? snapshot() : last),
     async stop() {
       clearInterval(backupTimer);
       await pipeline.stop();
+      await Promise.all([...sources, ...targets].map((d) => d.close().catch((err: unknown) => log.warn({ err: toErrorData(err) }, 'closing a device failed'))));
       await catalog.backup().catch((err: unknown) => log.warn({ err: toErrorData(err) }, 'final catalog backup failed'));
+      last = snapshot();
       catalog.close();
       log.info('agent stopped');
     },

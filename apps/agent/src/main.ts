@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { checkConfig } from './commands/check-config';
+import { demo } from './commands/demo';
 import { exportCsv } from './commands/export-csv';
 import { ls } from './commands/ls';
 import { serve } from './commands/serve';
@@ -24,6 +25,25 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .description('run the agent until SIGTERM/SIGINT')
     .option(...configOption)
     .action(async (opts: { config?: string }) => setExit(await serve(opts.config, io)));
+
+  program
+    .command('demo')
+    .description('run the agent against all simulators with a generated config (no hardware needed)')
+    .option('--dir <dir>', 'where the demo keeps its files (wiped at start)')
+    .option('--status-port <port>', 'status page port (0: any free port)', (v) => Number(v))
+    .option('--duration <seconds>', 'stop after this long', (v) => Number(v))
+    .action(async (opts: { dir?: string; statusPort?: number; duration?: number }) =>
+      setExit(
+        await demo(
+          {
+            ...(opts.dir === undefined ? {} : { dir: opts.dir }),
+            ...(opts.statusPort === undefined ? {} : { statusPort: opts.statusPort }),
+            ...(opts.duration === undefined ? {} : { durationSec: opts.duration }),
+          },
+          io,
+        ),
+      ),
+    );
 
   program
     .command('status')

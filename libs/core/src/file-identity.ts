@@ -26,3 +26,12 @@ export function normalizeSourcePath(path: string): string {
   if (parts.includes('..')) throw new Error(`path escapes its root: ${path}`);
   return parts.join('/');
 }
+
+/**
+ * A source's catalog id is its config id, optionally followed by `:` and an instance — a flash drive's
+ * volume UUID (`flir:1234-ABCD`). Config ids cannot contain `:`, so the config id is what precedes it.
+ */
+export function configIdOfSource(sourceId: string): string {
+  const colon = sourceId.indexOf(':');
+  return colon < 0 ? sourceId : sourceId.slice(0, colon);
+}

@@ -18,8 +18,12 @@ import { silentLogger } from './ports';
 export interface DownloaderOptions {
   readonly checkpointBytes: number;
   readonly checkpointMs: number;
-  /** A download yields to the scheduler after this many bytes, so small files don't wait behind a huge one. */
+  /**
+   * A download yields to the scheduler after this many bytes or this long (on a slow link), so small
+   * files don't wait behind a huge one and a listing runs between slices.
+   */
   readonly sliceBytes: number;
+  readonly sliceMs: number;
   /** Verification failures (device checksum, short read) before a file is marked failed. */
   readonly maxAttempts: number;
   /** Downloads wait while staging has less free space than this. */
@@ -33,6 +37,7 @@ export const DEFAULT_DOWNLOADER_OPTIONS: DownloaderOptions = {
   checkpointBytes: 1024 * 1024,
   checkpointMs: 1000,
   sliceBytes: 16 * 1024 * 1024,
+  sliceMs: 5000,
   maxAttempts: 3,
   reserveBytes: 0,
   order: 'oldest-first',
@@ -111,15 +116,15 @@ export class Downloader {
     }
     if (offset < record.size) {
       const want = Math.min(record.size - offset, this.options.sliceBytes);
-      const counter = { bytes: 0 };
-      const data = limitBytes(this.source.read(record.path, offset, signal ? { signal } : {}), want, counter);
+      const counter: { bytes: number; timedOut?: boolean } = { bytes: 0 };
+      const data = limitBytes(this.source.read(record.path, offset, signal ? { signal } : {}), want, counter, performance.now() + this.options.sliceMs);
       offset = await this.staging.append(record.fileId, offset, data, {
         checkpointBytes: this.options.checkpointBytes,
         checkpointMs: this.options.checkpointMs,
         ...(signal ? { signal } : {}),
         onCheckpoint: ({ offset: at }) => this.catalog.recordDownloadProgress(record.fileId, at),
       });
-      if (counter.bytes < want) {
+      if (counter.bytes < want && counter.timedOut !== true) {
         throw new TransientError('conflict', `${record.path} ended at ${offset} bytes, listed with ${record.size}`, {
           detail: { offset, size: record.size },
         });

@@ -10,3 +10,4 @@ export { buildRouting, type Routing } from './routing';
 export { targetPathOf } from './target-path';
 export { WorkLoop, type StepResult } from './work-loop';
 export { type CatalogPort, type PipelineLogger, silentLogger } from './ports';
+export { type SourceProvider, isSourceProvider } from './source-provider';

@@ -1,9 +1,10 @@
-import { type BackoffPolicy, type Clock, type Config, type Source, type Staging, type Target, systemClock } from '@filesync/core';
+import { type BackoffPolicy, type Clock, type Config, type Source, type Staging, type Target, configIdOfSource, systemClock } from '@filesync/core';
 import type { FileRecord } from '@filesync/store';
 import type { HealthSnapshot } from './health';
 import type { CatalogPort, PipelineLogger } from './ports';
 import { silentLogger } from './ports';
-import { buildRouting } from './routing';
+import { type Routing, buildRouting } from './routing';
+import { type SourceProvider, isSourceProvider } from './source-provider';
 import { SourcePipeline } from './source-pipeline';
 import { TargetPipeline } from './target-pipeline';
 
@@ -11,7 +12,8 @@ export interface PipelineParts {
   readonly config: Pick<Config, 'routes' | 'staging' | 'sources'>;
   readonly catalog: CatalogPort;
   readonly staging: Staging;
-  readonly sources: readonly Source[];
+  /** Fixed sources, and providers of sources that come and go (flash drives). */
+  readonly sources: readonly (Source | SourceProvider)[];
   readonly targets: readonly Target[];
   readonly clock?: Clock;
   readonly log?: PipelineLogger;
@@ -26,55 +28,117 @@ export interface PipelineHealth {
 
 /**
  * source → staging → targets for a whole config, in one thread. Each source and each target runs
- * its own loop, so a dead target never delays another.
+ * its own loop, so a dead target never delays another. A provider's volume gets a loop while it is
+ * present; its files keep their state while it is away and go on when the same volume returns.
  */
 export class Pipeline {
-  readonly sources: ReadonlyMap<string, SourcePipeline>;
+  private readonly sourceLoops = new Map<string, { pipeline: SourcePipeline; controller: AbortController; done: Promise<void> }>();
+  private readonly absent = new Map<string, HealthSnapshot>();
   readonly targets: ReadonlyMap<string, TargetPipeline>;
   private readonly controller = new AbortController();
-  private running: Promise<unknown> | undefined;
+  private readonly unwatch: (() => void)[] = [];
+  private targetsDone: Promise<unknown> | undefined;
+  private readonly clock: Clock;
+  private readonly log: PipelineLogger;
+  private readonly routing: Routing;
 
-  constructor(parts: PipelineParts) {
-    const clock = parts.clock ?? systemClock;
-    const log = parts.log ?? silentLogger;
-    const routing = buildRouting(parts.config.routes);
+  constructor(private readonly parts: PipelineParts) {
+    this.clock = parts.clock ?? systemClock;
+    this.log = parts.log ?? silentLogger;
+    this.routing = buildRouting(parts.config.routes);
     const onDelivered = async (file: FileRecord): Promise<void> => {
       await parts.staging.remove(file.fileId);
-      this.sources.get(file.sourceId)?.wake();
+      this.sourceLoops.get(file.sourceId)?.pipeline.wake();
     };
-    this.sources = new Map(
-      parts.sources.map((source) => {
-        const sourceConfig = parts.config.sources.find((s) => s.id === source.id);
-        const pipeline = new SourcePipeline(
-          source,
-          parts.staging,
-          parts.catalog,
-          routing,
-          {
-            pollIntervalMs: (sourceConfig?.pollIntervalSec ?? 30) * 1000,
-            onStaged: () => this.wakeTargets(),
-            ...(parts.healthBackoff ? { healthBackoff: parts.healthBackoff } : {}),
-            downloader: {
-              checkpointBytes: parts.config.staging.checkpointBytes,
-              checkpointMs: parts.config.staging.checkpointMs,
-              reserveBytes: parts.config.staging.reserveBytes,
-            },
-          },
-          clock,
-          log,
-        );
-        return [source.id, pipeline] as const;
-      }),
-    );
     this.targets = new Map(
-      parts.targets.map((target) => [target.id, new TargetPipeline(target, parts.staging, parts.catalog, routing, onDelivered, clock, log, parts.healthBackoff ? { healthBackoff: parts.healthBackoff } : {})] as const),
+      parts.targets.map(
+        (target) =>
+          [
+            target.id,
+            new TargetPipeline(target, parts.staging, parts.catalog, this.routing, onDelivered, this.clock, this.log, {
+              ...(parts.healthBackoff ? { healthBackoff: parts.healthBackoff } : {}),
+            }),
+          ] as const,
+      ),
     );
   }
 
+  /** Source loops running now, by catalog source id. */
+  get sources(): ReadonlyMap<string, SourcePipeline> {
+    return new Map([...this.sourceLoops].map(([id, loop]) => [id, loop.pipeline]));
+  }
+
   start(): void {
-    if (this.running) return;
+    if (this.targetsDone) return;
     const signal = this.controller.signal;
-    this.running = Promise.all([...[...this.sources.values()].map((s) => s.run(signal)), ...[...this.targets.values()].map((t) => t.run(signal))]);
+    this.targetsDone = Promise.all([...this.targets.values()].map((t) => t.run(signal)));
+    for (const source of this.parts.sources) {
+      if (!isSourceProvider(source)) {
+        this.attach(source);
+        continue;
+      }
+      this.markAbsent(source.configId);
+      let current: string | undefined;
+      this.unwatch.push(
+        source.watch((volume) => {
+          if (current !== undefined) this.detach(current);
+          current = volume?.id;
+          if (volume) {
+            this.absent.delete(source.configId);
+            this.attach(volume);
+          } else {
+            this.markAbsent(source.configId);
+          }
+        }),
+      );
+    }
+  }
+
+  private attach(source: Source): void {
+    if (this.sourceLoops.has(source.id) || this.controller.signal.aborted) return;
+    const sourceConfig = this.parts.config.sources.find((s) => s.id === configIdOfSource(source.id));
+    const pipeline = new SourcePipeline(
+      source,
+      this.parts.staging,
+      this.parts.catalog,
+      this.routing,
+      {
+        pollIntervalMs: (sourceConfig?.pollIntervalSec ?? 30) * 1000,
+        onStaged: () => this.wakeTargets(),
+        ...(this.parts.healthBackoff ? { healthBackoff: this.parts.healthBackoff } : {}),
+        downloader: {
+          checkpointBytes: this.parts.config.staging.checkpointBytes,
+          checkpointMs: this.parts.config.staging.checkpointMs,
+          reserveBytes: this.parts.config.staging.reserveBytes,
+        },
+      },
+      this.clock,
+      this.log,
+    );
+    const controller = new AbortController();
+    const stop = (): void => controller.abort();
+    this.controller.signal.addEventListener('abort', stop, { once: true });
+    const done = pipeline.run(controller.signal).finally(() => this.controller.signal.removeEventListener('abort', stop));
+    this.sourceLoops.set(source.id, { pipeline, controller, done });
+    this.log.info({ source: source.id }, 'source attached');
+  }
+
+  private detach(sourceId: string): void {
+    const loop = this.sourceLoops.get(sourceId);
+    if (!loop) return;
+    loop.controller.abort();
+    this.sourceLoops.delete(sourceId);
+    this.log.info({ source: sourceId }, 'source detached');
+  }
+
+  private markAbsent(configId: string): void {
+    this.absent.set(configId, {
+      state: 'down',
+      cause: { kind: 'transient', code: 'device-gone', message: 'no volume present' },
+      consecutiveFailures: 0,
+      retryAtMs: 0,
+      since: this.clock.now(),
+    });
   }
 
   /** Wakes every uploader: a file was staged. */
@@ -84,13 +148,17 @@ export class Pipeline {
 
   health(): PipelineHealth {
     return {
-      sources: Object.fromEntries([...this.sources].map(([id, s]) => [id, s.health.snapshot])),
+      sources: {
+        ...Object.fromEntries(this.absent),
+        ...Object.fromEntries([...this.sourceLoops].map(([id, s]) => [id, s.pipeline.health.snapshot])),
+      },
       targets: Object.fromEntries([...this.targets].map(([id, t]) => [id, t.health.snapshot])),
     };
   }
 
   async stop(): Promise<void> {
+    for (const u of this.unwatch.splice(0)) u();
     this.controller.abort();
-    await this.running;
+    await Promise.all([this.targetsDone, ...[...this.sourceLoops.values()].map((l) => l.done)]);
   }
 }

@@ -1,8 +1,9 @@
-import { type RouteConfig, compileFilter } from '@filesync/core';
+import { type RouteConfig, compileFilter, configIdOfSource } from '@filesync/core';
 import type { FileRecord } from '@filesync/store';
 import { targetPathOf } from './target-path';
 
 /** The route table, asked per file: where it goes, under which name, and whether it is moved. */
+/** Every lookup takes a catalog source id (`flir:UUID`) or a config id (`flir`); routes name config ids. */
 export interface Routing {
   routesOf(sourceId: string): RouteConfig[];
   /** Target path of a file on a target: the template of the first route naming both. */
@@ -19,17 +20,17 @@ export function buildRouting(routes: readonly RouteConfig[]): Routing {
     accepts: compileFilter({ ...r.filter, minAgeSec: undefined, maxAgeSec: undefined }),
   }));
   return {
-    routesOf: (sourceId) => routes.filter((r) => r.source === sourceId),
+    routesOf: (sourceId) => routes.filter((r) => r.source === configIdOfSource(sourceId)),
     targetPath(file, targetId) {
-      const route = routes.find((r) => r.source === file.sourceId && r.targets.includes(targetId));
+      const route = routes.find((r) => r.source === configIdOfSource(file.sourceId) && r.targets.includes(targetId));
       return targetPathOf(route?.targetPath ?? '{source}/{path}', file.sourceId, file.path);
     },
     isMoved(file) {
-      const taking = takes.filter((t) => t.route.source === file.sourceId && t.accepts(file, 0));
+      const taking = takes.filter((t) => t.route.source === configIdOfSource(file.sourceId) && t.accepts(file, 0));
       return taking.length > 0 && taking.every((t) => t.route.policy === 'move');
     },
     orderOf(sourceId) {
-      return routes.some((r) => r.source === sourceId && r.order === 'newest-first') ? 'newest-first' : 'oldest-first';
+      return routes.some((r) => r.source === configIdOfSource(sourceId) && r.order === 'newest-first') ? 'newest-first' : 'oldest-first';
     },
   };
 }

@@ -42,7 +42,7 @@ export class SourcePipeline {
     this.finder = new Finder(source, routing.routesOf(source.id), catalog, clock, log);
     this.downloader = new Downloader(source, staging, catalog, { order: routing.orderOf(source.id), ...options.downloader }, clock, log);
     this.cleaner = new SourceCleaner(source, catalog, (f) => routing.isMoved(f), log);
-    this.loop = new WorkLoop(() => this.step());
+    this.loop = new WorkLoop((signal) => this.step(signal));
   }
 
   /** Asks for a listing now (a drive was mounted, a link came up, a file was delivered). */
@@ -56,7 +56,7 @@ export class SourcePipeline {
     return this.loop.run({ idleMs: Math.min(1000, this.options.pollIntervalMs), clock: this.clock, health: this.health, signal, ...(maxSteps === undefined ? {} : { maxSteps }) });
   }
 
-  private async step() {
+  private async step(signal: AbortSignal) {
     try {
       if (this.clock.monotonic() - this.lastScanAt >= this.options.pollIntervalMs) {
         const scan = await this.finder.scan();
@@ -67,7 +67,7 @@ export class SourcePipeline {
         this.cleanupDue = false;
         await this.cleaner.sweep();
       }
-      const outcome = await this.downloader.step();
+      const outcome = await this.downloader.step(signal);
       switch (outcome.kind) {
         case 'idle':
         case 'waiting-for-space':
@@ -81,6 +81,7 @@ export class SourcePipeline {
           return { kind: 'busy' } as const;
       }
     } catch (err) {
+      if (signal.aborted) return { kind: 'idle' } as const;
       const error = classifyError(err);
       this.log.warn({ source: this.source.id, code: error.code }, `source fault: ${error.message}`);
       return { kind: 'fault', error } as const;

@@ -42,7 +42,7 @@ export class TargetPipeline {
       onDelivered,
       log,
     );
-    this.loop = new WorkLoop(() => this.step());
+    this.loop = new WorkLoop((signal) => this.step(signal));
   }
 
   wake(): void {
@@ -53,9 +53,9 @@ export class TargetPipeline {
     return this.loop.run({ idleMs: this.idleMs, clock: this.clock, health: this.health, signal, ...(maxSteps === undefined ? {} : { maxSteps }) });
   }
 
-  private async step() {
+  private async step(signal: AbortSignal) {
     try {
-      const outcome = await this.uploader.step();
+      const outcome = await this.uploader.step(signal);
       if (outcome.kind === 'idle') return { kind: 'idle' } as const;
       if (outcome.kind === 'retry' && outcome.error.kind === 'transient') {
         this.log.warn({ target: this.target.id, code: outcome.error.code }, `target fault: ${outcome.error.message}`);
@@ -63,6 +63,7 @@ export class TargetPipeline {
       }
       return { kind: 'busy' } as const;
     } catch (err) {
+      if (signal.aborted) return { kind: 'idle' } as const;
       const error = classifyError(err);
       this.log.warn({ target: this.target.id, code: error.code }, `target fault: ${error.message}`);
       return { kind: 'fault', error } as const;

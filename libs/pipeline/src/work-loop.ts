@@ -25,7 +25,7 @@ export interface WorkLoopOptions {
 export class WorkLoop {
   private wakeUp: (() => void) | undefined;
 
-  constructor(private readonly step: () => Promise<StepResult>) {}
+  constructor(private readonly step: (signal: AbortSignal) => Promise<StepResult>) {}
 
   /** Cuts the current idle wait short (new files found, a device came back). */
   wake(): void {
@@ -35,7 +35,7 @@ export class WorkLoop {
   async run(options: WorkLoopOptions): Promise<void> {
     const clock = options.clock ?? systemClock;
     for (let n = 0; !options.signal.aborted && (options.maxSteps === undefined || n < options.maxSteps); n++) {
-      const result = await this.step();
+      const result = await this.step(options.signal);
       if (result.kind === 'busy') {
         options.health?.succeeded();
         continue;

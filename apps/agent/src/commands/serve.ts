@@ -1,27 +1,35 @@
+import type { Config } from '@filesync/core';
 import type { CliIo } from '../cli-io';
 import { loadConfigFile } from '../config-file';
-import { startAgent } from '../agent';
+import { type AgentStatus, startAgent } from '../agent';
 import { createLogger } from '../logging';
 import { startStatusServer } from '../status-server';
 
 /** How long a stop may take before the process exits anyway (each loop stops at a chunk boundary). */
 const STOP_BOUND_MS = 10_000;
 
-/**
- * `filesync serve`: runs until SIGTERM/SIGINT, then stops the loops, backs the catalog up and exits 0.
- * Resolves with the exit code.
- */
-export async function serve(configOption: string | undefined, io: CliIo, signals: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT']): Promise<number> {
-  const { file, config } = loadConfigFile(configOption);
+export interface RunOptions {
+  /** Stop after this long (the demo's headless mode); otherwise run until a signal. */
+  readonly durationMs?: number;
+  /** Called every `tickMs` with the live status (the demo prints progress). */
+  readonly onTick?: (status: AgentStatus) => void;
+  readonly tickMs?: number;
+}
+
+/** Runs the agent until SIGTERM/SIGINT (or `durationMs`), then stops it cleanly. Resolves with the exit code. */
+export async function runAgent(config: Config, label: string, io: CliIo, options: RunOptions = {}): Promise<number> {
   const log = createLogger(config);
   const agent = startAgent(config, log);
   if (agent.repair) io.err(`filesync: the catalog was damaged (${agent.repair.reason}); it was repaired (${agent.repair.action}) and the sources will be re-scanned`);
   const status = config.status === false ? undefined : await startStatusServer(() => agent.status(), config.status.host, config.status.port);
-  io.out(`filesync: serving ${file}${status ? `; status at ${status.url}` : ''}`);
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    for (const s of signals) process.once(s, () => resolve(s));
+  io.out(`filesync: serving ${label}${status ? `; status at ${status.url}` : ''}`);
+  const ticker = options.onTick ? setInterval(() => options.onTick?.(agent.status()), options.tickMs ?? 2000) : undefined;
+  const reason = await new Promise<string>((resolve) => {
+    for (const s of ['SIGTERM', 'SIGINT'] as const) process.once(s, () => resolve(s));
+    if (options.durationMs !== undefined) setTimeout(() => resolve('time up'), options.durationMs).unref();
   });
-  log.info({ signal }, 'stopping');
+  if (ticker) clearInterval(ticker);
+  log.info({ reason }, 'stopping');
   const bound = setTimeout(() => {
     io.err(`filesync: stop took longer than ${STOP_BOUND_MS} ms; exiting`);
     process.exit(1);
@@ -29,7 +37,13 @@ export async function serve(configOption: string | undefined, io: CliIo, signals
   bound.unref();
   await status?.close();
   await agent.stop();
+  options.onTick?.(agent.status());
   clearTimeout(bound);
-  log.flush?.();
   return 0;
+}
+
+/** `filesync serve`: the agent on a config file. */
+export async function serve(configOption: string | undefined, io: CliIo): Promise<number> {
+  const { file, config } = loadConfigFile(configOption);
+  return runAgent(config, file, io);
 }

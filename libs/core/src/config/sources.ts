@@ -51,7 +51,8 @@ export const diskSourceSchema = z
       })
       .describe('Which drive to collect from.'),
     dir: z.string().default('').describe('Sub-directory of the drive to collect from ("" = the whole drive).'),
-    mountTable: z.string().default('/proc/self/mountinfo').describe('Mount table to watch.'),
+    mountTable: z.string().default('/proc/self/mountinfo').describe('Mount table to watch (a directory is read as a macOS /Volumes listing).'),
+    diskDir: z.string().default('/dev/disk').describe('Directory of the by-uuid/by-label links that name volumes.'),
     readChunkBytes: byteSize.default(1024 * 1024).describe('Bytes per read.'),
     maxReadFailures: z.number().int().positive().default(3).describe('Reads of one file failing the same way this often mark it failed.'),
   })

@@ -1,0 +1,42 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runProcess } from '../../test/cli';
+
+async function filesBelow(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string): Promise<void> => {
+    for (const e of await readdir(d, { withFileTypes: true }).catch(() => [])) {
+      if (e.isDirectory()) await walk(join(d, e.name));
+      else out.push(relative(dir, join(d, e.name)));
+    }
+  };
+  await walk(dir);
+  return out;
+}
+
+const sha256 = async (file: string): Promise<string> => createHash('sha256').update(await readFile(file)).digest('hex');
+
+describe('npm start (filesync demo)', () => {
+  it('shows files flowing from the simulated devices to the simulated targets within 30 seconds', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fs-demo-'));
+    try {
+      const run = await runProcess(['demo', '--dir', dir, '--status-port', '0', '--duration', '30']);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toMatch(/simulators ready/);
+      expect(run.stdout).toMatch(/files \d+: delivered [1-9]/);
+      const nas = await filesBelow(join(dir, 'sim', 'nas'));
+      // The camera FTP server's files, byte-identical on the simulated NAS.
+      const camera = (await filesBelow(join(dir, 'sim', 'camera'))).filter((f) => !f.endsWith('.part'));
+      expect(camera.length).toBeGreaterThan(0);
+      for (const f of camera) expect(await sha256(join(dir, 'sim', 'nas', 'camera', f)), f).toBe(await sha256(join(dir, 'sim', 'camera', f)));
+      // The flash drive's files arrived (and, under move, left the card).
+      expect(nas.filter((f) => f.startsWith('flir_')).length).toBeGreaterThan(0);
+      expect(nas.some((f) => f.endsWith('.part'))).toBe(false);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
