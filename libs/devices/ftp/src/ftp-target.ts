@@ -67,7 +67,7 @@ export function createFtpTarget(options: FtpTargetOptions): FtpTarget {
   /** Same content as `expected`? Server SHA-256 where offered, else a download hashed here. */
   async function holds(session: FtpSession, absPath: string, expected: ExpectedContent): Promise<boolean> {
     if ((await remoteSize(session, absPath)) !== expected.size) return false;
-    const digest = (await serverHash(session, absPath, 'sha256')) ?? (await downloadHash(session, absPath, 'sha256'));
+    const digest = (await serverHash(session, absPath, 'sha256', expected.size)) ?? (await downloadHash(session, absPath, 'sha256'));
     return digest === expected.sha256;
   }
 
@@ -185,7 +185,7 @@ export function createFtpTarget(options: FtpTargetOptions): FtpTarget {
           if (previous !== undefined) return { location: previous, outcome: 'already-present' };
           throw new TransientError('conflict', `in-transit copy of ${path} is missing on the server; upload it again`);
         }
-        const digest = partSize === expected.size ? await serverHash(session, part, 'sha256') : undefined;
+        const digest = partSize === expected.size ? await serverHash(session, part, 'sha256', partSize) : undefined;
         if (partSize !== expected.size || (digest !== undefined && digest !== expected.sha256)) {
           await discardPart(session, path);
           throw new PermanentError(

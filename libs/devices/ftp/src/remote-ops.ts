@@ -71,11 +71,21 @@ export async function ensureDir(session: FtpSession, absDir: string, known: Set<
 }
 
 /** The server's own hash of a file (HASH or XSHA256-style), as lower-case hex. */
-export async function serverHash(session: FtpSession, absPath: string, hash: HashName): Promise<string | undefined> {
+export async function serverHash(session: FtpSession, absPath: string, hash: HashName, sizeHint = 0): Promise<string | undefined> {
   const command = session.features.hashes.get(hash);
   if (!command) return undefined;
   if (command.verb === 'HASH' && command.algorithm) await session.client.send(`OPTS HASH ${command.algorithm}`);
-  const res = await session.client.send(`${command.verb} ${absPath}`);
+  // The server reads the whole file before it answers: allow it 1 s per 20 MB beyond the usual limit.
+  // basic-ftp types `timeout` readonly, but reads it afresh at each command (FtpContext.handle).
+  const ftp = session.client.ftp as unknown as { timeout: number };
+  const usual = ftp.timeout;
+  if (usual > 0 && sizeHint > 0) ftp.timeout = usual + Math.ceil(sizeHint / 20_000);
+  let res: { message: string };
+  try {
+    res = await session.client.send(`${command.verb} ${absPath}`);
+  } finally {
+    ftp.timeout = usual;
+  }
   const digest = parseHashReply(res.message);
   if (digest === undefined) throw new PermanentError('unsupported', `unparsable ${command.verb} reply: ${res.message}`);
   return digest;
