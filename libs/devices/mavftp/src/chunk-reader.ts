@@ -94,8 +94,9 @@ async function runBurst(
   const rto = channel.rtt.rtoMs;
   // The first frame needs a round trip; later ones come back to back, paced by PX4's TX budget.
   const firstFrameMs = rto * 2 + 50;
-  const stallMs = Math.max(80, rto * 1.5);
+  let stallMs = Math.max(80, rto * 1.5);
   let frames = 0;
+  let lastFrameAt = clock.monotonic();
   try {
     return await new Promise<BurstOutcome>((resolve) => {
       let timer: unknown;
@@ -119,6 +120,10 @@ async function runBurst(
             return;
           }
           frames++;
+          const now = clock.monotonic();
+          // On a slow radio frames come tens of ms apart: a stall is several missing frames, not one.
+          if (frames > 1) stallMs = Math.max(stallMs, 4 * (now - lastFrameAt));
+          lastFrameAt = now;
           place(p.offset, p.data);
           if (p.burstComplete || p.offset + p.data.length >= end) finish({ frames });
           else arm(stallMs);

@@ -36,7 +36,7 @@ export interface BurstSink {
 
 /** Sequence numbers a burst reserves, so no later request's seq can meet a cached burst frame in PX4. */
 export const BURST_SEQ_SPAN = 1024;
-const MAX_BACKOFF_MS = 4000;
+const MAX_TIMEOUT_MS = 10_000;
 
 /**
  * Request/reply over one link: sequence numbers, retransmission with the same seq (PX4 answers a
@@ -89,14 +89,17 @@ export class FtpChannel {
       if (linkError) throw new TransientError('disconnected', `${this.link.description}: ${linkError.message}`, { cause: linkError });
       if (options.signal?.aborted) throw options.signal.reason;
       const base = options.timeoutMs ?? this.rtt.rtoMs;
-      // Gentle growth: on a lossy radio most timeouts are lost frames, not congestion, and the
-      // base already follows the measured round trip (which includes any queueing).
-      const timeout = Math.min(MAX_BACKOFF_MS + base, base * Math.min(8, 1.5 ** attempt));
+      // Repeated timeouts grow the estimator's timeout (Karn) for this request and the ones after
+      // it, until a reply to a first send is measured: a congested slow link is not flooded.
+      const timeout = Math.min(MAX_TIMEOUT_MS, base * (attempt === 0 ? 1 : 1.5));
       const sentAt = this.clock.monotonic();
       this.sends++;
       if (attempt > 0) this.retransmits++;
       this.link.sendFtp(payload);
       const reply = await this.waitReply(replySeq, payload.opcode, options.matches, timeout, options.signal);
+      // One timeout is most likely a lost frame; a second one for the same request looks like a
+      // queue we are outrunning.
+      if (!reply && attempt >= 1) this.rtt.backoff();
       if (reply) {
         if (attempt === 0) this.rtt.sample(this.clock.monotonic() - sentAt);
         if (reply.opcode === Opcode.Nak) throw new NakReply(payload.opcode, readNak(reply));

@@ -50,7 +50,7 @@ export interface ClientStats {
 
 const DEFAULTS = {
   requestTimeoutMs: 500,
-  maxSends: 16,
+  maxSends: 12,
   crcTimeoutMs: 30_000,
   transferWhileArmed: false,
   burst: true,

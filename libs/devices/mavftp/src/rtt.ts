@@ -6,10 +6,13 @@
 export class RttEstimator {
   private srtt: number | undefined;
   private rttvar = 0;
+  /** Karn's backoff: kept after a timeout until a clean sample, so a congested slow link is not flooded. */
+  private backoffFactor = 1;
 
   constructor(private readonly initialMs: number, private readonly minMs = 25, private readonly maxMs = 8000) {}
 
   sample(ms: number): void {
+    this.backoffFactor = 1;
     if (this.srtt === undefined) {
       this.srtt = ms;
       this.rttvar = ms / 2;
@@ -19,10 +22,15 @@ export class RttEstimator {
     }
   }
 
-  /** The current timeout for a first send; retries double it. */
+  /** A send timed out: later sends wait longer until a reply to a first send is measured. */
+  backoff(): void {
+    this.backoffFactor = Math.min(32, this.backoffFactor * 1.5);
+  }
+
+  /** The current timeout for a first send. */
   get rtoMs(): number {
-    if (this.srtt === undefined) return this.initialMs;
-    return Math.min(this.maxMs, Math.max(this.minMs, this.srtt + 4 * this.rttvar));
+    const base = this.srtt === undefined ? this.initialMs : Math.max(this.minMs, this.srtt + 4 * this.rttvar);
+    return Math.min(this.maxMs, base * this.backoffFactor);
   }
 
   get smoothedMs(): number | undefined {
