@@ -28,6 +28,12 @@ export interface DownloaderOptions {
   readonly maxAttempts: number;
   /** Downloads wait while staging has less free space than this. */
   readonly reserveBytes: number;
+  /**
+   * Most bytes staging may hold at once (files staged or being downloaded, from every source, at their
+   * full size). A new file waits while that much is held, but may always start when nothing is held,
+   * so one file larger than the quota cannot deadlock. Undefined: no quota.
+   */
+  readonly maxBytes: number | undefined;
   readonly order: 'oldest-first' | 'newest-first';
   /** Files at most this large go before larger ones. */
   readonly smallFileBytes: number;
@@ -40,13 +46,15 @@ export const DEFAULT_DOWNLOADER_OPTIONS: DownloaderOptions = {
   sliceMs: 5000,
   maxAttempts: 3,
   reserveBytes: 0,
+  maxBytes: undefined,
   order: 'oldest-first',
   smallFileBytes: 1024 * 1024,
 };
 
 export type DownloadOutcome =
   | { readonly kind: 'idle' }
-  | { readonly kind: 'waiting-for-space'; readonly freeBytes: number }
+  /** `heldBytes` is set when the wait is for the staging quota (`maxBytes`) rather than the disk's reserve. */
+  | { readonly kind: 'waiting-for-space'; readonly freeBytes: number; readonly heldBytes?: number }
   | { readonly kind: 'progress'; readonly fileId: string; readonly offset: number }
   | { readonly kind: 'staged'; readonly fileId: string; readonly sha256: string }
   | { readonly kind: 'vanished'; readonly fileId: string }
@@ -72,11 +80,14 @@ export class Downloader {
     this.options = { ...DEFAULT_DOWNLOADER_OPTIONS, ...options };
   }
 
-  /** The next file to work on: unfinished ones first, small before large, then in route order. */
-  async next(): Promise<FileRecord | undefined> {
+  /**
+   * The next file to work on: small before large, then in route order. With `startNew` false only a
+   * file already being downloaded is taken (it holds its share of the staging quota already).
+   */
+  async next(startNew = true): Promise<FileRecord | undefined> {
     const candidates = [
       ...(await this.catalog.listFiles({ sourceId: this.source.id, state: 'downloading' })),
-      ...(await this.catalog.listFiles({ sourceId: this.source.id, state: 'found' })),
+      ...(startNew ? await this.catalog.listFiles({ sourceId: this.source.id, state: 'found' }) : []),
     ];
     if (candidates.length === 0) return undefined;
     const small = this.options.smallFileBytes;
@@ -95,14 +106,33 @@ export class Downloader {
       const freeBytes = await this.staging.freeBytes();
       if (freeBytes < this.options.reserveBytes) return { kind: 'waiting-for-space', freeBytes };
     }
-    const file = await this.next();
-    if (file === undefined) return { kind: 'idle' };
+    const heldBytes = await this.quotaHeldBytes();
+    const file = await this.next(heldBytes === undefined);
+    if (file === undefined) {
+      if (heldBytes === undefined || (await this.next()) === undefined) return { kind: 'idle' };
+      return { kind: 'waiting-for-space', freeBytes: Math.max(0, (this.options.maxBytes ?? 0) - heldBytes), heldBytes };
+    }
     try {
       return await this.work(file, signal);
     } catch (err) {
       if (signal?.aborted) throw err;
       return this.handleError(file, classifyError(err));
     }
+  }
+
+  /**
+   * Bytes staging holds or has promised (every source's staged and downloading files, at full size)
+   * when they reach the quota, so no new file may start; undefined when one may. Counted from the
+   * catalog, which every source's downloader shares, rather than from the disk, which lags behind.
+   */
+  private async quotaHeldBytes(): Promise<number | undefined> {
+    const max = this.options.maxBytes;
+    if (max === undefined) return undefined;
+    let held = 0;
+    for (const state of ['staged', 'downloading'] as const) {
+      for (const file of await this.catalog.listFiles({ state })) held += file.size;
+    }
+    return held > 0 && held >= max ? held : undefined;
   }
 
   private async work(file: FileRecord, signal?: AbortSignal): Promise<DownloadOutcome> {

@@ -110,6 +110,7 @@ export class Pipeline {
           checkpointBytes: this.parts.config.staging.checkpointBytes,
           checkpointMs: this.parts.config.staging.checkpointMs,
           reserveBytes: this.parts.config.staging.reserveBytes,
+          maxBytes: this.parts.config.staging.maxBytes,
         },
       },
       this.clock,
