@@ -118,10 +118,14 @@ export default defineBenchmark({
 
       /** Seconds per tool, summed over rounds (small files) or the best round (large file). */
       const timings: Record<string, number[]> = {};
-      const time = async (label: string, remoteDir: string, expectFiles: number, expectBytes: number, fn: () => Promise<void>) => {
+      const cpu: Record<string, number> = {};
+      const time = async (label: string, remoteDir: string, expectFiles: number, expectBytes: number, fn: () => Promise<number | void>) => {
+        const c0 = process.cpuUsage();
         const t0 = performance.now();
-        await fn();
+        const childCpu = await fn();
         const seconds = (performance.now() - t0) / 1000;
+        const own = process.cpuUsage(c0);
+        cpu[label] = (cpu[label] ?? 0) + (typeof childCpu === 'number' ? childCpu : (own.user + own.system) / 1e6);
         const got = await arrived(join(server.diskDir, remoteDir));
         if (got.files !== expectFiles || got.bytes !== expectBytes) {
           throw new Error(`${label}: expected ${expectFiles} files / ${expectBytes} bytes, server has ${got.files} / ${got.bytes}`);
@@ -133,7 +137,7 @@ export default defineBenchmark({
 
       // The machine is shared, so its load drifts: the tools take turns in rotating order, round
       // after round, instead of one tool's whole run after another's.
-      type Run = () => Promise<void>;
+      type Run = () => Promise<unknown>;
       const rotate = async (runs: ReadonlyArray<readonly [string, Run]>, roundNo: number): Promise<void> => {
         for (let k = 0; k < runs.length; k++) await runs[(k + roundNo) % runs.length]![1]();
       };
@@ -196,6 +200,15 @@ export default defineBenchmark({
         bigTimeRatioVsLftp: ratio(timingsOf['bigFilesync'], timingsOf['bigLftp']),
         smallTimeRatio4VsRclone4: ratio(timingsOf['smallFilesync4'], timingsOf['smallRclone']),
         smallTimeRatio1VsLftp1: ratio(timingsOf['smallFilesync1'], timingsOf['smallLftp']),
+        // Client CPU seconds over all rounds (filesync: this process; others: the tool and its children).
+        // Wall time on a shared 2-core machine swings with other people's load; CPU time hardly does.
+        bigFilesyncCpuSecPerRound: round((cpu['bigFilesync'] ?? Number.NaN) / BIG_ROUNDS, 3),
+        bigRcloneCpuSecPerRound: round((cpu['bigRclone'] ?? Number.NaN) / BIG_ROUNDS, 3),
+        bigLftpCpuSecPerRound: round((cpu['bigLftp'] ?? Number.NaN) / BIG_ROUNDS, 3),
+        smallFilesync1CpuSec: round(cpu['smallFilesync1'] ?? Number.NaN, 3),
+        smallFilesync4CpuSec: round(cpu['smallFilesync4'] ?? Number.NaN, 3),
+        smallRcloneCpuSec: round(cpu['smallRclone'] ?? Number.NaN, 3),
+        smallLftpCpuSec: round(cpu['smallLftp'] ?? Number.NaN, 3),
         rclone: have(RCLONE),
         lftp: have(LFTP),
       };
