@@ -25,8 +25,9 @@ async function refresh() {
     const files = table('Files', Object.entries(s.counts.files).map(([k, v]) => [esc(k), esc(v)]));
     const health = (kind, m) => table(kind, Object.entries(m).map(([id, h]) => [esc(id), '<span class="' + esc(h.state) + '">' + esc(h.state) + '</span>', esc(h.cause ? h.cause.message : '')]));
     const targets = table('Per target', Object.entries(s.counts.byTarget).map(([id, c]) => [esc(id), esc(Object.entries(c).filter(([, n]) => n > 0).map(([k, n]) => k + ' ' + n).join(', '))]));
+    const workers = s.tree ? table('Workers', s.tree.children.map((c) => [esc(c.id), esc(c.state), esc(c.uptimeMs === undefined ? '' : Math.round(c.uptimeMs / 1000) + ' s'), esc(c.restarts + ' restarts')])) : '';
     const repair = s.repair ? '<p class="down">Catalog repaired at start: ' + esc(s.repair.reason) + '</p>' : '';
-    document.getElementById('root').innerHTML = repair + files + health('Sources', s.health.sources) + health('Targets', s.health.targets) + targets;
+    document.getElementById('root').innerHTML = repair + files + health('Sources', s.health.sources) + health('Targets', s.health.targets) + targets + workers;
   } catch (e) { document.getElementById('root').textContent = 'agent not reachable: ' + e; }
 }
 refresh(); setInterval(refresh, 1000);

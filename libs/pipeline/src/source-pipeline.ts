@@ -61,6 +61,8 @@ export class SourcePipeline {
       if (this.clock.monotonic() - this.lastScanAt >= this.options.pollIntervalMs) {
         const scan = await this.finder.scan();
         this.lastScanAt = this.clock.monotonic();
+        // Deliveries happen on the targets' loops (other threads in the agent): look for them at each scan.
+        this.cleanupDue = true;
         if (scan.recorded + scan.reappeared + scan.vanished > 0) this.log.info({ source: this.source.id, ...scan }, 'scanned');
       }
       if (this.cleanupDue) {

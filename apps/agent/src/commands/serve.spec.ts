@@ -7,6 +7,7 @@ import { runProcess } from '../../test/cli';
 
 interface StatusBody {
   counts: { files: Record<string, number> };
+  tree?: { children: { id: string; state: string; restarts: number }[] };
   repair?: { reason: string; action: string };
 }
 
@@ -34,7 +35,12 @@ describe('filesync serve (real process)', () => {
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
     agent = startAgentProcess(configFile);
     const url = await agent.ready;
-    await waitForDelivered(url, 2);
+    const body = await waitForDelivered(url, 2);
+    // One worker thread per source and per target, under the root supervisor.
+    expect(body.tree?.children.map((c) => [c.id, c.state])).toEqual([
+      ['source:inbox', 'running'],
+      ['target:outbox', 'running'],
+    ]);
     expect(await readFile(join(dir, 'outbox/inbox/a/one.bin'), 'utf8')).toBe('one');
     const status = await runProcess(['status', '--json', '--config', configFile]);
     expect(status.code).toBe(0);

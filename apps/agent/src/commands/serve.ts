@@ -19,7 +19,7 @@ export interface RunOptions {
 /** Runs the agent until SIGTERM/SIGINT (or `durationMs`), then stops it cleanly. Resolves with the exit code. */
 export async function runAgent(config: Config, label: string, io: CliIo, options: RunOptions = {}): Promise<number> {
   const log = createLogger(config);
-  const agent = startAgent(config, log);
+  const agent = await startAgent(config, log);
   if (agent.repair) io.err(`filesync: the catalog was damaged (${agent.repair.reason}); it was repaired (${agent.repair.action}) and the sources will be re-scanned`);
   const status = config.status === false ? undefined : await startStatusServer(() => agent.status(), config.status.host, config.status.port);
   io.out(`filesync: serving ${label}${status ? `; status at ${status.url}` : ''}`);
@@ -27,6 +27,7 @@ export async function runAgent(config: Config, label: string, io: CliIo, options
   const reason = await new Promise<string>((resolve) => {
     for (const s of ['SIGTERM', 'SIGINT'] as const) process.once(s, () => resolve(s));
     if (options.durationMs !== undefined) setTimeout(() => resolve('time up'), options.durationMs).unref();
+    void agent.gaveUp.then((why) => resolve(`gave up: ${why}`));
   });
   if (ticker) clearInterval(ticker);
   log.info({ reason }, 'stopping');
@@ -39,6 +40,10 @@ export async function runAgent(config: Config, label: string, io: CliIo, options
   await agent.stop();
   options.onTick?.(agent.status());
   clearTimeout(bound);
+  if (reason.startsWith('gave up')) {
+    io.err(`filesync: ${reason}; exiting so that the service manager restarts the agent`);
+    return 1;
+  }
   return 0;
 }
 
