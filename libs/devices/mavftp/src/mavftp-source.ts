@@ -1,7 +1,7 @@
 import { type Clock, type HashName, PermanentError, type ReadOptions, type Source, type SourceEntry, systemClock } from '@filesync/core';
 import { connectMavftp, type ConnectOptions } from './connect';
 import { classify } from './errors';
-import type { MavftpClient } from './ftp-client';
+import type { MavftpClient, ReadFileOptions } from './ftp-client';
 
 export interface MavftpSourceOptions extends Omit<ConnectOptions, 'signal'> {
   readonly id: string;
@@ -17,6 +17,8 @@ export interface MavftpSourceOptions extends Omit<ConnectOptions, 'signal'> {
 export interface MavftpSource extends Source {
   /** The connected client (for the CLI and status); connects on first use. */
   client(): Promise<MavftpClient>;
+  /** `read` with arming pauses reported (`onPause(true)` when a transfer waits for disarm). */
+  readWithPause(path: string, offset: number, options: ReadFileOptions): AsyncIterable<Uint8Array>;
 }
 
 const MAX_DEPTH = 8;
@@ -81,11 +83,15 @@ export function createMavftpSource(options: MavftpSourceOptions): MavftpSource {
       }
     },
 
-    async *read(path: string, offset: number, readOptions?: ReadOptions) {
+    read(path: string, offset: number, readOptions?: ReadOptions) {
+      return source.readWithPause(path, offset, readOptions?.signal ? { signal: readOptions.signal } : {});
+    },
+
+    async *readWithPause(path: string, offset: number, readOptions: ReadFileOptions) {
       const full = vehiclePath(path);
       try {
         const c = await client();
-        yield* c.readFile(full, offset, readOptions?.signal ? { signal: readOptions.signal } : {});
+        yield* c.readFile(full, offset, readOptions);
       } catch (err) {
         throw classify(err, full);
       }
