@@ -11,9 +11,10 @@ export interface Endpoint {
 /**
  * PX4's UDP link as SITL runs it: listen on a port and answer whichever peer last sent to us.
  */
-export async function startUdpEndpoint(vehicle: Vehicle, port: number, host = '127.0.0.1'): Promise<Endpoint> {
+export async function startUdpEndpoint(vehicle: Vehicle, port: number, host = '127.0.0.1', remote?: { address: string; port: number }): Promise<Endpoint> {
   const socket = createSocket('udp4');
-  let peer: { address: string; port: number } | undefined;
+  // With a remote (PX4's `-o` partner port, e.g. 14540 for an onboard computer) it talks first.
+  let peer: { address: string; port: number } | undefined = remote;
   const link = vehicle.addLink('udp', (frame) => {
     if (peer) socket.send(frame, peer.port, peer.address);
   });
@@ -25,6 +26,7 @@ export async function startUdpEndpoint(vehicle: Vehicle, port: number, host = '1
   });
   socket.on('error', () => undefined);
   await new Promise<void>((resolve) => socket.bind(port, host, resolve));
+  if (remote) link.announce();
   const bound = socket.address();
   return {
     address: `${bound.address}:${bound.port}`,

@@ -8,12 +8,13 @@ import { DEFAULT_SD_CARD, generateSdCard, isEmptyDir } from './sd-card';
 import { Vehicle } from './vehicle';
 
 /**
- * `tsx simulators/px4/main.ts --port 0 --root DIR [faults…]` — prints one JSON ready line:
+ * `tsx simulators/px4/main.ts --port 0 --root DIR [--udp-remote HOST:PORT] [faults…]` — prints one JSON ready line:
  * {"ready":true,"sim":"px4","udp":"127.0.0.1:P","pty":"/dev/pts/N","control":"http://127.0.0.1:Q"}
  */
 const { values } = parseArgs({
   options: {
     port: { type: 'string', default: '0' },
+    'udp-remote': { type: 'string' },
     'control-port': { type: 'string', default: '0' },
     root: { type: 'string', default: 'tmp/sim/px4' },
     'no-pty': { type: 'boolean', default: false },
@@ -89,7 +90,11 @@ async function main(): Promise<void> {
 
   const vehicle = new Vehicle({ root, sysid: num('sysid', values.sysid) ?? 1, compid: num('compid', values.compid) ?? 1, faults });
   const endpoints: Endpoint[] = [];
-  const udp = await startUdpEndpoint(vehicle, num('port', values.port) ?? 0);
+  const remoteSpec = values['udp-remote'];
+  const remoteMatch = remoteSpec === undefined ? undefined : /^([^:]+):(\d+)$/.exec(remoteSpec);
+  if (remoteSpec !== undefined && !remoteMatch) throw new Error(`--udp-remote must be HOST:PORT, got "${remoteSpec}"`);
+  const remote = remoteMatch ? { address: remoteMatch[1]!, port: Number(remoteMatch[2]) } : undefined;
+  const udp = await startUdpEndpoint(vehicle, num('port', values.port) ?? 0, '127.0.0.1', remote);
   endpoints.push(udp);
   let pty: Endpoint | undefined;
   if (!values['no-pty']) {

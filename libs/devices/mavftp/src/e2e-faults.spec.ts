@@ -53,6 +53,8 @@ describe('end to end against the simulator: faults', () => {
 
   it('resumes after a reboot mid-file without starting the file again (bytes requested counted)', async () => {
     // Fault: the autopilot power-cycles (session and reply cache gone, silent for 1 s).
+    // Wait until the link has seen a boot time well above zero, so the restart is visible in SYSTEM_TIME.
+    await until(() => (client.link.vehicle?.timeBootMs ?? 0) > 1500);
     const parts: Uint8Array[] = [];
     let got = 0;
     let rebootAt = -1;
@@ -67,6 +69,8 @@ describe('end to end against the simulator: faults', () => {
     expect(sha256Hex(Buffer.concat(parts))).toBe(sha256Hex(big));
     const state = await sim.state();
     expect(state.reboots).toBe(1);
+    // Seen on the link too: SYSTEM_TIME's boot time went backwards.
+    expect(client.link.vehicle?.reboots).toBe(1);
     expect(client.stats.reopens).toBeGreaterThanOrEqual(1);
     expect(state.links['udp']!.server.opens).toBe(2);
     // Starting over would cost at least size + rebootAt; a resume costs about size (+ what was in flight).
@@ -157,6 +161,41 @@ describe('end to end against the simulator: faults', () => {
     await sim.post('/faults', { burstStopAfterFrames: 20 });
     expect(sha256Hex(await collect(client.readFile(SMALL, 0)))).toBe(sha256Hex(small));
     expect((await sim.state()).links['udp']!.server.requests['BurstReadFile']).toBeGreaterThanOrEqual(Math.floor(small.length / (20 * 239)));
+  });
+});
+
+describe('end to end: slow-link settings and the udpin role', () => {
+  it('reads with ReadFile alone in radio-frame-sized pieces, several in flight', async () => {
+    const root = await makeSdRoot({ 'fs/microsd/log/a.ulg': small });
+    const sim = await startPx4Sim(root, ['--no-pty', '--loss', '0.05'], { removeRoot: true });
+    const client = await connectMavftp({ link: `udpout:${sim.udp}`, burst: false, readBytes: 80, readWindow: 3, requestTimeoutMs: 200 });
+    try {
+      expect(sha256Hex(await collect(client.readFile('/fs/microsd/log/a.ulg', 0)))).toBe(sha256Hex(small));
+      const requests = (await sim.state()).links['udp']!.server.requests;
+      expect(requests['BurstReadFile']).toBeUndefined();
+      expect(requests['ReadFile']).toBeGreaterThanOrEqual(Math.ceil(small.length / 80));
+    } finally {
+      await client.link.close();
+      await sim.stop();
+    }
+  });
+
+  it('listens (udpin) for an autopilot that sends to it, as PX4 does to an onboard computer', async () => {
+    const { createSocket } = await import('node:dgram');
+    const probe = createSocket('udp4');
+    await new Promise<void>((r) => probe.bind(0, '127.0.0.1', r));
+    const port = probe.address().port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const root = await makeSdRoot({ 'fs/microsd/log/a.ulg': small });
+    const client = connectMavftp({ link: `udpin:127.0.0.1:${port}`, heartbeatTimeoutMs: 15_000 });
+    const sim = await startPx4Sim(root, ['--no-pty', '--udp-remote', `127.0.0.1:${port}`], { removeRoot: true });
+    const c = await client;
+    try {
+      expect(sha256Hex(await collect(c.readFile('/fs/microsd/log/a.ulg', 0)))).toBe(sha256Hex(small));
+    } finally {
+      await c.link.close();
+      await sim.stop();
+    }
   });
 });
 

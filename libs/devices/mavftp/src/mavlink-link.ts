@@ -19,11 +19,15 @@ export interface VehicleState {
   readonly lastHeartbeatAt: number;
   /** Reboots seen since the link opened (SYSTEM_TIME boot time going backwards). */
   readonly reboots: number;
+  /** The autopilot's last SYSTEM_TIME `time_boot_ms`, if any arrived. */
+  readonly timeBootMs: number | undefined;
 }
 
 /** MAV_AUTOPILOT_INVALID: ground stations and companions send it; autopilots never do. */
 const AUTOPILOT_INVALID = 8;
 const HEARTBEAT_MS = 1000;
+/** SYSTEM_TIME comes at about 1 Hz; a boot time this much lower than the last one is a restart. */
+const REBOOT_JITTER_MS = 500;
 
 /**
  * One MAVLink link to one autopilot: framing both ways, our HEARTBEAT at 1 Hz, the vehicle's ids
@@ -148,17 +152,23 @@ export class MavlinkLink {
         if (v && (m.sysid !== v.sysid || m.compid !== v.compid)) return;
         const armed = (m.heartbeat.baseMode & MODE_FLAG_SAFETY_ARMED) !== 0;
         const changed = !v || v.armed !== armed;
-        this.vehicleState = { sysid: m.sysid, compid: m.compid, armed, lastHeartbeatAt: this.clock.monotonic(), reboots: v?.reboots ?? 0 };
+        this.vehicleState = {
+          sysid: m.sysid,
+          compid: m.compid,
+          armed,
+          lastHeartbeatAt: this.clock.monotonic(),
+          reboots: v?.reboots ?? 0,
+          timeBootMs: v?.timeBootMs,
+        };
         if (changed) for (const l of this.stateListeners) l();
         return;
       }
       case 'system-time': {
         if (!v || m.sysid !== v.sysid) return;
         // Boot time going backwards by more than jitter means the autopilot restarted.
-        if (this.lastBootMs !== undefined && m.timeBootMs + 2000 < this.lastBootMs) {
-          this.vehicleState = { ...v, reboots: v.reboots + 1 };
-          for (const l of this.rebootListeners) l();
-        }
+        const rebooted = this.lastBootMs !== undefined && m.timeBootMs + REBOOT_JITTER_MS < this.lastBootMs;
+        this.vehicleState = { ...v, reboots: v.reboots + (rebooted ? 1 : 0), timeBootMs: m.timeBootMs };
+        if (rebooted) for (const l of this.rebootListeners) l();
         this.lastBootMs = m.timeBootMs;
         return;
       }
