@@ -7,6 +7,24 @@ import { type World, makeWorld, waitFor } from './testing/fixture';
 
 const KIB = 1024;
 
+describe('Downloader', () => {
+  let world: World;
+  beforeEach(async () => {
+    world = await makeWorld();
+  });
+  afterEach(async () => {
+    await world.cleanup();
+  });
+
+  it('stages an empty file (found by the e2e test: it was taken for vanished, as staging had no file to seal)', async () => {
+    await world.writeFiles('cam', { 'empty.txt': new Uint8Array(0) });
+    for await (const e of world.source('cam').list()) world.catalog.recordFound({ sourceId: 'cam', path: e.path, size: e.size, mtimeMs: e.mtimeMs }, ['nas']);
+    const downloader = new Downloader(world.source('cam'), world.staging, world.catalog);
+    expect(await downloader.step()).toMatchObject({ kind: 'staged', sha256: sha256Hex(new Uint8Array(0)) });
+    expect(world.catalog.counts().files.staged).toBe(1);
+  });
+});
+
 describe('Downloader staging quota (maxBytes)', () => {
   let world: World;
   beforeEach(async () => {

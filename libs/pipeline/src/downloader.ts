@@ -144,7 +144,8 @@ export class Downloader {
       this.log.warn({ fileId: record.fileId, recorded: record.downloadOffset, have: offset }, 'staged bytes lost; continuing from what is on disk');
       await this.catalog.recordDownloadProgress(record.fileId, offset, { reset: true });
     }
-    if (offset < record.size) {
+    // An empty file is appended too (no bytes): that creates its staged file, which `seal` needs.
+    if (offset < record.size || record.size === 0) {
       const want = Math.min(record.size - offset, this.options.sliceBytes);
       const counter: { bytes: number; timedOut?: boolean } = { bytes: 0 };
       const data = limitBytes(this.source.read(record.path, offset, signal ? { signal } : {}), want, counter, performance.now() + this.options.sliceMs);
