@@ -1,20 +1,18 @@
-import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createFtpTarget } from '@filesync/device-ftp';
+import { readChunks } from '@filesync/device-local';
 import { type ExpectedContent, hashStream } from '@filesync/core';
 import { defineBenchmark } from '../benchmark';
 import { startLocalFtpServer, type LocalFtpServer } from './ftp/local-ftp-server';
 import { LFTP, RCLONE, have, lftpMirror, rcloneCopy } from './ftp/reference-clients';
 
 const MiB = 1 << 20;
-const CHUNK = MiB;
 
-async function* fileChunks(path: string): AsyncGenerator<Uint8Array> {
-  for await (const chunk of createReadStream(path, { highWaterMark: CHUNK }) as AsyncIterable<Buffer>) yield chunk;
-}
+/** Staged files are read the way the Uploader reads them: the local device's positional reads. */
+const fileChunks = (path: string): AsyncIterable<Uint8Array> => readChunks(path, 0);
 
 /** Writes `count` files of `size` bytes: one random block, each file's first 8 bytes made unique. */
 async function makeFiles(dir: string, count: number, size: number, name: (i: number) => string): Promise<string[]> {
