@@ -25,6 +25,8 @@ export class FaultyLink {
   private readonly queue: Buffer[] = [];
   private queuedBytes = 0;
   private wireFreeAt = 0;
+  /** PX4 is refilling space a drain just freed: its frames continue the busy wire. */
+  private refilling = false;
   private drainTimer: ReturnType<typeof setInterval> | undefined;
   private readonly held: { out?: { run: () => void; timer: ReturnType<typeof setTimeout> }; in?: { run: () => void; timer: ReturnType<typeof setTimeout> } } = {};
   private closed = false;
@@ -45,6 +47,8 @@ export class FaultyLink {
   /** PX4 sends a frame: it waits in the TX buffer, then crosses the faulty wire. */
   send(frame: Buffer): void {
     if (this.closed) return;
+    // A frame put on an idle wire starts now; only a wire that was busy (late timer) catches up.
+    if (this.queue.length === 0 && !this.refilling) this.wireFreeAt = Math.max(this.wireFreeAt, performance.now());
     this.queue.push(frame);
     this.queuedBytes += frame.length;
     if (this.faults().baud <= 0) this.drain();
@@ -78,7 +82,12 @@ export class FaultyLink {
   private pump(): void {
     for (let guard = 0; guard < 10_000; guard++) {
       if (this.drain() === 0) break;
-      this.onDrained();
+      this.refilling = true;
+      try {
+        this.onDrained();
+      } finally {
+        this.refilling = false;
+      }
     }
   }
 
