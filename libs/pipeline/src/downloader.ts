@@ -68,6 +68,8 @@ export type DownloadOutcome =
  */
 export class Downloader {
   private readonly options: DownloaderOptions;
+  /** Files a running step is working on. */
+  private readonly active = new Set<string>();
 
   constructor(
     private readonly source: Source,
@@ -84,12 +86,12 @@ export class Downloader {
    * The next file to work on: small before large, then in route order. With `startNew` false only a
    * file already being downloaded is taken (it holds its share of the staging quota already).
    */
-  async next(startNew = true): Promise<FileRecord | undefined> {
+  /** Files this downloader could work on now, best first (unfinished first, small before large, route order). */
+  async candidates(startNew = true): Promise<FileRecord[]> {
     const candidates = [
       ...(await this.catalog.listFiles({ sourceId: this.source.id, state: 'downloading' })),
       ...(startNew ? await this.catalog.listFiles({ sourceId: this.source.id, state: 'found' }) : []),
     ];
-    if (candidates.length === 0) return undefined;
     const small = this.options.smallFileBytes;
     const sign = this.options.order === 'newest-first' ? -1 : 1;
     candidates.sort((a, b) => {
@@ -97,7 +99,22 @@ export class Downloader {
       if (sizeClass !== 0) return sizeClass;
       return sign * (a.mtimeMs - b.mtimeMs) || a.path.localeCompare(b.path);
     });
-    return candidates[0];
+    return candidates.filter((c) => !this.active.has(c.fileId));
+  }
+
+  /** The next file to work on, not taken by a step already running. */
+  async next(startNew = true): Promise<FileRecord | undefined> {
+    return (await this.candidates(startNew))[0];
+  }
+
+  /**
+   * Takes the next file for one step. The take is synchronous after the last await, so steps running
+   * side by side (a source whose features allow parallel reads) never take the same file.
+   */
+  private async claim(startNew: boolean): Promise<FileRecord | undefined> {
+    const file = (await this.candidates(startNew)).find((c) => !this.active.has(c.fileId));
+    if (file) this.active.add(file.fileId);
+    return file;
   }
 
   /** Works one slice of the next file. Errors are classified and recorded, never thrown (but cancellation). */
@@ -107,7 +124,7 @@ export class Downloader {
       if (freeBytes < this.options.reserveBytes) return { kind: 'waiting-for-space', freeBytes };
     }
     const heldBytes = await this.quotaHeldBytes();
-    const file = await this.next(heldBytes === undefined);
+    const file = await this.claim(heldBytes === undefined);
     if (file === undefined) {
       if (heldBytes === undefined || (await this.next()) === undefined) return { kind: 'idle' };
       return { kind: 'waiting-for-space', freeBytes: Math.max(0, (this.options.maxBytes ?? 0) - heldBytes), heldBytes };
@@ -117,6 +134,8 @@ export class Downloader {
     } catch (err) {
       if (signal?.aborted) throw err;
       return this.handleError(file, classifyError(err));
+    } finally {
+      this.active.delete(file.fileId);
     }
   }
 

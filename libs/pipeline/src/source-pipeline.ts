@@ -1,12 +1,12 @@
-import { type BackoffPolicy, type Clock, type Source, type Staging, classifyError, systemClock } from '@filesync/core';
-import { Downloader, type DownloaderOptions } from './downloader';
+import { type BackoffPolicy, type Clock, assertNever, type Source, type Staging, classifyError, systemClock } from '@filesync/core';
+import { type DownloadOutcome, Downloader, type DownloaderOptions } from './downloader';
 import { Finder } from './finder';
 import { Health } from './health';
 import type { CatalogPort, PipelineLogger } from './ports';
 import { silentLogger } from './ports';
 import type { Routing } from './routing';
 import { SourceCleaner } from './source-cleaner';
-import { WorkLoop } from './work-loop';
+import { type StepResult, WorkLoop } from './work-loop';
 
 export interface SourcePipelineOptions {
   readonly pollIntervalMs: number;
@@ -69,24 +69,45 @@ export class SourcePipeline {
         this.cleanupDue = false;
         await this.cleaner.sweep();
       }
-      const outcome = await this.downloader.step(signal);
-      switch (outcome.kind) {
-        case 'idle':
-        case 'waiting-for-space':
-          return { kind: 'idle' } as const;
-        case 'staged':
-          this.options.onStaged?.();
-          return { kind: 'busy' } as const;
-        case 'retry':
-          return outcome.error.kind === 'transient' ? ({ kind: 'fault', error: outcome.error } as const) : ({ kind: 'busy' } as const);
-        default:
-          return { kind: 'busy' } as const;
-      }
+      // As many slices side by side as the device allows (1 for MAVFTP: one session on the autopilot).
+      const outcomes = await Promise.all(
+        Array.from({ length: Math.max(1, this.source.features.parallelism) }, () => this.downloader.step(signal)),
+      );
+      return this.summarize(outcomes);
     } catch (err) {
       if (signal.aborted) return { kind: 'idle' } as const;
       const error = classifyError(err);
       this.log.warn({ source: this.source.id, code: error.code }, `source fault: ${error.message}`);
       return { kind: 'fault', error } as const;
     }
+  }
+
+  /** One loop result for the slices of a step: busy if any made progress, else the first fault, else idle. */
+  private summarize(outcomes: readonly DownloadOutcome[]): StepResult {
+    let busy = false;
+    let fault: StepResult | undefined;
+    for (const outcome of outcomes) {
+      switch (outcome.kind) {
+        case 'idle':
+        case 'waiting-for-space':
+          break;
+        case 'staged':
+          this.options.onStaged?.();
+          busy = true;
+          break;
+        case 'retry':
+          if (outcome.error.kind === 'transient') fault ??= { kind: 'fault', error: outcome.error };
+          else busy = true;
+          break;
+        case 'progress':
+        case 'vanished':
+        case 'failed':
+          busy = true;
+          break;
+        default:
+          assertNever(outcome);
+      }
+    }
+    return busy ? { kind: 'busy' } : (fault ?? { kind: 'idle' });
   }
 }

@@ -1,0 +1,64 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Source } from '@filesync/core';
+import { patternBytes } from '@filesync/core/testing';
+import { buildRouting } from './routing';
+import { SourcePipeline } from './source-pipeline';
+import { type World, makeWorld, waitFor } from './testing/fixture';
+
+/** Wraps a source to declare `parallelism` and count how many reads run at once. */
+function counting(inner: Source, parallelism: number): Source & { maxConcurrent: number } {
+  let active = 0;
+  const wrapper = {
+    ...inner,
+    id: inner.id,
+    features: { ...inner.features, parallelism },
+    maxConcurrent: 0,
+    list: () => inner.list(),
+    async *read(path: string, offset: number) {
+      active++;
+      wrapper.maxConcurrent = Math.max(wrapper.maxConcurrent, active);
+      try {
+        for await (const chunk of inner.read(path, offset)) {
+          await new Promise((r) => setTimeout(r, 20)); // a slow device
+          yield chunk;
+        }
+      } finally {
+        active--;
+      }
+    },
+    close: () => inner.close(),
+  };
+  return wrapper;
+}
+
+describe('source pipeline', () => {
+  let world: World;
+  beforeEach(async () => {
+    world = await makeWorld();
+  });
+  afterEach(() => world.cleanup());
+
+  for (const parallelism of [1, 3]) {
+    it(`reads at most ${parallelism} file(s) at once, as the device declares, and stages every file once`, async () => {
+      const files: Record<string, Uint8Array> = {};
+      for (let i = 0; i < 9; i++) files[`f${i}.bin`] = patternBytes(600_000, i + 1);
+      await world.writeFiles('cam', files);
+      const config = world.config([{ source: 'cam', targets: ['nas'] }]);
+      const source = counting(world.source('cam'), parallelism);
+      const pipeline = new SourcePipeline(source, world.staging, world.catalog, buildRouting(config.routes), {
+        pollIntervalMs: 60_000,
+        downloader: { checkpointBytes: 256 * 1024, checkpointMs: 1000 },
+      });
+      const controller = new AbortController();
+      const run = pipeline.run(controller.signal, 500);
+      await waitFor(() => world.catalog.counts().files.staged === 9, 30_000, 'all staged');
+      controller.abort();
+      await run;
+      expect(source.maxConcurrent).toBe(parallelism);
+      const staged = world.catalog.listFiles({ state: 'staged' });
+      expect(new Set(staged.map((f) => f.sha256)).size).toBe(9);
+      // No file was downloaded twice: one file.state event into staged each.
+      for (const f of staged) expect(world.catalog.history(f.fileId).filter((e) => e.toState === 'staged')).toHaveLength(1);
+    });
+  }
+});
