@@ -15,7 +15,11 @@ export interface Transport {
 }
 
 /** A serial port before it is opened (serialport's `SerialPort`, or `SerialPortMock` in unit tests). */
-export type SerialPortLike = Duplex & { open(callback: (err: Error | null) => void): void };
+export type SerialPortLike = Duplex & {
+  open(callback: (err: Error | null) => void): void;
+  close(callback?: (err: Error | null) => void): void;
+  readonly isOpen: boolean;
+};
 
 export interface TransportOptions {
   /** Makes the serial port; defaults to serialport's native binding. */
@@ -86,7 +90,16 @@ async function openSerialTransport(path: string, baudRate: number, make: Transpo
   await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve()))).catch((err: unknown) => {
     throw classifyErrno(err) ?? new TransientError('device-gone', `cannot open serial ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   });
-  return streamTransport(port, `serial:${path}:${baudRate}`);
+  const transport = streamTransport(port, `serial:${path}:${baudRate}`);
+  return {
+    ...transport,
+    // Closed through the port itself: its lock on the tty is released before this resolves, so
+    // a reconnect right after does not meet "Cannot lock port".
+    close: async () => {
+      if (port.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+      await transport.close();
+    },
+  };
 }
 
 /** Any Node duplex stream as a transport (a pty, a socket pair, serialport). */

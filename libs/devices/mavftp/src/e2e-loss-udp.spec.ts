@@ -1,0 +1,3 @@
+import { describeLossRuns } from './e2e-loss';
+
+describeLossRuns('udp');
