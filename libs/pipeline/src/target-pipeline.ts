@@ -7,6 +7,9 @@ import type { Routing } from './routing';
 import { type DeliveredHook, Uploader } from './uploader';
 import { WorkLoop } from './work-loop';
 
+/** How often an idle uploader looks for vanished files on its target. */
+const RECONCILE_EVERY_MS = 30_000;
+
 /**
  * Uploads to one target. A fault (down, full: 552 / ENOSPC) pauses only this target, with backoff;
  * the other targets go on.
@@ -16,6 +19,7 @@ export class TargetPipeline {
   private readonly uploader: Uploader;
   private readonly loop: WorkLoop;
   private readonly idleMs: number;
+  private lastReconcileAt = -Infinity;
 
   constructor(
     readonly target: Target,
@@ -56,7 +60,13 @@ export class TargetPipeline {
   private async step(signal: AbortSignal) {
     try {
       const outcome = await this.uploader.step(signal);
-      if (outcome.kind === 'idle') return { kind: 'idle' } as const;
+      if (outcome.kind === 'idle') {
+        if (this.clock.monotonic() - this.lastReconcileAt >= RECONCILE_EVERY_MS) {
+          this.lastReconcileAt = this.clock.monotonic();
+          if ((await this.uploader.reconcileVanished()) > 0) return { kind: 'busy' } as const;
+        }
+        return { kind: 'idle' } as const;
+      }
       if (outcome.kind === 'retry' && outcome.error.kind === 'transient') {
         this.log.warn({ target: this.target.id, code: outcome.error.code }, `target fault: ${outcome.error.message}`);
         return { kind: 'fault', error: outcome.error } as const;

@@ -104,6 +104,31 @@ export class Uploader {
     return { kind: 'uploaded', fileId: file.fileId, receipt: receipt.location, sent };
   }
 
+  /**
+   * Files that vanished from their source before they were staged may already be here (a copy made
+   * before the catalog was lost, or by hand): a file at its target path with the listed size counts
+   * as delivered to this target, so it is not called lost. Returns how many were found.
+   */
+  async reconcileVanished(): Promise<number> {
+    let found = 0;
+    for (const file of await this.catalog.listFiles({ state: 'vanished' })) {
+      const row = await this.catalog.getTarget(file.fileId, this.target.id);
+      if (!row || (row.state !== 'pending' && row.state !== 'uploading')) continue;
+      const path = this.options.pathOf(file);
+      const stat = await this.target.stat(path);
+      if (stat?.size !== file.size) continue;
+      if (row.state === 'pending') await this.catalog.transitionTarget(file.fileId, this.target.id, 'uploading', { offset: 0 });
+      await this.catalog.transitionTarget(file.fileId, this.target.id, 'uploaded', {
+        receipt: path,
+        offset: file.size,
+        reason: 'found on the target after it vanished from the source',
+      });
+      await this.maybeDelivered(file);
+      found++;
+    }
+    return found;
+  }
+
   private async maybeDelivered(file: FileRecord): Promise<void> {
     const rows = await this.catalog.targetsOf(file.fileId);
     if (!rows.every((r) => r.state === 'uploaded' || r.state === 'skipped')) return;
