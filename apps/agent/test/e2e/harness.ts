@@ -76,6 +76,14 @@ export class E2eWorld {
   }
 }
 
+/** Every one of `total` files has reached an end state (delivered, removed, failed, vanished, skipped) on every target. */
+export function settled(s: StatusBody, total: number): boolean {
+  const f = s.counts.files;
+  const ended = ['delivered', 'removed', 'failed', 'vanished', 'skipped'].reduce((n, k) => n + (f[k] ?? 0), 0);
+  const busy = Object.values(s.counts.byTarget).reduce((n, t) => n + (t['uploading'] ?? 0), 0);
+  return ended === total && (f['found'] ?? 0) + (f['downloading'] ?? 0) + (f['staged'] ?? 0) === 0 && busy === 0;
+}
+
 export async function getStatus(url: string): Promise<StatusBody> {
   const res = await fetch(`${url}/api/status`, { signal: AbortSignal.timeout(10_000) });
   return (await res.json()) as StatusBody;
@@ -127,6 +135,19 @@ export async function hashTree(root: string, keep: (rel: string) => boolean = ()
       const p = join(d, e.name);
       if (e.isDirectory()) await walk(p);
       else if (e.isFile() && keep(relative(root, p))) out.set(relative(root, p), { size: (await stat(p)).size, sha256: await sha256File(p) });
+    }
+  };
+  await walk(root);
+  return out;
+}
+
+/** Relative paths of the regular files below `root`, from directory listings only (files may go meanwhile). */
+export async function listTree(root: string): Promise<Set<string>> {
+  const out = new Set<string>();
+  const walk = async (d: string): Promise<void> => {
+    for (const e of await readdir(d, { withFileTypes: true }).catch(() => [])) {
+      if (e.isDirectory()) await walk(join(d, e.name));
+      else if (e.isFile()) out.add(relative(root, join(d, e.name)));
     }
   };
   await walk(root);

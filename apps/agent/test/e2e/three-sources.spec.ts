@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openCatalogForReading } from '@filesync/store';
-import { E2eWorld, MIB, type StatusBody, flightReviewHashes, hashTree, nasPath, sha256File, waitForStatus, writeCameraFiles } from './harness';
+import { E2eWorld, MIB, flightReviewHashes, hashTree, listTree, nasPath, settled, sha256File, waitForStatus, writeCameraFiles } from './harness';
 
 /**
  * Issue 9 acceptance: the real agent process (`filesync serve`) with every simulator as a process:
@@ -47,6 +47,7 @@ describe('e2e: 3 sources → 2 targets (real agent process, real simulators)', (
     expect(Math.max(...[...expected.values()].map((f) => f.size))).toBeGreaterThanOrEqual(100 * MIB);
     expect(ulogs.filter((f) => f.sourceId === 'px4').length).toBe(4);
 
+    const startedAt = Date.now();
     const url = await w.startAgent({
       dataDir: join(w.dir, 'agent'),
       log: { level: 'info', file: join(w.dir, 'agent', 'logs', 'filesync.log') },
@@ -79,7 +80,7 @@ describe('e2e: 3 sources → 2 targets (real agent process, real simulators)', (
     const goneFromCard = new Set<string>();
     const removedEarly: string[] = [];
     const sampleCard = async (): Promise<void> => {
-      const present = new Set((await hashTree(cardDir, () => true).catch(() => new Map())).keys());
+      const present = await listTree(cardDir);
       for (const [path, f] of before.flir) {
         if (present.has(path) || goneFromCard.has(path)) continue;
         goneFromCard.add(path);
@@ -87,14 +88,13 @@ describe('e2e: 3 sources → 2 targets (real agent process, real simulators)', (
         if (onNas !== f.sha256) removedEarly.push(`${path}: ${onNas}`);
       }
     };
-    const finished = (s: StatusBody): boolean => {
-      const f = s.counts.files;
-      return (f['delivered'] ?? 0) + (f['removed'] ?? 0) === total && f['removed'] === before.flir.size;
-    };
-    const status = await waitForStatus(w, url, finished, `all ${total} files delivered`, 200_000, sampleCard);
+    const status = await waitForStatus(w, url, (s) => settled(s, total) && s.counts.files['removed'] === before.flir.size, `all ${total} files settled`, 200_000, sampleCard);
     await sampleCard();
     expect(status.counts.files).toMatchObject({ failed: 0, vanished: 0, removed: before.flir.size });
+    const seconds = (Date.now() - startedAt) / 1000;
     expect(await w.stopAgent()).toBe(0);
+    const bytes = [...expected.values()].reduce((n, f) => n + f.size, 0);
+    console.info(JSON.stringify({ e2e: 'three-sources', files: total, bytes, seconds }));
 
     // Byte-identical on the NAS, nothing else there (no .part, no renamed duplicates).
     const nasTree = await hashTree(w.simRoot('nas'));
