@@ -237,6 +237,21 @@ describe('ftp target against simulator faults', () => {
   });
 });
 
+describe('ftp target cancellation', () => {
+  it('an aborted upload stops with a transient "cancelled", and the next one resumes from what the server kept', async () => {
+    const { target, base } = await fresh();
+    const bytes = patternBytes(1_000_000, 42);
+    await sim.setFaults({ bandwidthBytesPerSec: 1_000_000 });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 300);
+    const err = await caught(() => target.write('abort.bin', 0, chunksOf(bytes, CHUNK), { signal: controller.signal }));
+    expect(err).toMatchObject({ kind: 'transient', code: 'cancelled' });
+    await sim.clearFaults();
+    await deliver(target, 'abort.bin', bytes);
+    await expectDelivered(base, 'abort.bin', bytes);
+  });
+});
+
 describe('ftp target when the server changes behind its back', () => {
   it('makes a directory again when it was removed after the target had made it', async () => {
     const { target, base } = await fresh();

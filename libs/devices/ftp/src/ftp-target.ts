@@ -61,7 +61,8 @@ export function createFtpTarget(options: FtpTargetOptions): FtpTarget {
   function warnNoResume(path: string): void {
     if (warnedNoResume) return;
     warnedNoResume = true;
-    pool.log('warn', `${pool.endpoint.display} offers no SIZE/REST: uploads restart from zero`, { target: options.id, path });
+    const why = options.resume === false ? 'resume is switched off in the config' : `${pool.endpoint.display} offers no SIZE/REST`;
+    pool.log('warn', `${why}: uploads restart from zero`, { target: options.id, path });
   }
 
   /** Same content as `expected`? Server SHA-256 where offered, else a download hashed here. */
