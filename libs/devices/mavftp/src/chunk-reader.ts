@@ -52,9 +52,24 @@ export async function readChunk(channel: FtpChannel, clock: Clock, offset: numbe
   };
 
   let frames = 0;
+  // Holes seen while the burst still streams are re-read at once, overlapping the stream, instead
+  // of costing a round trip after it (PX4 serves ReadFile between burst cycles).
+  const early: Promise<number | undefined>[] = [];
+  let earlyError: unknown;
+  const onGap = (start: number, length: number): void => {
+    const p = fillHoles(channel, [{ start, length }], options, place);
+    p.catch((err: unknown) => {
+      earlyError ??= err;
+    });
+    early.push(p.catch(() => undefined));
+  };
   if (options.burst) {
-    const outcome = await runBurst(channel, clock, offset, end, place, options.signal);
+    const outcome = await runBurst(channel, clock, offset, end, place, onGap, options.signal);
     frames = outcome.frames;
+    for (const eofAt of await Promise.all(early)) {
+      if (eofAt !== undefined) end = Math.min(end, eofAt);
+    }
+    if (earlyError !== undefined) throw earlyError;
     if (outcome.nak) {
       if (outcome.nak.error === NakError.InvalidSession) throw new SessionLost('BurstReadFile: session lost');
       if (outcome.nak.error !== NakError.EOF) throw new NakReply(Opcode.BurstReadFile, outcome.nak);
@@ -88,8 +103,10 @@ async function runBurst(
   offset: number,
   end: number,
   place: (at: number, data: Uint8Array) => void,
+  onGap: (start: number, length: number) => void,
   signal: AbortSignal | undefined,
 ): Promise<BurstOutcome> {
+  let expected = offset;
   const firstSeq = channel.allocSeq(BURST_SEQ_SPAN);
   const rto = channel.rtt.rtoMs;
   // The first frame needs a round trip; later ones come back to back, paced by PX4's TX budget.
@@ -124,6 +141,8 @@ async function runBurst(
           // On a slow radio frames come tens of ms apart: a stall is several missing frames, not one.
           if (frames > 1) stallMs = Math.max(stallMs, 4 * (now - lastFrameAt));
           lastFrameAt = now;
+          if (p.offset > expected && p.offset <= end) onGap(expected, p.offset - expected);
+          expected = Math.max(expected, p.offset + p.data.length);
           place(p.offset, p.data);
           if (p.burstComplete || p.offset + p.data.length >= end) finish({ frames });
           else arm(stallMs);
