@@ -23,6 +23,8 @@ export interface FtpSimulatorOptions {
   readonly anonymous?: boolean;
   /** PEM certificate and key: AUTH TLS (explicit FTPS) is offered, PROT P data connections too. */
   readonly tls?: { readonly cert: string; readonly key: string };
+  /** With `tls`: implicit FTPS instead (TLS from the first byte; the URL becomes `ftps://`). */
+  readonly implicitTls?: boolean;
   /** Offer `HASH SHA-256` and `XSHA256`; default true. */
   readonly hash?: boolean;
   /** Suffix of in-transit files, for the delete-parts fault; default `.part`. */
@@ -66,7 +68,7 @@ export async function startFtpSimulator(options: FtpSimulatorOptions): Promise<F
 
   const signalsBefore = new Map(['SIGTERM', 'SIGINT', 'SIGQUIT'].map((s) => [s, process.listeners(s as NodeJS.Signals)]));
   const srv = new FtpSrv({
-    url: 'ftp://127.0.0.1:0',
+    url: options.tls && options.implicitTls ? 'ftps://127.0.0.1:0' : 'ftp://127.0.0.1:0',
     pasv_url: '127.0.0.1',
     anonymous: options.anonymous ?? false,
     tls: options.tls ? { cert: options.tls.cert, key: options.tls.key } : false,
@@ -142,7 +144,7 @@ export async function startFtpSimulator(options: FtpSimulatorOptions): Promise<F
   await listen();
   if (state.faults.refuseUntilMs > Date.now()) void downUntil(state.faults.refuseUntilMs, false);
 
-  const url = `ftp://127.0.0.1:${port}`;
+  const url = `${options.tls && options.implicitTls ? 'ftps' : 'ftp'}://127.0.0.1:${port}`;
   const api: Omit<FtpSimulator, 'controlUrl' | 'readyLine'> = {
     url,
     port,
@@ -175,7 +177,7 @@ export async function startFtpSimulator(options: FtpSimulatorOptions): Promise<F
     ...(control ? { control: control.url } : {}),
     root,
     user,
-    tls: options.tls ? 'explicit' : false,
+    tls: options.tls ? (options.implicitTls ? 'implicit' : 'explicit') : false,
     hash: options.hash ?? true,
   };
   return { ...api, controlUrl: control?.url, readyLine };

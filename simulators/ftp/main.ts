@@ -5,7 +5,7 @@ import { startFtpSimulator } from './ftp-simulator';
 
 const USAGE = `usage: tsx simulators/ftp/main.ts --root DIR [--port 0] [--control-port 0] [options]
   --user NAME --password PW       the account (default filesync/filesync); --anonymous also allows anonymous
-  --tls-cert FILE --tls-key FILE  offer explicit FTPS (AUTH TLS)
+  --tls-cert FILE --tls-key FILE  offer explicit FTPS (AUTH TLS); add --implicit-tls for implicit FTPS
   --no-hash                       do not offer HASH/XSHA256
   --no-seed                       do not fill an empty root with generated content
   --faults JSON                   initial faults, e.g. '{"dropDataAfterBytes":100000}'
@@ -30,6 +30,7 @@ async function main(): Promise<void> {
       anonymous: { type: 'boolean', default: false },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
+      'implicit-tls': { type: 'boolean', default: false },
       'no-hash': { type: 'boolean', default: false },
       'no-seed': { type: 'boolean', default: false },
       faults: { type: 'string' },
@@ -78,7 +79,7 @@ async function main(): Promise<void> {
     ...(values.user !== undefined ? { user: values.user } : {}),
     ...(values.password !== undefined ? { password: values.password } : {}),
     anonymous: values.anonymous,
-    ...(tls ? { tls } : {}),
+    ...(tls ? { tls, implicitTls: values['implicit-tls'] } : {}),
     hash: !values['no-hash'],
     seed: !values['no-seed'],
     faults,

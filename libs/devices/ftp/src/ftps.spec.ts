@@ -10,6 +10,7 @@ import { type SimulatorProcess, startSimulatorProcess } from './test-support/sim
 
 const run = promisify(execFile);
 let sim: SimulatorProcess;
+let implicitSim: SimulatorProcess;
 let caFile: string;
 
 /** A throw-away CA and a server certificate for 127.0.0.1 signed by it (openssl is on every CI image). */
@@ -34,8 +35,12 @@ beforeAll(async () => {
   const certs = await makeCertificates(dir);
   caFile = certs.ca;
   sim = await startSimulatorProcess(['--tls-cert', certs.cert, '--tls-key', certs.key]);
+  implicitSim = await startSimulatorProcess(['--tls-cert', certs.cert, '--tls-key', certs.key, '--implicit-tls']);
 });
-afterAll(async () => sim?.stop());
+afterAll(async () => {
+  await sim?.stop();
+  await implicitSim?.stop();
+});
 
 describe.skipIf(openssl !== undefined)(`explicit FTPS${openssl ? ` (skipped: ${openssl})` : ''}`, () => {
   it('refuses a server whose certificate it cannot verify (no CA trusted): permanent, not retried', async () => {
@@ -56,6 +61,19 @@ describe.skipIf(openssl !== undefined)(`explicit FTPS${openssl ? ` (skipped: ${o
     await target.close();
     expect(receipt.outcome).toBe('committed');
     expect(sha256Hex(new Uint8Array(await readFile(join(sim.root, 'tls', 'secret.bin'))))).toBe(sha256Hex(bytes));
+  });
+
+  it('speaks implicit FTPS (ftps://) with the CA trusted, and refuses it without', async () => {
+    expect(implicitSim.url).toMatch(/^ftps:\/\//);
+    const untrusted = createFtpTarget({ id: 'ftps', url: implicitSim.url, user: sim.user, password: sim.password });
+    expect(await caught(() => untrusted.partialSize('x.bin'))).toMatchObject({ kind: 'permanent', code: 'permission' });
+    await untrusted.close();
+    const target = createFtpTarget({ id: 'ftps', url: `${implicitSim.url}/imp`, user: sim.user, password: sim.password, caFile });
+    const bytes = patternBytes(50_000, 4);
+    await target.write('i.bin', 0, chunksOf(bytes));
+    expect((await target.commit('i.bin', { size: bytes.length, sha256: sha256Hex(bytes) })).outcome).toBe('committed');
+    await target.close();
+    expect(sha256Hex(new Uint8Array(await readFile(join(implicitSim.root, 'imp', 'i.bin'))))).toBe(sha256Hex(bytes));
   });
 
   it('names the CA file when it cannot be read', async () => {
