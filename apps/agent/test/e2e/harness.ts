@@ -21,6 +21,7 @@ export interface StatusBody {
 }
 
 export const MIB = 1024 * 1024;
+export const FTP_LOGIN = { user: 'filesync', password: 'filesync' } as const;
 export const ULOG_MAGIC = Buffer.from([0x55, 0x4c, 0x6f, 0x67, 0x01, 0x12, 0x35, 0x01]);
 
 /** A temp directory that holds the simulators' roots, the agent's data dir and its config. */
@@ -36,6 +37,16 @@ export class E2eWorld {
 
   simRoot(name: string): string {
     return join(this.dir, 'sim', name);
+  }
+
+  /** The agent's data dir (catalog, staging, logs). */
+  get dataDir(): string {
+    return join(this.dir, 'agent');
+  }
+
+  /** The config fields every e2e run shares: data dir, a log file, status on any free port. */
+  baseConfig(): Pick<ConfigInput, 'dataDir' | 'log' | 'status'> {
+    return { dataDir: this.dataDir, log: { level: 'info', file: join(this.dataDir, 'logs', 'filesync.log') }, status: { host: '127.0.0.1', port: 0 } };
   }
 
   async sim(kind: string, root: string, args: readonly string[]): Promise<RunningSimulator> {

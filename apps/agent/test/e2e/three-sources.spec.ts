@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openCatalogForReading } from '@filesync/store';
-import { E2eWorld, MIB, flightReviewHashes, hashTree, listTree, nasPath, settled, sha256File, waitForStatus, writeCameraFiles } from './harness';
+import { E2eWorld, FTP_LOGIN, MIB, flightReviewHashes, hashTree, listTree, nasPath, settled, sha256File, waitForStatus, writeCameraFiles } from './harness';
 
 /**
  * Issue 9 acceptance: the real agent process (`filesync serve`) with every simulator as a process:
@@ -17,7 +17,6 @@ describe('e2e: 3 sources → 2 targets (real agent process, real simulators)', (
 
   it('delivers 300+ files (one of 100 MiB) byte-identical to every routed target; moves only delivered files; copies leave sources alone', async () => {
     const w = (world = await E2eWorld.create());
-    const login = { user: 'filesync', password: 'filesync' };
     // The camera's root is filled before its simulator starts (it leaves a non-empty root alone).
     await writeCameraFiles(w.simRoot('camera'), 160, { ulogEvery: 16, bigBytes: 100 * MIB });
     const [px4, flash, camera, nas, review] = await Promise.all([
@@ -49,9 +48,7 @@ describe('e2e: 3 sources → 2 targets (real agent process, real simulators)', (
 
     const startedAt = Date.now();
     const url = await w.startAgent({
-      dataDir: join(w.dir, 'agent'),
-      log: { level: 'info', file: join(w.dir, 'agent', 'logs', 'filesync.log') },
-      status: { host: '127.0.0.1', port: 0 },
+      ...w.baseConfig(),
       sources: [
         { id: 'px4', type: 'mavftp', link: `udpout:${String(px4.ready['udp'])}`, logDir: '/fs/microsd/log', pollIntervalSec: 2 },
         {
@@ -62,10 +59,10 @@ describe('e2e: 3 sources → 2 targets (real agent process, real simulators)', (
           diskDir: String(flash.ready['diskDir']),
           pollIntervalSec: 2,
         },
-        { id: 'camera', type: 'ftp', url: String(camera.ready['ftp']), ...login, pollIntervalSec: 2 },
+        { id: 'camera', type: 'ftp', url: String(camera.ready['ftp']), ...FTP_LOGIN, pollIntervalSec: 2 },
       ],
       targets: [
-        { id: 'nas', type: 'ftp', url: String(nas.ready['ftp']), ...login, collision: 'rename' },
+        { id: 'nas', type: 'ftp', url: String(nas.ready['ftp']), ...FTP_LOGIN, collision: 'rename' },
         { id: 'flight-review', type: 'http', mode: 'flight-review', url: String(review.ready['http']), fields: { description: 'filesync e2e' } },
       ],
       routes: [
@@ -112,7 +109,7 @@ describe('e2e: 3 sources → 2 targets (real agent process, real simulators)', (
     expect(await hashTree(w.simRoot('camera'))).toEqual(before.camera);
 
     // The catalog's history agrees: each removal comes after every routed target's upload.
-    const catalog = openCatalogForReading(join(w.dir, 'agent', 'catalog.db'));
+    const catalog = openCatalogForReading(join(w.dataDir, 'catalog.db'));
     try {
       const files = catalog.listFiles();
       expect(files.length).toBe(total);
