@@ -9,7 +9,7 @@ export interface MavftpSourceOptions extends Omit<ConnectOptions, 'signal'> {
   readonly logDir?: string;
   /**
    * A file whose size changed less than this long ago is left out of a listing (a log the logger
-   * is still writing); while armed, the newest log is always left out.
+   * is still writing); the newest log is left out while armed and for this long after disarm.
    */
   readonly stableMs?: number;
 }
@@ -78,7 +78,10 @@ export function createMavftpSource(options: MavftpSourceOptions): MavftpSource {
         const changedAt = seen.get(e.path)?.changedAt ?? -Infinity;
         // A log still being written: growing now, or the newest one while the vehicle flies.
         if (now - changedAt < stableMs) continue;
-        if (c.link.vehicle?.armed && e === newest && !options.transferWhileArmed) continue;
+        // The newest log while armed, and until `stableMs` after disarm (the logger closes it then).
+        const v = c.link.vehicle;
+        const flying = v?.armed === true || (v?.lastArmedAt !== undefined && now - v.lastArmedAt < stableMs);
+        if (flying && e === newest && !options.transferWhileArmed) continue;
         yield e;
       }
     },

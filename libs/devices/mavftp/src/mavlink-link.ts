@@ -21,6 +21,8 @@ export interface VehicleState {
   readonly reboots: number;
   /** The autopilot's last SYSTEM_TIME `time_boot_ms`, if any arrived. */
   readonly timeBootMs: number | undefined;
+  /** Monotonic ms of the last HEARTBEAT that said armed (the logger may still write after disarm). */
+  readonly lastArmedAt: number | undefined;
 }
 
 /** MAV_AUTOPILOT_INVALID: ground stations and companions send it; autopilots never do. */
@@ -152,11 +154,13 @@ export class MavlinkLink {
         if (v && (m.sysid !== v.sysid || m.compid !== v.compid)) return;
         const armed = (m.heartbeat.baseMode & MODE_FLAG_SAFETY_ARMED) !== 0;
         const changed = !v || v.armed !== armed;
+        const now = this.clock.monotonic();
         this.vehicleState = {
+          lastArmedAt: armed ? now : v?.lastArmedAt,
           sysid: m.sysid,
           compid: m.compid,
           armed,
-          lastHeartbeatAt: this.clock.monotonic(),
+          lastHeartbeatAt: now,
           reboots: v?.reboots ?? 0,
           timeBootMs: v?.timeBootMs,
         };
