@@ -58,7 +58,8 @@ export function resolveEndpoint(options: FtpConnectionOptions, extraDir = ''): R
     throw badOption('url', 'expected ftp://HOST[:PORT][/DIR]');
   }
   if (url.protocol !== 'ftp:' && url.protocol !== 'ftps:') throw badOption('url', 'expected ftp:// or ftps://');
-  const secure = options.secure ?? (url.protocol === 'ftps:' ? 'implicit' : false);
+  // An ftps:// URL never falls back to plain text, even when the config's `secure` is left at false.
+  const secure = url.protocol === 'ftps:' && !options.secure ? 'implicit' : (options.secure ?? false);
   const port = url.port === '' ? (secure === 'implicit' ? 990 : 21) : Number(url.port);
   const parts = [...decodeURIComponent(url.pathname).split('/'), ...extraDir.split('/')].filter((p) => p !== '' && p !== '.');
   if (parts.includes('..')) throw badOption('url', 'the directory may not contain ".."');
