@@ -190,7 +190,8 @@ export async function writeCameraFiles(root: string, count: number, options: { u
   const maxBytes = options.maxBytes ?? 2 * MIB;
   for (let i = 0; i < count; i++) {
     const ulog = options.ulogEvery !== undefined && i % options.ulogEvery === 0;
-    const size = Math.min(maxBytes, ulog ? 40_000 + i * 97 : (sizes[i % sizes.length]! + i * 1031) % (maxBytes + 1));
+    // Never empty (the one empty file is written below): equal content would be deduplicated on a target.
+    const size = Math.max(1, Math.min(maxBytes, ulog ? 40_000 + i * 97 : (sizes[i % sizes.length]! + i * 1031) % (maxBytes + 1)));
     const path = ulog ? `logs/flight_${String(i).padStart(3, '0')}.ulg` : `dcim/${String(i % 5)}/IMG_${String(i).padStart(4, '0')}.${i % 3 ? 'jpg' : 'dng'}`;
     const bytes = randomBytes(size);
     if (ulog) ULOG_MAGIC.copy(bytes, 0, 0, Math.min(size, ULOG_MAGIC.length));

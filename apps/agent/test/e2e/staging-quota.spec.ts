@@ -1,0 +1,89 @@
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { E2eWorld, FTP_LOGIN, MIB, hashTree, nasPath, settled, treeBytes, waitForStatus, writeCameraFiles } from './harness';
+
+/**
+ * Issue 9 acceptance: with a staging quota far smaller than the data, the run still completes;
+ * downloads wait instead. The NAS is slowed (bandwidth cap) so that, without the quota, the fast
+ * sources would fill staging with most of the data.
+ */
+describe('e2e: a small staging quota (real agent process, real simulators)', () => {
+  let world: E2eWorld | undefined;
+  afterEach(async () => {
+    await world?.cleanup();
+    world = undefined;
+  });
+
+  it('completes with staging held near the quota (downloads wait), including files larger than the quota', async () => {
+    const w = (world = await E2eWorld.create());
+    const quota = 4 * MIB;
+    await writeCameraFiles(w.simRoot('camera'), 40, { maxBytes: 2 * MIB });
+    const [flash, camera, nas] = await Promise.all([
+      // Videos of 6–8 MiB: each larger than the quota, so each must start alone.
+      w.sim('flash', 'flash', ['--port', '0', '--sessions', '3', '--images', '12', '--videos', '1', '--jpeg-kib', '100-300', '--video-mib', '6-8']),
+      w.sim('ftp', 'camera', ['--port', '0']),
+      w.sim('ftp', 'nas', ['--port', '0', '--no-seed', '--bandwidth', String(4 * MIB)]),
+    ]);
+    const cardDir = String(flash.ready['mountPoint']);
+    const flirId = `flir:${String(flash.ready['uuid'])}`;
+    const flirFiles = await hashTree(cardDir);
+    const cameraFiles = await hashTree(w.simRoot('camera'));
+    const expected = [
+      ...[...flirFiles].map(([path, f]) => ({ sourceId: flirId, path, ...f })),
+      ...[...cameraFiles].map(([path, f]) => ({ sourceId: 'camera', path, ...f })),
+    ];
+    const totalBytes = expected.reduce((n, f) => n + f.size, 0);
+    const largest = (files: Map<string, { size: number }>): number => Math.max(...[...files.values()].map((f) => f.size));
+    expect(largest(flirFiles)).toBeGreaterThan(quota);
+
+    const url = await w.startAgent({
+      ...w.baseConfig(),
+      staging: { reserveBytes: 0, maxBytes: quota },
+      sources: [
+        {
+          id: 'flir',
+          type: 'disk',
+          match: { uuid: String(flash.ready['uuid']) },
+          mountTable: String(flash.ready['mountTable']),
+          diskDir: String(flash.ready['diskDir']),
+          pollIntervalSec: 2,
+        },
+        { id: 'camera', type: 'ftp', url: String(camera.ready['ftp']), ...FTP_LOGIN, pollIntervalSec: 2 },
+      ],
+      targets: [{ id: 'nas', type: 'ftp', url: String(nas.ready['ftp']), ...FTP_LOGIN, collision: 'rename' }],
+      routes: [
+        { source: 'flir', targets: ['nas'], policy: 'move' },
+        { source: 'camera', targets: ['nas'] },
+      ],
+    });
+
+    // A new download starts only while less than the quota is held, so staging never holds more than
+    // the quota plus one starting file per source. Sampled from the disk, between status polls.
+    const bound = quota + largest(flirFiles) + largest(cameraFiles);
+    let peak = 0;
+    let waitedWhileHeld = false;
+    const end = await waitForStatus(
+      w,
+      url,
+      (s) => settled(s, expected.length) && s.counts.files['removed'] === flirFiles.size,
+      'every file delivered',
+      180_000,
+      async (s) => {
+        peak = Math.max(peak, await treeBytes(join(w.dataDir, 'staging')));
+        const f = s.counts.files;
+        if ((f['found'] ?? 0) > 0 && (f['staged'] ?? 0) > 0) waitedWhileHeld = true;
+      },
+    );
+    expect(end.counts.files).toMatchObject({ failed: 0, vanished: 0, delivered: cameraFiles.size, removed: flirFiles.size });
+    expect(await w.stopAgent()).toBe(0);
+
+    expect(peak).toBeGreaterThan(0);
+    expect(peak).toBeLessThanOrEqual(bound);
+    expect(bound).toBeLessThan(totalBytes / 2);
+    expect(waitedWhileHeld).toBe(true);
+    const nasTree = await hashTree(w.simRoot('nas'));
+    expect(nasTree.size).toBe(expected.length);
+    for (const f of expected) expect(nasTree.get(nasPath(f.sourceId, f.path))?.sha256, `${f.sourceId} ${f.path}`).toBe(f.sha256);
+    console.info(JSON.stringify({ e2e: 'staging-quota', files: expected.length, bytes: totalBytes, quota, peakStagedBytes: peak, bound }));
+  }, 300_000);
+});
