@@ -5,8 +5,8 @@ import { E2eWorld, FTP_LOGIN, MIB, flightReviewHashes, hashTree, listTree, nasPa
 
 /**
  * Issue 9 acceptance: the real agent process (`filesync serve`) with every simulator as a process:
- * a simulated PX4 over UDP, a FLIR flash drive (`move`) and an FTP camera (`copy`, with a 100 MiB
- * video) to a simulated FTP NAS and Flight Review (only `.ulg`).
+ * a simulated PX4 over UDP (`move`, to both targets), a FLIR flash drive (`move`) and an FTP camera
+ * (`copy`, with a 100 MiB video) to a simulated FTP NAS and Flight Review (only `.ulg`).
  */
 describe('e2e: 3 sources → 2 targets (real agent process, real simulators)', () => {
   let world: E2eWorld | undefined;
@@ -15,7 +15,7 @@ describe('e2e: 3 sources → 2 targets (real agent process, real simulators)', (
     world = undefined;
   });
 
-  it('delivers 300+ files (one of 100 MiB) byte-identical to every routed target; moves only delivered files; copies leave sources alone', async () => {
+  it('delivers 300+ files (one of 100 MiB) byte-identical to every routed target; moves only files every routed target has; copies leave sources alone', async () => {
     const w = (world = await E2eWorld.create());
     // The camera's root is filled before its simulator starts (it leaves a non-empty root alone).
     await writeCameraFiles(w.simRoot('camera'), 160, { ulogEvery: 16, bigBytes: 100 * MIB });
@@ -66,28 +66,36 @@ describe('e2e: 3 sources → 2 targets (real agent process, real simulators)', (
         { id: 'flight-review', type: 'http', mode: 'flight-review', url: String(review.ready['http']), fields: { description: 'filesync e2e' } },
       ],
       routes: [
-        { source: 'px4', targets: ['nas', 'flight-review'], filter: { include: ['**/*.ulg'] } },
+        // Moved only once both targets have a log.
+        { source: 'px4', targets: ['nas', 'flight-review'], filter: { include: ['**/*.ulg'] }, policy: 'move' },
         { source: 'flir', targets: ['nas'], policy: 'move' },
         { source: 'camera', targets: ['nas'], policy: 'copy' },
         { source: 'camera', targets: ['flight-review'], filter: { include: ['**/*.ulg'] } },
       ],
     });
 
-    // While the agent runs, each time a file leaves the card the NAS must already hold it intact.
-    const goneFromCard = new Set<string>();
+    // While the agent runs, each time a moved file leaves its source every routed target must already hold it intact.
+    const moved = [
+      { sourceId: flirId, dir: cardDir, files: before.flir, gone: new Set<string>() },
+      { sourceId: 'px4', dir: px4LogDir, files: before.px4, gone: new Set<string>() },
+    ];
     const removedEarly: string[] = [];
-    const sampleCard = async (): Promise<void> => {
-      const present = await listTree(cardDir);
-      for (const [path, f] of before.flir) {
-        if (present.has(path) || goneFromCard.has(path)) continue;
-        goneFromCard.add(path);
-        const onNas = await sha256File(join(w.simRoot('nas'), nasPath(flirId, path))).catch(() => 'missing');
-        if (onNas !== f.sha256) removedEarly.push(`${path}: ${onNas}`);
+    const sampleMoved = async (): Promise<void> => {
+      for (const source of moved) {
+        const present = await listTree(source.dir);
+        for (const [path, f] of source.files) {
+          if (present.has(path) || source.gone.has(path)) continue;
+          source.gone.add(path);
+          const onNas = await sha256File(join(w.simRoot('nas'), nasPath(source.sourceId, path))).catch(() => 'missing');
+          if (onNas !== f.sha256) removedEarly.push(`${source.sourceId} ${path}: nas has ${onNas}`);
+          if (path.endsWith('.ulg') && !(await flightReviewHashes(w.simRoot('review'))).includes(f.sha256)) removedEarly.push(`${source.sourceId} ${path}: not on Flight Review`);
+        }
       }
     };
-    const status = await waitForStatus(w, url, (s) => settled(s, total) && s.counts.files['removed'] === before.flir.size, `all ${total} files settled`, 200_000, sampleCard);
-    await sampleCard();
-    expect(status.counts.files).toMatchObject({ failed: 0, vanished: 0, removed: before.flir.size });
+    const movedCount = before.flir.size + before.px4.size;
+    const status = await waitForStatus(w, url, (s) => settled(s, total) && s.counts.files['removed'] === movedCount, `all ${total} files settled`, 200_000, sampleMoved);
+    await sampleMoved();
+    expect(status.counts.files).toMatchObject({ failed: 0, vanished: 0, removed: movedCount });
     const seconds = (Date.now() - startedAt) / 1000;
     expect(await w.stopAgent()).toBe(0);
     const bytes = [...expected.values()].reduce((n, f) => n + f.size, 0);
@@ -100,12 +108,12 @@ describe('e2e: 3 sources → 2 targets (real agent process, real simulators)', (
     // Flight Review got every .ulg (from the PX4 and the camera), once, and nothing else.
     expect(await flightReviewHashes(w.simRoot('review'))).toEqual(ulogs.map((f) => f.sha256).sort());
 
-    // Under move: every card file is gone, and never before the NAS had it.
-    expect(goneFromCard.size).toBe(before.flir.size);
+    // Under move: every card file and PX4 log is gone, and none before every routed target had it.
+    for (const source of moved) expect(source.gone.size, source.sourceId).toBe(source.files.size);
     expect(removedEarly).toEqual([]);
-    expect((await hashTree(cardDir)).size).toBe(0);
-    // Under copy: the PX4's and the camera's files are all still there, unchanged.
-    expect(await hashTree(px4LogDir, (p) => p.endsWith('.ulg'))).toEqual(before.px4);
+    expect((await listTree(cardDir)).size).toBe(0);
+    expect([...(await listTree(px4LogDir))].filter((p) => p.endsWith('.ulg'))).toEqual([]);
+    // Under copy: the camera's files are all still there, unchanged.
     expect(await hashTree(w.simRoot('camera'))).toEqual(before.camera);
 
     // The catalog's history agrees: each removal comes after every routed target's upload.
@@ -119,7 +127,7 @@ describe('e2e: 3 sources → 2 targets (real agent process, real simulators)', (
         const removed = events.filter((e) => e.toState === 'removed').map((e) => e.id);
         const targets = file.sourceId === 'camera' || file.sourceId === 'px4' ? (file.path.endsWith('.ulg') ? 2 : 1) : 1;
         expect(uploaded.length, `${file.sourceId} ${file.path}`).toBe(targets);
-        if (file.sourceId === flirId) {
+        if (file.sourceId !== 'camera') {
           expect(removed.length, file.path).toBe(1);
           expect(removed[0]!, file.path).toBeGreaterThan(Math.max(...uploaded));
         } else {
