@@ -34,12 +34,24 @@ export function createMavftpSource(options: MavftpSourceOptions): MavftpSource {
   const stableMs = options.stableMs ?? 5000;
   const seen = new Map<string, { size: number; changedAt: number }>();
   let connecting: Promise<MavftpClient> | undefined;
-  const client = (): Promise<MavftpClient> => {
+  const connect = (): Promise<MavftpClient> => {
     connecting ??= connectMavftp(options).catch((err: unknown) => {
       connecting = undefined;
       throw classify(err);
     });
     return connecting;
+  };
+  const client = async (): Promise<MavftpClient> => {
+    // A dead transport (USB unplugged, port closed) is replaced on the next call, so the
+    // pipeline's retry finds the autopilot again once it is back.
+    const pending = connect();
+    const c = await pending;
+    if (!c.link.error || typeof options.link !== 'string') return c;
+    if (connecting === pending) {
+      connecting = undefined;
+      await c.link.close().catch(() => undefined);
+    }
+    return connect();
   };
   const vehiclePath = (path: string): string => {
     if (path.split('/').includes('..')) throw new PermanentError('bad-request', `${path}: ".." is not allowed`);

@@ -80,7 +80,8 @@ export async function startPx4Sim(root: string, args: readonly string[] = [], op
     post,
     state: async () => (await (await fetch(`${ready.control}/state`)).json()) as SimState,
     stop: async () => {
-      if (child.exitCode === null) {
+      // A child killed by a signal keeps exitCode null: check both, so a second stop() returns.
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGKILL');
         await exited;
