@@ -1,13 +1,15 @@
 import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
+import type { SecureContextOptions } from 'node:tls';
 
 /**
  * The parts of ftp-srv's connection object the simulator's command handlers use. ftp-srv ships
  * no types for them; they are stable in 4.x (src/connection.js, src/connector/*.js, src/fs.js).
  */
 export interface SrvConnection {
-  readonly server: object;
-  readonly commandSocket: Socket;
+  readonly server: { readonly options: { readonly tls?: SecureContextOptions | false } };
+  commandSocket: Socket;
+  secure: boolean;
   readonly connector: { waitForConnection(): Promise<Socket>; readonly socket: Socket | null; end(): void };
   readonly fs: { _resolvePath(path: string): { fsPath: string; clientPath: string } } | undefined;
   restByteCount: number | undefined;

@@ -1,4 +1,5 @@
 import { rename, stat } from 'node:fs/promises';
+import { TLSSocket, createSecureContext } from 'node:tls';
 import { type SrvConnection, type SrvHandler, type SrvRegistryEntry, registry } from './ftp-srv-internals';
 import type { SimState } from './sim-state';
 import { fileSha256, receiveUpload, sendDownload } from './transfer';
@@ -27,7 +28,31 @@ async function hash(conn: SrvConnection, sim: SimState, arg: string, verb: strin
   return verb === 'HASH' ? conn.reply(213, `SHA-256 0-${st.size} ${digest} ${arg}`) : conn.reply(213, digest);
 }
 
+/**
+ * AUTH TLS done without ftp-srv's race: it wraps the socket only after its 234 reply's promise
+ * settles, so a fast client's ClientHello could be read as a plaintext command and answered in
+ * plaintext ("wrong version number" on the client). Here the 234 goes out and the socket is
+ * wrapped in the same tick, before any reply can be read.
+ */
+function authTls(conn: SrvConnection, arg: string): Promise<unknown> {
+  const tlsOptions = conn.server.options.tls;
+  if (!/^TLS$/i.test(arg.trim())) return conn.reply(504, 'Only AUTH TLS');
+  if (!tlsOptions) return conn.reply(502, 'TLS not configured');
+  if (conn.secure) return conn.reply(202, 'Already secure');
+  const plain = conn.commandSocket;
+  plain.write('234 AUTH TLS ok\r\n');
+  const secureSocket = new TLSSocket(plain, { isServer: true, secureContext: createSecureContext(tlsOptions) });
+  // ftp-srv's listeners sit on the plain socket: hand them the decrypted stream, as ftp-srv itself does.
+  for (const event of ['data', 'timeout', 'end', 'close', 'drain', 'error']) {
+    secureSocket.on(event, (...eventArgs: unknown[]) => plain.emit(event, ...eventArgs));
+  }
+  conn.commandSocket = secureSocket;
+  conn.secure = true;
+  return Promise.resolve();
+}
+
 const HANDLERS: Readonly<Record<string, SimHandler>> = {
+  AUTH: (conn, _sim, arg) => authTls(conn, arg),
   FEAT: (conn, sim) => {
     const feats = new Set<string>(['UTF8', 'REST STREAM']);
     for (const entry of Object.values(registry)) if (entry.flags?.feat) feats.add(entry.flags.feat);

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { rootCertificates } from 'node:tls';
 import type { ConnectionOptions } from 'node:tls';
 import { Client } from 'basic-ftp';
-import { type Clock, type FilesyncError, PermanentError, TransientError, systemClock } from '@filesync/core';
+import { type Clock, type FilesyncError, PermanentError, TransientError, isFilesyncError, systemClock } from '@filesync/core';
 import { type Redact, classify, ftpCode } from './errors';
 import { type FtpConnectionOptions, type FtpLog, type ResolvedEndpoint, resolveEndpoint, resolvePassword, secretForms } from './options';
 import { type ServerFeatures, parseFeatures } from './server-features';
@@ -83,7 +83,13 @@ export class FtpConnectionPool {
    * reused, since its state is unknown.
    */
   async use<T>(fn: (session: FtpSession) => Promise<T>, opts: { transfer?: boolean; signal?: AbortSignal } = {}): Promise<T> {
-    const session = await this.acquire(opts.signal);
+    let session: FtpSession;
+    try {
+      session = await this.acquire(opts.signal);
+    } catch (err) {
+      if (opts.signal?.aborted) throw this.cancelled();
+      throw err;
+    }
     const onAbort = (): void => session.client.close();
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     try {
@@ -91,10 +97,11 @@ export class FtpConnectionPool {
       this.release(session);
       return result;
     } catch (err) {
-      const reusable = !opts.transfer && ftpCode(err) !== undefined && !session.client.closed;
+      // Our own refusals (conflict, checksum) leave the connection as good as it was.
+      const reusable = !session.client.closed && (isFilesyncError(err) || (!opts.transfer && ftpCode(err) !== undefined));
       if (reusable) this.release(session);
       else this.discard(session);
-      if (opts.signal?.aborted) throw new TransientError('cancelled', 'cancelled', { detail: { url: this.endpoint.display } });
+      if (opts.signal?.aborted) throw this.cancelled();
       throw classify(err, this.redact);
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);

@@ -32,6 +32,7 @@ describe('classify', () => {
 
   it('treats an untrusted certificate as permanent and basic-ftp socket errors as transient', () => {
     expect(classify(Object.assign(new Error('self-signed'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }))).toMatchObject({ kind: 'permanent', code: 'permission' });
+    expect(classify(Object.assign(new Error('wrong version number'), { code: 'ERR_SSL_WRONG_VERSION_NUMBER' }))).toMatchObject({ kind: 'permanent', code: 'bad-request' });
     expect(classify(new Error('Timeout (data socket)'))).toMatchObject({ kind: 'transient', code: 'timeout' });
     expect(classify(new Error('Server sent FIN packet unexpectedly, closing connection.'))).toMatchObject({ kind: 'transient', code: 'disconnected' });
     expect(classify(new Error('something odd'))).toMatchObject({ kind: 'permanent', code: 'internal' });

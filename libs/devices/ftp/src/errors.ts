@@ -74,6 +74,10 @@ export function classify(err: unknown, redact: Redact = keep): FilesyncError {
   if (typeof errno === 'string' && TLS_CERT_CODES.has(errno)) {
     return new PermanentError('permission', `TLS certificate rejected (${errno}): ${message}`, { detail: { tls: errno } });
   }
+  if (typeof errno === 'string' && errno.startsWith('ERR_SSL_')) {
+    // A handshake that fails on protocol grounds (e.g. implicit TLS against an explicit-TLS port) is a config fault.
+    return new PermanentError('bad-request', `TLS handshake failed (${errno}): ${message}`, { detail: { tls: errno } });
+  }
   const fromErrno = classifyErrno(err);
   if (fromErrno) {
     const options = fromErrno.detail === undefined ? undefined : { detail: fromErrno.detail };
