@@ -8,7 +8,7 @@ import { PermanentError } from './errors';
 export const FILE_STATES = ['found', 'downloading', 'staged', 'delivered', 'removed', 'vanished', 'failed', 'skipped'] as const;
 export type FileState = (typeof FILE_STATES)[number];
 
-/** Per-(file, target) states: pending → uploading → uploaded, with failed and skipped (duplicate). */
+/** Per-(file, target) states: pending → uploading → uploaded, with failed and skipped (name collision under `skip`). */
 export const TARGET_STATES = ['pending', 'uploading', 'uploaded', 'failed', 'skipped'] as const;
 export type TargetState = (typeof TARGET_STATES)[number];
 
@@ -22,7 +22,7 @@ const FILE_TRANSITIONS: Readonly<Record<FileState, readonly FileState[]>> = {
   removed: [],
   // A vanished file that shows up again, or is found on the targets, goes on.
   vanished: ['found', 'delivered', 'failed'],
-  // failed → found is the retry (manual, or after a rescan).
+  // failed → found is the retry (`filesync retry`).
   failed: ['found'],
   skipped: [],
 };
@@ -30,7 +30,8 @@ const FILE_TRANSITIONS: Readonly<Record<FileState, readonly FileState[]>> = {
 const TARGET_TRANSITIONS: Readonly<Record<TargetState, readonly TargetState[]>> = {
   pending: ['uploading', 'uploaded', 'skipped', 'failed'],
   // uploading → pending: the target lost its partial copy; the upload starts again and says so.
-  uploading: ['uploading', 'uploaded', 'pending', 'failed'],
+  // uploading → skipped: at commit a different file held the name and the policy is `skip`.
+  uploading: ['uploading', 'uploaded', 'pending', 'failed', 'skipped'],
   uploaded: [],
   failed: ['pending'],
   skipped: [],

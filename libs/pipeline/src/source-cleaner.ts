@@ -4,8 +4,8 @@ import type { CatalogPort, PipelineLogger } from './ports';
 import { silentLogger } from './ports';
 
 /**
- * Under `move`, removes delivered files from their source — only files the catalog says every routed
- * target has verified (the catalog refuses `delivered` otherwise), and only sources that can remove.
+ * Under `move`, removes delivered files from their source — only files every routed target has
+ * uploaded and verified (not merely skipped), and only sources that can remove.
  */
 export class SourceCleaner {
   constructor(
@@ -23,7 +23,9 @@ export class SourceCleaner {
     for (const file of await this.catalog.listFiles({ sourceId: this.source.id, state: 'delivered' })) {
       if (!this.isMoved(file)) continue;
       const targets = await this.catalog.targetsOf(file.fileId);
-      if (!targets.every((t) => t.state === 'uploaded' || t.state === 'skipped')) continue;
+      // A target that skipped the file (a different file held its name, policy `skip`) does not have
+      // it: the source keeps its copy, or the file would exist nowhere under its own content.
+      if (!targets.every((t) => t.state === 'uploaded')) continue;
       try {
         await this.source.remove(file.path);
       } catch (err) {

@@ -62,3 +62,28 @@ describe('source pipeline', () => {
     });
   }
 });
+
+describe('source cleaner under move', () => {
+  let world: World;
+  beforeEach(async () => {
+    world = await makeWorld();
+  });
+  afterEach(() => world.cleanup());
+
+  it('keeps a file on the source when a target skipped it (a different file held its name)', async () => {
+    const { SourceCleaner } = await import('./source-cleaner');
+    await world.writeFiles('cam', { 'a.bin': patternBytes(10, 1), 'b.bin': patternBytes(10, 2) });
+    const ids = ['a.bin', 'b.bin'].map((path) => world.catalog.recordFound({ sourceId: 'cam', path, size: 10, mtimeMs: 1 }, ['nas']).fileId);
+    for (const [i, id] of ids.entries()) {
+      world.catalog.transitionFile(id, 'downloading');
+      world.catalog.transitionFile(id, 'staged', { sha256: 'x'.repeat(64), downloadOffset: 10 });
+      world.catalog.transitionTarget(id, 'nas', 'uploading');
+      world.catalog.transitionTarget(id, 'nas', i === 0 ? 'uploaded' : 'skipped', { offset: 10 });
+      world.catalog.transitionFile(id, 'delivered');
+    }
+    const cleaner = new SourceCleaner(world.source('cam'), world.catalog, () => true);
+    expect(await cleaner.sweep()).toEqual({ removed: 1, errors: 0 });
+    expect([...(await world.readTree(world.sourceDir('cam'))).keys()]).toEqual(['b.bin']);
+    expect(world.catalog.getFile(ids[1]!)?.state).toBe('delivered');
+  });
+});
