@@ -16,7 +16,7 @@ function arg(args: readonly string[], name: string): string | undefined {
 
 export default defineBenchmark({
   description:
-    'device-mavftp against simulators/px4: file-data throughput of one log download as a fraction of the link’s file-data limit (baud/10 × 239/266), at 0 % and 2 % loss each way',
+    'device-mavftp against simulators/px4: file-data throughput of one log download as a fraction of the link’s file-data limit (baud/10 × 239/266), at 0 % and 2 % loss each way (args: --baud N --bytes N --loss 0,0.02 --max-seconds N)',
   async run({ tiny, args, log }) {
     const baud = Number(arg(args, 'baud') ?? 921_600);
     const bytes = Number(arg(args, 'bytes') ?? (tiny ? 150_000 : 4 * 1024 * 1024));
@@ -35,9 +35,12 @@ export default defineBenchmark({
         const client = await connectMavftp({ link: `udpout:${sim.udp}` });
         try {
           log(`downloading ${bytes} bytes at ${baud} baud, ${loss * 100} % loss each way`);
+          // Bounded: three times the ideal time plus a minute, then the run fails instead of hanging.
+          const maxMs = Number(arg(args, 'max-seconds') ?? (3 * bytes) / limit + 60) * 1000;
+          const abort = AbortSignal.timeout(Math.ceil(maxMs));
           const t0 = performance.now();
           let got = 0;
-          for await (const chunk of client.readFile(path, 0)) got += chunk.length;
+          for await (const chunk of client.readFile(path, 0, { signal: abort })) got += chunk.length;
           const seconds = (performance.now() - t0) / 1000;
           if (got !== bytes) throw new Error(`got ${got} of ${bytes} bytes`);
           const rate = got / seconds;
