@@ -3,6 +3,7 @@ import { type Config, toErrorData } from '@filesync/core';
 import { type SupervisionEvent, type Supervisor, type SupervisorSnapshot, describeExit, startSupervisor } from '@filesync/actors';
 import type { HealthSnapshot, PipelineHealth } from '@filesync/pipeline';
 import { type Catalog, type CatalogCounts, type RepairReport, openCatalog } from '@filesync/store';
+import { retryFailed } from './retry';
 import { PIPELINE_ACTOR_MODULE, type PipelineActor, type PipelineActorArgs } from './actors/pipeline-actor';
 
 export interface AgentStatus {
@@ -41,6 +42,11 @@ export async function startAgent(config: Config, log: Logger): Promise<Agent> {
   if (repair) {
     log.warn({ repair }, `catalog was damaged (${repair.reason}); ${repair.action === 'fresh' ? 'started a fresh one' : `restored ${repair.backupUsed}`}; sources will be re-scanned`);
   }
+  // A restart is when a fixed config (a password, a path) takes effect: give failed uploads another go.
+  const requeued = retryFailed(catalog, 'queued again at agent start', undefined, { files: false });
+  if (requeued.targets > 0) log.info({ requeued }, `queued ${requeued.targets} failed upload(s) again`);
+  const rescan = catalog.takeRescanRequest();
+  if (rescan) log.info({ rescan }, 'rescan requested: every source is listed in full at start');
   const child = (role: 'source' | 'target', id: string) => ({
     id: `${role}:${id}`,
     restart: 'permanent' as const,

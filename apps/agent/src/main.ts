@@ -3,7 +3,9 @@ import { checkConfig } from './commands/check-config';
 import { demo } from './commands/demo';
 import { exportCsv } from './commands/export-csv';
 import { ls } from './commands/ls';
+import { retry } from './commands/retry';
 import { serve } from './commands/serve';
+import { runMavftpCommand } from '@filesync/device-mavftp';
 import { status } from './commands/status';
 import { type CliIo, EXIT_BAD_INPUT, processIo, reportError } from './cli-io';
 
@@ -61,6 +63,22 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .action(async (opts: { config?: string; state?: string; json?: boolean }) =>
       setExit(await ls(opts.config, { json: opts.json === true, ...(opts.state === undefined ? {} : { state: opts.state }) }, io)),
     );
+
+  program
+    .command('retry')
+    .description('queue failed files and failed uploads again (the running agent picks them up)')
+    .option(...configOption)
+    .option('--all', 'every failed file and upload')
+    .argument('[fileIds...]', 'file ids, as `ls --json` shows them')
+    .action(async (fileIds: string[], opts: { config?: string; all?: boolean }) => setExit(await retry(opts.config, { all: opts.all === true, ids: fileIds }, io)));
+
+  program
+    .command('mavftp')
+    .description('talk to a MAVLink FTP endpoint for field debugging: ls|get|crc|rm (see --help of each)')
+    .allowUnknownOption()
+    .helpOption(false)
+    .argument('[args...]')
+    .action(async (args: string[]) => setExit(await runMavftpCommand(args, { stdout: (t) => io.out(t.replace(/\n$/, '')), stderr: (t) => io.err(t.replace(/\n$/, '')) })));
 
   program
     .command('export')

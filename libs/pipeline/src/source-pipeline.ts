@@ -28,6 +28,8 @@ export class SourcePipeline {
   private readonly loop: WorkLoop;
   private lastScanAt = -Infinity;
   private cleanupDue = true;
+  /** Said once per wait, not at every poll. */
+  private waitingForSpace = false;
 
   constructor(
     readonly source: Source,
@@ -85,11 +87,17 @@ export class SourcePipeline {
   /** One loop result for the slices of a step: busy if any made progress, else the first fault, else idle. */
   private summarize(outcomes: readonly DownloadOutcome[]): StepResult {
     let busy = false;
+    let waiting = false;
     let fault: StepResult | undefined;
     for (const outcome of outcomes) {
       switch (outcome.kind) {
         case 'idle':
+          break;
         case 'waiting-for-space':
+          if (!this.waitingForSpace) {
+            this.log.warn({ source: this.source.id, freeBytes: outcome.freeBytes }, 'staging is full: downloads wait until uploads free space');
+          }
+          waiting = true;
           break;
         case 'staged':
           this.options.onStaged?.();
@@ -108,6 +116,7 @@ export class SourcePipeline {
           assertNever(outcome);
       }
     }
+    this.waitingForSpace = waiting && !busy;
     return busy ? { kind: 'busy' } : (fault ?? { kind: 'idle' });
   }
 }

@@ -1,5 +1,6 @@
 import { FILE_STATES, type FileState, PermanentError } from '@filesync/core';
 import type { CliIo } from '../cli-io';
+import { failedFiles } from '../retry';
 import { withCatalog } from './catalog-access';
 
 export function parseState(value: string | undefined): FileState | undefined {
@@ -12,7 +13,9 @@ export function parseState(value: string | undefined): FileState | undefined {
 export function ls(configOption: string | undefined, options: { state?: string; json: boolean }, io: CliIo): Promise<number> {
   const state = parseState(options.state);
   return withCatalog(configOption, (catalog) => {
-    for (const file of catalog.listFiles(state === undefined ? {} : { state })) {
+    // "failed" also lists files whose copy failed on a target (the file itself stays staged).
+    const files = state === 'failed' ? failedFiles(catalog) : catalog.listFiles(state === undefined ? {} : { state });
+    for (const file of files) {
       const targets = catalog.targetsOf(file.fileId);
       if (options.json) {
         io.out(JSON.stringify({ ...file, targets }));
