@@ -1,0 +1,42 @@
+import { targetPathOf } from '@filesync/pipeline';
+import { control } from './control';
+import type { Manifest } from './manifest';
+import type { ChaosWorld } from './world';
+
+/**
+ * Bytes the simulators saw move, per file where they count per file: the NAS counts bytes received per
+ * client path (the upload goes to `<path>.part`), the PX4 counts bytes served per vehicle path. The FTP
+ * camera counts only its total bytes sent; the flash drive counts nothing the agent's reads go through.
+ */
+export interface CounterSnapshot {
+  readonly at: number;
+  /** manifest key → bytes the NAS received for that file's upload. */
+  readonly uploaded: ReadonlyMap<string, number>;
+  /** manifest key → bytes the PX4 served of that file. */
+  readonly downloaded: ReadonlyMap<string, number>;
+  readonly nasReceived: number;
+  readonly cameraSent: number | undefined;
+}
+
+interface FtpStats {
+  readonly bytesReceived: number;
+  readonly bytesSent: number;
+  readonly received: Record<string, number>;
+}
+
+/** Reads the counters; a simulator that does not answer (down on purpose) leaves its counters undefined/empty. */
+export async function readCounters(world: ChaosWorld, manifest: Manifest): Promise<CounterSnapshot> {
+  const nas = await control<FtpStats>(world.controlUrl('nas'), 'GET', '/stats').catch(() => undefined);
+  const camera = world.sims.has('camera') ? await control<FtpStats>(world.controlUrl('camera'), 'GET', '/stats').catch(() => undefined) : undefined;
+  const px4 = world.sims.has('px4') ? await control<{ bytesServed: Record<string, number> }>(world.controlUrl('px4'), 'GET', '/state').catch(() => undefined) : undefined;
+  const uploaded = new Map<string, number>();
+  const downloaded = new Map<string, number>();
+  for (const [key, entry] of manifest) {
+    const onNas = `/${targetPathOf('{source}/{path}', entry.source.catalogId, entry.path)}`;
+    // Counted under the in-transit name, and under the final name if a server ever wrote it straight.
+    const up = (nas?.received[`${onNas}.part`] ?? 0) + (nas?.received[onNas] ?? 0);
+    uploaded.set(key, up);
+    if (entry.source.catalogId === 'px4' && px4) downloaded.set(key, px4.bytesServed[`/fs/microsd/log/${entry.path}`] ?? 0);
+  }
+  return { at: Date.now(), uploaded, downloaded, nasReceived: nas?.bytesReceived ?? 0, cameraSent: camera?.bytesSent };
+}

@@ -1,0 +1,232 @@
+import { join } from 'node:path';
+import type { Catalog, CatalogEvent } from '@filesync/store';
+import { targetPathOf } from '@filesync/pipeline';
+import type { CounterSnapshot } from './counters';
+import { latestRows } from './delivered';
+import { type Manifest, findOnSource, listFiles, manifestKey, sha256File } from './manifest';
+import type { FaultRecord, RoundObserver } from './observer';
+import type { ChaosWorld } from './world';
+
+/** Bytes a transfer may send twice per interruption (ARCHITECTURE promise 2: one checkpoint, ≤ 1 MiB) plus one read chunk. */
+export const RESEND_ALLOWANCE = 1024 * 1024 + 64 * 1024;
+
+export interface Excuses {
+  /** Manifest keys whose partial copy the fault itself destroyed (a `.part` deleted on the server). */
+  readonly keys: ReadonlySet<string>;
+  /** The scenario destroyed durable state everywhere (a catalog restored from an older backup). */
+  readonly all: boolean;
+}
+
+export interface InvariantReport {
+  /** Files not at every routed target. */
+  lost: number;
+  /** Files at a target with other bytes than the source had. */
+  corrupt: number;
+  /** Transfers that started again from byte 0 (or lost more than one checkpoint) after making progress. */
+  restartedFromZero: number;
+  /** Restarts the fault itself made unavoidable (its partial copy was destroyed): counted, not failed. */
+  excusedRestarts: number;
+  /** Files that left a `move` source before every target had them intact (seen from outside, or in the catalog's history). */
+  removedEarly: number;
+  /** Files on the target that no source file explains (a renamed second copy), and `.part` files left behind. */
+  duplicates: number;
+  leftoverParts: number;
+  /** Catalog rows that disagree with the files (state, sha256, target rows, unknown files). */
+  catalogMismatch: number;
+  /** Offsets that went backwards in the catalog (`file.download-reset`, `target.upload-reset`). */
+  resets: number;
+  /** Files changed or missing on a `copy` source. */
+  sourceChanged: number;
+  /** bytes the simulators saw move / bytes needed − 1, over the legs they count. */
+  extraBytesRatio: number;
+  bytesNeeded: number;
+  bytesMoved: number;
+  problems: string[];
+}
+
+function emptyReport(): InvariantReport {
+  return {
+    lost: 0, corrupt: 0, restartedFromZero: 0, excusedRestarts: 0, removedEarly: 0, duplicates: 0, leftoverParts: 0,
+    catalogMismatch: 0, resets: 0, sourceChanged: 0, extraBytesRatio: 0, bytesNeeded: 0, bytesMoved: 0, problems: [],
+  };
+}
+
+const MAX_PROBLEMS = 40;
+function problem(report: InvariantReport, text: string): void {
+  if (report.problems.length < MAX_PROBLEMS) report.problems.push(text);
+}
+
+/** Checks the round's end state against the manifest: real files first, then the catalog, then the byte counters. */
+export async function checkInvariants(
+  world: ChaosWorld,
+  manifest: Manifest,
+  observer: RoundObserver,
+  finalCounters: CounterSnapshot,
+  excuses: Excuses,
+): Promise<InvariantReport> {
+  const report = emptyReport();
+  await checkFiles(world, manifest, report);
+  const fromCatalog = world.readCatalog((c) => checkCatalog(c, manifest, excuses, report), true);
+  if (fromCatalog === undefined) {
+    report.catalogMismatch++;
+    problem(report, 'the catalog could not be read after the run');
+  }
+  for (const text of observer.removedEarly) {
+    report.removedEarly++;
+    problem(report, text);
+  }
+  for (const drop of observer.stagingDrops) {
+    if (excuses.all) report.excusedRestarts++;
+    else {
+      report.restartedFromZero++;
+      problem(report, `staged ${drop.fileId}.part went back from ${drop.from} to ${drop.to} bytes`);
+    }
+  }
+  checkCounters(manifest, observer.faults, finalCounters, excuses, report);
+  return report;
+}
+
+async function checkFiles(world: ChaosWorld, manifest: Manifest, report: InvariantReport): Promise<void> {
+  const nasRoot = world.simRoot('nas');
+  const expected = new Set<string>();
+  for (const entry of manifest.values()) {
+    for (const target of entry.source.targets) {
+      const rel = targetPathOf('{source}/{path}', entry.source.catalogId, entry.path);
+      expected.add(rel);
+      const sha = await sha256File(join(world.simRoot(target), rel)).catch(() => undefined);
+      if (sha === undefined) {
+        report.lost++;
+        problem(report, `lost: ${entry.source.catalogId}:${entry.path} is not on ${target}`);
+      } else if (sha !== entry.sha256) {
+        report.corrupt++;
+        problem(report, `corrupt: ${entry.source.catalogId}:${entry.path} on ${target} has other bytes`);
+      }
+    }
+    const onSource = await findOnSource(entry);
+    if (entry.source.policy === 'copy') {
+      const sha = onSource === undefined ? 'missing' : await sha256File(onSource).catch(() => 'unreadable');
+      if (sha !== entry.sha256) {
+        report.sourceChanged++;
+        problem(report, `copy source changed: ${entry.source.catalogId}:${entry.path} (${sha === entry.sha256 ? '' : sha})`);
+      }
+    } else if (onSource !== undefined) {
+      report.catalogMismatch++;
+      problem(report, `move: ${entry.source.catalogId}:${entry.path} is still on its source`);
+    }
+  }
+  for (const rel of await listFiles(nasRoot)) {
+    if (expected.has(rel)) continue;
+    if (rel.endsWith('.part')) report.leftoverParts++;
+    else report.duplicates++;
+    problem(report, `unexpected file on the NAS: ${rel}`);
+  }
+}
+
+function checkCatalog(catalog: Catalog, manifest: Manifest, excuses: Excuses, report: InvariantReport): true {
+  const rows = latestRows(catalog);
+  for (const [key, row] of rows) {
+    if (!manifest.has(key)) {
+      report.catalogMismatch++;
+      problem(report, `catalog has a file no source had: ${row.sourceId}:${row.path} (${row.state})`);
+    }
+  }
+  for (const [key, entry] of manifest) {
+    const row = rows.get(key);
+    const name = `${entry.source.catalogId}:${entry.path}`;
+    const want = entry.source.policy === 'move' ? 'removed' : 'delivered';
+    if (!row || row.state !== want || row.sha256 !== entry.sha256 || row.size !== entry.size) {
+      report.catalogMismatch++;
+      problem(report, `catalog: ${name} is ${row ? `${row.state} sha ${row.sha256?.slice(0, 12)}` : 'absent'}, expected ${want} sha ${entry.sha256.slice(0, 12)}`);
+      continue;
+    }
+    const targets = catalog.targetsOf(row.fileId);
+    for (const t of entry.source.targets) {
+      if (targets.find((r) => r.targetId === t)?.state !== 'uploaded') {
+        report.catalogMismatch++;
+        problem(report, `catalog: ${name} is not uploaded to ${t}`);
+      }
+    }
+    // Every version of this path counts: a repaired catalog may have started a fresh row.
+    const history = catalog.listFiles({ sourceId: row.sourceId }).filter((f) => f.path === row.path).flatMap((f) => catalog.history(f.fileId));
+    checkHistory(history, name, entry.size, entry.source.policy, key, excuses, report);
+  }
+  return true;
+}
+
+function checkHistory(history: CatalogEvent[], name: string, size: number, policy: 'copy' | 'move', key: string, excuses: Excuses, report: InvariantReport): void {
+  const excused = excuses.all || excuses.keys.has(key);
+  const restart = (what: string): void => {
+    if (excused) report.excusedRestarts++;
+    else {
+      report.restartedFromZero++;
+      problem(report, `restarted from zero: ${name}: ${what}`);
+    }
+  };
+  for (const e of history) {
+    if (e.kind === 'file.download-reset' || e.kind === 'target.upload-reset') {
+      report.resets++;
+      const from = Number(e.detail?.['from'] ?? 0);
+      const to = Number(e.detail?.['to'] ?? 0);
+      if (from - to > RESEND_ALLOWANCE || (to === 0 && from > 0 && size > RESEND_ALLOWANCE)) restart(`${e.kind} ${from} → ${to}${e.targetId ? ` on ${e.targetId}` : ''}`);
+    }
+    // uploading → pending: the target's partial copy was given up; downloading → found: the staged one.
+    if (e.kind === 'target.state' && e.fromState === 'uploading' && e.toState === 'pending') restart(`upload to ${e.targetId} started over`);
+    if (e.kind === 'file.state' && e.fromState === 'downloading' && e.toState === 'found') restart('download started over');
+  }
+  if (policy === 'move') {
+    const uploaded = history.filter((e) => e.kind === 'target.state' && e.toState === 'uploaded').map((e) => e.id);
+    const removed = history.filter((e) => e.kind === 'file.state' && e.toState === 'removed').map((e) => e.id);
+    if (removed.length !== 1 || uploaded.length === 0 || removed[0]! < Math.max(...uploaded)) {
+      report.removedEarly++;
+      problem(report, `catalog order: ${name} removed ${removed.length}× (event ${removed.join(',')}), uploaded at events ${uploaded.join(',')}`);
+    }
+  }
+}
+
+/**
+ * A transfer interrupted by a fault (its counter moved both before and after it) may send up to
+ * {@link RESEND_ALLOWANCE} twice; more than that, summed over its interruptions, means it started
+ * again from an earlier point than its durable offset (from zero, typically).
+ */
+function checkCounters(manifest: Manifest, faults: readonly FaultRecord[], final: CounterSnapshot, excuses: Excuses, report: InvariantReport): void {
+  let needed = 0;
+  let moved = 0;
+  const perFile = (leg: 'uploaded' | 'downloaded', what: string): void => {
+    for (const [key, entry] of manifest) {
+      const total = final[leg].get(key);
+      if (total === undefined) continue;
+      needed += entry.size;
+      moved += total;
+      const interruptions = faults.filter((f) => {
+        const before = f.counters[leg].get(key) ?? 0;
+        return before > 0 && before < total;
+      }).length;
+      const extra = total - entry.size;
+      if (extra > interruptions * RESEND_ALLOWANCE) {
+        if (excuses.all || excuses.keys.has(key)) report.excusedRestarts++;
+        else {
+          report.restartedFromZero++;
+          problem(report, `${what} ${entry.source.catalogId}:${entry.path}: ${total} bytes for ${entry.size} across ${interruptions} interruption(s)`);
+        }
+      }
+    }
+  };
+  perFile('uploaded', 'NAS received');
+  perFile('downloaded', 'PX4 served');
+  if (final.cameraSent !== undefined) {
+    const cameraBytes = [...manifest.values()].filter((e) => e.source.catalogId === 'camera').reduce((n, e) => n + e.size, 0);
+    needed += cameraBytes;
+    moved += final.cameraSent;
+    // Only a total: allow every fault to interrupt as many downloads as the camera serves at once (2).
+    const allowance = faults.length * 2 * RESEND_ALLOWANCE;
+    if (final.cameraSent - cameraBytes > allowance && !excuses.all) {
+      report.restartedFromZero++;
+      problem(report, `camera sent ${final.cameraSent} bytes for ${cameraBytes} across ${faults.length} faults`);
+    }
+  }
+  report.bytesNeeded = needed;
+  report.bytesMoved = moved;
+  report.extraBytesRatio = needed === 0 ? 0 : Math.round((moved / needed - 1) * 10_000) / 10_000;
+}
+
+export { manifestKey };

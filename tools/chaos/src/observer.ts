@@ -1,0 +1,133 @@
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { targetPathOf } from '@filesync/pipeline';
+import { type CounterSnapshot, readCounters } from './counters';
+import { type Manifest, type ManifestEntry, findOnSource, sha256File } from './manifest';
+import type { ChaosWorld } from './world';
+
+/** A fault the scenario injected, with the counters just before it. */
+export interface FaultRecord {
+  readonly kind: string;
+  /** What the agent was doing, from the catalog (e.g. `downloading`, `uploading`, `removing`). */
+  readonly phase: string;
+  readonly at: number;
+  readonly counters: CounterSnapshot;
+}
+
+/** A staged file seen to lose more than one checkpoint of bytes (or go back to zero) while downloading. */
+export interface StagingDrop {
+  readonly fileId: string;
+  readonly from: number;
+  readonly to: number;
+}
+
+const SAMPLE_MS = 150;
+
+/**
+ * Watches a round from outside the agent: when a `move` source loses a file, the NAS must already hold
+ * it intact; staged `.part` files must never shrink by more than one checkpoint; and each fault is
+ * logged with the simulators' byte counters at that moment.
+ */
+export class RoundObserver {
+  readonly faults: FaultRecord[] = [];
+  /** Files that left a `move` source while the NAS did not hold them intact. */
+  readonly removedEarly: string[] = [];
+  readonly stagingDrops: StagingDrop[] = [];
+  private readonly missing = new Map<string, number>();
+  private readonly gone = new Set<string>();
+  private readonly stagingHigh = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly world: ChaosWorld,
+    private readonly manifest: Manifest,
+    /** Bytes a staged file may lose across a crash: one checkpoint plus one read chunk. */
+    private readonly dropAllowance: number,
+  ) {}
+
+  start(): void {
+    const tick = (): void => {
+      if (this.stopped) return;
+      this.running = this.sample().finally(() => {
+        if (!this.stopped) this.timer = setTimeout(tick, SAMPLE_MS);
+      });
+    };
+    tick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+    await this.sample();
+  }
+
+  /** Records a fault about to be injected (call just before injecting it). */
+  async fault(kind: string): Promise<void> {
+    const phase = this.world.readCatalog((c) => {
+      const n = c.counts();
+      const uploading = Object.values(n.byTarget).reduce((k, t) => k + (t.uploading ?? 0), 0);
+      const parts: string[] = [];
+      if ((n.files.downloading ?? 0) > 0) parts.push('downloading');
+      if (uploading > 0) parts.push('uploading');
+      if ((n.files.delivered ?? 0) > 0 && this.manifestHasMove()) parts.push('removing');
+      return parts.join('+') || 'idle';
+    }) ?? 'agent-down';
+    this.faults.push({ kind, phase, at: Date.now(), counters: await readCounters(this.world, this.manifest) });
+  }
+
+  private manifestHasMove(): boolean {
+    for (const e of this.manifest.values()) if (e.source.policy === 'move') return true;
+    return false;
+  }
+
+  private async sample(): Promise<void> {
+    await this.sampleMoves();
+    await this.sampleStaging();
+  }
+
+  private async sampleMoves(): Promise<void> {
+    for (const [key, entry] of this.manifest) {
+      if (entry.source.policy !== 'move' || this.gone.has(key)) continue;
+      if (await this.presentOnSource(entry)) {
+        this.missing.delete(key);
+        continue;
+      }
+      // Gone twice in a row: not a card caught between its mount point and its backing directory.
+      const seen = (this.missing.get(key) ?? 0) + 1;
+      this.missing.set(key, seen);
+      if (seen < 2) continue;
+      this.gone.add(key);
+      const onNas = join(this.world.simRoot('nas'), targetPathOf('{source}/{path}', entry.source.catalogId, entry.path));
+      const sha = await sha256File(onNas).catch(() => 'missing');
+      if (sha !== entry.sha256) this.removedEarly.push(`${entry.source.catalogId}:${entry.path} left the source while the NAS had ${sha === 'missing' ? 'nothing' : 'other bytes'}`);
+    }
+  }
+
+  /**
+   * A card moves between its mount point and its backing directory by one rename: looking at the first,
+   * the second, then the first again sees the file wherever that rename lands (one rename per look).
+   */
+  private async presentOnSource(entry: ManifestEntry): Promise<boolean> {
+    for (let i = 0; i < 3; i++) {
+      if ((await findOnSource(entry)) !== undefined) return true;
+    }
+    return false;
+  }
+
+  private async sampleStaging(): Promise<void> {
+    for (const name of await readdir(this.world.stagingDir).catch(() => [] as string[])) {
+      if (!name.endsWith('.part')) continue;
+      const fileId = name.slice(0, -'.part'.length);
+      const size = await stat(join(this.world.stagingDir, name)).then((s) => s.size, () => undefined);
+      if (size === undefined) continue;
+      const high = this.stagingHigh.get(fileId) ?? 0;
+      if (size < high - this.dropAllowance) {
+        this.stagingDrops.push({ fileId, from: high, to: size });
+        this.stagingHigh.set(fileId, size);
+      } else if (size > high) this.stagingHigh.set(fileId, size);
+    }
+  }
+}

@@ -1,0 +1,118 @@
+import type { Catalog } from '@filesync/store';
+import { readCounters } from './counters';
+import { deliveredCount } from './delivered';
+import { type InvariantReport, RESEND_ALLOWANCE, checkInvariants } from './invariants';
+import { takeManifest } from './manifest';
+import { RoundObserver } from './observer';
+import { createRng } from './prng';
+import type { Scenario, ScenarioContext } from './scenario';
+import { CHECKPOINT_BYTES, ChaosWorld, type WorldOptions } from './world';
+
+export interface RoundOptions extends WorldOptions {
+  readonly seed: number;
+  /** Budget for the fault phase. */
+  readonly faultMs?: number;
+  /** Budget for delivery after the last fault. */
+  readonly deliverMs?: number;
+}
+
+export interface RoundResult extends InvariantReport {
+  readonly scenario: string;
+  readonly seed: number;
+  readonly faults: number;
+  readonly files: number;
+  readonly timedOut: boolean;
+  readonly agentStarts: number;
+  /** How the agent stopped at the end (SIGTERM): `clean` is exit code 0. */
+  readonly agentExit: string;
+  /** Faults by what the agent was doing when they landed. */
+  readonly phases: Record<string, number>;
+  readonly seconds: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const POLL_MS = 100;
+
+/** One seeded round: a fresh world, the scenario's faults, delivery, then the invariants on the real files. */
+export async function runRound(scenario: Scenario, options: RoundOptions): Promise<RoundResult> {
+  const startedAt = Date.now();
+  const rng = createRng(options.seed);
+  const log = options.log ?? (() => undefined);
+  const world = await ChaosWorld.create(scenario.topology(rng.fork('topology')), rng.fork('world'), options);
+  try {
+    const manifest = await takeManifest(world.sources);
+    // One checkpoint of staged bytes plus one read chunk may go with a crash.
+    const observer = new RoundObserver(world, manifest, CHECKPOINT_BYTES + RESEND_ALLOWANCE);
+    const excused = new Set<string>();
+    let excuseAll = false;
+    const ctx: ScenarioContext = {
+      world,
+      rng: rng.fork('faults'),
+      manifest,
+      observer,
+      faultDeadline: Date.now() + (options.faultMs ?? 45_000),
+      log,
+      sleep,
+      async waitFor(ready: (catalog: Catalog) => boolean, ms: number): Promise<boolean> {
+        const until = Date.now() + ms;
+        for (let i = 0; i < 100_000 && Date.now() < until; i++) {
+          if (world.readCatalog(ready) === true) return true;
+          await sleep(POLL_MS);
+        }
+        return false;
+      },
+      delivered: () => world.readCatalog((c) => deliveredCount(c, manifest)),
+      fault: (kind) => observer.fault(kind),
+      excuse: (key) => excused.add(key),
+      excuseAll: () => {
+        excuseAll = true;
+      },
+    };
+    observer.start();
+    world.startAgent();
+    await scenario.inject(ctx);
+    if (!world.agent?.isRunning()) world.startAgent();
+    const deliverBy = Date.now() + (options.deliverMs ?? 120_000);
+    let timedOut = true;
+    for (let i = 0; i < 100_000 && Date.now() < deliverBy; i++) {
+      if (world.readCatalog((c) => deliveredCount(c, manifest)) === manifest.size) {
+        timedOut = false;
+        break;
+      }
+      if (!world.agent?.isRunning()) {
+        log(`agent exited on its own: ${world.agent?.stderrTail() ?? ''}`);
+        break;
+      }
+      await sleep(250);
+    }
+    if (timedOut) log(`not delivered in time; agent stderr: ${world.agent?.stderrTail() ?? ''}`);
+    await observer.stop();
+    const agentExit = await world.stopAgent();
+    const final = await readCounters(world, manifest);
+    const report = await checkInvariants(world, manifest, observer, final, { keys: excused, all: excuseAll });
+    const phases: Record<string, number> = {};
+    for (const f of observer.faults) phases[f.phase] = (phases[f.phase] ?? 0) + 1;
+    return {
+      scenario: scenario.name,
+      seed: options.seed,
+      faults: observer.faults.length,
+      files: manifest.size,
+      ...report,
+      timedOut,
+      agentStarts: world.starts,
+      agentExit,
+      phases,
+      seconds: Math.round((Date.now() - startedAt) / 100) / 10,
+    };
+  } finally {
+    await world.cleanup();
+  }
+}
+
+/** True when a round kept every promise the runner checks. */
+export function roundPassed(r: RoundResult): boolean {
+  return (
+    r.lost === 0 && r.corrupt === 0 && r.restartedFromZero === 0 && r.removedEarly === 0 && r.duplicates === 0 &&
+    r.leftoverParts === 0 && r.catalogMismatch === 0 && r.sourceChanged === 0 && !r.timedOut && r.agentExit === 'clean'
+  );
+}

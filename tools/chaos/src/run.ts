@@ -1,0 +1,79 @@
+// `npm run chaos -- [--scenario NAME|all] [--seed N] [--rounds N] [--minutes M] [--keep] [--agent-root DIR] [--verbose]`
+// Progress goes to stderr; the last line on stdout is the one JSON summary.
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { type RoundResult, roundPassed, runRound } from './round';
+import { SCENARIOS, scenarioNamed } from './scenarios/index';
+import { summarize } from './summary';
+
+const USAGE = `usage: npm run chaos -- [--scenario NAME|all] [--seed N] [--rounds N] [--minutes M] [--keep] [--agent-root DIR] [--verbose]
+  scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}
+  --seed N        first round's seed (round i uses N+i); default: from the clock, printed
+  --rounds N      rounds per scenario (default 1)
+  --minutes M     start no new round after M minutes
+  --agent-root    run the agent from another checkout (e.g. a deliberately broken build)
+  --keep          keep each round's temp directory`;
+
+function int(text: string | undefined, name: string, fallback: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a whole number ≥ 0, got "${text}"`);
+  return n;
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      scenario: { type: 'string', default: 'all' },
+      seed: { type: 'string' },
+      rounds: { type: 'string' },
+      minutes: { type: 'string' },
+      'agent-root': { type: 'string' },
+      keep: { type: 'boolean', default: false },
+      verbose: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.error(USAGE);
+    return 0;
+  }
+  const scenarios = values.scenario === 'all' ? SCENARIOS : [scenarioNamed(values.scenario)];
+  const seed = int(values.seed, 'seed', Date.now() % 1_000_000);
+  const rounds = int(values.rounds, 'rounds', 1);
+  const stopAt = values.minutes === undefined ? Infinity : Date.now() + Number(values.minutes) * 60_000;
+  const startedAt = Date.now();
+  const results: RoundResult[] = [];
+  const log = (line: string): void => {
+    if (values.verbose) console.error(`  ${line}`);
+  };
+  console.error(`chaos: ${scenarios.map((s) => s.name).join(', ')}; seed ${seed}; ${rounds} round(s) each`);
+  for (let i = 0; i < rounds && Date.now() < stopAt; i++) {
+    for (const scenario of scenarios) {
+      if (Date.now() >= stopAt) break;
+      const r = await runRound(scenario, {
+        seed: seed + i,
+        keep: values.keep,
+        log,
+        ...(values['agent-root'] ? { agentRoot: resolve(values['agent-root']) } : {}),
+      });
+      results.push(r);
+      const { problems, ...figures } = r;
+      console.error(`${roundPassed(r) ? 'ok  ' : 'FAIL'} ${JSON.stringify(figures)}`);
+      for (const p of problems) console.error(`     ${p}`);
+    }
+  }
+  const summary = summarize(scenarios.length === 1 ? scenarios[0]!.name : 'all', results, (Date.now() - startedAt) / 1000);
+  process.stdout.write(`${JSON.stringify(summary)}\n`);
+  return summary.failedRounds === 0 && results.length > 0 ? 0 : 1;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    console.error(`chaos: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 2;
+  },
+);

@@ -1,0 +1,38 @@
+import type { Catalog } from '@filesync/store';
+import type { Manifest } from './manifest';
+import type { RoundObserver } from './observer';
+import type { Rng } from './prng';
+import type { ChaosWorld, Topology } from './world';
+
+/** What a scenario's fault schedule works with. */
+export interface ScenarioContext {
+  readonly world: ChaosWorld;
+  readonly rng: Rng;
+  readonly manifest: Manifest;
+  readonly observer: RoundObserver;
+  /** The fault phase must be over by then (wall clock, ms); the round then only waits for delivery. */
+  readonly faultDeadline: number;
+  log(line: string): void;
+  sleep(ms: number): Promise<void>;
+  /** Polls the catalog (only while the agent is up) until `ready` holds or `ms` pass. */
+  waitFor(ready: (catalog: Catalog) => boolean, ms: number): Promise<boolean>;
+  /** Files the catalog has at their end state (delivered / removed). */
+  delivered(): number | undefined;
+  /** Counts one injected fault, recording the counters and what the agent was doing just before. */
+  fault(kind: string): Promise<void>;
+  /** This file's partial copy was destroyed by the fault: a restart from zero is expected, not a failure. */
+  excuse(key: string): void;
+  /** The fault destroyed durable state wholesale (the catalog): restarts are counted but not failed. */
+  excuseAll(): void;
+}
+
+export interface Scenario {
+  readonly name: string;
+  readonly summary: string;
+  readonly topology: (rng: Rng) => Topology;
+  /**
+   * Injects faults until done or `faultDeadline`; the agent was started just before. On return every
+   * simulator fault must be cleared; the runner starts the agent if it is not running, then waits for delivery.
+   */
+  readonly inject: (ctx: ScenarioContext) => Promise<void>;
+}

@@ -1,0 +1,38 @@
+import { control } from '../control';
+import { MIB } from '../content';
+import type { Scenario } from '../scenario';
+import { AIMS, waitForAim } from './aim';
+
+/**
+ * SIGKILL the agent at random instants — aimed at downloads, uploads, the cleaner's deletions under
+ * `move`, start-up, or anywhere — then start it again. A third of the cuts are of the whole drone:
+ * the PX4 reboots and the flash drive loses power (pulled, and back in when the agent boots); the
+ * NAS is on the ground and stays up.
+ */
+export const powerLoss: Scenario = {
+  name: 'power-loss',
+  summary: 'SIGKILL the agent (and with it, sometimes, the whole drone) during downloads, uploads, catalog writes, renames and deletions',
+  topology: () => ({
+    px4: { logs: 2, minBytes: 40_000, maxBytes: 150_000 },
+    flash: { sessions: 2, images: 5, videos: 1, jpegKib: '40-300', videoMib: '2-3' },
+    camera: { files: 16, maxBytes: 3 * MIB, bandwidth: 4 * MIB },
+    nas: { bandwidth: 4 * MIB },
+  }),
+  async inject(ctx) {
+    const kills = ctx.rng.int(3, 6);
+    for (let k = 0; k < kills && Date.now() < ctx.faultDeadline; k++) {
+      await waitForAim(ctx, ctx.rng.pick(AIMS));
+      if (ctx.delivered() === ctx.manifest.size) break;
+      const wholeDrone = ctx.rng.chance(0.3);
+      await ctx.fault(wholeDrone ? 'power-cut:drone' : 'power-cut:agent');
+      await ctx.world.killAgent();
+      if (wholeDrone) {
+        await control(ctx.world.controlUrl('px4'), 'POST', '/reboot', { downMs: ctx.rng.int(500, 2000) });
+        await control(ctx.world.controlUrl('flash'), 'POST', '/unplug');
+      }
+      await ctx.sleep(ctx.rng.between(0, 1000));
+      if (wholeDrone) await control(ctx.world.controlUrl('flash'), 'POST', '/insert');
+      ctx.world.startAgent();
+    }
+  },
+};

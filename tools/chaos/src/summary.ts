@@ -1,0 +1,62 @@
+import { type RoundResult, roundPassed } from './round';
+
+/** The runner's closing line: totals over every round (the first seven keys are the issue's). */
+export interface ChaosSummary {
+  readonly scenario: string;
+  readonly faults: number;
+  readonly files: number;
+  readonly lost: number;
+  readonly corrupt: number;
+  readonly restartedFromZero: number;
+  readonly extraBytesRatio: number;
+  readonly rounds: number;
+  readonly failedRounds: number;
+  readonly failedSeeds: readonly number[];
+  readonly removedEarly: number;
+  readonly duplicates: number;
+  readonly leftoverParts: number;
+  readonly catalogMismatch: number;
+  readonly sourceChanged: number;
+  readonly timedOut: number;
+  readonly resets: number;
+  readonly excusedRestarts: number;
+  readonly agentStarts: number;
+  readonly bytesNeeded: number;
+  readonly bytesMoved: number;
+  readonly phases: Record<string, number>;
+  readonly seconds: number;
+}
+
+export function summarize(scenario: string, rounds: readonly RoundResult[], seconds: number): ChaosSummary {
+  const sum = (f: (r: RoundResult) => number): number => rounds.reduce((n, r) => n + f(r), 0);
+  const needed = sum((r) => r.bytesNeeded);
+  const moved = sum((r) => r.bytesMoved);
+  const phases: Record<string, number> = {};
+  for (const r of rounds) for (const [k, v] of Object.entries(r.phases)) phases[k] = (phases[k] ?? 0) + v;
+  const failed = rounds.filter((r) => !roundPassed(r));
+  return {
+    scenario,
+    faults: sum((r) => r.faults),
+    files: sum((r) => r.files),
+    lost: sum((r) => r.lost),
+    corrupt: sum((r) => r.corrupt),
+    restartedFromZero: sum((r) => r.restartedFromZero),
+    extraBytesRatio: needed === 0 ? 0 : Math.round((moved / needed - 1) * 10_000) / 10_000,
+    rounds: rounds.length,
+    failedRounds: failed.length,
+    failedSeeds: failed.map((r) => r.seed),
+    removedEarly: sum((r) => r.removedEarly),
+    duplicates: sum((r) => r.duplicates),
+    leftoverParts: sum((r) => r.leftoverParts),
+    catalogMismatch: sum((r) => r.catalogMismatch),
+    sourceChanged: sum((r) => r.sourceChanged),
+    timedOut: sum((r) => Number(r.timedOut)),
+    resets: sum((r) => r.resets),
+    excusedRestarts: sum((r) => r.excusedRestarts),
+    agentStarts: sum((r) => r.agentStarts),
+    bytesNeeded: needed,
+    bytesMoved: moved,
+    phases,
+    seconds: Math.round(seconds),
+  };
+}

@@ -1,0 +1,214 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ConfigInput } from '@filesync/core';
+import { type Catalog, openCatalogForReading } from '@filesync/store';
+// The agent is an app with no library entry point; its simulator launcher is reused as it is (a tool may
+// depend on the app), so the path is relative. Nothing else of the app is imported.
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import { REPO_ROOT, type RunningSimulator, startSimulator } from '../../../apps/agent/src/demo/spawn-simulator';
+import { type AgentProcess, killAgent, startAgentProcess, stopAgent } from './agent-process';
+import { KIB, MIB, writeCameraFiles } from './content';
+import type { Rng } from './prng';
+
+/** Which simulated devices a round uses and how much they hold. Every scenario uses this one drone. */
+export interface Topology {
+  /** A PX4 over MAVFTP/UDP (copy). MAVFTP moves a few hundred KiB/s: keep it to a few small logs. */
+  readonly px4?: { readonly logs: number; readonly minBytes: number; readonly maxBytes: number };
+  /** A FLIR flash drive under `move`. */
+  readonly flash?: { readonly sessions: number; readonly images: number; readonly videos: number; readonly jpegKib: string; readonly videoMib: string };
+  /** An FTP camera (copy), files written by the runner. */
+  readonly camera?: { readonly files: number; readonly maxBytes: number; readonly bandwidth?: number };
+  /** The FTP NAS every source goes to. */
+  readonly nas: { readonly bandwidth?: number; readonly quotaBytes?: number };
+  /** Staging options for the agent (a disk-full scenario sets a quota). */
+  readonly staging?: { readonly maxBytes?: number };
+}
+
+/** One source as the checks see it: where its files are, under which catalog id, and its policy. */
+export interface SourceInfo {
+  readonly configId: string;
+  /** The id the catalog files rows under (`flir:<uuid>` for a drive). */
+  readonly catalogId: string;
+  readonly policy: 'copy' | 'move';
+  /** Directories that may hold the source's files now (a pulled card's files sit in its backing directory). */
+  readonly dirs: readonly string[];
+  readonly keep: (rel: string) => boolean;
+  readonly targets: readonly string[];
+}
+
+export interface WorldOptions {
+  /** Checkout the agent runs from (default: this one). */
+  readonly agentRoot?: string;
+  /** Leave the temp directory for inspection. */
+  readonly keep?: boolean;
+  readonly log?: (line: string) => void;
+}
+
+export const FTP_LOGIN = { user: 'filesync', password: 'filesync' } as const;
+/** Small checkpoints, so that a resume from the durable offset and a restart from zero differ in the counters. */
+export const CHECKPOINT_BYTES = 256 * KIB;
+
+/** A temp directory with the simulators running, the agent's config, and the agent process (started and killed at will). */
+export class ChaosWorld {
+  readonly sims = new Map<string, RunningSimulator>();
+  readonly sources: SourceInfo[] = [];
+  agent: AgentProcess | undefined;
+  /**
+   * False from the moment a kill is decided. The catalog is read only while the agent is up: the last
+   * connection to close checkpoints the WAL, which would tidy up after a crash the agent must survive itself.
+   */
+  private agentUp = false;
+  /** Agent starts, including the first. */
+  starts = 0;
+
+  private constructor(
+    readonly dir: string,
+    readonly options: WorldOptions,
+  ) {}
+
+  get dataDir(): string {
+    return join(this.dir, 'data');
+  }
+  get storePath(): string {
+    return join(this.dataDir, 'catalog.db');
+  }
+  get stagingDir(): string {
+    return join(this.dataDir, 'staging');
+  }
+  get configFile(): string {
+    return join(this.dir, 'config.json');
+  }
+  simRoot(name: string): string {
+    return join(this.dir, 'sim', name);
+  }
+  sim(name: string): RunningSimulator {
+    const s = this.sims.get(name);
+    if (!s) throw new Error(`no simulator ${name} in this round`);
+    return s;
+  }
+  controlUrl(name: string): string {
+    return String(this.sim(name).ready['control']);
+  }
+
+  static async create(topology: Topology, rng: Rng, options: WorldOptions = {}): Promise<ChaosWorld> {
+    const world = new ChaosWorld(await mkdtemp(join(tmpdir(), 'fs-chaos-')), options);
+    try {
+      await world.startSimulators(topology, rng);
+      await writeFile(world.configFile, JSON.stringify(world.config(topology), null, 2));
+    } catch (err) {
+      await world.cleanup();
+      throw err;
+    }
+    return world;
+  }
+
+  private async startSimulators(t: Topology, rng: Rng): Promise<void> {
+    const start = async (name: string, kind: string, args: string[]): Promise<void> => {
+      this.sims.set(name, await startSimulator(kind, ['--root', this.simRoot(name), '--port', '0', ...args]));
+    };
+    if (t.camera) await writeCameraFiles(this.simRoot('camera'), t.camera.files, t.camera.maxBytes, rng.fork('camera'));
+    const bw = (b: number | undefined): string[] => (b === undefined ? [] : ['--bandwidth', String(b)]);
+    await Promise.all([
+      start('nas', 'ftp', ['--no-seed', ...bw(t.nas.bandwidth), ...(t.nas.quotaBytes === undefined ? [] : ['--quota', String(t.nas.quotaBytes)])]),
+      t.camera ? start('camera', 'ftp', bw(t.camera.bandwidth)) : undefined,
+      t.px4
+        ? start('px4', 'px4', ['--no-pty', '--logs', String(t.px4.logs), '--min-bytes', String(t.px4.minBytes), '--max-bytes', String(t.px4.maxBytes), '--seed', String(rng.int(1, 1e6))])
+        : undefined,
+      t.flash
+        ? start('flash', 'flash', [
+            '--seed', String(rng.int(1, 1e6)),
+            '--sessions', String(t.flash.sessions),
+            '--images', String(t.flash.images),
+            '--videos', String(t.flash.videos),
+            '--jpeg-kib', t.flash.jpegKib,
+            '--video-mib', t.flash.videoMib,
+          ])
+        : undefined,
+    ]);
+  }
+
+  private config(t: Topology): ConfigInput {
+    const sources: NonNullable<ConfigInput['sources']> = [];
+    const routes: NonNullable<ConfigInput['routes']> = [];
+    if (t.px4) {
+      sources.push({ id: 'px4', type: 'mavftp', link: `udpout:${String(this.sim('px4').ready['udp'])}`, logDir: '/fs/microsd/log', pollIntervalSec: 1 });
+      routes.push({ source: 'px4', targets: ['nas'], filter: { include: ['**/*.ulg'] } });
+      this.sources.push({ configId: 'px4', catalogId: 'px4', policy: 'copy', dirs: [join(this.simRoot('px4'), 'fs', 'microsd', 'log')], keep: (p) => p.endsWith('.ulg'), targets: ['nas'] });
+    }
+    if (t.flash) {
+      const ready = this.sim('flash').ready;
+      const uuid = String(ready['uuid']);
+      sources.push({ id: 'flir', type: 'disk', match: { uuid }, mountTable: String(ready['mountTable']), diskDir: String(ready['diskDir']), pollIntervalSec: 1 });
+      routes.push({ source: 'flir', targets: ['nas'], policy: 'move' });
+      this.sources.push({
+        configId: 'flir',
+        catalogId: `flir:${uuid}`,
+        policy: 'move',
+        dirs: [String(ready['mountPoint']), join(this.simRoot('flash'), 'cards', uuid)],
+        keep: () => true,
+        targets: ['nas'],
+      });
+    }
+    if (t.camera) {
+      sources.push({ id: 'camera', type: 'ftp', url: String(this.sim('camera').ready['ftp']), ...FTP_LOGIN, pollIntervalSec: 1 });
+      routes.push({ source: 'camera', targets: ['nas'], policy: 'copy' });
+      this.sources.push({ configId: 'camera', catalogId: 'camera', policy: 'copy', dirs: [this.simRoot('camera')], keep: () => true, targets: ['nas'] });
+    }
+    return {
+      dataDir: this.dataDir,
+      log: { level: 'info' },
+      status: { host: '127.0.0.1', port: 0 },
+      staging: { reserveBytes: 0, checkpointBytes: CHECKPOINT_BYTES, checkpointMs: 500, ...(t.staging?.maxBytes === undefined ? {} : { maxBytes: t.staging.maxBytes }) },
+      // Frequent backups, so that a damaged catalog has a recent one to come back from.
+      store: { backups: 3, backupIntervalSec: 2 },
+      sources,
+      targets: [{ id: 'nas', type: 'ftp', url: String(this.sim('nas').ready['ftp']), ...FTP_LOGIN, collision: 'rename' }],
+      routes,
+    };
+  }
+
+  /** Starts the agent (the previous process must be gone). Does not wait for it to serve. */
+  startAgent(): AgentProcess {
+    if (this.agent?.isRunning()) throw new Error('the agent is already running');
+    this.starts++;
+    this.agent = startAgentProcess(this.options.agentRoot ?? REPO_ROOT, this.configFile);
+    this.agentUp = true;
+    return this.agent;
+  }
+
+  async killAgent(): Promise<void> {
+    this.agentUp = false;
+    if (this.agent) await killAgent(this.agent);
+  }
+
+  async stopAgent(): Promise<'clean' | 'killed' | 'failed' | 'not-running'> {
+    this.agentUp = false;
+    return this.agent ? stopAgent(this.agent) : 'not-running';
+  }
+
+  /**
+   * Runs `fn` on a read-only view of the catalog; undefined while the agent is down (unless `evenIfDown`,
+   * for the final checks after a clean stop), while there is none, or while it cannot be read.
+   */
+  readCatalog<T>(fn: (catalog: Catalog) => T, evenIfDown = false): T | undefined {
+    if (!evenIfDown && (!this.agentUp || !this.agent?.isRunning())) return undefined;
+    let catalog: Catalog | undefined;
+    try {
+      catalog = openCatalogForReading(this.storePath);
+      return fn(catalog);
+    } catch {
+      return undefined;
+    } finally {
+      catalog?.close();
+    }
+  }
+
+  async cleanup(): Promise<void> {
+    if (this.agent?.isRunning()) await killAgent(this.agent);
+    await Promise.all([...this.sims.values()].map((s) => s.stop()));
+    if (!this.options.keep) await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+export { MIB };
