@@ -29,7 +29,8 @@ export const ftpTargetSchema = z
 
 export const httpTargetSchema = z
   .strictObject({
-    ...targetBase,
+    // No `dir`: an upload site names the file itself.
+    id: deviceId,
     type: z.literal('http'),
     mode: z
       .enum(['flight-review', 'form'])
@@ -39,7 +40,11 @@ export const httpTargetSchema = z
     fileField: z.string().default('filearg').describe('Form field that carries the file.'),
     fields: z.record(z.string(), z.string()).default({}).describe('Extra form fields sent with every upload.'),
     maxBytes: byteSize.optional().describe('Largest file the site accepts (Flight Review: 300 MB).'),
-    timeoutSec: z.number().positive().default(600).describe('Time limit for one upload.'),
+    timeoutSec: z
+      .number()
+      .positive()
+      .default(600)
+      .describe('Longest silence allowed during an upload (no bytes accepted, or no answer after the last byte), not a limit on the whole upload.'),
   })
   .describe('An HTTP upload endpoint.');
 
