@@ -17,7 +17,7 @@ export interface DiskDeviceOptions {
   readonly dir?: string;
   /** Default `/proc/self/mountinfo`; a directory is read as a macOS `/Volumes` listing. */
   readonly mountTable?: string;
-  /** Directory of udev's `by-uuid`/`by-label` links; default `/dev/disk`. Not in the config schema yet. */
+  /** Directory of udev's `by-uuid`/`by-label` links; default `/dev/disk`. */
   readonly diskDir?: string;
   /** Default 1 MiB. */
   readonly readChunkBytes?: number;
