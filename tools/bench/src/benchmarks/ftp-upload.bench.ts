@@ -90,7 +90,7 @@ export default defineBenchmark({
     const ROUNDS = quick ? 2 : 5;
     const BIG_ROUNDS = quick ? 1 : 2;
     const work = await mkdtemp(join(tmpdir(), 'fs-bench-ftp-src-'));
-    const server = await startLocalFtpServer();
+    const server = await startLocalFtpServer(args.includes('--pyftpdlib') ? 'pyftpdlib' : 'vsftpd');
     log(`server: ${server.name} on ${server.host}:${server.port}`);
     try {
       log(`making 1 × ${bigBytes / MiB} MiB and ${smallCount} × 200 KiB source files in ${ROUNDS} groups`);
@@ -113,6 +113,13 @@ export default defineBenchmark({
           ),
         ),
       );
+
+      // rclone 1.60 reads pyftpdlib's 501 for MLSD of a missing directory as a hard error (it expects 550),
+      // so on pyftpdlib its destination directory is made beforehand; vsftpd needs no help.
+      const rclone = async (local: string, remoteDir: string): Promise<number> => {
+        if (server.name === 'pyftpdlib') await mkdir(join(server.diskDir, remoteDir), { recursive: true });
+        return rcloneCopy(server, local, remoteDir);
+      };
 
       /** Seconds per tool, summed over rounds (small files) or the best round (large file). */
       const timings: Record<string, number[]> = {};
@@ -141,7 +148,7 @@ export default defineBenchmark({
       };
       for (let r = 0; r < BIG_ROUNDS; r++) {
         const runs: Array<readonly [string, Run]> = [['fs', () => time('bigFilesync', 'fs-big', 1, bigBytes, () => filesyncUpload(server, 'fs-big', big, 1))]];
-        if (have(RCLONE)) runs.push(['rc', () => time('bigRclone', 'rc-big', 1, bigBytes, () => rcloneCopy(server, join(work, 'big'), 'rc-big'))]);
+        if (have(RCLONE)) runs.push(['rc', () => time('bigRclone', 'rc-big', 1, bigBytes, () => rclone(join(work, 'big'), 'rc-big'))]);
         if (have(LFTP)) runs.push(['lf', () => time('bigLftp', 'lf-big', 1, bigBytes, () => lftpMirror(server, join(work, 'big'), 'lf-big'))]);
         await rotate(runs, r);
       }
@@ -153,7 +160,7 @@ export default defineBenchmark({
           ['fs1', () => time('smallFilesync1', `fs1-${g}`, files.length, bytes, () => filesyncUpload(server, `fs1-${g}`, files, 1))],
           ['fs4', () => time('smallFilesync4', `fs4-${g}`, files.length, bytes, () => filesyncUpload(server, `fs4-${g}`, files, 4))],
         ];
-        if (have(RCLONE)) runs.push(['rc', () => time('smallRclone', `rc-${g}`, files.length, bytes, () => rcloneCopy(server, local, `rc-${g}`))]);
+        if (have(RCLONE)) runs.push(['rc', () => time('smallRclone', `rc-${g}`, files.length, bytes, () => rclone(local, `rc-${g}`))]);
         if (have(LFTP)) runs.push(['lf', () => time('smallLftp', `lf-${g}`, files.length, bytes, () => lftpMirror(server, local, `lf-${g}`))]);
         await rotate(runs, g);
       }

@@ -52,10 +52,10 @@ async function waitForPort(port: number, child: ChildProcess): Promise<void> {
  * vsftpd (C, the fastest of the Debian servers, so the clients are what is measured) when running
  * as root, else pyftpdlib. Both are what .ci/run installs.
  */
-export async function startLocalFtpServer(): Promise<LocalFtpServer> {
+export async function startLocalFtpServer(prefer: 'vsftpd' | 'pyftpdlib' = 'vsftpd'): Promise<LocalFtpServer> {
   const base = await mkdtemp(join(tmpdir(), 'fs-bench-ftp-'));
   const port = await freePort();
-  if (existsSync('/usr/sbin/vsftpd') && userInfo().uid === 0) {
+  if (prefer === 'vsftpd' && existsSync('/usr/sbin/vsftpd') && userInfo().uid === 0) {
     const root = join(base, 'root');
     const upload = join(root, 'upload');
     await mkdir(upload, { recursive: true });
