@@ -148,7 +148,8 @@ export class Downloader {
     const max = this.options.maxBytes;
     if (max === undefined) return undefined;
     let held = 0;
-    for (const state of ['staged', 'downloading'] as const) {
+    // Downloading first: a file staged between the two reads is then counted twice, never missed.
+    for (const state of ['downloading', 'staged'] as const) {
       for (const file of await this.catalog.listFiles({ state })) held += file.size;
     }
     return held > 0 && held >= max ? held : undefined;

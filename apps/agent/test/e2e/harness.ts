@@ -1,10 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import type { ConfigInput } from '@filesync/core';
 import { targetPathOf } from '@filesync/pipeline';
+import { type Catalog, openCatalogForReading } from '@filesync/store';
 import { type RunningSimulator, startSimulator } from '../../src/demo/spawn-simulator';
 import { type AgentProcess, startAgentProcess } from '../agent-process';
 
@@ -126,6 +127,17 @@ export async function waitForStatus(
   throw new Error(
     `waiting for ${what}: gave up after ${timeoutMs} ms; last status ${JSON.stringify(last?.counts)} ${JSON.stringify(last?.health)}; agent stderr: ${world.agent?.stderr.join('').slice(-3000)}`,
   );
+}
+
+/** Opens the agent's catalog for reading beside it, once the agent has created it (bounded wait). */
+export async function waitForCatalog(path: string, timeoutMs = 30_000): Promise<Catalog> {
+  const deadline = Date.now() + timeoutMs;
+  for (let i = 0; i < 1000; i++) {
+    if (existsSync(path)) return openCatalogForReading(path);
+    if (Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no catalog at ${path} after ${timeoutMs} ms`);
 }
 
 export function sha256(bytes: Uint8Array): string {
