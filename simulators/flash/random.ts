@@ -1,19 +1,4 @@
-/** mulberry32: small, fast and seedable, so a card can be rebuilt exactly from its seed. */
-export function createRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** An integer in [min, max]. */
-export function randomInt(random: () => number, min: number, max: number): number {
-  return min + Math.floor(random() * (max - min + 1));
-}
+export { randomInt, seededRandom as createRandom } from '@filesync/core';
 
 /** Fills `out` with pseudo-random bytes (xorshift32, four bytes a step: fast enough for videos). */
 export function fillRandom(out: Uint8Array, seed: number): void {

@@ -9,4 +9,5 @@ export * from './staging';
 export * from './filter';
 export * from './hashing';
 export * from './collision';
+export * from './random';
 export * from './config/index';

@@ -1,20 +1,7 @@
 import { hashBytes } from '../src/hashing';
 import type { HashName } from '../src/source';
 
-/** Deterministic pseudo-random bytes (xorshift32), so a failing case can be reproduced from its seed. */
-export function patternBytes(length: number, seed = 1): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed >>> 0 || 0x9e3779b9;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
+export { patternBytes } from '../src/random';
 
 export async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];

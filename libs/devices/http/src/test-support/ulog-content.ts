@@ -1,22 +1,4 @@
-import { createHasher } from '@filesync/core';
-
-/**
- * Deterministic noise (xorshift32). Not `patternBytes` from `@filesync/core/testing`: that module
- * loads vitest, which cannot run inside the upload child process.
- */
-function noiseBytes(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed >>> 0 || 0x9e3779b9;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
+import { createHasher, patternBytes as noiseBytes } from '@filesync/core';
 
 /** The 16-byte ULog header (magic `ULog 01 12 35`, version 1, timestamp 0), so Flight Review accepts the file. */
 export const ULOG_HEADER = Uint8Array.of(0x55, 0x4c, 0x6f, 0x67, 0x01, 0x12, 0x35, 0x01, 0, 0, 0, 0, 0, 0, 0, 0);
