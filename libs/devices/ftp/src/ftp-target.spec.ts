@@ -28,3 +28,19 @@ describeTargetConformance('ftp target on the simulator (ftp-srv, HASH SHA-256 of
     };
   },
 });
+
+describeTargetConformance('ftp target on the simulator resuming with REST+STOR', {
+  collisionPolicies: ['rename'],
+  async setup({ collision }) {
+    sim ??= startSimulatorProcess();
+    const s = await sim;
+    const dir = `r${++n}`;
+    const base = join(s.root, dir);
+    await mkdir(base, { recursive: true });
+    return {
+      target: createFtpTarget({ id: 'ftp', url: `${s.url}/${dir}`, user: s.user, password: s.password, collision, resumeWith: 'REST+STOR' }),
+      readStored: (location) => readFile(join(base, location)).then((b) => new Uint8Array(b), () => undefined),
+      cleanup: async () => undefined,
+    };
+  },
+});
