@@ -72,15 +72,14 @@ export class RoundObserver {
       const parts: string[] = [];
       if ((n.files.downloading ?? 0) > 0) parts.push('downloading');
       if (uploading > 0) parts.push('uploading');
-      if ((n.files.delivered ?? 0) > 0 && this.manifestHasMove()) parts.push('removing');
+      if (c.listFiles({ state: 'delivered' }).some((f) => this.moveSources.has(f.sourceId))) parts.push('removing');
       return parts.join('+') || 'idle';
     }) ?? 'agent-down';
     this.faults.push({ kind, phase, at: Date.now(), counters: await readCounters(this.world, this.manifest) });
   }
 
-  private manifestHasMove(): boolean {
-    for (const e of this.manifest.values()) if (e.source.policy === 'move') return true;
-    return false;
+  private get moveSources(): Set<string> {
+    return new Set([...this.manifest.values()].filter((e) => e.source.policy === 'move').map((e) => e.source.catalogId));
   }
 
   private async sample(): Promise<void> {

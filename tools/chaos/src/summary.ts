@@ -17,6 +17,7 @@ export interface ChaosSummary {
   readonly leftoverParts: number;
   readonly catalogMismatch: number;
   readonly sourceChanged: number;
+  readonly forgotten: number;
   readonly timedOut: number;
   readonly resets: number;
   readonly excusedRestarts: number;
@@ -50,6 +51,7 @@ export function summarize(scenario: string, rounds: readonly RoundResult[], seco
     leftoverParts: sum((r) => r.leftoverParts),
     catalogMismatch: sum((r) => r.catalogMismatch),
     sourceChanged: sum((r) => r.sourceChanged),
+    forgotten: sum((r) => r.forgotten),
     timedOut: sum((r) => Number(r.timedOut)),
     resets: sum((r) => r.resets),
     excusedRestarts: sum((r) => r.excusedRestarts),

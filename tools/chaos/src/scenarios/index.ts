@@ -1,8 +1,11 @@
 import type { Scenario } from '../scenario';
+import { corruptState } from './corrupt-state';
+import { ftpOutage } from './ftp-outage';
 import { powerLoss } from './power-loss';
+import { unplug } from './unplug';
 
 /** Every scenario, in the order `--scenario all` and the spec run them. */
-export const SCENARIOS: readonly Scenario[] = [powerLoss];
+export const SCENARIOS: readonly Scenario[] = [powerLoss, unplug, ftpOutage, corruptState];
 
 export function scenarioNamed(name: string): Scenario {
   const s = SCENARIOS.find((x) => x.name === name);

@@ -1,0 +1,48 @@
+import { control } from '../control';
+import type { Scenario, ScenarioContext } from '../scenario';
+import { waitForAim } from './aim';
+
+const flash = (ctx: ScenarioContext, path: '/unplug' | '/insert'): Promise<unknown> => control(ctx.world.controlUrl('flash'), 'POST', path);
+
+/**
+ * Pull the flash drive (under `move`) mid-file, mid-removal or at a random instant, and put it back
+ * after a while; some pulls happen while the agent is down (killed before or after the pull), so the
+ * agent comes back to a drive that is gone, or that came back while it was away.
+ */
+export const unplug: Scenario = {
+  name: 'unplug',
+  summary: 'pull the flash drive mid-file and mid-removal and re-insert it, also while the agent is down',
+  topology: () => ({
+    // Videos large enough that a pull lands inside one (the drive reads at disk speed; staging fsyncs each checkpoint).
+    flash: { sessions: 2, images: 6, videos: 1, jpegKib: '40-400', videoMib: '6-12' },
+    nas: { bandwidth: 6 * 1024 * 1024 },
+  }),
+  async inject(ctx) {
+    const pulls = ctx.rng.int(3, 5);
+    for (let k = 0; k < pulls && Date.now() < ctx.faultDeadline; k++) {
+      const how = ctx.rng.pick(['mid-file', 'mid-removal', 'any', 'agent-down', 'agent-down'] as const);
+      await waitForAim(ctx, how === 'mid-file' ? 'downloading' : how === 'mid-removal' ? 'removing' : 'any');
+      if (ctx.delivered() === ctx.manifest.size) break;
+      await ctx.fault(`unplug:${how}`);
+      if (how === 'agent-down') {
+        // Killed with the drive in, or pulled first and then killed; back with the drive in or out.
+        const killFirst = ctx.rng.chance(0.5);
+        if (killFirst) await ctx.world.killAgent();
+        await flash(ctx, '/unplug');
+        if (!killFirst) {
+          await ctx.sleep(ctx.rng.between(0, 500));
+          await ctx.world.killAgent();
+        }
+        const insertBeforeStart = ctx.rng.chance(0.5);
+        if (insertBeforeStart) await flash(ctx, '/insert');
+        ctx.world.startAgent();
+        await ctx.sleep(ctx.rng.between(500, 3000));
+        if (!insertBeforeStart) await flash(ctx, '/insert');
+      } else {
+        await flash(ctx, '/unplug');
+        await ctx.sleep(ctx.rng.between(300, 3000));
+        await flash(ctx, '/insert');
+      }
+    }
+  },
+};
