@@ -78,6 +78,8 @@ export class MavftpClient {
   private sessionTail: Promise<unknown> = Promise.resolve();
   private withTime = true;
   private rebooted = false;
+  /** Monotonic ms of our last successful Open. */
+  private openedAt: number | undefined;
   private counters = { reopens: 0, busyResets: 0, armedPauses: 0 };
 
   constructor(readonly link: MavlinkLink, options: MavftpClientOptions = {}) {
@@ -87,7 +89,10 @@ export class MavftpClient {
     this.options.readBytes = Math.max(1, Math.min(MAX_DATA, this.options.readBytes));
     this.channel = new FtpChannel(link, { requestTimeoutMs: this.options.requestTimeoutMs, maxSends: this.options.maxSends, clock: this.clock });
     link.onReboot(() => {
-      this.rebooted = true;
+      // The reboot is seen in the first SYSTEM_TIME after it, which may come after we already
+      // re-opened (InvalidSession got there first): only a session older than the boot is lost.
+      const bootAt = this.clock.monotonic() - (link.vehicle?.timeBootMs ?? 0);
+      if (this.openedAt === undefined || this.openedAt < bootAt) this.rebooted = true;
     });
   }
 
@@ -216,6 +221,7 @@ export class MavftpClient {
       try {
         const reply = await this.exclusive(() => this.channel.request({ opcode: Opcode.OpenFileRO, data: pathData(path) }));
         this.rebooted = false;
+        this.openedAt = this.clock.monotonic();
         return dataAsU32(reply);
       } catch (err) {
         const busy = err instanceof NakReply && err.nak.error === NakError.NoSessionsAvailable;
