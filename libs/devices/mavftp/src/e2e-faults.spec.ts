@@ -156,6 +156,20 @@ describe('end to end against the simulator: faults', () => {
     expect(entries).toHaveLength(2);
   });
 
+  it('waits out another ground station by policy before resetting its session', async () => {
+    await sim.post('/faults', { secondGcs: 'hold' });
+    await until(() => false, 300).catch(() => undefined);
+    const patient = await connectMavftp({ link: `udpout:${sim.udp}`, requestTimeoutMs: 200, busyWaitMs: 1000 });
+    try {
+      expect(sha256Hex(await collect(patient.readFile(SMALL, 0)))).toBe(sha256Hex(small));
+      // It asked again while waiting, then took the session (the other station never let go).
+      expect(patient.stats.busyWaits).toBeGreaterThanOrEqual(1);
+      expect(patient.stats.busyResets).toBeGreaterThanOrEqual(1);
+    } finally {
+      await patient.link.close();
+    }
+  });
+
   it('restarts bursts that stop early without burst_complete', async () => {
     // Fault: every burst dies after 20 frames.
     await sim.post('/faults', { burstStopAfterFrames: 20 });

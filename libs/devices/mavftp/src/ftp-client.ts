@@ -1,4 +1,4 @@
-import { type Clock, TransientError, systemClock } from '@filesync/core';
+import { type BackoffPolicy, type Clock, TransientError, backoffDelay, sleep, systemClock } from '@filesync/core';
 import { type DirEntry, MAX_DATA, NakError, Opcode, dataAsU32, parseDirEntries, pathData } from '@filesync/mavftp-codec';
 import { type Chunk, type ChunkOptions, SessionLost, readChunk } from './chunk-reader';
 import { NakReply } from './errors';
@@ -20,6 +20,12 @@ export interface MavftpClientOptions {
   readonly maxChunkBytes?: number;
   /** ResetSessions-and-retry rounds when Open meets "no sessions available". */
   readonly busyResets?: number;
+  /**
+   * Policy for a session held by someone else: wait this long (Open retried with backoff) for it
+   * to be released before resetting it. 0 (default) resets at once — a crashed client's session
+   * never frees itself while we keep asking, because every request refreshes PX4's idle timer.
+   */
+  readonly busyWaitMs?: number;
   /** Re-opens of one file without progress (reboots, lost sessions) before giving up. */
   readonly maxReopens?: number;
   readonly clock?: Clock;
@@ -44,6 +50,7 @@ export interface ClientStats {
   readonly retransmits: number;
   readonly reopens: number;
   readonly busyResets: number;
+  readonly busyWaits: number;
   readonly armedPauses: number;
   readonly srttMs: number | undefined;
 }
@@ -58,8 +65,11 @@ const DEFAULTS = {
   readWindow: 4,
   maxChunkBytes: 192 * 1024,
   busyResets: 4,
+  busyWaitMs: 0,
   maxReopens: 6,
 };
+
+const BUSY_BACKOFF: BackoffPolicy = { initialMs: 250, maxMs: 4000, factor: 2, jitter: 0.3 };
 
 /** Bounded page count for one directory (a directory of 40 000 entries at ~10 per page). */
 const MAX_LIST_PAGES = 4096;
@@ -80,7 +90,7 @@ export class MavftpClient {
   private rebooted = false;
   /** Monotonic ms of our last successful Open. */
   private openedAt: number | undefined;
-  private counters = { reopens: 0, busyResets: 0, armedPauses: 0 };
+  private counters = { reopens: 0, busyResets: 0, busyWaits: 0, armedPauses: 0 };
 
   constructor(readonly link: MavlinkLink, options: MavftpClientOptions = {}) {
     this.clock = options.clock ?? systemClock;
@@ -217,7 +227,8 @@ export class MavftpClient {
 
   /** Opens a file read-only, resetting a session someone else left open; returns its size. */
   private async open(path: string): Promise<number> {
-    for (let round = 0; ; round++) {
+    const waitUntil = this.clock.monotonic() + this.options.busyWaitMs;
+    for (let round = 0, waits = 0; ; round++) {
       try {
         const reply = await this.exclusive(() => this.channel.request({ opcode: Opcode.OpenFileRO, data: pathData(path) }));
         this.rebooted = false;
@@ -225,7 +236,15 @@ export class MavftpClient {
         return dataAsU32(reply);
       } catch (err) {
         const busy = err instanceof NakReply && err.nak.error === NakError.NoSessionsAvailable;
-        if (!busy || round >= this.options.busyResets) throw err;
+        if (!busy || round >= this.options.busyResets + waits) throw err;
+        const left = waitUntil - this.clock.monotonic();
+        if (left > 0) {
+          // Another ground station's transfer may finish: give it time before taking the session.
+          waits++;
+          this.counters.busyWaits++;
+          await sleep(Math.min(left, backoffDelay(BUSY_BACKOFF, waits - 1)), this.clock);
+          continue;
+        }
         // A crashed client's session, or ours whose Open reply was lost after PX4's reply cache
         // moved on: either way nobody else may use it while we read, so reset and retry.
         this.counters.busyResets++;

@@ -46,6 +46,7 @@ export interface MavftpActorArgs {
   readonly requestTimeoutMs?: number;
   readonly stableMs?: number;
   readonly heartbeatTimeoutMs?: number;
+  readonly busyWaitMs?: number;
 }
 
 export type MavftpActor = ActorDefinition<MavftpMessage, MavftpReplies, MavftpActorArgs>;
