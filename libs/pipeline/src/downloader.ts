@@ -186,7 +186,15 @@ export class Downloader {
   }
 
   private async verifyAndStage(record: FileRecord): Promise<DownloadOutcome> {
-    const sha256 = await this.staging.seal(record.fileId);
+    let sha256: string;
+    try {
+      sha256 = await this.staging.seal(record.fileId);
+    } catch (err) {
+      // The staged copy is gone (removed behind our back): that is not the source file vanishing,
+      // so download it again rather than calling it vanished.
+      if (classifyError(err).code !== 'not-found') throw err;
+      throw new TransientError('conflict', `staged copy of ${record.path} disappeared before it was sealed`, { cause: err });
+    }
     const deviceHash = this.source.features.hashes.find((h): h is HashName => h !== 'sha256');
     if (deviceHash !== undefined && this.source.checksum) {
       const [theirs, ours] = await Promise.all([

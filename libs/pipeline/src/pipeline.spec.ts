@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Target, TransientError } from '@filesync/core';
@@ -110,18 +110,21 @@ describe('pipeline end to end (local devices, real SQLite catalog)', () => {
     expect(pipeline.health().targets['nas']?.state).toBe('up');
   }, 60_000);
 
-  it('records a file whose content is already on a target as done there without sending it again', async () => {
+  it('records a new version whose content is already on a target as done there without sending it again', async () => {
     const same = patternBytes(50_000, 4);
     await world.writeFiles('cam', { 'a/one.bin': same, 'b/two.bin': same });
     const config = world.config([{ source: 'cam', targets: ['nas'], policy: 'copy' }]);
     pipeline = new Pipeline({ config, catalog: world.catalog, staging: world.staging, sources: [world.source('cam')], targets: [world.target('nas')] });
     pipeline.start();
     await waitFor(() => delivered() === 2, 20_000, 'both delivered');
-    const reasons = world.catalog.listFiles().map((f) => world.catalog.getTarget(f.fileId, 'nas')?.reason);
+    // Same content under two names: both names exist on the target (no name is lost to dedupe).
+    expect([...(await world.readTree(world.targetDir('nas'))).keys()].sort()).toEqual(['cam/a/one.bin', 'cam/b/two.bin']);
+    // A new version of one.bin (mtime changed, same bytes) is not sent again.
+    await utimes(join(world.sourceDir('cam'), 'a/one.bin'), new Date(), new Date(Date.now() + 5_000));
+    await waitFor(() => delivered() === 3, 20_000, 'new version delivered');
+    const versions = world.catalog.listFiles().filter((f) => f.path === 'a/one.bin');
+    expect(versions).toHaveLength(2);
+    const reasons = versions.map((f) => world.catalog.getTarget(f.fileId, 'nas')?.reason);
     expect(reasons.filter((r) => r?.startsWith('duplicate of'))).toHaveLength(1);
-    expect((await world.readTree(world.targetDir('nas'))).size).toBe(1);
-    // Whichever was uploaded first is on the target; the other is recorded as its duplicate.
-    const present = ['cam/a/one.bin', 'cam/b/two.bin'].filter((p) => existsSync(join(world.targetDir('nas'), p)));
-    expect(present).toHaveLength(1);
   });
 });

@@ -14,8 +14,7 @@ export type CatalogPort = {
     | 'getFile'
     | 'listFiles'
     | 'targetsOf'
-    | 'getTarget'
-    | 'findUploadedBySha256']: (...args: Parameters<Catalog[K]>) => ReturnType<Catalog[K]> | Promise<ReturnType<Catalog[K]>>;
+    | 'getTarget']: (...args: Parameters<Catalog[K]>) => ReturnType<Catalog[K]> | Promise<ReturnType<Catalog[K]>>;
 };
 
 /** The few logging calls the workers make; pino's logger fits it. */

@@ -1,5 +1,4 @@
 import { type BackoffPolicy, type Clock, type Staging, type Target, classifyError, systemClock } from '@filesync/core';
-import type { FileRecord } from '@filesync/store';
 import { Health } from './health';
 import type { CatalogPort, PipelineLogger } from './ports';
 import { silentLogger } from './ports';
@@ -38,7 +37,7 @@ export class TargetPipeline {
       staging,
       catalog,
       {
-        pathOf: (file: FileRecord) => routing.targetPath(file, target.id),
+        pathOf: (file) => routing.targetPath(file, target.id),
         maxAttempts: options.maxAttempts ?? 3,
         progressBytes: 1024 * 1024,
         progressMs: 1000,

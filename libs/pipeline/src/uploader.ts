@@ -1,12 +1,12 @@
 import { type FilesyncError, type Staging, type Target, classifyError } from '@filesync/core';
-import type { FileRecord, TargetRecord } from '@filesync/store';
+import type { FileRecord, TargetRecord, UploadedCopy } from '@filesync/store';
 import type { CatalogPort, PipelineLogger } from './ports';
 import { silentLogger } from './ports';
 import { reportProgress } from './progress-stream';
 
 export interface UploaderOptions {
   /** Where a file lands on this target. */
-  readonly pathOf: (file: FileRecord) => string;
+  readonly pathOf: (file: Pick<FileRecord, 'sourceId' | 'path'>) => string;
   /** Commit failures (size or hash mismatch) before a file is marked failed on this target. */
   readonly maxAttempts: number;
   readonly progressBytes: number;
@@ -61,8 +61,8 @@ export class Uploader {
   private async upload(file: FileRecord, row: TargetRecord, signal?: AbortSignal): Promise<UploadOutcome> {
     const sha256 = file.sha256 ?? '';
     if (row.state === 'pending') {
-      const copy = await this.catalog.findUploadedBySha256(this.target.id, sha256);
-      if (copy !== undefined && copy.fileId !== file.fileId) {
+      const copy = await this.uploadedEarlierVersion(file, sha256);
+      if (copy !== undefined) {
         const receipt = copy.receipt ?? copy.path;
         await this.catalog.transitionTarget(file.fileId, this.target.id, 'uploaded', {
           receipt,
@@ -102,6 +102,21 @@ export class Uploader {
     this.log.info({ target: this.target.id, path, location: receipt.location, outcome: receipt.outcome, sent }, 'uploaded');
     await this.maybeDelivered(file);
     return { kind: 'uploaded', fileId: file.fileId, receipt: receipt.location, sent };
+  }
+
+  /**
+   * The earlier version of this file (same source and path), when it has the same content and this
+   * target already has it: a new mtime on the same bytes is not sent again. A copy under another name
+   * does not count — this name would then be missing on the target, and under `move` the file would
+   * exist under its own name nowhere.
+   */
+  private async uploadedEarlierVersion(file: FileRecord, sha256: string): Promise<UploadedCopy | undefined> {
+    if (file.versionOf === null) return undefined;
+    const previous = await this.catalog.getFile(file.versionOf);
+    if (previous?.sha256 !== sha256) return undefined;
+    const row = await this.catalog.getTarget(previous.fileId, this.target.id);
+    if (row?.state !== 'uploaded') return undefined;
+    return { fileId: previous.fileId, sourceId: previous.sourceId, path: previous.path, receipt: row.receipt };
   }
 
   /**
