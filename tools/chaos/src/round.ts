@@ -30,6 +30,13 @@ export interface RoundResult extends InvariantReport {
   readonly seconds: number;
 }
 
+/** Worlds of rounds under way, so that an interrupted runner leaves no agent or simulator behind. */
+const live = new Set<ChaosWorld>();
+
+export async function cleanupLiveWorlds(): Promise<void> {
+  await Promise.all([...live].map((w) => w.cleanup()));
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const POLL_MS = 100;
 
@@ -39,6 +46,7 @@ export async function runRound(scenario: Scenario, options: RoundOptions): Promi
   const rng = createRng(options.seed);
   const log = options.log ?? (() => undefined);
   const world = await ChaosWorld.create(scenario.topology(rng.fork('topology')), rng.fork('world'), options);
+  live.add(world);
   try {
     const manifest = await takeManifest(world.sources);
     // One checkpoint of staged bytes plus one read chunk may go with a crash.
@@ -105,6 +113,7 @@ export async function runRound(scenario: Scenario, options: RoundOptions): Promi
       seconds: Math.round((Date.now() - startedAt) / 100) / 10,
     };
   } finally {
+    live.delete(world);
     await world.cleanup();
   }
 }
@@ -113,6 +122,6 @@ export async function runRound(scenario: Scenario, options: RoundOptions): Promi
 export function roundPassed(r: RoundResult): boolean {
   return (
     r.lost === 0 && r.corrupt === 0 && r.restartedFromZero === 0 && r.removedEarly === 0 && r.duplicates === 0 &&
-    r.leftoverParts === 0 && r.catalogMismatch === 0 && r.sourceChanged === 0 && !r.timedOut && r.agentExit === 'clean'
+    r.leftoverParts === 0 && r.catalogMismatch === 0 && r.downloadResets === 0 && r.sourceChanged === 0 && !r.timedOut && r.agentExit === 'clean'
   );
 }

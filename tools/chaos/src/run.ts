@@ -2,7 +2,7 @@
 // Progress goes to stderr; the last line on stdout is the one JSON summary.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type RoundResult, roundPassed, runRound } from './round';
+import { type RoundResult, cleanupLiveWorlds, roundPassed, runRound } from './round';
 import { SCENARIOS, scenarioNamed } from './scenarios/index';
 import { summarize } from './summary';
 
@@ -66,6 +66,13 @@ async function main(): Promise<number> {
   const summary = summarize(scenarios.length === 1 ? scenarios[0]!.name : 'all', results, (Date.now() - startedAt) / 1000);
   process.stdout.write(`${JSON.stringify(summary)}\n`);
   return summary.failedRounds === 0 && results.length > 0 ? 0 : 1;
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`chaos: ${signal}; stopping the agent and the simulators`);
+    void cleanupLiveWorlds().finally(() => process.exit(130));
+  });
 }
 
 main().then(

@@ -19,7 +19,8 @@ export interface ChaosSummary {
   readonly sourceChanged: number;
   readonly forgotten: number;
   readonly timedOut: number;
-  readonly resets: number;
+  readonly downloadResets: number;
+  readonly uploadResets: number;
   readonly excusedRestarts: number;
   readonly agentStarts: number;
   readonly bytesNeeded: number;
@@ -53,7 +54,8 @@ export function summarize(scenario: string, rounds: readonly RoundResult[], seco
     sourceChanged: sum((r) => r.sourceChanged),
     forgotten: sum((r) => r.forgotten),
     timedOut: sum((r) => Number(r.timedOut)),
-    resets: sum((r) => r.resets),
+    downloadResets: sum((r) => r.downloadResets),
+    uploadResets: sum((r) => r.uploadResets),
     excusedRestarts: sum((r) => r.excusedRestarts),
     agentStarts: sum((r) => r.agentStarts),
     bytesNeeded: needed,

@@ -1,11 +1,13 @@
 import type { Scenario } from '../scenario';
 import { corruptState } from './corrupt-state';
+import { diskFull } from './disk-full';
 import { ftpOutage } from './ftp-outage';
 import { powerLoss } from './power-loss';
+import { px4Reboot } from './px4-reboot';
 import { unplug } from './unplug';
 
 /** Every scenario, in the order `--scenario all` and the spec run them. */
-export const SCENARIOS: readonly Scenario[] = [powerLoss, unplug, ftpOutage, corruptState];
+export const SCENARIOS: readonly Scenario[] = [powerLoss, unplug, ftpOutage, corruptState, px4Reboot, diskFull];
 
 export function scenarioNamed(name: string): Scenario {
   const s = SCENARIOS.find((x) => x.name === name);
