@@ -46,7 +46,7 @@ export const collisionPolicy = z
  * so a config file can be shared without its secrets.
  */
 export const credentials = {
-  user: z.string().default('anonymous').describe('User name.'),
+  user: z.string().optional().describe('User name (default: the user in the URL, else anonymous).'),
   password: z.string().optional().describe('Password (prefer passwordEnv or passwordFile).'),
   passwordEnv: z.string().optional().describe('Name of an environment variable holding the password.'),
   passwordFile: z.string().optional().describe('Path of a file holding the password (first line).'),

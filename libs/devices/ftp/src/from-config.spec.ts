@@ -9,7 +9,6 @@ describe('options from the parsed config', () => {
     expect(ftpTargetOptionsFromConfig(config)).toEqual({
       id: 'nas',
       url: 'ftp://nas.local/drone',
-      user: 'anonymous',
       secure: 'explicit',
       passwordEnv: 'NAS_PW',
       caFile: '/etc/ca.pem',
@@ -30,5 +29,12 @@ describe('options from the parsed config', () => {
     expect(endpoint).toMatchObject({ secure: 'implicit', port: 990, host: 'host.example', dir: 'in/sub', display: 'ftps://host.example/in/sub' });
     expect(endpoint.urlPassword).toBe('p@ss');
     expect(resolveEndpoint({ url: 'ftp://h:2121/a' })).toMatchObject({ secure: false, port: 2121, user: 'anonymous' });
+  });
+
+  it('logs in as the user named in the URL when the config names none, and as `user` when it does', () => {
+    const fromUrl = ftpTargetSchema.parse({ id: 'x', type: 'ftp', url: 'ftp://bob@host/in' });
+    expect(resolveEndpoint(ftpTargetOptionsFromConfig(fromUrl))).toMatchObject({ user: 'bob' });
+    const named = ftpTargetSchema.parse({ id: 'x', type: 'ftp', url: 'ftp://bob@host/in', user: 'alice' });
+    expect(resolveEndpoint(ftpTargetOptionsFromConfig(named))).toMatchObject({ user: 'alice' });
   });
 });

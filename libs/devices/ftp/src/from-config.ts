@@ -19,13 +19,14 @@ export function ftpSourceOptionsFromConfig(config: FtpSourceConfig, extra: { log
 function connectionFields(config: FtpTargetConfig | FtpSourceConfig) {
   const fields: {
     url: string;
-    user: string;
+    user?: string;
     secure: false | 'explicit' | 'implicit';
     password?: string;
     passwordEnv?: string;
     passwordFile?: string;
     caFile?: string;
-  } = { url: config.url, user: config.user, secure: config.secure };
+  } = { url: config.url, secure: config.secure };
+  if (config.user !== undefined) fields.user = config.user;
   if (config.password !== undefined) fields.password = config.password;
   if (config.passwordEnv !== undefined) fields.passwordEnv = config.passwordEnv;
   if (config.passwordFile !== undefined) fields.passwordFile = config.passwordFile;
