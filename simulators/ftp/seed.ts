@@ -1,19 +1,6 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-
-function pattern(length: number, seed: number): Buffer {
-  const out = Buffer.alloc(length);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
+import { patternBytes } from '@filesync/core';
 
 /** What a drone's ground FTP drop box holds: flight logs, thermal/visible images, a video. */
 const CONTENT: ReadonlyArray<readonly [string, number]> = [
@@ -32,7 +19,7 @@ export async function seedRoot(root: string): Promise<boolean> {
   let seed = 7;
   for (const [path, size] of CONTENT) {
     await mkdir(dirname(join(root, path)), { recursive: true });
-    await writeFile(join(root, path), pattern(size, seed++));
+    await writeFile(join(root, path), patternBytes(size, seed++));
   }
   await writeFile(join(root, 'README.txt'), 'Files left by the drone for pick-up.\n');
   return true;
