@@ -91,6 +91,9 @@ export async function readChunk(channel: FtpChannel, clock: Clock, offset: numbe
   return { offset, data: buf.slice(0, contiguous), burstFrames: frames, eof: eof && offset + contiguous >= end };
 }
 
+/** Mean time between burst frames below which holes are re-read while the burst still runs. */
+const EARLY_FILL_MAX_FRAME_GAP_MS = 10;
+
 interface BurstOutcome {
   readonly frames: number;
   readonly nak?: { error: number; errno?: number };
@@ -114,6 +117,7 @@ async function runBurst(
   let stallMs = Math.max(80, rto * 1.5);
   let frames = 0;
   let lastFrameAt = clock.monotonic();
+  const startedAt = lastFrameAt;
   try {
     return await new Promise<BurstOutcome>((resolve) => {
       let timer: unknown;
@@ -141,7 +145,10 @@ async function runBurst(
           // On a slow radio frames come tens of ms apart: a stall is several missing frames, not one.
           if (frames > 1) stallMs = Math.max(stallMs, 4 * (now - lastFrameAt));
           lastFrameAt = now;
-          if (p.offset > expected && p.offset <= end) onGap(expected, p.offset - expected);
+          // Early re-reads only on a fast link: on a slow radio their replies would queue behind
+          // the burst's frames, time out and be re-executed; after the burst they cost one round trip.
+          const fast = (now - startedAt) / frames < EARLY_FILL_MAX_FRAME_GAP_MS;
+          if (fast && p.offset > expected && p.offset <= end) onGap(expected, p.offset - expected);
           expected = Math.max(expected, p.offset + p.data.length);
           place(p.offset, p.data);
           if (p.burstComplete || p.offset + p.data.length >= end) finish({ frames });
