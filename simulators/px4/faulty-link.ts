@@ -13,6 +13,7 @@ const REORDER_HOLD_MS = 30;
 const DRAIN_TICK_MS = 3;
 /** How far a late drain may catch up (wire time not lost to host scheduling). */
 const CATCH_UP_MS = 60;
+const MAX_FRAME = 280;
 
 /**
  * One direction-aware faulty pipe between PX4's MAVLink instance and a transport. Outgoing frames
@@ -98,7 +99,9 @@ export class FaultyLink {
     const now = performance.now();
     // The wire is modelled by when it is next free, so a late timer delays frames but never
     // loses link capacity; an idle wire banks nothing.
-    if (this.wireFreeAt < now - CATCH_UP_MS) this.wireFreeAt = now - CATCH_UP_MS;
+    // (At least two frames' time: on a 9600-baud wire one frame alone takes 277 ms.)
+    const floor = now - Math.max(CATCH_UP_MS, baud > 0 ? (2 * MAX_FRAME * 10 * 1000) / baud : 0);
+    if (this.wireFreeAt < floor) this.wireFreeAt = floor;
     while (this.queue.length > 0) {
       const frame = this.queue[0]!;
       if (baud > 0) {
