@@ -179,6 +179,19 @@ describe('end to end against the simulator: faults', () => {
 });
 
 describe('end to end: slow-link settings and the udpin role', () => {
+  it('completes a log over a 57600-baud-equivalent radio with 2 % loss (the 2 MiB run is the mavftp-link benchmark)', async () => {
+    const root = await makeSdRoot({ 'fs/microsd/log/a.ulg': small });
+    // Fault: a telemetry radio's UART — 5760 B/s on the wire, PX4's burst paced by its TX buffer.
+    const sim = await startPx4Sim(root, ['--no-pty', '--baud', '57600', '--loss', '0.02'], { removeRoot: true });
+    const client = await connectMavftp({ link: `udpout:${sim.udp}` });
+    try {
+      expect(sha256Hex(await collect(client.readFile('/fs/microsd/log/a.ulg', 0)))).toBe(sha256Hex(small));
+    } finally {
+      await client.link.close();
+      await sim.stop();
+    }
+  });
+
   it('reads with ReadFile alone in radio-frame-sized pieces, several in flight', async () => {
     const root = await makeSdRoot({ 'fs/microsd/log/a.ulg': small });
     const sim = await startPx4Sim(root, ['--no-pty', '--loss', '0.05'], { removeRoot: true });
