@@ -32,6 +32,12 @@ export interface ServerFaults {
   burstStopAfterFrames: number;
   /** Another ground station on the link: `hold` keeps PX4's one session open, `interleave` sends its own requests. */
   secondGcs: 'off' | 'hold' | 'interleave';
+  /**
+   * `main` (2026, listing like SITL) or `v1.15` — a released PX4 on NuttX as most vehicles run it:
+   * no ListDirectoryWithTime (UnknownCommand), no `.`/`..` entries, an empty directory listed as
+   * an empty ACK at offset 0, 10 s session timeout.
+   */
+  px4: 'main' | 'v1.15';
 }
 
 export type Faults = LinkFaults & ServerFaults;
@@ -50,6 +56,7 @@ export const DEFAULT_FAULTS: Faults = {
   grow: {},
   burstStopAfterFrames: 0,
   secondGcs: 'off',
+  px4: 'main',
 };
 
 const NUMBER_KEYS = ['lossUp', 'lossDown', 'dup', 'reorder', 'latencyMs', 'baud', 'txBuffer', 'sessionTimeoutMs', 'burstStopAfterFrames'] as const;
@@ -66,6 +73,10 @@ export function mergeFaults(current: Faults, patch: unknown): Faults {
     } else if (key === 'armed') {
       if (typeof value !== 'boolean') throw new Error('fault armed must be true or false');
       next.armed = value;
+    } else if (key === 'px4') {
+      if (value !== 'main' && value !== 'v1.15') throw new Error('fault px4 must be "main" or "v1.15"');
+      next.px4 = value;
+      if (value === 'v1.15' && !('sessionTimeoutMs' in (patch as Record<string, unknown>))) next.sessionTimeoutMs = 10_000;
     } else if (key === 'secondGcs') {
       if (value !== 'off' && value !== 'hold' && value !== 'interleave') throw new Error('fault secondGcs must be "off", "hold" or "interleave"');
       next.secondGcs = value;

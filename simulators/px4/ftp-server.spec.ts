@@ -18,6 +18,7 @@ describe('PX4 FTP server (simulated)', () => {
   let root: string;
   let replies: FtpPayload[];
   let budget: number;
+  let version: 'main' | 'v1.15';
   let server: Px4FtpServer;
   const file = bytes(100_000, 7);
   const send = (p: Partial<FtpPayload> & { seq: number; opcode: number }, from: Sender = GCS): FtpPayload | undefined => {
@@ -36,8 +37,9 @@ describe('PX4 FTP server (simulated)', () => {
     await put('fs/microsd/log/2026-11-20/11_00_00.ulg', bytes(10, 1));
     replies = [];
     budget = 1500;
+    version = 'main';
     server = new Px4FtpServer(
-      { root, sysid: 1, compid: 1, sessionTimeoutMs: () => 30_000, burstStopAfterFrames: () => 0, crcFault: (_p, c) => c },
+      { root, sysid: 1, compid: 1, sessionTimeoutMs: () => 30_000, burstStopAfterFrames: () => 0, px4Version: () => version, crcFault: (_p, c) => c },
       { reply: (_to, p) => void replies.push(p), freeTxBytes: () => budget },
     );
   });
@@ -137,6 +139,15 @@ describe('PX4 FTP server (simulated)', () => {
   it('removes a file, then says FileNotFound', () => {
     expect(send({ seq: 1, opcode: Opcode.RemoveFile, data: pathData('/fs/microsd/log/2026-11-20/11_00_00.ulg') })).toMatchObject({ opcode: Opcode.Ack, size: 0 });
     expect(send({ seq: 3, opcode: Opcode.RemoveFile, data: pathData('/fs/microsd/log/2026-11-20/11_00_00.ulg') })?.data[0]).toBe(NakError.FileNotFound);
+  });
+
+  it('imitates a released PX4 (v1.15): no ListDirectoryWithTime, an empty listing as an empty ACK', async () => {
+    expect(send({ seq: 1, opcode: Opcode.ListDirectoryWithTime, data: pathData('/fs/microsd/log') })?.opcode).toBe(Opcode.Ack);
+    version = 'v1.15';
+    expect(send({ seq: 3, opcode: Opcode.ListDirectoryWithTime, data: pathData('/fs/microsd/log') })?.data[0]).toBe(NakError.UnknownCommand);
+    await mkdir(join(root, 'fs/microsd/empty'));
+    expect(send({ seq: 5, opcode: Opcode.ListDirectory, offset: 0, data: pathData('/fs/microsd/empty') })).toMatchObject({ opcode: Opcode.Ack, size: 0 });
+    expect(send({ seq: 7, opcode: Opcode.ListDirectory, offset: 1, data: pathData('/fs/microsd/empty') })?.data[0]).toBe(NakError.EOF);
   });
 
   it('ignores requests for another system or component', () => {

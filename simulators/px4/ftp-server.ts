@@ -34,6 +34,8 @@ export interface ServerOptions {
   readonly compid: number;
   readonly sessionTimeoutMs: () => number;
   readonly burstStopAfterFrames: () => number;
+  /** Which PX4 to imitate where released versions differ from main (see faults.ts `px4`). */
+  readonly px4Version: () => 'main' | 'v1.15';
   /** CRC32 answer for a path; a fault may corrupt it. */
   readonly crcFault: (vehiclePath: string, crc: number) => number;
 }
@@ -210,8 +212,11 @@ export class Px4FtpServer {
         this.counters.resets++;
         this.closeSession();
         return this.ack(req, {});
-      case Opcode.ListDirectory:
       case Opcode.ListDirectoryWithTime:
+        // Opcode 16 reached PX4 main in 2026-06; released versions do not know it.
+        if (this.options.px4Version() === 'v1.15') return this.nak(req, NakError.UnknownCommand);
+        return this.list(req);
+      case Opcode.ListDirectory:
         return this.list(req);
       case Opcode.OpenFileRO:
         return this.open(req);
@@ -249,8 +254,9 @@ export class Px4FtpServer {
       return this.nak(req, NakError.FileNotFound);
     }
     const withTime = req.opcode === Opcode.ListDirectoryWithTime;
-    // POSIX readdir (SITL) also returns `.` and `..`; PX4 sends them as skip entries.
-    const all: DirEntry[] = [{ kind: 'skip' }, { kind: 'skip' }];
+    // POSIX readdir (SITL) also returns `.` and `..`, sent as skip entries; the released-vehicle
+    // flavour imitates NuttX's FAT readdir, which has neither.
+    const all: DirEntry[] = this.options.px4Version() === 'v1.15' ? [] : [{ kind: 'skip' }, { kind: 'skip' }];
     for (const name of names) {
       try {
         const st = statSync(`${dir}/${name}`);
@@ -261,7 +267,11 @@ export class Px4FtpServer {
         all.push({ kind: 'skip' });
       }
     }
-    if (req.offset >= all.length) return this.nak(req, NakError.EOF);
+    if (req.offset >= all.length) {
+      // PX4 ≤ v1.15 answered an empty listing at offset 0 with an empty ACK instead of EOF.
+      if (req.offset === 0 && this.options.px4Version() === 'v1.15') return this.ack(req, {});
+      return this.nak(req, NakError.EOF);
+    }
     const { data } = packDirEntries(all.slice(req.offset), withTime);
     return this.ack(req, { data });
   }

@@ -36,6 +36,7 @@ const { values } = parseArgs({
     'session-timeout-ms': { type: 'string' },
     'burst-stop-after': { type: 'string' },
     'second-gcs': { type: 'string' },
+    px4: { type: 'string' },
     'wrong-crc': { type: 'string', multiple: true },
     grow: { type: 'string', multiple: true },
     'stale-session': { type: 'boolean', default: false },
@@ -78,6 +79,7 @@ async function main(): Promise<void> {
   set('burstStopAfterFrames', num('burst-stop-after', values['burst-stop-after']));
   if (values.armed) faults.armed = true;
   if (values['second-gcs'] !== undefined) (faults as Record<string, unknown>)['secondGcs'] = values['second-gcs'];
+  if (values.px4 !== undefined) (faults as Record<string, unknown>)['px4'] = values.px4;
   if (values['wrong-crc']) faults.wrongCrc = Object.fromEntries(values['wrong-crc'].map((p) => [p, 'always' as const]));
   if (values.grow) {
     faults.grow = Object.fromEntries(

@@ -89,6 +89,7 @@ export class Vehicle {
         compid: this.compid,
         sessionTimeoutMs: () => this.faults.sessionTimeoutMs,
         burstStopAfterFrames: () => this.faults.burstStopAfterFrames,
+        px4Version: () => this.faults.px4,
         crcFault: (path, crc) => this.crcFault(path, crc),
       },
       {

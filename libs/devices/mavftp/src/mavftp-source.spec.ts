@@ -20,16 +20,20 @@ afterAll(async () => {
   await (await sim)?.sim.stop();
 });
 
-describeSourceConformance('PX4 over MAVLink FTP (simulator, UDP)', {
-  async setup(files) {
-    const { sim: s, root } = await shared();
-    const logDir = `/fs/microsd/t${++n}`;
-    await mkdir(join(root, logDir), { recursive: true });
-    for (const [path, bytes] of Object.entries(files)) {
-      await mkdir(dirname(join(root, logDir, path)), { recursive: true });
-      await writeFile(join(root, logDir, path), bytes);
-    }
-    const source = createMavftpSource({ id: 'px4', link: `udpout:${s.udp}`, logDir });
-    return { source, cleanup: () => rm(join(root, logDir), { recursive: true, force: true }) };
-  },
-});
+for (const px4 of ['main', 'v1.15'] as const) {
+  describeSourceConformance(`PX4 ${px4} over MAVLink FTP (simulator, UDP)`, {
+    async setup(files) {
+      const { sim: s, root } = await shared();
+      const logDir = `/fs/microsd/t${++n}`;
+      await mkdir(join(root, logDir), { recursive: true });
+      for (const [path, bytes] of Object.entries(files)) {
+        await mkdir(dirname(join(root, logDir, path)), { recursive: true });
+        await writeFile(join(root, logDir, path), bytes);
+      }
+      // v1.15: no ListDirectoryWithTime (the client falls back), NuttX-style listings.
+      await s.post('/faults', { px4 });
+      const source = createMavftpSource({ id: 'px4', link: `udpout:${s.udp}`, logDir });
+      return { source, cleanup: () => rm(join(root, logDir), { recursive: true, force: true }) };
+    },
+  });
+}
