@@ -18,9 +18,10 @@ const STDERR_KEEP = 20_000;
  * Starts the agent from `repoRoot` (the chaos runner's own checkout by default; `--agent-root` points it
  * at another, e.g. a deliberately broken build).
  */
-export function startAgentProcess(repoRoot: string, configFile: string, readyTimeoutMs = 90_000): AgentProcess {
+export function startAgentProcess(repoRoot: string, configFile: string, env: NodeJS.ProcessEnv = {}, readyTimeoutMs = 90_000): AgentProcess {
   const child = spawn(process.execPath, [join(repoRoot, 'apps/agent/bin/filesync.js'), 'serve', '--config', configFile], {
     cwd: repoRoot,
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -11,6 +11,8 @@ export interface FaultRecord {
   /** What the agent was doing, from the catalog (e.g. `downloading`, `uploading`, `removing`). */
   readonly phase: string;
   readonly at: number;
+  /** Set for faults that fire later, on whichever transfer reaches them (552 after N bytes, a quota, a cut after N bytes). */
+  readonly armed: boolean;
   readonly counters: CounterSnapshot;
 }
 
@@ -65,7 +67,7 @@ export class RoundObserver {
   }
 
   /** Records a fault about to be injected (call just before injecting it). */
-  async fault(kind: string): Promise<void> {
+  async fault(kind: string, armed = false): Promise<void> {
     const phase = this.world.readCatalog((c) => {
       const n = c.counts();
       const uploading = Object.values(n.byTarget).reduce((k, t) => k + (t.uploading ?? 0), 0);
@@ -75,7 +77,7 @@ export class RoundObserver {
       if (c.listFiles({ state: 'delivered' }).some((f) => this.moveSources.has(f.sourceId))) parts.push('removing');
       return parts.join('+') || 'idle';
     }) ?? 'agent-down';
-    this.faults.push({ kind, phase, at: Date.now(), counters: await readCounters(this.world, this.manifest) });
+    this.faults.push({ kind, phase, at: Date.now(), armed, counters: await readCounters(this.world, this.manifest) });
   }
 
   private get moveSources(): Set<string> {

@@ -37,6 +37,17 @@ export async function cleanupLiveWorlds(): Promise<void> {
   await Promise.all([...live].map((w) => w.cleanup()));
 }
 
+/** How long files must sit uploaded-but-staged, with nothing else left, before the round stops waiting. */
+const STUCK_MS = 15_000;
+
+/** Staged files whose every target row is uploaded or skipped: nothing will move them on. */
+function stuckStaged(catalog: Catalog): number {
+  return catalog.listFiles({ state: 'staged' }).filter((f) => {
+    const rows = catalog.targetsOf(f.fileId);
+    return rows.length > 0 && rows.every((r) => r.state === 'uploaded' || r.state === 'skipped');
+  }).length;
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const POLL_MS = 100;
 
@@ -70,7 +81,7 @@ export async function runRound(scenario: Scenario, options: RoundOptions): Promi
         return false;
       },
       delivered: () => world.readCatalog((c) => deliveredCount(c, manifest)),
-      fault: (kind) => observer.fault(kind),
+      fault: (kind, faultOptions) => observer.fault(kind, faultOptions?.armed === true),
       excuse: (key) => excused.add(key),
       excuseAll: () => {
         excuseAll = true;
@@ -82,11 +93,21 @@ export async function runRound(scenario: Scenario, options: RoundOptions): Promi
     if (!world.agent?.isRunning()) world.startAgent();
     const deliverBy = Date.now() + (options.deliverMs ?? 120_000);
     let timedOut = true;
+    let stuckSince: number | undefined;
     for (let i = 0; i < 100_000 && Date.now() < deliverBy; i++) {
-      if (world.readCatalog((c) => deliveredCount(c, manifest)) === manifest.size) {
+      const progress = world.readCatalog((c) => ({ done: deliveredCount(c, manifest), stuck: stuckStaged(c) }));
+      if (progress?.done === manifest.size) {
         timedOut = false;
         break;
       }
+      // Only files the known uploaded-but-not-delivered bug holds are left: they would wait forever.
+      if (progress && progress.stuck > 0 && progress.done + progress.stuck === manifest.size) {
+        stuckSince ??= Date.now();
+        if (Date.now() - stuckSince > STUCK_MS) {
+          timedOut = false;
+          break;
+        }
+      } else stuckSince = undefined;
       if (!world.agent?.isRunning()) {
         log(`agent exited on its own: ${world.agent?.stderrTail() ?? ''}`);
         break;
@@ -118,9 +139,14 @@ export async function runRound(scenario: Scenario, options: RoundOptions): Promi
   }
 }
 
-/** True when a round kept every promise the runner checks. */
-export function roundPassed(r: RoundResult): boolean {
+/**
+ * True when a round kept every promise the runner checks. `tolerateKnownIssues` lets the known agent
+ * bugs (README "Findings") pass, so that CI stays green on them while any other failure still fails.
+ */
+export function roundPassed(r: RoundResult, tolerateKnownIssues = false): boolean {
+  const known = r.knownIssues.sealedBeforeRecord + r.knownIssues.uploadedNotDelivered;
   return (
+    (tolerateKnownIssues || known === 0) &&
     r.lost === 0 && r.corrupt === 0 && r.restartedFromZero === 0 && r.removedEarly === 0 && r.duplicates === 0 &&
     r.leftoverParts === 0 && r.catalogMismatch === 0 && r.downloadResets === 0 && r.sourceChanged === 0 && !r.timedOut && r.agentExit === 'clean'
   );

@@ -18,8 +18,11 @@ export interface ScenarioContext {
   waitFor(ready: (catalog: Catalog) => boolean, ms: number): Promise<boolean>;
   /** Files the catalog has at their end state (delivered / removed). */
   delivered(): number | undefined;
-  /** Counts one injected fault, recording the counters and what the agent was doing just before. */
-  fault(kind: string): Promise<void>;
+  /**
+   * Counts one injected fault, recording the counters and what the agent was doing just before. `armed`:
+   * the fault fires later on whichever transfer reaches it, so it may interrupt one not yet started.
+   */
+  fault(kind: string, options?: { armed?: boolean }): Promise<void>;
   /** This file's partial copy was destroyed by the fault: a restart from zero is expected, not a failure. */
   excuse(key: string): void;
   /** The fault destroyed durable state wholesale (the catalog): restarts are counted but not failed. */

@@ -19,6 +19,7 @@ export interface ChaosSummary {
   readonly sourceChanged: number;
   readonly forgotten: number;
   readonly timedOut: number;
+  readonly knownIssues: { readonly sealedBeforeRecord: number; readonly uploadedNotDelivered: number };
   readonly downloadResets: number;
   readonly uploadResets: number;
   readonly excusedRestarts: number;
@@ -54,6 +55,10 @@ export function summarize(scenario: string, rounds: readonly RoundResult[], seco
     sourceChanged: sum((r) => r.sourceChanged),
     forgotten: sum((r) => r.forgotten),
     timedOut: sum((r) => Number(r.timedOut)),
+    knownIssues: {
+      sealedBeforeRecord: sum((r) => r.knownIssues.sealedBeforeRecord),
+      uploadedNotDelivered: sum((r) => r.knownIssues.uploadedNotDelivered),
+    },
     downloadResets: sum((r) => r.downloadResets),
     uploadResets: sum((r) => r.uploadResets),
     excusedRestarts: sum((r) => r.excusedRestarts),

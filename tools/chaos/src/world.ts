@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { ConfigInput } from '@filesync/core';
 import { type Catalog, openCatalogForReading } from '@filesync/store';
 // The agent is an app with no library entry point; its simulator launcher is reused as it is (a tool may
@@ -21,6 +22,11 @@ export interface Topology {
   readonly camera?: { readonly files: number; readonly maxBytes: number; readonly bandwidth?: number };
   /** The FTP NAS every source goes to. */
   readonly nas: { readonly bandwidth?: number; readonly quotaBytes?: number };
+  /**
+   * Preload the fsync journal into the agent (and its workers, through NODE_OPTIONS), so that a cut can
+   * drop what was written to staging since its last fsync.
+   */
+  readonly tornWrites?: boolean;
   /** Staging options for the agent (a disk-full scenario sets a quota). */
   readonly staging?: { readonly maxBytes?: number };
 }
@@ -45,6 +51,8 @@ export interface WorldOptions {
   readonly log?: (line: string) => void;
 }
 
+const FSYNC_JOURNAL_MODULE = fileURLToPath(new URL('./torn-writes/fsync-journal.mjs', import.meta.url));
+
 export const FTP_LOGIN = { user: 'filesync', password: 'filesync' } as const;
 /** Small checkpoints, so that a resume from the durable offset and a restart from zero differ in the counters. */
 export const CHECKPOINT_BYTES = 256 * KIB;
@@ -67,6 +75,8 @@ export class ChaosWorld {
     readonly options: WorldOptions,
   ) {}
 
+  private tornWrites = false;
+
   get dataDir(): string {
     return join(this.dir, 'data');
   }
@@ -75,6 +85,10 @@ export class ChaosWorld {
   }
   get stagingDir(): string {
     return join(this.dataDir, 'staging');
+  }
+  /** The fsync journal of the torn-writes scenario. */
+  get fsyncJournal(): string {
+    return join(this.dir, 'fsync-journal.tsv');
   }
   get configFile(): string {
     return join(this.dir, 'config.json');
@@ -94,6 +108,7 @@ export class ChaosWorld {
   static async create(topology: Topology, rng: Rng, options: WorldOptions = {}): Promise<ChaosWorld> {
     const world = new ChaosWorld(await mkdtemp(join(tmpdir(), 'fs-chaos-')), options);
     try {
+      world.tornWrites = topology.tornWrites === true;
       await world.startSimulators(topology, rng);
       await writeFile(world.configFile, JSON.stringify(world.config(topology), null, 2));
     } catch (err) {
@@ -172,7 +187,14 @@ export class ChaosWorld {
   startAgent(): AgentProcess {
     if (this.agent?.isRunning()) throw new Error('the agent is already running');
     this.starts++;
-    this.agent = startAgentProcess(this.options.agentRoot ?? REPO_ROOT, this.configFile);
+    const env = this.tornWrites
+      ? {
+          NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --import ${FSYNC_JOURNAL_MODULE}`.trim(),
+          FILESYNC_CHAOS_FSYNC_JOURNAL: this.fsyncJournal,
+          FILESYNC_CHAOS_FSYNC_DIR: this.stagingDir,
+        }
+      : {};
+    this.agent = startAgentProcess(this.options.agentRoot ?? REPO_ROOT, this.configFile, env);
     this.agentUp = true;
     return this.agent;
   }

@@ -26,7 +26,7 @@ export const diskFull: Scenario = {
       const kind = ctx.rng.pick(['quota', 'no-space-mid-upload'] as const);
       await waitForAim(ctx, 'uploading');
       if (ctx.delivered() === ctx.manifest.size) break;
-      await ctx.fault(`nas:${kind}`);
+      await ctx.fault(`nas:${kind}`, { armed: true });
       if (kind === 'quota') {
         // Full at about where the NAS is now (somewhere under the total), for a while.
         await control(nas, 'POST', '/faults', { quotaBytes: Math.floor(total * ctx.rng.between(0.2, 0.9)) });

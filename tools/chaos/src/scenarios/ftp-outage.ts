@@ -34,7 +34,7 @@ export const ftpOutage: Scenario = {
       const kind = ctx.rng.pick(['restart', 'restart-delete-parts', 'refuse', 'drop-data', 'camera-restart'] as const);
       await waitForAim(ctx, kind === 'camera-restart' ? 'downloading' : 'uploading');
       if (ctx.delivered() === ctx.manifest.size) break;
-      await ctx.fault(`ftp:${kind}`);
+      await ctx.fault(`ftp:${kind}`, { armed: kind === 'drop-data' });
       const downMs = ctx.rng.int(500, 5000);
       switch (kind) {
         // A restart answers once the server is back up.
