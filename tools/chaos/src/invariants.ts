@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Catalog, CatalogEvent } from '@filesync/store';
+import type { Catalog, CatalogEvent, FileRecord } from '@filesync/store';
 import { targetPathOf } from '@filesync/pipeline';
 import type { CounterSnapshot } from './counters';
 import { latestRows } from './delivered';
@@ -42,8 +42,12 @@ export interface InvariantReport {
    *   downloader looks only at `<id>.part` and downloads the whole file again;
    * - `uploadedNotDelivered`: every target row `uploaded` but the file still `staged` — killed between the
    *   target's `uploaded` and the file's `delivered`; no step ever picks it up again.
+   * - `phantomVersion`: the newest row of a path is another version (other size or mtime) than the file
+   *   ever had, while an earlier row of the same path is at its end state with the right sha256 (seen once
+   *   in ftp-outage; the problem line carries every version's history).
+   * `restartsFromThem`: how many of `restartedFromZero` these caused (counted there too: they are restarts).
    */
-  knownIssues: { sealedBeforeRecord: number; uploadedNotDelivered: number };
+  knownIssues: { sealedBeforeRecord: number; uploadedNotDelivered: number; phantomVersion: number; restartsFromThem: number };
   /** `file.download-reset` events not caused by the scenario: staging held less than the catalog recorded. */
   downloadResets: number;
   /**
@@ -63,7 +67,7 @@ export interface InvariantReport {
 function emptyReport(): InvariantReport {
   return {
     lost: 0, corrupt: 0, restartedFromZero: 0, excusedRestarts: 0, removedEarly: 0, duplicates: 0, leftoverParts: 0,
-    catalogMismatch: 0, forgotten: 0, knownIssues: { sealedBeforeRecord: 0, uploadedNotDelivered: 0 }, downloadResets: 0, uploadResets: 0, sourceChanged: 0, extraBytesRatio: 0, bytesNeeded: 0, bytesMoved: 0, problems: [],
+    catalogMismatch: 0, forgotten: 0, knownIssues: { sealedBeforeRecord: 0, uploadedNotDelivered: 0, phantomVersion: 0, restartsFromThem: 0 }, downloadResets: 0, uploadResets: 0, sourceChanged: 0, extraBytesRatio: 0, bytesNeeded: 0, bytesMoved: 0, problems: [],
   };
 }
 
@@ -82,8 +86,9 @@ export async function checkInvariants(
 ): Promise<InvariantReport> {
   const report = emptyReport();
   const stillOnMoveSource = new Set<string>();
+  const known: KnownRestarts = { keys: new Set(), fileIds: new Set() };
   await checkFiles(world, manifest, report, stillOnMoveSource);
-  const fromCatalog = world.readCatalog((c) => checkCatalog(c, manifest, excuses, report, stillOnMoveSource), true);
+  const fromCatalog = world.readCatalog((c) => checkCatalog(c, manifest, excuses, report, stillOnMoveSource, known), true);
   if (fromCatalog === undefined) {
     report.catalogMismatch++;
     problem(report, 'the catalog could not be read after the run');
@@ -96,10 +101,11 @@ export async function checkInvariants(
     if (excuses.all) report.excusedRestarts++;
     else {
       report.restartedFromZero++;
+      if (known.fileIds.has(drop.fileId)) report.knownIssues.restartsFromThem++;
       problem(report, `staged ${drop.fileId}.part went back from ${drop.from} to ${drop.to} bytes`);
     }
   }
-  checkCounters(manifest, observer.faults, finalCounters, excuses, report);
+  checkCounters(manifest, observer.faults, finalCounters, excuses, report, known);
   return report;
 }
 
@@ -139,7 +145,20 @@ async function checkFiles(world: ChaosWorld, manifest: Manifest, report: Invaria
   }
 }
 
-function checkCatalog(catalog: Catalog, manifest: Manifest, excuses: Excuses, report: InvariantReport, stillOnMoveSource: ReadonlySet<string>): true {
+/** Files a known agent bug made start again, so that their restarts can be told apart. */
+interface KnownRestarts {
+  readonly keys: Set<string>;
+  readonly fileIds: Set<string>;
+}
+
+function checkCatalog(
+  catalog: Catalog,
+  manifest: Manifest,
+  excuses: Excuses,
+  report: InvariantReport,
+  stillOnMoveSource: ReadonlySet<string>,
+  known: KnownRestarts,
+): true {
   // A `move` file still on its source is a mismatch unless it is the known stuck-`staged` bug (below).
   const stuck = new Set<string>();
   const rows = latestRows(catalog);
@@ -164,9 +183,15 @@ function checkCatalog(catalog: Catalog, manifest: Manifest, excuses: Excuses, re
       problem(report, `known issue: ${name} is uploaded to every target but stays staged (never delivered${entry.source.policy === 'move' ? ', never removed' : ''})`);
       continue;
     }
+    const good = (f: FileRecord): boolean => f.state === want && f.sha256 === entry.sha256 && f.size === entry.size;
+    if (row && !good(row) && catalog.listFiles({ sourceId: row.sourceId }).some((f) => f.path === row.path && f.fileId !== row.fileId && good(f))) {
+      report.knownIssues.phantomVersion++;
+      problem(report, `known issue: ${name}: a phantom newer version is ${row.state}; history: ${historyOf(catalog, entry.source.catalogId, entry.path)}`);
+      continue;
+    }
     if (!row || row.state !== want || row.sha256 !== entry.sha256 || row.size !== entry.size) {
       report.catalogMismatch++;
-      problem(report, `catalog: ${name} is ${row ? `${row.state} sha ${row.sha256?.slice(0, 12)}` : 'absent'}, expected ${want} sha ${entry.sha256.slice(0, 12)}`);
+      problem(report, `catalog: ${name} is ${row ? `${row.state} sha ${row.sha256?.slice(0, 12)}` : 'absent'}, expected ${want} sha ${entry.sha256.slice(0, 12)}; history: ${historyOf(catalog, entry.source.catalogId, entry.path)}`);
       continue;
     }
     const targets = catalog.targetsOf(row.fileId);
@@ -178,13 +203,34 @@ function checkCatalog(catalog: Catalog, manifest: Manifest, excuses: Excuses, re
     }
     // Every version of this path counts: a repaired catalog may have started a fresh row.
     const history = catalog.listFiles({ sourceId: row.sourceId }).filter((f) => f.path === row.path).flatMap((f) => catalog.history(f.fileId));
-    checkHistory(history, name, entry.size, entry.source.policy, key, excuses, report);
+    checkHistory(history, name, entry.size, entry.source.policy, key, excuses, report, known);
   }
   for (const key of stillOnMoveSource) if (!stuck.has(key)) report.catalogMismatch++;
   return true;
 }
 
-function checkHistory(history: CatalogEvent[], name: string, size: number, policy: 'copy' | 'move', key: string, excuses: Excuses, report: InvariantReport): void {
+/** Every version's events for one path, short, for a problem line that explains itself. */
+function historyOf(catalog: Catalog, sourceId: string, path: string): string {
+  return catalog
+    .listFiles({ sourceId })
+    .filter((f) => f.path === path)
+    .map((f) => `[${f.fileId.slice(0, 8)} size ${f.size} mtime ${f.mtimeMs}${f.versionOf ? ` version of ${f.versionOf.slice(0, 8)}` : ''}: ${catalog
+      .history(f.fileId)
+      .map((e) => `${e.kind === 'file.found' ? 'found' : `${e.targetId ? `${e.targetId}:` : ''}${e.fromState ?? ''}→${e.toState ?? ''}`}${e.detail?.['reason'] ? `(${String(e.detail['reason']).slice(0, 60)})` : ''}`)
+      .join(' ')}]`)
+    .join(' ');
+}
+
+function checkHistory(
+  history: CatalogEvent[],
+  name: string,
+  size: number,
+  policy: 'copy' | 'move',
+  key: string,
+  excuses: Excuses,
+  report: InvariantReport,
+  known: KnownRestarts,
+): void {
   const excused = excuses.all || excuses.keys.has(key);
   const restart = (what: string): void => {
     if (excused) report.excusedRestarts++;
@@ -201,7 +247,13 @@ function checkHistory(history: CatalogEvent[], name: string, size: number, polic
       if (excused) report.excusedRestarts++;
       else if (from === size && to === 0 && size > 0) {
         report.knownIssues.sealedBeforeRecord++;
+        known.keys.add(key);
+        known.fileIds.add(e.fileId);
         problem(report, `known issue: ${name}: sealed in staging but not recorded staged; downloaded again from 0 (${size} bytes)`);
+        if (size > RESEND_ALLOWANCE) {
+          report.restartedFromZero++;
+          report.knownIssues.restartsFromThem++;
+        }
       }
       else {
         report.downloadResets++;
@@ -231,7 +283,14 @@ function checkHistory(history: CatalogEvent[], name: string, size: number, polic
  * {@link RESEND_ALLOWANCE} twice; more than that, summed over its interruptions, means it started
  * again from an earlier point than its durable offset (from zero, typically).
  */
-function checkCounters(manifest: Manifest, faults: readonly FaultRecord[], final: CounterSnapshot, excuses: Excuses, report: InvariantReport): void {
+function checkCounters(
+  manifest: Manifest,
+  faults: readonly FaultRecord[],
+  final: CounterSnapshot,
+  excuses: Excuses,
+  report: InvariantReport,
+  known: KnownRestarts,
+): void {
   let needed = 0;
   let moved = 0;
   const perFile = (leg: 'uploaded' | 'downloaded', what: string): void => {
@@ -249,6 +308,7 @@ function checkCounters(manifest: Manifest, faults: readonly FaultRecord[], final
         if (excuses.all || excuses.keys.has(key)) report.excusedRestarts++;
         else {
           report.restartedFromZero++;
+          if (known.keys.has(key)) report.knownIssues.restartsFromThem++;
           problem(report, `${what} ${entry.source.catalogId}:${entry.path}: ${total} bytes for ${entry.size} across ${interruptions} interruption(s)`);
         }
       }

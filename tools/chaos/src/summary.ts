@@ -19,7 +19,7 @@ export interface ChaosSummary {
   readonly sourceChanged: number;
   readonly forgotten: number;
   readonly timedOut: number;
-  readonly knownIssues: { readonly sealedBeforeRecord: number; readonly uploadedNotDelivered: number };
+  readonly knownIssues: { readonly sealedBeforeRecord: number; readonly uploadedNotDelivered: number; readonly phantomVersion: number; readonly restartsFromThem: number };
   readonly downloadResets: number;
   readonly uploadResets: number;
   readonly excusedRestarts: number;
@@ -58,6 +58,8 @@ export function summarize(scenario: string, rounds: readonly RoundResult[], seco
     knownIssues: {
       sealedBeforeRecord: sum((r) => r.knownIssues.sealedBeforeRecord),
       uploadedNotDelivered: sum((r) => r.knownIssues.uploadedNotDelivered),
+      phantomVersion: sum((r) => r.knownIssues.phantomVersion),
+      restartsFromThem: sum((r) => r.knownIssues.restartsFromThem),
     },
     downloadResets: sum((r) => r.downloadResets),
     uploadResets: sum((r) => r.uploadResets),

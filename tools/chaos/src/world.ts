@@ -183,8 +183,11 @@ export class ChaosWorld {
     };
   }
 
-  /** Starts the agent (the previous process must be gone). Does not wait for it to serve. */
-  startAgent(): AgentProcess {
+  /**
+   * Starts the agent (the previous process must be gone). Does not wait for it to serve. `cutAtFsync`
+   * (torn-writes only): the probability that an fsync of a staging file is a power cut instead.
+   */
+  startAgent(options: { cutAtFsync?: number; seed?: number } = {}): AgentProcess {
     if (this.agent?.isRunning()) throw new Error('the agent is already running');
     this.starts++;
     const env = this.tornWrites
@@ -192,6 +195,8 @@ export class ChaosWorld {
           NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --import ${FSYNC_JOURNAL_MODULE}`.trim(),
           FILESYNC_CHAOS_FSYNC_JOURNAL: this.fsyncJournal,
           FILESYNC_CHAOS_FSYNC_DIR: this.stagingDir,
+          FILESYNC_CHAOS_CUT_AT_FSYNC: String(options.cutAtFsync ?? 0),
+          FILESYNC_CHAOS_CUT_SEED: String(options.seed ?? this.starts),
         }
       : {};
     this.agent = startAgentProcess(this.options.agentRoot ?? REPO_ROOT, this.configFile, env);

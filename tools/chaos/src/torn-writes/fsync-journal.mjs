@@ -6,9 +6,26 @@
 import fs from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { resolve } from 'node:path';
+import { threadId as workerThreadId } from 'node:worker_threads';
 
 const journal = process.env.FILESYNC_CHAOS_FSYNC_JOURNAL;
 const watched = process.env.FILESYNC_CHAOS_FSYNC_DIR;
+// With a probability > 0, an fsync of a watched file may instead be a power cut: the process is killed
+// just before the fsync, after whatever the agent did before asking for it. This is how a cut lands in
+// the few milliseconds where a record could precede its fsync; polling from outside cannot aim that well.
+const cutProbability = Number(process.env.FILESYNC_CHAOS_CUT_AT_FSYNC ?? 0);
+let seed = (Number(process.env.FILESYNC_CHAOS_CUT_SEED ?? 1) ^ (threadIdOf() * 0x9e3779b1)) >>> 0;
+function random() {
+  // mulberry32: seeded, so a round's cuts replay as closely as the timing allows.
+  seed = (seed + 0x6d2b79f5) >>> 0;
+  let t = seed;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+function threadIdOf() {
+  return workerThreadId;
+}
 
 if (journal && watched) {
   const dir = resolve(watched);
@@ -31,6 +48,10 @@ if (journal && watched) {
   for (const name of ['sync', 'datasync']) {
     const original = proto[name];
     proto[name] = async function (...args) {
+      if (cutProbability > 0 && paths.has(this) && random() < cutProbability) {
+        note('cut', paths.get(this));
+        process.kill(process.pid, 'SIGKILL');
+      }
       const result = await original.apply(this, args);
       const path = paths.get(this);
       if (path) note('sync', path, fs.fstatSync(this.fd).size);
