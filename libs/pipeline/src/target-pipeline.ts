@@ -60,6 +60,7 @@ export class TargetPipeline {
     try {
       const outcome = await this.uploader.step(signal);
       if (outcome.kind === 'idle') {
+        if ((await this.uploader.deliverFinished()) > 0) return { kind: 'busy' } as const;
         if (this.clock.monotonic() - this.lastReconcileAt >= RECONCILE_EVERY_MS) {
           this.lastReconcileAt = this.clock.monotonic();
           if ((await this.uploader.reconcileVanished()) > 0) return { kind: 'busy' } as const;

@@ -40,3 +40,33 @@ describe('uploader', () => {
     expect(await uploader.reconcileVanished()).toBe(0);
   });
 });
+
+describe('uploader after a crash', () => {
+  let world: World;
+  beforeEach(async () => {
+    world = await makeWorld();
+  });
+  afterEach(() => world.cleanup());
+
+  it('delivers a staged file every target already has (killed between uploaded and delivered)', async () => {
+    const config = world.config([{ source: 'cam', targets: ['nas'] }]);
+    const routing = buildRouting(config.routes);
+    const { fileId } = world.catalog.recordFound({ sourceId: 'cam', path: 'x.bin', size: 4, mtimeMs: 1 }, ['nas']);
+    world.catalog.transitionFile(fileId, 'downloading');
+    world.catalog.transitionFile(fileId, 'staged', { sha256: 'b'.repeat(64), downloadOffset: 4 });
+    world.catalog.transitionTarget(fileId, 'nas', 'uploading');
+    world.catalog.transitionTarget(fileId, 'nas', 'uploaded', { offset: 4, receipt: 'cam/x.bin' });
+    const delivered: string[] = [];
+    const uploader = new Uploader(
+      world.target('nas'),
+      world.staging,
+      world.catalog,
+      { pathOf: (f) => routing.targetPath(f, 'nas'), maxAttempts: 3, progressBytes: 1 << 20, progressMs: 1000 },
+      (f) => void delivered.push(f.fileId),
+    );
+    expect((await uploader.step()).kind).toBe('idle'); // nothing pending: the normal path would never see it
+    expect(await uploader.deliverFinished()).toBe(1);
+    expect(world.catalog.getFile(fileId)?.state).toBe('delivered');
+    expect(delivered).toEqual([fileId]);
+  });
+});

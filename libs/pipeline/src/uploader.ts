@@ -120,6 +120,20 @@ export class Uploader {
   }
 
   /**
+   * Staged files every target already has, left undelivered by a crash between the last target's
+   * `uploaded` and the file's `delivered`: nothing else would ever pick them up again.
+   */
+  async deliverFinished(): Promise<number> {
+    let delivered = 0;
+    for (const file of await this.catalog.listFiles({ state: 'staged' })) {
+      const rows = await this.catalog.targetsOf(file.fileId);
+      if (!rows.some((r) => r.targetId === this.target.id) || !rows.every((r) => r.state === 'uploaded' || r.state === 'skipped')) continue;
+      if (await this.maybeDelivered(file)) delivered++;
+    }
+    return delivered;
+  }
+
+  /**
    * Files that vanished from their source before they were staged may already be here (a copy made
    * before the catalog was lost, or by hand): a file at its target path with the listed size counts
    * as delivered to this target, so it is not called lost. Returns how many were found.
@@ -144,17 +158,19 @@ export class Uploader {
     return found;
   }
 
-  private async maybeDelivered(file: FileRecord): Promise<void> {
+  /** Delivers the file if every target has it; true when this call did. */
+  private async maybeDelivered(file: FileRecord): Promise<boolean> {
     const rows = await this.catalog.targetsOf(file.fileId);
-    if (!rows.every((r) => r.state === 'uploaded' || r.state === 'skipped')) return;
+    if (!rows.every((r) => r.state === 'uploaded' || r.state === 'skipped')) return false;
     try {
       await this.catalog.transitionFile(file.fileId, 'delivered');
     } catch (err) {
       // Another target's uploader may have delivered it first.
       if (classifyError(err).code !== 'illegal-transition') throw err;
-      return;
+      return false;
     }
     await this.onDelivered(file);
+    return true;
   }
 
   private async handleError(file: FileRecord, error: FilesyncError): Promise<UploadOutcome> {

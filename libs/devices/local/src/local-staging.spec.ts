@@ -57,4 +57,14 @@ describe('local staging', () => {
     expect(await staging.size('f4')).toBe(0);
     expect(await staging.freeBytes()).toBeGreaterThan(0);
   });
+
+  it('resumes a file sealed but not yet recorded as staged (power cut between the two) without starting over', async () => {
+    const staging = createLocalStaging(dir);
+    const bytes = patternBytes(200_000, 8);
+    await staging.append('f5', 0, chunksOf(bytes), { checkpointBytes: 1 << 20, checkpointMs: 1000, onCheckpoint: () => undefined });
+    await staging.seal('f5');
+    // The catalog still says downloading, with the whole file recorded.
+    expect(await staging.resume('f5', bytes.length)).toBe(bytes.length);
+    expect(await staging.seal('f5')).toBe(sha256Hex(bytes));
+  });
 });

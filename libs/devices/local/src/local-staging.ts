@@ -32,6 +32,11 @@ export function createLocalStaging(dir: string): Staging & { readonly dir: strin
     dir,
     pathOf: sealedPath,
     async resume(fileId, recordedOffset) {
+      // Sealed but not yet recorded as staged (power cut between the two): unseal, so the download
+      // goes on from its record (the whole file) instead of starting again from byte 0.
+      if ((await sizeOrZero(partPath(fileId))) === 0 && (await sizeOrZero(sealedPath(fileId))) > 0) {
+        await classified(() => rename(sealedPath(fileId), partPath(fileId)));
+      }
       const have = await sizeOrZero(partPath(fileId));
       // Bytes past the record were written but never promised durable: drop them.
       if (have > recordedOffset) await classified(() => truncate(partPath(fileId), recordedOffset));
