@@ -1,0 +1,35 @@
+import { rm } from 'node:fs/promises';
+import { chromium } from 'playwright-core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type AgentProcess, makeAgentWorld, startAgentProcess } from '../test/agent-process';
+
+describe('status page in a real browser (Debian chromium)', () => {
+  let agent: AgentProcess | undefined;
+  const cleanups: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    if (agent && agent.child.exitCode === null) agent.child.kill('SIGKILL');
+    agent = undefined;
+    for (const c of cleanups.splice(0)) await c();
+  });
+
+  it('shows the files, the devices and the worker tree, updated live', async () => {
+    const { dir, configFile } = await makeAgentWorld({ 'a.bin': 'a', 'b/c.bin': 'bc' });
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    agent = startAgentProcess(configFile);
+    const url = await agent.ready;
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+    cleanups.push(() => browser.close());
+    const page = await browser.newPage();
+    await page.goto(url);
+    // The page polls the API every second; the two files end delivered.
+    await page.waitForFunction(() => /delivered\s*2/.test(document.body.innerText), undefined, { timeout: 30_000 });
+    const text = await page.innerText('body');
+    expect(text).toMatch(/Sources[\s\S]*inbox\s+up/);
+    expect(text).toMatch(/Targets[\s\S]*outbox\s+up/);
+    expect(text).toMatch(/Workers[\s\S]*source:inbox\s+running/);
+    expect(text).toMatch(/target:outbox\s+running/);
+  }, 90_000);
+});
