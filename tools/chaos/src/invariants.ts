@@ -280,8 +280,8 @@ function checkHistory(
 /**
  * A transfer interrupted by a fault (its counter moved both before and after it, or it had not finished
  * when an armed fault was set) may send up to
- * {@link RESEND_ALLOWANCE} twice; more than that, summed over its interruptions, means it started
- * again from an earlier point than its durable offset (from zero, typically).
+ * {@link RESEND_ALLOWANCE} twice; more than that, summed over its interruptions (at least one: a link
+ * resends lost packets by itself), means it started again from an earlier point than its durable offset.
  */
 function checkCounters(
   manifest: Manifest,
@@ -304,7 +304,8 @@ function checkCounters(
         return (before > 0 || f.armed) && before < total;
       }).length;
       const extra = total - entry.size;
-      if (extra > interruptions * RESEND_ALLOWANCE) {
+      // One allowance even without a fault: links resend on their own (MAVFTP re-requests lost chunks).
+      if (extra > Math.max(1, interruptions) * RESEND_ALLOWANCE) {
         if (excuses.all || excuses.keys.has(key)) report.excusedRestarts++;
         else {
           report.restartedFromZero++;

@@ -52,7 +52,8 @@ export const corruptState: Scenario = {
     const rounds = ctx.rng.int(2, 4);
     for (let k = 0; k < rounds && Date.now() < ctx.faultDeadline; k++) {
       await waitForAim(ctx, ctx.rng.pick(['any', 'uploading', 'removing'] as const));
-      if (ctx.delivered() === ctx.manifest.size) break;
+      // At least one fault per round, even if the agent was quicker than the aim.
+      if (k > 0 && ctx.delivered() === ctx.manifest.size) break;
       const damage = ctx.rng.pick(DAMAGE);
       const clean = ctx.rng.chance(0.3);
       await ctx.fault(`catalog:${damage}${clean ? ':after-clean-stop' : ''}`);

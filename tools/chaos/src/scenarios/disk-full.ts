@@ -25,7 +25,8 @@ export const diskFull: Scenario = {
     for (let k = 0; k < faults && Date.now() < ctx.faultDeadline; k++) {
       const kind = ctx.rng.pick(['quota', 'no-space-mid-upload'] as const);
       await waitForAim(ctx, 'uploading');
-      if (ctx.delivered() === ctx.manifest.size) break;
+      // At least one fault per round, even if the agent was quicker than the aim.
+      if (k > 0 && ctx.delivered() === ctx.manifest.size) break;
       await ctx.fault(`nas:${kind}`, { armed: true });
       if (kind === 'quota') {
         // Full at about where the NAS is now (somewhere under the total), for a while.

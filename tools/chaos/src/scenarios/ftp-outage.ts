@@ -23,7 +23,7 @@ export const ftpOutage: Scenario = {
   name: 'ftp-outage',
   summary: 'the FTP target (and the FTP camera) stop mid-transfer, refuse connections, drop data; come back with .part files intact or deleted',
   topology: () => ({
-    camera: { files: 20, maxBytes: 4 * MIB, bandwidth: 6 * MIB },
+    camera: { files: 20, maxBytes: 6 * MIB, bandwidth: 6 * MIB },
     nas: { bandwidth: 3 * MIB },
   }),
   async inject(ctx) {
@@ -33,7 +33,10 @@ export const ftpOutage: Scenario = {
     for (let k = 0; k < outages && Date.now() < ctx.faultDeadline; k++) {
       const kind = ctx.rng.pick(['restart', 'restart-delete-parts', 'refuse', 'drop-data', 'camera-restart'] as const);
       await waitForAim(ctx, kind === 'camera-restart' ? 'downloading' : 'uploading');
-      if (ctx.delivered() === ctx.manifest.size) break;
+      // Let the transfer get past one checkpoint, so that going back to zero would cost more than a resume may.
+      await ctx.sleep(ctx.rng.between(200, 1200));
+      // At least one fault per round, even if the agent was quicker than the aim.
+      if (k > 0 && ctx.delivered() === ctx.manifest.size) break;
       await ctx.fault(`ftp:${kind}`, { armed: kind === 'drop-data' });
       const downMs = ctx.rng.int(500, 5000);
       switch (kind) {

@@ -22,7 +22,8 @@ export const powerLoss: Scenario = {
     const kills = ctx.rng.int(3, 6);
     for (let k = 0; k < kills && Date.now() < ctx.faultDeadline; k++) {
       await waitForAim(ctx, ctx.rng.pick(AIMS));
-      if (ctx.delivered() === ctx.manifest.size) break;
+      // At least one fault per round, even if the agent was quicker than the aim.
+      if (k > 0 && ctx.delivered() === ctx.manifest.size) break;
       const wholeDrone = ctx.rng.chance(0.3);
       await ctx.fault(wholeDrone ? 'power-cut:drone' : 'power-cut:agent');
       await ctx.world.killAgent();

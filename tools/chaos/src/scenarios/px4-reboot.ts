@@ -19,7 +19,8 @@ export const px4Reboot: Scenario = {
     for (let k = 0; k < faults && Date.now() < ctx.faultDeadline; k++) {
       const kind = ctx.rng.pick(['reboot', 'reboot', 'stale-session', 'busy', 'agent-killed-session-left'] as const);
       await waitForAim(ctx, 'downloading');
-      if (ctx.delivered() === ctx.manifest.size) break;
+      // At least one fault per round, even if the agent was quicker than the aim.
+      if (k > 0 && ctx.delivered() === ctx.manifest.size) break;
       await ctx.fault(`px4:${kind}`);
       switch (kind) {
         case 'reboot':

@@ -36,7 +36,8 @@ export const tornWrites: Scenario = {
       // Either the agent cuts itself at an fsync, or the runner cuts it, mostly mid-download.
       const aimed = waitForAim(ctx, ctx.rng.chance(0.7) ? 'downloading' : ctx.rng.pick(AIMS)).then(() => 'aimed' as const);
       const how = await Promise.race([agent.exited.then(() => 'at-fsync' as const), aimed]);
-      if (ctx.delivered() === ctx.manifest.size) break;
+      // At least one fault per round, even if the agent was quicker than the aim.
+      if (k > 0 && ctx.delivered() === ctx.manifest.size) break;
       await ctx.fault(how === 'at-fsync' ? 'power-cut:at-fsync' : 'power-cut:torn');
       await ctx.world.killAgent();
       const torn = await tearUnsynced(ctx.world.stagingDir, ctx.world.fsyncJournal);

@@ -14,15 +14,17 @@ export const unplug: Scenario = {
   summary: 'pull the flash drive mid-file and mid-removal and re-insert it, also while the agent is down',
   topology: () => ({
     // Videos large enough that a pull lands inside one (the drive reads at disk speed; staging fsyncs each checkpoint).
-    flash: { sessions: 2, images: 6, videos: 1, jpegKib: '40-400', videoMib: '6-12' },
-    nas: { bandwidth: 6 * 1024 * 1024 },
+    flash: { sessions: 2, images: 6, videos: 1, jpegKib: '40-400', videoMib: '16-24' },
+    nas: { bandwidth: 4 * 1024 * 1024 },
   }),
   async inject(ctx) {
     const pulls = ctx.rng.int(3, 5);
     for (let k = 0; k < pulls && Date.now() < ctx.faultDeadline; k++) {
-      const how = ctx.rng.pick(['mid-file', 'mid-removal', 'any', 'agent-down', 'agent-down'] as const);
-      await waitForAim(ctx, how === 'mid-file' ? 'downloading' : how === 'mid-removal' ? 'removing' : 'any');
-      if (ctx.delivered() === ctx.manifest.size) break;
+      const how = ctx.rng.pick(['mid-file', 'mid-file', 'mid-removal', 'any', 'agent-down', 'agent-down'] as const);
+      // The agent-down pulls also land mid-download: the agent then comes back to a half-staged file.
+      await waitForAim(ctx, how === 'mid-removal' ? 'removing' : how === 'any' ? 'any' : 'downloading');
+      // At least one fault per round, even if the agent was quicker than the aim.
+      if (k > 0 && ctx.delivered() === ctx.manifest.size) break;
       await ctx.fault(`unplug:${how}`);
       if (how === 'agent-down') {
         // Killed with the drive in, or pulled first and then killed; back with the drive in or out.
