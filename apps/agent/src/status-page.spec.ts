@@ -24,11 +24,17 @@ describe('status page in a real browser (Debian chromium)', () => {
     cleanups.push(() => browser.close());
     const page = await browser.newPage();
     await page.goto(url);
-    // The page polls the API every second; the two files end delivered.
-    await page.waitForFunction(() => /delivered\s*2/.test(document.body.innerText), undefined, { timeout: 30_000 });
+    // The page polls the API every second, and the agent polls its workers' health every second: wait
+    // for the files to be delivered and the devices to be reported. A string, because it runs in the
+    // page, where `document` exists (this project's TypeScript has no DOM types).
+    await page.waitForFunction(
+      "((t) => /delivered\\s*2/.test(t) && /Targets\\s+outbox\\s+up\\b/.test(t) && /target:outbox\\s+running/.test(t))(document.body.innerText)",
+      undefined,
+      { timeout: 30_000 },
+    );
     const text = await page.innerText('body');
-    expect(text).toMatch(/Sources[\s\S]*inbox\s+up/);
-    expect(text).toMatch(/Targets[\s\S]*outbox\s+up/);
+    expect(text).toMatch(/Sources\s+inbox\s+up\b/);
+    expect(text).toMatch(/Targets\s+outbox\s+up\b/);
     expect(text).toMatch(/Workers[\s\S]*source:inbox\s+running/);
     expect(text).toMatch(/target:outbox\s+running/);
   }, 90_000);
