@@ -1,11 +1,12 @@
 import type { FileInfo } from 'basic-ftp';
-import { type ReadOptions, type Source, type SourceEntry, type SourceFeatures } from '@filesync/core';
+import { type ReadOptions, type Source, type SourceEntry, type SourceFeatures, systemClock } from '@filesync/core';
 import { FtpConnectionPool, type FtpSession } from './connection-pool';
 import { ftpCode } from './errors';
+import { ListCommand } from './list-command';
+import { ListingTimes } from './listing-times';
 import type { FtpConnectionOptions } from './options';
 import { relativeTo, remotePath } from './paths';
-import { downloadStream, notFound } from './remote-ops';
-import { parseListDate } from './list-date';
+import { askMdtm, downloadStream, notFound } from './remote-ops';
 
 export interface FtpSourceOptions extends FtpConnectionOptions {
   readonly id: string;
@@ -19,7 +20,8 @@ export interface FtpSource extends Source {
 
 /**
  * An FTP server as a source: lists recursively (MLSD where the server offers MLST, LIST parsed
- * otherwise), reads from an offset with REST, removes with DELE for `move`.
+ * otherwise), reads from an offset with REST, removes with DELE for `move`. A file's listed mtime
+ * does not depend on the connection or command that answered (see listing-times.ts).
  */
 export function createFtpSource(options: FtpSourceOptions): FtpSource {
   let features: SourceFeatures = { canResume: true, canRemove: true, hashes: [], parallelism: options.maxConnections ?? 2 };
@@ -28,35 +30,59 @@ export function createFtpSource(options: FtpSourceOptions): FtpSource {
   });
   const rootOf = (session: FtpSession): string => remotePath(session.home, pool.endpoint.dir, '');
 
-  /** mtime of a LIST entry: MDTM where offered (LIST dates have minute or day precision), else the LIST date. */
-  async function mtimeOf(session: FtpSession, info: FileInfo, absPath: string): Promise<number> {
-    if (info.modifiedAt) return info.modifiedAt.getTime();
-    if (session.features.mdtm && options.mdtm !== false) {
-      const at = await session.client.lastMod(absPath).catch(() => undefined);
-      if (at && Number.isFinite(at.getTime())) return at.getTime();
-    }
-    return parseListDate(info.rawModifiedAt, Date.now());
+  // Per source, not per connection: what one connection learnt must hold on the next (see list-command.ts, listing-times.ts).
+  const listCommand = new ListCommand();
+  const times = new ListingTimes(options.clock ?? systemClock);
+  let mdtmOffered = false;
+  let mdtmUnsupported = false;
+
+  /** mtime of an entry: MLSD's fact, else MDTM (LIST dates have minute or day precision), else the LIST date. */
+  async function mtimeOf(session: FtpSession, info: FileInfo, absPath: string, path: string): Promise<number> {
+    if (info.modifiedAt && Number.isFinite(info.modifiedAt.getTime())) return times.fromFacts(path, info.size, info.modifiedAt.getTime());
+    if (session.features.mdtm) mdtmOffered = true;
+    const useMdtm = mdtmOffered && !mdtmUnsupported && options.mdtm !== false;
+    return times.fromList(
+      path,
+      info.size,
+      info.rawModifiedAt,
+      useMdtm
+        ? async () => {
+            const answer = await askMdtm(session, absPath);
+            if (answer.kind === 'unsupported' && !mdtmUnsupported) {
+              mdtmUnsupported = true;
+              pool.log('warn', 'the server refuses MDTM although FEAT offered it: mtimes come from LIST dates (minute precision)', { url: pool.endpoint.display });
+            }
+            return answer;
+          }
+        : undefined,
+    );
   }
 
   async function* walk(): AsyncGenerator<SourceEntry> {
     const root = await pool.use(async (session) => rootOf(session));
     const pending = [root];
+    const seen = new Set<string>();
     for (let dir = pending.pop(); dir !== undefined; dir = pending.pop()) {
       const current = dir;
       // Each directory is listed and released before its entries are yielded, so a slow consumer
       // never holds a connection.
       const entries = await pool.use(async (session) => {
         const found: SourceEntry[] = [];
-        for (const info of await session.client.list(current)) {
+        for (const info of await listCommand.list(session, current)) {
           if (info.name === '.' || info.name === '..') continue;
           const abs = `${current === '/' ? '' : current}/${info.name}`;
           if (info.isDirectory) pending.push(abs);
-          else if (info.isFile) found.push({ path: relativeTo(root, abs), size: info.size, mtimeMs: await mtimeOf(session, info, abs) });
+          else if (info.isFile) {
+            const path = relativeTo(root, abs);
+            found.push({ path, size: info.size, mtimeMs: await mtimeOf(session, info, abs, path) });
+          }
         }
         return found;
       });
+      for (const entry of entries) seen.add(entry.path);
       yield* entries;
     }
+    times.keepOnly(seen);
   }
 
   const source = {

@@ -4,6 +4,8 @@ import type { FtpConnectionPool, FtpSession } from './connection-pool';
 import { ftpCode } from './errors';
 import { parentOf } from './paths';
 import { parseHashReply } from './server-features';
+import { readTimeVal } from './list-date';
+import type { MdtmAnswer } from './listing-times';
 
 /** Replies that mean "no such file" (550) or "not a plain file/unavailable" across servers. */
 function isMissing(err: unknown): boolean {
@@ -50,6 +52,25 @@ export async function remoteSize(session: FtpSession, absPath: string): Promise<
     if (isMissing(err)) return undefined;
     throw err;
   }
+}
+
+/**
+ * Asks MDTM for a file's mtime. A refusal of this file (5xx) or of the command (500/502) is an
+ * answer; anything else (a 4xx, a dropped connection, a timeout) rejects, since falling back to the
+ * LIST date then would give the file another mtime than the next listing will.
+ */
+export async function askMdtm(session: FtpSession, absPath: string): Promise<MdtmAnswer> {
+  let message: string;
+  try {
+    message = (await session.client.send(`MDTM ${absPath}`)).message;
+  } catch (err) {
+    const code = ftpCode(err);
+    if (code === 500 || code === 502) return { kind: 'unsupported' };
+    if (code !== undefined && code >= 500) return { kind: 'refused' };
+    throw err;
+  }
+  const reading = readTimeVal(message.replace(/^213[ -]/, ''));
+  return reading === undefined ? { kind: 'refused' } : { kind: 'time', reading };
 }
 
 /**
