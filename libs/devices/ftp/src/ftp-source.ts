@@ -10,7 +10,7 @@ import { askMdtm, downloadStream, notFound } from './remote-ops';
 
 export interface FtpSourceOptions extends FtpConnectionOptions {
   readonly id: string;
-  /** Set false to never ask for a file's mtime with MDTM when only LIST is offered (faster, minute precision). */
+  /** Set false to never ask MDTM when only LIST is offered: no round trips, mtimes at LIST precision (minute; day after six months). */
   readonly mdtm?: boolean;
 }
 
