@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from './prng';
+import { runCampaign } from './campaign';
 import { roundPassed, runRound } from './round';
 import { SCENARIOS } from './scenarios/index';
 
@@ -38,4 +39,18 @@ describe('chaos', () => {
       expect(roundPassed(r, true), why).toBe(true);
     }, 240_000);
   }
+
+  // The long form of power-loss (`npm run chaos -- --scenario power-loss --rounds 1000`): flights in one world.
+  it.concurrent('power-loss campaign: three flights in one world, a cut in each, every flight delivered', async ({ expect }) => {
+    const results = await runCampaign({ seed: 20_261_125, rounds: 3, stopAt: Date.now() + 240_000 });
+    const why = results.map(({ problems, ...figures }) => `${JSON.stringify(figures)}\n${problems.join('\n')}`).join('\n');
+    expect(results.length, why).toBe(3);
+    // The world lives on: only the last round stops the agent, and it must stop cleanly.
+    expect(results.map((r) => r.agentExit), why).toEqual(['running', 'running', 'clean']);
+    for (const r of results) {
+      expect(r.faults, why).toBeGreaterThan(0);
+      expect(r.files, why).toBeGreaterThan(0);
+      expect(roundPassed(r), why).toBe(true);
+    }
+  }, 300_000);
 });

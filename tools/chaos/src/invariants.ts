@@ -83,12 +83,14 @@ export async function checkInvariants(
   observer: RoundObserver,
   finalCounters: CounterSnapshot,
   excuses: Excuses,
+  /** Files of earlier rounds in the same world (a campaign): expected on the NAS and in the catalog, not checked again. */
+  earlier: Manifest = new Map(),
 ): Promise<InvariantReport> {
   const report = emptyReport();
   const stillOnMoveSource = new Set<string>();
   const known: KnownRestarts = { keys: new Set(), fileIds: new Set() };
-  await checkFiles(world, manifest, report, stillOnMoveSource);
-  const fromCatalog = world.readCatalog((c) => checkCatalog(c, manifest, excuses, report, stillOnMoveSource, known), true);
+  await checkFiles(world, manifest, earlier, report, stillOnMoveSource);
+  const fromCatalog = world.readCatalog((c) => checkCatalog(c, manifest, earlier, excuses, report, stillOnMoveSource, known), true);
   if (fromCatalog === undefined) {
     report.catalogMismatch++;
     problem(report, 'the catalog could not be read after the run');
@@ -109,9 +111,10 @@ export async function checkInvariants(
   return report;
 }
 
-async function checkFiles(world: ChaosWorld, manifest: Manifest, report: InvariantReport, stillOnMoveSource: Set<string>): Promise<void> {
+async function checkFiles(world: ChaosWorld, manifest: Manifest, earlier: Manifest, report: InvariantReport, stillOnMoveSource: Set<string>): Promise<void> {
   const nasRoot = world.simRoot('nas');
   const expected = new Set<string>();
+  for (const entry of earlier.values()) expected.add(targetPathOf('{source}/{path}', entry.source.catalogId, entry.path));
   for (const entry of manifest.values()) {
     for (const target of entry.source.targets) {
       const rel = targetPathOf('{source}/{path}', entry.source.catalogId, entry.path);
@@ -154,6 +157,7 @@ interface KnownRestarts {
 function checkCatalog(
   catalog: Catalog,
   manifest: Manifest,
+  earlier: Manifest,
   excuses: Excuses,
   report: InvariantReport,
   stillOnMoveSource: ReadonlySet<string>,
@@ -163,7 +167,7 @@ function checkCatalog(
   const stuck = new Set<string>();
   const rows = latestRows(catalog);
   for (const [key, row] of rows) {
-    if (!manifest.has(key)) {
+    if (!manifest.has(key) && !earlier.has(key)) {
       report.catalogMismatch++;
       problem(report, `catalog has a file no source had: ${row.sourceId}:${row.path} (${row.state})`);
     }

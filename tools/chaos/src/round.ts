@@ -1,10 +1,10 @@
 import type { Catalog } from '@filesync/store';
 import { readCounters } from './counters';
 import { deliveredCount } from './delivered';
-import { type InvariantReport, RESEND_ALLOWANCE, checkInvariants } from './invariants';
-import { takeManifest } from './manifest';
+import { type Excuses, type InvariantReport, RESEND_ALLOWANCE, checkInvariants } from './invariants';
+import { type Manifest, takeManifest } from './manifest';
 import { RoundObserver } from './observer';
-import { createRng } from './prng';
+import { type Rng, createRng } from './prng';
 import type { Scenario, ScenarioContext } from './scenario';
 import { CHECKPOINT_BYTES, ChaosWorld, type WorldOptions } from './world';
 
@@ -23,7 +23,7 @@ export interface RoundResult extends InvariantReport {
   readonly files: number;
   readonly timedOut: boolean;
   readonly agentStarts: number;
-  /** How the agent stopped at the end (SIGTERM): `clean` is exit code 0. */
+  /** How the agent stopped at the end (SIGTERM): `clean` is exit code 0; `running`: a campaign round that did not stop it. */
   readonly agentExit: string;
   /** Faults by what the agent was doing when they landed. */
   readonly phases: Record<string, number>;
@@ -31,7 +31,7 @@ export interface RoundResult extends InvariantReport {
 }
 
 /** Worlds of rounds under way, so that an interrupted runner leaves no agent or simulator behind. */
-const live = new Set<ChaosWorld>();
+export const live = new Set<ChaosWorld>();
 
 export async function cleanupLiveWorlds(): Promise<void> {
   await Promise.all([...live].map((w) => w.cleanup()));
@@ -51,6 +51,74 @@ function stuckStaged(catalog: Catalog): number {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const POLL_MS = 100;
 
+/** The scenario's view of a world and the round's manifest, with the excuses it may grant. */
+export function scenarioContext(
+  world: ChaosWorld,
+  rng: Rng,
+  manifest: Manifest,
+  observer: RoundObserver,
+  faultMs: number,
+  log: (line: string) => void,
+): { ctx: ScenarioContext; excuses: () => Excuses } {
+  const excused = new Set<string>();
+  let excuseAll = false;
+  const ctx: ScenarioContext = {
+    world,
+    rng,
+    manifest,
+    observer,
+    faultDeadline: Date.now() + faultMs,
+    log,
+    sleep,
+    async waitFor(ready: (catalog: Catalog) => boolean, ms: number): Promise<boolean> {
+      const until = Date.now() + ms;
+      for (let i = 0; i < 100_000 && Date.now() < until; i++) {
+        if (world.readCatalog(ready) === true) return true;
+        await sleep(POLL_MS);
+      }
+      return false;
+    },
+    delivered: () => world.readCatalog((c) => deliveredCount(c, manifest)),
+    fault: (kind, faultOptions) => observer.fault(kind, faultOptions?.armed === true),
+    excuse: (key) => excused.add(key),
+    excuseAll: () => {
+      excuseAll = true;
+    },
+  };
+  return { ctx, excuses: () => ({ keys: excused, all: excuseAll }) };
+}
+
+/**
+ * Waits (bounded) until the catalog has every manifest file at its end state, restarting nothing: an
+ * agent that exits on its own ends the wait. Returns whether the bound ran out.
+ */
+export async function awaitDelivery(world: ChaosWorld, manifest: Manifest, ms: number, log: (line: string) => void): Promise<boolean> {
+  const deliverBy = Date.now() + ms;
+  let stuckSince: number | undefined;
+  for (let i = 0; i < 100_000 && Date.now() < deliverBy; i++) {
+    const progress = world.readCatalog((c) => ({ done: deliveredCount(c, manifest), stuck: stuckStaged(c) }));
+    if (progress?.done === manifest.size) return false;
+    // Files uploaded everywhere but never delivered would wait forever: stop waiting, the checks report them.
+    if (progress && progress.stuck > 0 && progress.done + progress.stuck === manifest.size) {
+      stuckSince ??= Date.now();
+      if (Date.now() - stuckSince > STUCK_MS) return false;
+    } else stuckSince = undefined;
+    if (!world.agent?.isRunning()) {
+      log(`agent exited on its own: ${world.agent?.stderrTail() ?? ''}`);
+      return true;
+    }
+    await sleep(250);
+  }
+  log(`not delivered in time; agent stderr: ${world.agent?.stderrTail() ?? ''}`);
+  return true;
+}
+
+export function phasesOf(observer: RoundObserver): Record<string, number> {
+  const phases: Record<string, number> = {};
+  for (const f of observer.faults) phases[f.phase] = (phases[f.phase] ?? 0) + 1;
+  return phases;
+}
+
 /** One seeded round: a fresh world, the scenario's faults, delivery, then the invariants on the real files. */
 export async function runRound(scenario: Scenario, options: RoundOptions): Promise<RoundResult> {
   const startedAt = Date.now();
@@ -62,65 +130,16 @@ export async function runRound(scenario: Scenario, options: RoundOptions): Promi
     const manifest = await takeManifest(world.sources);
     // One checkpoint of staged bytes plus one read chunk may go with a crash.
     const observer = new RoundObserver(world, manifest, CHECKPOINT_BYTES + RESEND_ALLOWANCE);
-    const excused = new Set<string>();
-    let excuseAll = false;
-    const ctx: ScenarioContext = {
-      world,
-      rng: rng.fork('faults'),
-      manifest,
-      observer,
-      faultDeadline: Date.now() + (options.faultMs ?? 45_000),
-      log,
-      sleep,
-      async waitFor(ready: (catalog: Catalog) => boolean, ms: number): Promise<boolean> {
-        const until = Date.now() + ms;
-        for (let i = 0; i < 100_000 && Date.now() < until; i++) {
-          if (world.readCatalog(ready) === true) return true;
-          await sleep(POLL_MS);
-        }
-        return false;
-      },
-      delivered: () => world.readCatalog((c) => deliveredCount(c, manifest)),
-      fault: (kind, faultOptions) => observer.fault(kind, faultOptions?.armed === true),
-      excuse: (key) => excused.add(key),
-      excuseAll: () => {
-        excuseAll = true;
-      },
-    };
+    const { ctx, excuses } = scenarioContext(world, rng.fork('faults'), manifest, observer, options.faultMs ?? 45_000, log);
     observer.start();
     world.startAgent();
     await scenario.inject(ctx);
     if (!world.agent?.isRunning()) world.startAgent();
-    const deliverBy = Date.now() + (options.deliverMs ?? 120_000);
-    let timedOut = true;
-    let stuckSince: number | undefined;
-    for (let i = 0; i < 100_000 && Date.now() < deliverBy; i++) {
-      const progress = world.readCatalog((c) => ({ done: deliveredCount(c, manifest), stuck: stuckStaged(c) }));
-      if (progress?.done === manifest.size) {
-        timedOut = false;
-        break;
-      }
-      // Only files the known uploaded-but-not-delivered bug holds are left: they would wait forever.
-      if (progress && progress.stuck > 0 && progress.done + progress.stuck === manifest.size) {
-        stuckSince ??= Date.now();
-        if (Date.now() - stuckSince > STUCK_MS) {
-          timedOut = false;
-          break;
-        }
-      } else stuckSince = undefined;
-      if (!world.agent?.isRunning()) {
-        log(`agent exited on its own: ${world.agent?.stderrTail() ?? ''}`);
-        break;
-      }
-      await sleep(250);
-    }
-    if (timedOut) log(`not delivered in time; agent stderr: ${world.agent?.stderrTail() ?? ''}`);
+    const timedOut = await awaitDelivery(world, manifest, options.deliverMs ?? 120_000, log);
     await observer.stop();
     const agentExit = await world.stopAgent();
     const final = await readCounters(world, manifest);
-    const report = await checkInvariants(world, manifest, observer, final, { keys: excused, all: excuseAll });
-    const phases: Record<string, number> = {};
-    for (const f of observer.faults) phases[f.phase] = (phases[f.phase] ?? 0) + 1;
+    const report = await checkInvariants(world, manifest, observer, final, excuses());
     return {
       scenario: scenario.name,
       seed: options.seed,
@@ -130,7 +149,7 @@ export async function runRound(scenario: Scenario, options: RoundOptions): Promi
       timedOut,
       agentStarts: world.starts,
       agentExit,
-      phases,
+      phases: phasesOf(observer),
       seconds: Math.round((Date.now() - startedAt) / 100) / 10,
     };
   } finally {
@@ -149,6 +168,6 @@ export function roundPassed(r: RoundResult, tolerateKnownIssues = false): boolea
     (tolerateKnownIssues || known === 0) &&
     r.lost === 0 && r.corrupt === 0 && r.restartedFromZero - (tolerateKnownIssues ? r.knownIssues.restartsFromThem : 0) === 0 &&
     r.removedEarly === 0 && r.duplicates === 0 &&
-    r.leftoverParts === 0 && r.catalogMismatch === 0 && r.downloadResets === 0 && r.sourceChanged === 0 && !r.timedOut && r.agentExit === 'clean'
+    r.leftoverParts === 0 && r.catalogMismatch === 0 && r.downloadResets === 0 && r.sourceChanged === 0 && !r.timedOut && (r.agentExit === 'clean' || r.agentExit === 'running')
   );
 }

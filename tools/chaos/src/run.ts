@@ -1,16 +1,20 @@
-// `npm run chaos -- [--scenario NAME|all] [--seed N] [--rounds N] [--minutes M] [--keep] [--agent-root DIR] [--verbose]`
+// `npm run chaos -- [--scenario NAME|all] [--seed N] [--rounds N] [--minutes M] [--journal FILE] [--keep] [--agent-root DIR] [--verbose]`
 // Progress goes to stderr; the last line on stdout is the one JSON summary.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type RoundResult, cleanupLiveWorlds, roundPassed, runRound } from './round';
+import { runCampaign } from './campaign';
+import { openJournal } from './journal';
 import { SCENARIOS, scenarioNamed } from './scenarios/index';
 import { summarize } from './summary';
 
-const USAGE = `usage: npm run chaos -- [--scenario NAME|all] [--seed N] [--rounds N] [--minutes M] [--keep] [--agent-root DIR] [--verbose]
+const USAGE = `usage: npm run chaos -- [--scenario NAME|all] [--seed N] [--rounds N] [--minutes M] [--journal FILE] [--keep] [--agent-root DIR] [--verbose]
   scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}
   --seed N        first round's seed (round i uses N+i); default: from the clock, printed
   --rounds N      rounds per scenario (default 1)
   --minutes M     start no new round after M minutes
+  --journal FILE  append each round to FILE; run again with the same FILE to go on where it stopped
+                  (one scenario only; the summary covers every round in FILE)
   --agent-root    run the agent from another checkout (e.g. a deliberately broken build)
   --keep          keep each round's temp directory`;
 
@@ -29,6 +33,7 @@ async function main(): Promise<number> {
       rounds: { type: 'string' },
       minutes: { type: 'string' },
       'agent-root': { type: 'string' },
+      journal: { type: 'string' },
       keep: { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -39,31 +44,39 @@ async function main(): Promise<number> {
     return 0;
   }
   const scenarios = values.scenario === 'all' ? SCENARIOS : [scenarioNamed(values.scenario)];
-  const seed = int(values.seed, 'seed', Date.now() % 1_000_000);
+  let seed = int(values.seed, 'seed', Date.now() % 1_000_000);
   const rounds = int(values.rounds, 'rounds', 1);
+  if (values.journal !== undefined && scenarios.length !== 1) throw new Error('--journal needs one --scenario');
+  const journal = values.journal === undefined ? undefined : openJournal(values.journal, { scenario: scenarios[0]!.name, seed, rounds });
+  if (journal) seed = journal.header.seed;
+  const firstRound = journal?.done.length ?? 0;
   const stopAt = values.minutes === undefined ? Infinity : Date.now() + Number(values.minutes) * 60_000;
   const startedAt = Date.now();
-  const results: RoundResult[] = [];
+  const results: RoundResult[] = [...(journal?.done ?? [])];
+  const earlierSeconds = results.reduce((n, r) => n + r.seconds, 0);
   const log = (line: string): void => {
     if (values.verbose) console.error(`  ${line}`);
   };
-  console.error(`chaos: ${scenarios.map((s) => s.name).join(', ')}; seed ${seed}; ${rounds} round(s) each`);
-  for (let i = 0; i < rounds && Date.now() < stopAt; i++) {
-    for (const scenario of scenarios) {
+  console.error(`chaos: ${scenarios.map((s) => s.name).join(', ')}; seed ${seed}; ${rounds} round(s) each${firstRound > 0 ? `; ${firstRound} already in ${values.journal}` : ''}`);
+  const report = (r: RoundResult): void => {
+    results.push(r);
+    journal?.append(r);
+    const { problems, ...figures } = r;
+    console.error(`${roundPassed(r) ? 'ok  ' : 'FAIL'} ${JSON.stringify(figures)}`);
+    for (const p of problems) console.error(`     ${p}`);
+  };
+  const agentRoot = values['agent-root'] ? { agentRoot: resolve(values['agent-root']) } : {};
+  // power-loss runs as a campaign: one drone, many flights, a cut in each (see campaign.ts).
+  if (scenarios.some((s) => s.name === 'power-loss')) {
+    await runCampaign({ seed, rounds, firstRound, stopAt, keep: values.keep, log, onRound: report, ...agentRoot });
+  }
+  for (let i = firstRound; i < rounds && Date.now() < stopAt; i++) {
+    for (const scenario of scenarios.filter((s) => s.name !== 'power-loss')) {
       if (Date.now() >= stopAt) break;
-      const r = await runRound(scenario, {
-        seed: seed + i,
-        keep: values.keep,
-        log,
-        ...(values['agent-root'] ? { agentRoot: resolve(values['agent-root']) } : {}),
-      });
-      results.push(r);
-      const { problems, ...figures } = r;
-      console.error(`${roundPassed(r) ? 'ok  ' : 'FAIL'} ${JSON.stringify(figures)}`);
-      for (const p of problems) console.error(`     ${p}`);
+      report(await runRound(scenario, { seed: seed + i, keep: values.keep, log, ...agentRoot }));
     }
   }
-  const summary = summarize(scenarios.length === 1 ? scenarios[0]!.name : 'all', results, (Date.now() - startedAt) / 1000);
+  const summary = summarize(scenarios.length === 1 ? scenarios[0]!.name : 'all', results, earlierSeconds + (Date.now() - startedAt) / 1000);
   process.stdout.write(`${JSON.stringify(summary)}\n`);
   return summary.failedRounds === 0 && results.length > 0 ? 0 : 1;
 }

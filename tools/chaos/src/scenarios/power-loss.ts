@@ -1,7 +1,26 @@
 import { control } from '../control';
 import { MIB } from '../content';
-import type { Scenario } from '../scenario';
+import type { Scenario, ScenarioContext } from '../scenario';
 import { AIMS, waitForAim } from './aim';
+
+/** The share of cuts that take the whole drone down, not only the companion computer. */
+export const WHOLE_DRONE = 0.3;
+
+/**
+ * One power cut: the agent is SIGKILLed; if `wholeDrone`, the PX4 reboots and the flash drive loses
+ * power with it (pulled, back in as the agent boots). Then the agent starts again.
+ */
+export async function powerCut(ctx: ScenarioContext, wholeDrone: boolean): Promise<void> {
+  await ctx.fault(wholeDrone ? 'power-cut:drone' : 'power-cut:agent');
+  await ctx.world.killAgent();
+  if (wholeDrone) {
+    await control(ctx.world.controlUrl('px4'), 'POST', '/reboot', { downMs: ctx.rng.int(500, 2000) });
+    await control(ctx.world.controlUrl('flash'), 'POST', '/unplug');
+  }
+  await ctx.sleep(ctx.rng.between(0, 1000));
+  if (wholeDrone) await control(ctx.world.controlUrl('flash'), 'POST', '/insert');
+  ctx.world.startAgent();
+}
 
 /**
  * SIGKILL the agent at random instants — aimed at downloads, uploads, the cleaner's deletions under
@@ -24,16 +43,7 @@ export const powerLoss: Scenario = {
       await waitForAim(ctx, ctx.rng.pick(AIMS));
       // At least one fault per round, even if the agent was quicker than the aim.
       if (k > 0 && ctx.delivered() === ctx.manifest.size) break;
-      const wholeDrone = ctx.rng.chance(0.3);
-      await ctx.fault(wholeDrone ? 'power-cut:drone' : 'power-cut:agent');
-      await ctx.world.killAgent();
-      if (wholeDrone) {
-        await control(ctx.world.controlUrl('px4'), 'POST', '/reboot', { downMs: ctx.rng.int(500, 2000) });
-        await control(ctx.world.controlUrl('flash'), 'POST', '/unplug');
-      }
-      await ctx.sleep(ctx.rng.between(0, 1000));
-      if (wholeDrone) await control(ctx.world.controlUrl('flash'), 'POST', '/insert');
-      ctx.world.startAgent();
+      await powerCut(ctx, ctx.rng.chance(WHOLE_DRONE));
     }
   },
 };

@@ -1,0 +1,117 @@
+import { MIB } from './content';
+import { readCounters } from './counters';
+import { addFlight, toManifest } from './flight';
+import { RESEND_ALLOWANCE, checkInvariants } from './invariants';
+import { type Manifest, type ManifestEntry, takeManifest } from './manifest';
+import { RoundObserver } from './observer';
+import { createRng } from './prng';
+import { type RoundResult, awaitDelivery, live, phasesOf, scenarioContext } from './round';
+import { AIMS, waitForAim } from './scenarios/aim';
+import { WHOLE_DRONE, powerCut } from './scenarios/power-loss';
+import { CHECKPOINT_BYTES, ChaosWorld, type Topology, type WorldOptions } from './world';
+
+export interface CampaignOptions extends WorldOptions {
+  /** Round `i` draws its flight and its cuts from seed + i. */
+  readonly seed: number;
+  readonly rounds: number;
+  /** Rounds before this one were run already (a resumed journal). */
+  readonly firstRound?: number;
+  /** Start no new round after this instant (wall clock, ms). */
+  readonly stopAt: number;
+  /** Rounds one world (simulators, catalog, NAS) lives for before a fresh one: bounds disk use and the checks' cost. */
+  readonly roundsPerWorld?: number;
+  readonly deliverMs?: number;
+  readonly onRound?: (result: RoundResult) => void;
+}
+
+/** The drone before its first flight of the campaign: a little of everything already on the devices. */
+const CAMPAIGN_TOPOLOGY: Topology = {
+  px4: { logs: 1, minBytes: 40_000, maxBytes: 100_000 },
+  flash: { sessions: 1, images: 2, videos: 0, jpegKib: '40-300', videoMib: '1-2' },
+  camera: { files: 2, maxBytes: 2 * MIB, bandwidth: 4 * MIB },
+  nas: { bandwidth: 4 * MIB },
+};
+
+const DEFAULT_ROUNDS_PER_WORLD = 50;
+
+/**
+ * The long form of `power-loss`: one drone flying many flights. A world (simulators, the agent's data
+ * directory, the NAS) lives for `roundsPerWorld` rounds; each round is one flight — new files on the
+ * PX4, the flash drive and the camera while the agent runs — then one power cut (sometimes two) aimed
+ * at that flight's work, the agent started again, delivery, and the invariants on that flight's files
+ * (the NAS and the catalog are checked against every flight of the world so far). The agent is stopped
+ * with SIGTERM at the end of each world and must exit cleanly. Rounds cost one or two agent starts
+ * instead of a whole world each, which is what makes a thousand of them fit in an afternoon.
+ */
+export async function runCampaign(options: CampaignOptions): Promise<RoundResult[]> {
+  const perWorld = options.roundsPerWorld ?? DEFAULT_ROUNDS_PER_WORLD;
+  const log = options.log ?? (() => undefined);
+  const results: RoundResult[] = [];
+  let world: ChaosWorld | undefined;
+  let earlier = new Map<string, ManifestEntry>();
+  let inWorld = 0;
+  try {
+    for (let i = options.firstRound ?? 0; i < options.rounds && Date.now() < options.stopAt; i++) {
+      const startedAt = Date.now();
+      const rng = createRng(options.seed + i);
+      let preflight: Manifest = new Map();
+      const fresh = world === undefined;
+      if (!world) {
+        world = await ChaosWorld.create(CAMPAIGN_TOPOLOGY, rng.fork('world'), options);
+        live.add(world);
+        preflight = await takeManifest(world.sources);
+        earlier = new Map();
+        inWorld = 0;
+        world.startAgent();
+        await world.agent?.ready;
+      }
+      const startsBefore = fresh ? 0 : world.starts;
+      const manifest = new Map([...preflight, ...toManifest(await addFlight(world, i, rng.fork('flight')))]);
+      const observer = new RoundObserver(world, manifest, CHECKPOINT_BYTES + RESEND_ALLOWANCE);
+      // A fresh world's camera had sent nothing before its agent first started.
+      const cameraBefore = fresh ? 0 : ((await readCounters(world, manifest)).cameraSent ?? 0);
+      const { ctx, excuses } = scenarioContext(world, rng.fork('faults'), manifest, observer, 45_000, log);
+      observer.start();
+      const cuts = ctx.rng.chance(0.25) ? 2 : 1;
+      for (let k = 0; k < cuts; k++) {
+        await waitForAim(ctx, ctx.rng.pick(AIMS));
+        if (k > 0 && ctx.delivered() === manifest.size) break;
+        await powerCut(ctx, ctx.rng.chance(WHOLE_DRONE));
+      }
+      const timedOut = await awaitDelivery(world, manifest, options.deliverMs ?? 120_000, log);
+      await observer.stop();
+      const lastOfWorld = ++inWorld >= perWorld || i + 1 >= options.rounds || Date.now() >= options.stopAt || timedOut;
+      const agentExit = lastOfWorld ? await world.stopAgent() : world.agent?.isRunning() ? 'running' : 'failed';
+      const after = await readCounters(world, manifest);
+      // The camera counts only a total since it started: this round's share is the difference.
+      const final = { ...after, cameraSent: after.cameraSent === undefined ? undefined : after.cameraSent - cameraBefore };
+      const report = await checkInvariants(world, manifest, observer, final, excuses(), earlier);
+      const result: RoundResult = {
+        scenario: 'power-loss',
+        seed: options.seed + i,
+        faults: observer.faults.length,
+        files: manifest.size,
+        ...report,
+        timedOut,
+        agentStarts: world.starts - startsBefore,
+        agentExit,
+        phases: phasesOf(observer),
+        seconds: Math.round((Date.now() - startedAt) / 100) / 10,
+      };
+      results.push(result);
+      options.onRound?.(result);
+      earlier = new Map([...earlier, ...manifest]);
+      if (lastOfWorld) {
+        live.delete(world);
+        await world.cleanup();
+        world = undefined;
+      }
+    }
+  } finally {
+    if (world) {
+      live.delete(world);
+      await world.cleanup();
+    }
+  }
+  return results;
+}
