@@ -1,5 +1,5 @@
 export { Pipeline, type PipelineHealth, type PipelineParts } from './pipeline';
-export { SourcePipeline, type SourcePipelineOptions } from './source-pipeline';
+export { SOURCE_STAGES, SourcePipeline, type SourcePipelineOptions, type SourceStage } from './source-pipeline';
 export { TargetPipeline } from './target-pipeline';
 export { Finder, type ScanResult } from './finder';
 export { Downloader, DEFAULT_DOWNLOADER_OPTIONS, type DownloaderOptions, type DownloadOutcome } from './downloader';
@@ -11,3 +11,8 @@ export { targetPathOf } from './target-path';
 export { WorkLoop, type StepResult } from './work-loop';
 export { type CatalogPort, type PipelineLogger, silentLogger } from './ports';
 export { type SourceProvider, isSourceProvider } from './source-provider';
+export { openSignalBus, type PipelineSignal, type SignalBus } from './actors/signal-bus';
+export { LINK_ACTOR_MODULE, LINK_CHANNEL, type JobReply, type LinkActor, type LinkArgs, type LinkDescription, type LinkMessage, type LinkReplies } from './actors/link-protocol';
+export { LinkClient, type LinkRef } from './actors/link-client';
+export { createRemoteSource, createRemoteSourceProvider } from './actors/remote-source';
+export { createRemoteTarget } from './actors/remote-target';

@@ -5,7 +5,7 @@ import type { CatalogPort, PipelineLogger } from './ports';
 import { silentLogger } from './ports';
 import { type Routing, buildRouting } from './routing';
 import { type SourceProvider, isSourceProvider } from './source-provider';
-import { SourcePipeline } from './source-pipeline';
+import { SourcePipeline, type SourceStage } from './source-pipeline';
 import { TargetPipeline } from './target-pipeline';
 
 export interface PipelineParts {
@@ -19,6 +19,17 @@ export interface PipelineParts {
   readonly log?: PipelineLogger;
   /** Backoff of the connection checks (tests make it short). */
   readonly healthBackoff?: BackoffPolicy;
+  /** Stages each source loop runs (default all): the agent runs finder, downloader and cleaner in separate workers. */
+  readonly sourceStages?: readonly SourceStage[];
+  /**
+   * Told when other threads should look now rather than at their next poll: new files found on a
+   * source, a file staged, a file delivered (by catalog source id).
+   */
+  readonly signals?: {
+    readonly found?: (sourceId: string) => void;
+    readonly staged?: (sourceId: string) => void;
+    readonly delivered?: (file: FileRecord) => void;
+  };
 }
 
 export interface PipelineHealth {
@@ -49,6 +60,7 @@ export class Pipeline {
     const onDelivered = async (file: FileRecord): Promise<void> => {
       await parts.staging.remove(file.fileId);
       this.sourceLoops.get(file.sourceId)?.pipeline.wake();
+      parts.signals?.delivered?.(file);
     };
     this.targets = new Map(
       parts.targets.map(
@@ -104,7 +116,12 @@ export class Pipeline {
       this.routing,
       {
         pollIntervalMs: (sourceConfig?.pollIntervalSec ?? 30) * 1000,
-        onStaged: () => this.wakeTargets(),
+        onStaged: () => {
+          this.wakeTargets();
+          this.parts.signals?.staged?.(source.id);
+        },
+        onFound: () => this.parts.signals?.found?.(source.id),
+        ...(this.parts.sourceStages ? { stages: this.parts.sourceStages } : {}),
         ...(this.parts.healthBackoff ? { healthBackoff: this.parts.healthBackoff } : {}),
         downloader: {
           checkpointBytes: this.parts.config.staging.checkpointBytes,
@@ -140,6 +157,13 @@ export class Pipeline {
       retryAtMs: 0,
       since: this.clock.now(),
     });
+  }
+
+  /** Wakes the loops of one configured source (all when undefined); `rescan` lists at once. */
+  wakeSources(configId?: string, rescan = false): void {
+    for (const [id, loop] of this.sourceLoops) {
+      if (configId === undefined || configIdOfSource(id) === configId) loop.pipeline.wake(rescan);
+    }
   }
 
   /** Wakes every uploader: a file was staged. */

@@ -8,11 +8,19 @@ import type { Routing } from './routing';
 import { SourceCleaner } from './source-cleaner';
 import { type StepResult, WorkLoop } from './work-loop';
 
+/** The three jobs done on a source; the agent runs each in its own worker, tests run all three in one loop. */
+export type SourceStage = 'find' | 'download' | 'clean';
+export const SOURCE_STAGES: readonly SourceStage[] = ['find', 'download', 'clean'];
+
 export interface SourcePipelineOptions {
   readonly pollIntervalMs: number;
   readonly downloader: Partial<DownloaderOptions>;
   readonly onStaged?: () => void;
+  /** A scan recorded new (or reappeared) files: a downloader in another thread should look now. */
+  readonly onFound?: () => void;
   readonly healthBackoff?: BackoffPolicy;
+  /** Which stages this loop runs; default all three. */
+  readonly stages?: readonly SourceStage[];
 }
 
 /**
@@ -27,7 +35,9 @@ export class SourcePipeline {
   private readonly cleaner: SourceCleaner;
   private readonly loop: WorkLoop;
   private lastScanAt = -Infinity;
+  private lastCleanAt = -Infinity;
   private cleanupDue = true;
+  private readonly stages: ReadonlySet<SourceStage>;
   /** Said once per wait, not at every poll. */
   private waitingForSpace = false;
 
@@ -41,6 +51,7 @@ export class SourcePipeline {
     private readonly log: PipelineLogger = silentLogger,
   ) {
     this.health = new Health(clock, options.healthBackoff);
+    this.stages = new Set(options.stages ?? SOURCE_STAGES);
     this.finder = new Finder(source, routing.routesOf(source.id), catalog, clock, log);
     this.downloader = new Downloader(source, staging, catalog, { order: routing.orderOf(source.id), ...options.downloader }, clock, log);
     this.cleaner = new SourceCleaner(source, catalog, (f) => routing.isMoved(f), log);
@@ -60,17 +71,21 @@ export class SourcePipeline {
 
   private async step(signal: AbortSignal) {
     try {
-      if (this.clock.monotonic() - this.lastScanAt >= this.options.pollIntervalMs) {
+      if (this.stages.has('find') && this.clock.monotonic() - this.lastScanAt >= this.options.pollIntervalMs) {
         const scan = await this.finder.scan();
         this.lastScanAt = this.clock.monotonic();
         // Deliveries happen on the targets' loops (other threads in the agent): look for them at each scan.
         this.cleanupDue = true;
         if (scan.recorded + scan.reappeared + scan.vanished > 0) this.log.info({ source: this.source.id, ...scan }, 'scanned');
+        if (scan.recorded + scan.reappeared > 0) this.options.onFound?.();
       }
-      if (this.cleanupDue) {
+      // A cleaner on its own hears of deliveries by `wake`; the poll interval is its fallback.
+      if (this.stages.has('clean') && (this.cleanupDue || this.clock.monotonic() - this.lastCleanAt >= this.options.pollIntervalMs)) {
         this.cleanupDue = false;
+        this.lastCleanAt = this.clock.monotonic();
         await this.cleaner.sweep();
       }
+      if (!this.stages.has('download')) return { kind: 'idle' } as const;
       // As many slices side by side as the device allows (1 for MAVFTP: one session on the autopilot).
       const outcomes = await Promise.all(
         Array.from({ length: Math.max(1, this.source.features.parallelism) }, () => this.downloader.step(signal)),

@@ -1,0 +1,38 @@
+import type { SourceFeatures, TargetFeatures } from '@filesync/core';
+import type { ActorRefLike } from '@filesync/actors/actor';
+import type { JobReply, LinkMessage, LinkReplies } from './link-protocol';
+
+export type LinkRef = ActorRefLike<LinkMessage, LinkReplies>;
+
+/** Message types whose reply is a job. */
+type JobMessage = Extract<LinkMessage, { type: { [K in keyof LinkReplies]: LinkReplies[K] extends JobReply<unknown> ? K : never }[keyof LinkReplies] }>;
+type ValueOf<K extends keyof LinkReplies> = LinkReplies[K] extends JobReply<infer T> ? T : never;
+
+/**
+ * Asks the link and waits out a long device call: a "pending" reply is followed by `link.await`
+ * until the job ends. Each ask is short (the link answers within its `waitMs`), so the ask timeout
+ * only has to cover a hop and a wait, and a dead link is noticed at the next ask.
+ */
+export class LinkClient {
+  /** The device's features as of the last reply (a device may refine them after its first connect). */
+  features: SourceFeatures | TargetFeatures | undefined;
+
+  constructor(
+    readonly link: LinkRef,
+    private readonly askTimeoutMs = 60_000,
+  ) {}
+
+  async call<M extends JobMessage>(msg: M): Promise<ValueOf<M['type']>> {
+    const ask = { timeoutMs: this.askTimeoutMs };
+    let reply = (await this.link.ask(msg, ask)) as JobReply<unknown>;
+    // Bounded by the link: a job that never ends crashes the link (its `stuckMs`), and then this ask fails.
+    while (!reply.done) reply = await this.link.ask({ type: 'link.await', job: reply.job }, ask);
+    if (reply.features) this.features = reply.features;
+    return reply.value as ValueOf<M['type']>;
+  }
+
+  /** An ask whose reply is not a job (opening and closing handles, describing). */
+  ask<M extends LinkMessage>(msg: M): Promise<LinkReplies[M['type']]> {
+    return this.link.ask(msg, { timeoutMs: this.askTimeoutMs });
+  }
+}

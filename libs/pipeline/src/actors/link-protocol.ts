@@ -1,0 +1,102 @@
+import type { CommitReceipt, ExpectedContent, HashName, SourceConfig, SourceEntry, SourceFeatures, TargetConfig, TargetFeatures, TargetStat } from '@filesync/core';
+import { type ActorDefinition, defineChannel } from '@filesync/actors/actor';
+
+/**
+ * The link: the one worker that owns a device (a Source, a removable drive's mount watch with its
+ * volumes, or a Target) and serves its contract as messages to the finder, downloader, cleaner or
+ * uploader of its group. Being the only owner, it runs at most `parallelism` device calls at once
+ * (1 for MAVFTP: "Busy" cannot happen).
+ *
+ * A call that takes long (a listing over a radio, a read waiting for the vehicle to disarm, a big
+ * commit) must not hold the link's mailbox past the runtime's hang timeout, so every device call is
+ * a job: the reply comes when it ends or after `waitMs`, whichever is first; in the second case the
+ * asker asks `link.await` for the same job until it ends.
+ */
+export interface LinkArgs {
+  readonly role: 'source' | 'target';
+  /** The device's config entry (its `type` picks the device module, loaded on demand). */
+  readonly device: SourceConfig | TargetConfig;
+  /** The agent's data dir (the HTTP target's spool lives under it). */
+  readonly dataDir: string;
+  /** Name of the agent's signal bus (see `openSignalBus`). */
+  readonly bus: string;
+  /** Longest a reply is held back before saying "pending"; default 10 s. */
+  readonly waitMs?: number;
+  /**
+   * A source call still running after this long (a read paused for arming excepted) is hung: the
+   * link crashes on purpose and its supervisor restarts the group. Default 120 s.
+   */
+  readonly stuckMs?: number;
+}
+
+/** What the link serves now. `sourceId` is the catalog's id: for a drive the mounted volume's, else the config id. */
+export type LinkDescription =
+  | { readonly role: 'source'; readonly configId: string; readonly sourceId: string | undefined; readonly features: SourceFeatures | undefined }
+  | { readonly role: 'target'; readonly configId: string; readonly targetId: string; readonly features: TargetFeatures };
+
+/** Each source call names the source it means: a request for one card is never served from another. */
+interface OnSource {
+  readonly sourceId: string;
+}
+
+export type LinkMessage =
+  | { readonly type: 'link.describe' }
+  | { readonly type: 'link.await'; readonly job: number }
+  // Source side.
+  | ({ readonly type: 'link.list' } & OnSource)
+  | ({ readonly type: 'link.read-open'; readonly path: string; readonly offset: number } & OnSource)
+  | { readonly type: 'link.read-next'; readonly handle: string }
+  | { readonly type: 'link.read-close'; readonly handle: string }
+  | ({ readonly type: 'link.checksum'; readonly path: string; readonly hash: HashName } & OnSource)
+  | ({ readonly type: 'link.remove'; readonly path: string } & OnSource)
+  // Target side.
+  | { readonly type: 'link.stat'; readonly path: string }
+  | { readonly type: 'link.partial-size'; readonly path: string }
+  | { readonly type: 'link.write-open'; readonly path: string; readonly offset: number }
+  /** Hands one chunk to the open write; done once the device has taken it (back-pressure). Without `data`: waits for the last one. */
+  | { readonly type: 'link.write-chunk'; readonly handle: string; readonly data?: Uint8Array }
+  | { readonly type: 'link.write-end'; readonly handle: string }
+  | { readonly type: 'link.write-abort'; readonly handle: string }
+  | { readonly type: 'link.commit'; readonly path: string; readonly expected: ExpectedContent }
+  | { readonly type: 'link.read-back-open'; readonly path: string }
+  | { readonly type: 'link.remove-committed'; readonly path: string };
+
+/**
+ * A device call's reply: its value, or the job to `link.await`. `features` rides along because a
+ * device may refine them after its first connect (an FTP server without REST: `canResume` off).
+ */
+export type JobReply<T> =
+  | { readonly done: true; readonly value: T; readonly features: SourceFeatures | TargetFeatures | undefined }
+  | { readonly done: false; readonly job: number };
+
+export interface ReadChunk {
+  /** Null at the end of the file. */
+  readonly data: Uint8Array | null;
+}
+
+export interface LinkReplies {
+  'link.describe': LinkDescription;
+  'link.await': JobReply<unknown>;
+  'link.list': JobReply<SourceEntry[]>;
+  'link.read-open': { readonly handle: string };
+  'link.read-next': JobReply<ReadChunk>;
+  'link.read-close': void;
+  'link.checksum': JobReply<string>;
+  'link.remove': JobReply<void>;
+  'link.stat': JobReply<TargetStat | null>;
+  'link.partial-size': JobReply<number>;
+  'link.write-open': { readonly handle: string };
+  'link.write-chunk': JobReply<void>;
+  'link.write-end': JobReply<void>;
+  'link.write-abort': void;
+  'link.commit': JobReply<CommitReceipt>;
+  'link.read-back-open': { readonly handle: string };
+  'link.remove-committed': JobReply<void>;
+}
+
+export type LinkActor = ActorDefinition<LinkMessage, LinkReplies, LinkArgs>;
+
+/** The channel a stage worker reaches its group's link on (`peers: { link: 'link' }`). */
+export const LINK_CHANNEL = defineChannel<LinkActor>('link');
+
+export const LINK_ACTOR_MODULE: URL = new URL('./link-actor.ts', import.meta.url);

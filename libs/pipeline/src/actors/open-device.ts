@@ -1,0 +1,75 @@
+import { join } from 'node:path';
+import type { Source, SourceConfig, Target, TargetConfig } from '@filesync/core';
+import type { SourceProvider } from '../source-provider';
+
+/**
+ * Builds the device of one config entry. Each kind's module is imported only when a link of that
+ * kind starts: a local or FTP link must not pay for node-mavlink and serialport (start-up time on a
+ * Raspberry Pi that restarts after a power cut).
+ */
+export async function openSource(config: SourceConfig): Promise<Source | SourceProvider> {
+  switch (config.type) {
+    case 'local': {
+      const { createLocalSource } = await import('@filesync/device-local');
+      return createLocalSource({ id: config.id, dir: config.dir });
+    }
+    case 'ftp': {
+      const { createFtpSource, ftpSourceOptionsFromConfig } = await import('@filesync/device-ftp');
+      return createFtpSource(ftpSourceOptionsFromConfig(config));
+    }
+    case 'mavftp': {
+      const { createMavftpSource } = await import('@filesync/device-mavftp');
+      return createMavftpSource({
+        id: config.id,
+        link: config.link,
+        logDir: config.logDir,
+        systemId: config.systemId,
+        componentId: config.componentId,
+        transferWhileArmed: config.transferWhileArmed,
+        requestTimeoutMs: config.requestTimeoutMs,
+      });
+    }
+    case 'disk':
+      return openDiskProvider(config);
+  }
+}
+
+async function openDiskProvider(config: Extract<SourceConfig, { type: 'disk' }>): Promise<SourceProvider> {
+  const { createDiskDevice } = await import('@filesync/device-disk');
+  const device = createDiskDevice({
+    id: config.id,
+    match: config.match,
+    dir: config.dir,
+    mountTable: config.mountTable,
+    diskDir: config.diskDir,
+    readChunkBytes: config.readChunkBytes,
+    maxReadFailures: config.maxReadFailures,
+  });
+  return {
+    configId: config.id,
+    watch(listener) {
+      const unsubscribe = device.subscribe((event) => listener(event.type === 'disk.drive-mounted' ? event.source : undefined));
+      void device.start();
+      return unsubscribe;
+    },
+    close: () => device.close(),
+  };
+}
+
+export async function openTarget(config: TargetConfig, dataDir: string): Promise<Target> {
+  switch (config.type) {
+    case 'local': {
+      const { createLocalTarget } = await import('@filesync/device-local');
+      return createLocalTarget({ id: config.id, dir: config.dir, collision: config.collision });
+    }
+    case 'ftp': {
+      const { createFtpTarget, ftpTargetOptionsFromConfig } = await import('@filesync/device-ftp');
+      return createFtpTarget(ftpTargetOptionsFromConfig(config));
+    }
+    case 'http': {
+      const { createHttpTarget, httpTargetOptionsFromConfig } = await import('@filesync/device-http');
+      // The spool holds the in-transit copy and the attempt journal: it must be on persistent disk.
+      return createHttpTarget(httpTargetOptionsFromConfig(config, { spoolDir: join(dataDir, 'http', config.id) }));
+    }
+  }
+}

@@ -1,0 +1,86 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { type CollisionPolicy, isFilesyncError, localSourceSchema, localTargetSchema, patternBytes } from '@filesync/core';
+import { describeSourceConformance, describeTargetConformance } from '@filesync/core/testing';
+import { type ActorRef, startActor } from '@filesync/actors';
+import { describe, expect, it } from 'vitest';
+import { LinkClient } from './link-client';
+import { LINK_ACTOR_MODULE, type LinkActor, type LinkArgs, type LinkMessage, type LinkReplies } from './link-protocol';
+import { createRemoteSource } from './remote-source';
+import { createRemoteTarget } from './remote-target';
+
+// A 1 ms wait makes nearly every device call answer "pending" first, so the `link.await` path is what runs.
+const WAIT_MS = 1;
+
+async function startLink(args: Omit<LinkArgs, 'bus' | 'waitMs'>): Promise<ActorRef<LinkMessage, LinkReplies>> {
+  return startActor<LinkActor>({ id: 'link', module: LINK_ACTOR_MODULE, args: { ...args, bus: args.dataDir, waitMs: WAIT_MS } });
+}
+
+async function sourceWorld(files: Readonly<Record<string, Uint8Array>>) {
+  const dir = await mkdtemp(join(tmpdir(), 'fs-remote-src-'));
+  for (const [path, bytes] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, 'src', path)), { recursive: true });
+    await writeFile(join(dir, 'src', path), bytes);
+  }
+  await mkdir(join(dir, 'src'), { recursive: true });
+  const link = await startLink({ role: 'source', device: localSourceSchema.parse({ id: 'cam', type: 'local', dir: join(dir, 'src') }), dataDir: dir });
+  const client = new LinkClient(link);
+  const d = await client.ask({ type: 'link.describe' });
+  if (d.role !== 'source' || d.sourceId === undefined || d.features === undefined) throw new Error(`unexpected description ${JSON.stringify(d)}`);
+  return {
+    link,
+    source: createRemoteSource(client, d.sourceId, d.features),
+    cleanup: async () => {
+      await link.shutdown(2_000);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+describeSourceConformance('remote source through a link worker (local directory)', { setup: sourceWorld });
+
+describeTargetConformance('remote target through a link worker (local directory)', {
+  collisionPolicies: ['rename', 'overwrite', 'skip'],
+  async setup({ collision }: { collision: CollisionPolicy }) {
+    const dir = await mkdtemp(join(tmpdir(), 'fs-remote-dst-'));
+    const root = join(dir, 'dst');
+    const link = await startLink({ role: 'target', device: localTargetSchema.parse({ id: 'nas', type: 'local', dir: root, collision }), dataDir: dir });
+    const client = new LinkClient(link);
+    const d = await client.ask({ type: 'link.describe' });
+    if (d.role !== 'target') throw new Error('expected a target link');
+    return {
+      target: createRemoteTarget(client, d.targetId, d.features),
+      readStored: (location: string) => readFile(join(root, location)).then((b) => new Uint8Array(b), () => undefined),
+      placeStored: async (path: string, bytes: Uint8Array) => {
+        await mkdir(dirname(join(root, path)), { recursive: true });
+        await writeFile(join(root, path), bytes);
+      },
+      cleanup: async () => {
+        await link.shutdown(2_000);
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  },
+});
+
+describe('remote source: the link restarts under a read', () => {
+  it('fails the open read with a TransientError (not a permanent error that would fail the file)', async () => {
+    const big = patternBytes(3 * 1024 * 1024, 7);
+    const world = await sourceWorld({ 'big.bin': big });
+    try {
+      const reader = world.source.read('big.bin', 0)[Symbol.asyncIterator]();
+      const first = await reader.next();
+      expect(first.done).toBe(false);
+      await world.link.kill();
+      const err = await reader.next().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      // Transient, so the downloader keeps its durable offset and tries again instead of failing the file.
+      expect(isFilesyncError(err) && err.kind === 'transient').toBe(true);
+    } finally {
+      await world.cleanup();
+    }
+  });
+});

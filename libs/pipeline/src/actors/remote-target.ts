@@ -1,0 +1,53 @@
+import type { CommitReceipt, ExpectedContent, ReadOptions, Target, TargetFeatures, TargetStat } from '@filesync/core';
+import type { LinkClient } from './link-client';
+import { abortable } from './remote-source';
+
+/**
+ * A `Target` in the uploader's worker whose device lives in the group's link. A write opens one
+ * device write in the link and sends the data a chunk per message, waiting for each chunk to be
+ * taken before the next (back-pressure); a link that restarts fails it with a `TransientError`,
+ * and the uploader resumes from the target's own `partialSize`.
+ */
+export function createRemoteTarget(client: LinkClient, targetId: string, initialFeatures: TargetFeatures): Target {
+  return {
+    id: targetId,
+    get features() {
+      return (client.features as TargetFeatures | undefined) ?? initialFeatures;
+    },
+    stat: async (path: string): Promise<TargetStat | undefined> => (await client.call({ type: 'link.stat', path })) ?? undefined,
+    partialSize: (path: string) => client.call({ type: 'link.partial-size', path }),
+    async write(path: string, offset: number, data: AsyncIterable<Uint8Array>, options?: ReadOptions): Promise<void> {
+      const signal = options?.signal;
+      signal?.throwIfAborted();
+      const { handle } = await client.ask({ type: 'link.write-open', path, offset });
+      try {
+        for await (const chunk of data) {
+          await abortable(client.call({ type: 'link.write-chunk', handle, data: chunk }), signal);
+        }
+        await abortable(client.call({ type: 'link.write-end', handle }), signal);
+      } catch (err) {
+        await client.ask({ type: 'link.write-abort', handle }).catch(() => undefined);
+        throw err;
+      }
+    },
+    commit: (path: string, expected: ExpectedContent): Promise<CommitReceipt> => client.call({ type: 'link.commit', path, expected }),
+    async *read(path: string, options?: ReadOptions): AsyncIterable<Uint8Array> {
+      const { handle } = await client.ask({ type: 'link.read-back-open', path });
+      let finished = false;
+      try {
+        for (;;) {
+          const { data } = await abortable(client.call({ type: 'link.read-next', handle }), options?.signal);
+          if (data === null) {
+            finished = true;
+            return;
+          }
+          yield data;
+        }
+      } finally {
+        if (!finished) await client.ask({ type: 'link.read-close', handle }).catch(() => undefined);
+      }
+    },
+    remove: (path: string) => client.call({ type: 'link.remove-committed', path }),
+    close: async () => undefined,
+  };
+}
