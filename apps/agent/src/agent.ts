@@ -1,10 +1,12 @@
 import type { Logger } from 'pino';
 import { type Config, toErrorData } from '@filesync/core';
-import { type SupervisionEvent, type Supervisor, type SupervisorSnapshot, describeExit, startSupervisor } from '@filesync/actors';
+import { type SupervisionEvent, type SupervisionListener, Supervisor, type SupervisorSnapshot, describeExit } from '@filesync/actors';
 import type { HealthSnapshot, PipelineHealth } from '@filesync/pipeline';
 import { type Catalog, type CatalogCounts, type RepairReport, openCatalog } from '@filesync/store';
 import { retryFailed } from './retry';
-import { PIPELINE_ACTOR_MODULE, type PipelineActor, type PipelineActorArgs } from './actors/pipeline-actor';
+import { collectWorkerLogs } from './actors/log-channel';
+import type { StageActor } from './actors/stage-actor';
+import { stagesOf, startAgentTree } from './agent-tree';
 
 export interface AgentStatus {
   readonly startedAt: number;
@@ -19,19 +21,30 @@ export interface Agent {
   readonly catalog: Catalog;
   readonly repair: RepairReport | undefined;
   status(): AgentStatus;
+  /** The running tree (tests reach into it to crash a worker). */
+  readonly tree: Supervisor;
+  /** Every supervision event of the tree from now on; returns unsubscribe. */
+  onSupervisionEvent(listener: SupervisionListener): () => void;
   /** Resolves if the tree gives up (restart intensity exceeded): the process should exit non-zero. */
   readonly gaveUp: Promise<string>;
   /** Stops the tree in reverse order (each worker at a chunk boundary), backs up, closes the catalog. */
   stop(): Promise<void>;
 }
 
-/** How long each worker may take to stop before it is terminated. */
-const WORKER_SHUTDOWN_MS = 8_000;
 const HEALTH_POLL_MS = 1_000;
+/** Bound of the whole tree's stop: the groups stop one after another, each worker within its own shutdown. */
+const TREE_SHUTDOWN_MS = 9_000;
+const HEALTH_RANK = { up: 0, degraded: 1, down: 2 } as const;
+
+/** The worst of what the stages of one device report: a link the finder cannot list is down even while the cleaner idles. */
+function worst(a: HealthSnapshot | undefined, b: HealthSnapshot): HealthSnapshot {
+  return a === undefined || HEALTH_RANK[b.state] > HEALTH_RANK[a.state] ? b : a;
+}
 
 /**
  * Opens the catalog (repairing it if damaged: start-up never fails on the store), then starts the
- * tree of ARCHITECTURE.md: root (one_for_one) over one worker per source and one per target.
+ * tree of ARCHITECTURE.md: root (one_for_one) over a rest_for_one group per source (link → finder →
+ * downloader → cleaner) and per target (link → uploader); see `agent-tree.ts`.
  */
 export async function startAgent(config: Config, log: Logger): Promise<Agent> {
   const storePath = config.store.path ?? `${config.dataDir}/catalog.db`;
@@ -47,40 +60,40 @@ export async function startAgent(config: Config, log: Logger): Promise<Agent> {
   if (requeued.targets > 0) log.info({ requeued }, `queued ${requeued.targets} failed upload(s) again`);
   const rescan = catalog.takeRescanRequest();
   if (rescan) log.info({ rescan }, 'rescan requested: every source is listed in full at start');
-  const child = (role: 'source' | 'target', id: string) => ({
-    id: `${role}:${id}`,
-    restart: 'permanent' as const,
-    shutdown: WORKER_SHUTDOWN_MS,
-    actor: { module: PIPELINE_ACTOR_MODULE, args: { config, role, id } satisfies PipelineActorArgs },
-  });
+  const stopLogs = collectWorkerLogs(config.dataDir, log);
   let gaveUp: (why: string) => void = () => undefined;
   const gaveUpPromise = new Promise<string>((resolve) => (gaveUp = resolve));
+  const listeners = new Set<SupervisionListener>();
   const onEvent = (event: SupervisionEvent): void => {
+    for (const listener of listeners) listener(event);
     if (event.type === 'sup.child-crashed') log.warn({ event }, `${event.child} crashed: ${describeExit(event.reason)}`);
     else if (event.type === 'sup.gave-up') {
-      log.error({ event }, 'supervisor gave up');
-      gaveUp(`supervisor ${event.path.join("/")} gave up`);
+      log.error({ event }, `supervisor ${event.path.join('/')} gave up`);
+      // A group that gives up is restarted by the root; only the root giving up ends the agent.
+      if (event.path.length === 1) gaveUp(`supervisor ${event.path.join('/')} gave up`);
     } else log.info({ event }, event.type);
   };
-  const tree: Supervisor = await startSupervisor(
-    {
-      id: 'root',
-      strategy: 'one_for_one',
-      intensity: 10,
-      periodMs: 60_000,
-      children: [...config.sources.map((s) => child('source', s.id)), ...config.targets.map((t) => child('target', t.id))],
-    },
-    { onEvent, actorDefaults: { startTimeoutMs: 60_000, askTimeoutMs: 10_000 } },
-  );
+  let tree: Supervisor;
+  try {
+    tree = await startAgentTree(config, { onEvent, actorDefaults: { startTimeoutMs: 60_000, askTimeoutMs: 10_000 } });
+  } catch (err) {
+    stopLogs();
+    throw err;
+  }
 
-  // Health lives in the workers; it is polled so that status() stays a cheap synchronous read.
+  // Health lives in the stage workers; it is polled so that status() stays a cheap synchronous read.
   const health: { sources: Record<string, HealthSnapshot>; targets: Record<string, HealthSnapshot> } = { sources: {}, targets: {} };
   const pollHealth = async (): Promise<void> => {
     for (const [role, list] of [['source', config.sources], ['target', config.targets]] as const) {
       for (const { id } of list) {
-        const ref = tree.actor<PipelineActor>(`${role}:${id}`);
-        const reply = await ref?.ask({ type: 'pipeline.health' }, { timeoutMs: 2_000 }).catch(() => undefined);
-        if (reply) Object.assign(role === 'source' ? health.sources : health.targets, reply);
+        const group = tree.child(`${role}:${id}`);
+        if (!(group instanceof Supervisor)) continue;
+        const merged: Record<string, HealthSnapshot> = {};
+        for (const stage of stagesOf(role)) {
+          const reply = await group.actor<StageActor>(stage)?.ask({ type: 'pipeline.health' }, { timeoutMs: 2_000 }).catch(() => undefined);
+          for (const [device, h] of Object.entries(reply ?? {})) merged[device] = worst(merged[device], h);
+        }
+        Object.assign(role === 'source' ? health.sources : health.targets, merged);
       }
     }
   };
@@ -99,12 +112,18 @@ export async function startAgent(config: Config, log: Logger): Promise<Agent> {
   return {
     catalog,
     repair,
+    tree,
+    onSupervisionEvent(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     gaveUp: gaveUpPromise,
     status: () => (catalog.isOpen || last === undefined ? snapshot() : last),
     async stop() {
       clearInterval(backupTimer);
       clearInterval(healthTimer);
-      await tree.shutdown(WORKER_SHUTDOWN_MS + 1_000);
+      await tree.shutdown(TREE_SHUTDOWN_MS);
+      stopLogs();
       await catalog.backup().catch((err: unknown) => log.warn({ err: toErrorData(err) }, 'final catalog backup failed'));
       last = snapshot();
       catalog.close();

@@ -37,5 +37,10 @@ describe('status page in a real browser (Debian chromium)', () => {
     expect(text).toMatch(/Targets\s+outbox\s+up\b/);
     expect(text).toMatch(/Workers[\s\S]*source:inbox\s+running/);
     expect(text).toMatch(/target:outbox\s+running/);
+    // Each group's workers, under their rest_for_one supervisor.
+    for (const worker of ['source:inbox/link', 'source:inbox/finder', 'source:inbox/downloader', 'source:inbox/cleaner', 'target:outbox/link', 'target:outbox/uploader']) {
+      expect(text).toMatch(new RegExp(`${worker}\\s+running`));
+    }
+    expect(text).toMatch(/source:inbox\s+running[^\n]*rest_for_one/);
   }, 90_000);
 });

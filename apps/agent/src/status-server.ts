@@ -25,7 +25,18 @@ async function refresh() {
     const files = table('Files', Object.entries(s.counts.files).map(([k, v]) => [esc(k), esc(v)]));
     const health = (kind, m) => table(kind, Object.entries(m).map(([id, h]) => [esc(id), '<span class="' + esc(h.state) + '">' + esc(h.state) + '</span>', esc(h.cause ? h.cause.message : '')]));
     const targets = table('Per target', Object.entries(s.counts.byTarget).map(([id, c]) => [esc(id), esc(Object.entries(c).filter(([, n]) => n > 0).map(([k, n]) => k + ' ' + n).join(', '))]));
-    const workers = s.tree ? table('Workers', s.tree.children.map((c) => [esc(c.id), esc(c.state), esc(c.uptimeMs === undefined ? '' : Math.round(c.uptimeMs / 1000) + ' s'), esc(c.restarts + ' restarts')])) : '';
+    // The tree is nested (a supervisor per source and target): one row per child, named by its path.
+    const rows = [];
+    const walk = (children, prefix) => {
+      for (const c of children) {
+        const name = prefix + c.id;
+        const kind = c.supervisor ? c.supervisor.strategy : (c.threadId === undefined ? '' : 'thread ' + c.threadId);
+        rows.push([esc(name), esc(c.state), esc(c.uptimeMs === undefined ? '' : Math.round(c.uptimeMs / 1000) + ' s'), esc(c.restarts + ' restarts'), esc(kind)]);
+        if (c.supervisor) walk(c.supervisor.children, name + '/');
+      }
+    };
+    if (s.tree) walk(s.tree.children, '');
+    const workers = s.tree ? table('Workers', rows) : '';
     const repair = s.repair ? '<p class="down">Catalog repaired at start: ' + esc(s.repair.reason) + '</p>' : '';
     document.getElementById('root').innerHTML = repair + files + health('Sources', s.health.sources) + health('Targets', s.health.targets) + targets + workers;
   } catch (e) { document.getElementById('root').textContent = 'agent not reachable: ' + e; }

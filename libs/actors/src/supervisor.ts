@@ -147,7 +147,7 @@ export class Supervisor implements Supervised {
         const running = s.state === 'running' && s.instance !== undefined;
         return {
           id: s.spec.id,
-          kind: 'supervisor' in s.spec.how ? 'supervisor' : 'worker',
+          kind: 'supervisor' in s.spec.how || s.instance instanceof Supervisor ? 'supervisor' : 'worker',
           restart: s.spec.restart,
           state: s.state,
           uptimeMs: running && s.startedAt !== undefined ? now - s.startedAt : undefined,

@@ -7,7 +7,7 @@ import { runProcess } from '../../test/cli';
 
 interface StatusBody {
   counts: { files: Record<string, number> };
-  tree?: { children: { id: string; state: string; restarts: number }[] };
+  tree?: { children: { id: string; state: string; restarts: number; supervisor?: { strategy: string; children: { id: string; state: string }[] } }[] };
   repair?: { reason: string; action: string };
 }
 
@@ -36,10 +36,14 @@ describe('filesync serve (real process)', () => {
     agent = startAgentProcess(configFile);
     const url = await agent.ready;
     const body = await waitForDelivered(url, 2);
-    // One worker thread per source and per target, under the root supervisor.
-    expect(body.tree?.children.map((c) => [c.id, c.state])).toEqual([
-      ['source:inbox', 'running'],
-      ['target:outbox', 'running'],
+    // A rest_for_one group per source and per target under the root, each worker a thread of its own.
+    expect(body.tree?.children.map((c) => [c.id, c.state, c.supervisor?.strategy])).toEqual([
+      ['source:inbox', 'running', 'rest_for_one'],
+      ['target:outbox', 'running', 'rest_for_one'],
+    ]);
+    expect(body.tree?.children.map((c) => c.supervisor?.children.map((w) => `${w.id}:${w.state}`))).toEqual([
+      ['link:running', 'finder:running', 'downloader:running', 'cleaner:running'],
+      ['link:running', 'uploader:running'],
     ]);
     expect(await readFile(join(dir, 'outbox/inbox/a/one.bin'), 'utf8')).toBe('one');
     const status = await runProcess(['status', '--json', '--config', configFile]);

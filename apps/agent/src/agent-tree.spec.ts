@@ -1,0 +1,114 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type SupervisionEvent, Supervisor } from '@filesync/actors';
+import { parseConfig, patternBytes } from '@filesync/core';
+import type { LinkMessage } from '@filesync/pipeline';
+import { type Agent, startAgent } from './agent';
+import { type RunningSimulator, startSimulator } from './demo/spawn-simulator';
+
+const MIB = 1024 * 1024;
+
+async function until<T>(what: string, check: () => T | undefined, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let i = 0; i < 20_000 && Date.now() < deadline; i++) {
+    const value = check();
+    if (value !== undefined) return value;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('the agent tree (real worker threads, real catalog, an FTP simulator and local devices)', () => {
+  let agent: Agent | undefined;
+  let dir: string | undefined;
+  let ftp: RunningSimulator | undefined;
+  afterEach(async () => {
+    await agent?.stop();
+    agent = undefined;
+    await ftp?.stop();
+    ftp = undefined;
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a crashed source link restarts its group from the link on, no other group, and every file arrives with no download started over', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'fs-agent-tree-'));
+    const files: Record<string, Uint8Array> = { 'big.bin': patternBytes(8 * MIB, 1), 'small-1.bin': patternBytes(10_000, 2), 'small-2.bin': patternBytes(70_000, 3) };
+    for (const [name, bytes] of Object.entries(files)) {
+      await mkdir(join(dir, 'cam'), { recursive: true });
+      await writeFile(join(dir, 'cam', name), bytes);
+    }
+    await mkdir(join(dir, 'other'), { recursive: true });
+    await writeFile(join(dir, 'other', 'o.bin'), patternBytes(5_000, 4));
+    // The camera is an FTP server capped at 2 MiB/s, so the big download is under way for seconds.
+    ftp = await startSimulator('ftp', ['--root', join(dir, 'cam'), '--port', '0', '--no-seed', '--bandwidth', String(2 * MIB)]);
+    const config = parseConfig({
+      dataDir: dir,
+      status: false,
+      staging: { reserveBytes: 0, checkpointBytes: 64 * 1024 },
+      sources: [
+        { id: 'cam', type: 'ftp', url: String(ftp.ready['ftp']), user: 'filesync', password: 'filesync', pollIntervalSec: 0.2 },
+        { id: 'other', type: 'local', dir: join(dir, 'other'), pollIntervalSec: 0.2 },
+      ],
+      targets: [{ id: 'nas', type: 'local', dir: join(dir, 'nas') }],
+      routes: [
+        { source: 'cam', targets: ['nas'] },
+        { source: 'other', targets: ['nas'] },
+      ],
+    });
+    const events: SupervisionEvent[] = [];
+    agent = await startAgent(config, pino({ level: 'silent' }));
+    const a = agent;
+    const tree = a.status().tree;
+    expect(tree?.children.map((c) => [c.id, c.kind, c.supervisor?.strategy, c.supervisor?.children.map((w) => w.id)])).toEqual([
+      ['source:cam', 'supervisor', 'rest_for_one', ['link', 'finder', 'downloader', 'cleaner']],
+      ['source:other', 'supervisor', 'rest_for_one', ['link', 'finder', 'downloader', 'cleaner']],
+      ['target:nas', 'supervisor', 'rest_for_one', ['link', 'uploader']],
+    ]);
+    // Every worker is a thread of its own.
+    const threads = tree?.children.flatMap((c) => c.supervisor?.children.map((w) => w.threadId) ?? []) ?? [];
+    expect(new Set(threads).size).toBe(10);
+
+    const big = await until('the big file half-way through its download', () =>
+      a.catalog.listFiles({ sourceId: 'cam', state: 'downloading' }).find((f) => f.path === 'big.bin' && f.downloadOffset > 0 && f.downloadOffset < f.size / 2),
+    );
+    const threadsBefore = new Map(a.status().tree?.children.map((c) => [c.id, c.supervisor?.children.map((w) => w.threadId)]));
+    a.onSupervisionEvent((e) => events.push(e));
+    const root = a.tree;
+    const camGroup = root.child('source:cam');
+    if (!(camGroup instanceof Supervisor)) throw new Error('source:cam is not a supervisor');
+    // A message the link has no handler for, sent as a tell: nobody waits for its error, so the link crashes with it.
+    camGroup.actor('link')?.tell({ type: 'link.no-such-message' } as unknown as LinkMessage);
+
+    await until('the cam group to restart its cleaner', () => events.find((e) => e.type === 'sup.child-restarted' && e.child === 'cleaner'));
+    const crashed = events.filter((e) => e.type === 'sup.child-crashed');
+    expect(crashed.map((e) => [e.path.join('/'), 'child' in e ? e.child : '', 'reason' in e ? e.reason.kind : ''])).toEqual([['root/source:cam', 'link', 'error']]);
+    expect(events.filter((e) => e.type === 'sup.child-restarted').map((e) => [e.path.join('/'), 'child' in e ? e.child : ''])).toEqual([
+      ['root/source:cam', 'link'],
+      ['root/source:cam', 'finder'],
+      ['root/source:cam', 'downloader'],
+      ['root/source:cam', 'cleaner'],
+    ]);
+    const after = a.status().tree;
+    for (const id of ['source:other', 'target:nas']) {
+      const group = after?.children.find((c) => c.id === id);
+      expect(group?.restarts).toBe(0);
+      expect(group?.supervisor?.children.map((w) => w.threadId)).toEqual(threadsBefore.get(id));
+    }
+
+    await until('every file delivered', () => (a.catalog.counts().files['delivered'] === 4 ? true : undefined), 120_000);
+    for (const [name, bytes] of Object.entries(files)) {
+      expect(Buffer.compare(await readFile(join(dir, 'nas', 'cam', name)), bytes), name).toBe(0);
+    }
+    expect(await readFile(join(dir, 'nas', 'other', 'o.bin'))).toEqual(Buffer.from(patternBytes(5_000, 4)));
+    // Resumed, not started over: the big file went into `downloading` once, was never reset or sent back
+    // to `found`, and no upload anywhere was reset to zero.
+    const history = a.catalog.history(big.fileId);
+    expect(history.filter((e) => e.kind === 'file.state' && e.toState === 'downloading')).toHaveLength(1);
+    expect(history.filter((e) => e.toState === 'found' && e.fromState === 'downloading')).toEqual([]);
+    expect(a.catalog.history().filter((e) => e.kind.endsWith('reset') && e.detail?.['to'] === 0)).toEqual([]);
+    expect(a.catalog.getFile(big.fileId)?.attempts).toBe(0);
+  }, 180_000);
+});
