@@ -87,3 +87,31 @@ describe('source cleaner under move', () => {
     expect(world.catalog.getFile(ids[1]!)?.state).toBe('delivered');
   });
 });
+
+describe('source pipeline split into stages (as the agent runs it, one loop per worker)', () => {
+  let world: World;
+  beforeEach(async () => {
+    world = await makeWorld();
+  });
+  afterEach(() => world.cleanup());
+
+  it('a find-only loop records and tells, never downloads; a download-only loop stages what was found, never lists', async () => {
+    await world.writeFiles('cam', { 'a.bin': patternBytes(1000, 1), 'b.bin': patternBytes(2000, 2) });
+    const config = world.config([{ source: 'cam', targets: ['nas'] }]);
+    const source = world.source('cam');
+    let listings = 0;
+    const counted: Source = { ...source, id: source.id, features: source.features, list: () => (listings++, source.list()), read: (p, o, r) => source.read(p, o, r), close: () => source.close() };
+    let found = 0;
+    const options = { pollIntervalMs: 60_000, downloader: { checkpointBytes: 64 * 1024, checkpointMs: 1000 } };
+    const finder = new SourcePipeline(counted, world.staging, world.catalog, buildRouting(config.routes), { ...options, stages: ['find'], onFound: () => found++ });
+    const controller = new AbortController();
+    await finder.run(controller.signal, 3);
+    expect(world.catalog.counts().files).toMatchObject({ found: 2, staged: 0 });
+    expect(found).toBe(1);
+    const before = listings;
+    const downloader = new SourcePipeline(counted, world.staging, world.catalog, buildRouting(config.routes), { ...options, stages: ['download'] });
+    await downloader.run(controller.signal, 5);
+    expect(world.catalog.counts().files).toMatchObject({ found: 0, staged: 2 });
+    expect(listings).toBe(before);
+  });
+});
