@@ -67,6 +67,10 @@ const TYPE_SET: Readonly<Record<LinkMessage['type'], true>> = {
 };
 const TYPES = Object.keys(TYPE_SET) as LinkMessage['type'][];
 
+const DEFAULT_WAIT_MS = 20;
+/** A finished job's result is kept this long for its asker, whose next `link.await` is at most a poll pause away. */
+const KEEP_RESULT_MS = 30_000;
+
 /** Codes that mean the device itself is unreachable, as opposed to a problem with one file. */
 const DOWN_CODES: ReadonlySet<string> = new Set(['disconnected', 'timeout', 'device-gone', 'busy', 'no-route']);
 
@@ -129,7 +133,7 @@ function startJob(call: () => Promise<unknown>, stuck?: { what: string; paused?:
   const id = nextId++;
   const stuckMs = args.stuckMs ?? 120_000;
   // A result nobody comes for (its asker crashed) is dropped; a live asker is back within a round trip.
-  const forget = (): void => void setTimeout(() => jobs.delete(id), 4 * (args.waitMs ?? 10_000)).unref();
+  const forget = (): void => void setTimeout(() => jobs.delete(id), KEEP_RESULT_MS).unref();
   const job: Job = {
     outcome: undefined,
     promise: withTurn(async () => {
@@ -169,7 +173,7 @@ function startJob(call: () => Promise<unknown>, stuck?: { what: string; paused?:
 async function collect(id: number): Promise<JobReply<never>> {
   const job = jobs.get(id);
   if (!job) throw new TransientError('disconnected', `link ${args.device.id}: no job ${id} (the link restarted, or it was collected)`);
-  const waitMs = args.waitMs ?? 10_000;
+  const waitMs = args.waitMs ?? DEFAULT_WAIT_MS;
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([job.promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
   clearTimeout(timer);

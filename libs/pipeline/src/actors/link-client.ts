@@ -8,10 +8,14 @@ export type LinkRef = ActorRefLike<LinkMessage, LinkReplies>;
 type JobMessage = Extract<LinkMessage, { type: { [K in keyof LinkReplies]: LinkReplies[K] extends JobReply<unknown> ? K : never }[keyof LinkReplies] }>;
 type ValueOf<K extends keyof LinkReplies> = LinkReplies[K] extends JobReply<infer T> ? T : never;
 
+/** Pause before asking again about a job still running: short at first (most calls end in milliseconds), then up to this. */
+const MAX_POLL_MS = 200;
+
 /**
  * Asks the link and waits out a long device call: a "pending" reply is followed by `link.await`
- * until the job ends. Each ask is short (the link answers within its `waitMs`), so the ask timeout
- * only has to cover a hop and a wait, and a dead link is noticed at the next ask.
+ * until the job ends, with growing pauses between asks spent here rather than in the link (a
+ * handler that waits holds the link's mailbox, and with it every other asker). Each ask is short,
+ * so the ask timeout only has to cover a hop, and a dead link is noticed at the next ask.
  */
 export class LinkClient {
   /** The device's features as of the last reply (a device may refine them after its first connect). */
@@ -26,7 +30,10 @@ export class LinkClient {
     const ask = { timeoutMs: this.askTimeoutMs };
     let reply = (await this.link.ask(msg, ask)) as JobReply<unknown>;
     // Bounded by the link: a job that never ends crashes the link (its `stuckMs`), and then this ask fails.
-    while (!reply.done) reply = await this.link.ask({ type: 'link.await', job: reply.job }, ask);
+    for (let n = 0; !reply.done; n++) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(MAX_POLL_MS, 2 ** n)));
+      reply = await this.link.ask({ type: 'link.await', job: reply.job }, ask);
+    }
     if (reply.features) this.features = reply.features;
     return reply.value as ValueOf<M['type']>;
   }

@@ -8,9 +8,10 @@ import { type ActorDefinition, defineChannel } from '@filesync/actors/actor';
  * (1 for MAVFTP: "Busy" cannot happen).
  *
  * A call that takes long (a listing over a radio, a read waiting for the vehicle to disarm, a big
- * commit) must not hold the link's mailbox past the runtime's hang timeout, so every device call is
- * a job: the reply comes when it ends or after `waitMs`, whichever is first; in the second case the
- * asker asks `link.await` for the same job until it ends.
+ * commit) must not hold the link's mailbox (every other asker waits behind it, and past the
+ * runtime's hang timeout the link is killed), so every device call is a job: the reply comes when
+ * it ends or after `waitMs`, whichever is first; in the second case the asker asks `link.await` for
+ * the same job, pausing between asks, until it ends.
  */
 export interface LinkArgs {
   readonly role: 'source' | 'target';
@@ -20,7 +21,11 @@ export interface LinkArgs {
   readonly dataDir: string;
   /** Name of the agent's signal bus (see `openSignalBus`). */
   readonly bus: string;
-  /** Longest a reply is held back before saying "pending"; default 10 s. */
+  /**
+   * Longest a reply is held back before saying "pending"; default 20 ms. Short on purpose: while a
+   * handler waits, the link's mailbox waits with it (a `read-close` behind a waiting `list` would
+   * keep the read's connection, which the listing may be waiting for).
+   */
   readonly waitMs?: number;
   /**
    * A source call still running after this long (a read paused for arming excepted) is hung: the
