@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type CollisionPolicy, isFilesyncError, localSourceSchema, localTargetSchema, patternBytes } from '@filesync/core';
@@ -16,6 +17,36 @@ const WAIT_MS = 1;
 async function startLink(args: Omit<LinkArgs, 'bus' | 'waitMs'>): Promise<ActorRef<LinkMessage, LinkReplies>> {
   return startActor<LinkActor>({ id: 'link', module: LINK_ACTOR_MODULE, args: { ...args, bus: args.dataDir, waitMs: WAIT_MS } });
 }
+
+describe('link: a read stuck in the kernel', () => {
+  it('crashes the link after stuckMs (its event loop stays free, so no heartbeat would notice), and the asker gets a TransientError', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fs-remote-stuck-'));
+    const fifo = join(dir, 'src', 'pipe');
+    await mkdir(join(dir, 'src'));
+    // Opening a FIFO nobody writes to blocks in the kernel, on one of libuv's threads: a dead USB read.
+    execFileSync('mkfifo', [fifo]);
+    const link = await startActor<LinkActor>({
+      id: 'link',
+      module: LINK_ACTOR_MODULE,
+      args: { role: 'source', device: localSourceSchema.parse({ id: 'cam', type: 'local', dir: join(dir, 'src') }), dataDir: dir, bus: dir, stuckMs: 300 },
+    });
+    try {
+      const source = createRemoteSource(new LinkClient(link), 'cam', { canResume: true, canRemove: true, hashes: [], parallelism: 1 });
+      const err = await source.read('pipe', 0)[Symbol.asyncIterator]().next().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(isFilesyncError(err) && err.kind === 'transient').toBe(true);
+      // The thread ends only once the open returns (Node waits for its pending fs request): give it its writer.
+      await (await open(fifo, 'w')).close();
+      const reason = await link.exited;
+      expect(reason.kind === 'error' && reason.error.message).toMatch(/hung for more than 300 ms/);
+    } finally {
+      await link.kill();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 async function sourceWorld(files: Readonly<Record<string, Uint8Array>>) {
   const dir = await mkdtemp(join(tmpdir(), 'fs-remote-src-'));
