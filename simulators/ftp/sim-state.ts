@@ -5,16 +5,19 @@ import { type FaultPatch, type FtpFaults, NO_FAULTS, applyFaultPatch } from './f
 export interface SimStats {
   /** Data bytes that arrived on upload connections, faults included (what the client really sent). */
   bytesReceived: number;
+  /** Data bytes handed to download connections (written to the socket), cut transfers included. */
   bytesSent: number;
   /** Received bytes per client path (e.g. `/dir/file.bin.part`). */
   received: Record<string, number>;
+  /** Sent bytes per client path (e.g. `/dcim/0/IMG_0001.mp4`): a re-read of a file's prefix shows here. */
+  sent: Record<string, number>;
   connections: number;
   transfers: number;
   renames: number;
 }
 
 function emptyStats(): SimStats {
-  return { bytesReceived: 0, bytesSent: 0, received: {}, connections: 0, transfers: 0, renames: 0 };
+  return { bytesReceived: 0, bytesSent: 0, received: {}, sent: {}, connections: 0, transfers: 0, renames: 0 };
 }
 
 async function* filesBelow(dir: string): AsyncGenerator<string> {
@@ -55,6 +58,11 @@ export class SimState {
   countReceived(clientPath: string, bytes: number): void {
     this.stats.bytesReceived += bytes;
     this.stats.received[clientPath] = (this.stats.received[clientPath] ?? 0) + bytes;
+  }
+
+  countSent(clientPath: string, bytes: number): void {
+    this.stats.bytesSent += bytes;
+    this.stats.sent[clientPath] = (this.stats.sent[clientPath] ?? 0) + bytes;
   }
 
   async usedBytes(): Promise<number> {

@@ -110,7 +110,7 @@ async function receive(
 
 /** Sends one download (RETR, after REST if given) with drop/stall/bandwidth faults applied. */
 export async function sendDownload(conn: SrvConnection, sim: SimState, arg: string): Promise<void> {
-  const { fsPath } = conn.fs!._resolvePath(arg);
+  const { fsPath, clientPath } = conn.fs!._resolvePath(arg);
   const start = conn.restByteCount ?? 0;
   conn.restByteCount = 0;
   const st = await stat(fsPath).catch(() => undefined);
@@ -135,7 +135,9 @@ export async function sendDownload(conn: SrvConnection, sim: SimState, arg: stri
       const f = sim.faults;
       if (f.dropDataAfterBytes !== null && f.dropDataTimes > 0 && sent + data.length > f.dropDataAfterBytes) {
         sim.setFaults({ dropDataTimes: f.dropDataTimes - 1 });
-        await writeTo(socket, data.subarray(0, Math.max(0, f.dropDataAfterBytes - sent)));
+        const last = data.subarray(0, Math.max(0, f.dropDataAfterBytes - sent));
+        await writeTo(socket, last);
+        sim.countSent(clientPath, last.length);
         socket.destroy();
         cut = true;
         break;
@@ -145,7 +147,7 @@ export async function sendDownload(conn: SrvConnection, sim: SimState, arg: stri
         break;
       }
       await writeTo(socket, data);
-      sim.stats.bytesSent += data.length;
+      sim.countSent(clientPath, data.length);
       sent += data.length;
       if (f.stallAfterBytes !== null && f.stallTimes > 0 && sent >= f.stallAfterBytes) {
         sim.setFaults({ stallTimes: f.stallTimes - 1 });
