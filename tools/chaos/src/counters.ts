@@ -4,17 +4,19 @@ import type { Manifest } from './manifest';
 import type { ChaosWorld } from './world';
 
 /**
- * Bytes the simulators saw move, per file where they count per file: the NAS counts bytes received per
- * client path (the upload goes to `<path>.part`), the PX4 counts bytes served per vehicle path. The FTP
- * camera counts only its total bytes sent; the flash drive counts nothing the agent's reads go through.
+ * Bytes the simulators saw move, per file: the NAS counts bytes received per client path (the upload goes
+ * to `<path>.part`), the PX4 bytes served per vehicle path, the FTP camera bytes sent per client path (a
+ * camera simulator too old to count per path gives only its total). The flash drive counts nothing the
+ * agent's reads go through.
  */
 export interface CounterSnapshot {
   readonly at: number;
   /** manifest key → bytes the NAS received for that file's upload. */
   readonly uploaded: ReadonlyMap<string, number>;
-  /** manifest key → bytes the PX4 served of that file. */
+  /** manifest key → bytes the PX4 served, or the FTP camera sent, of that file. */
   readonly downloaded: ReadonlyMap<string, number>;
   readonly nasReceived: number;
+  /** The camera's total bytes sent, only when it does not count per path (else its files are in `downloaded`). */
   readonly cameraSent: number | undefined;
 }
 
@@ -22,6 +24,8 @@ interface FtpStats {
   readonly bytesReceived: number;
   readonly bytesSent: number;
   readonly received: Record<string, number>;
+  /** Absent from simulators older than the per-path count. */
+  readonly sent?: Record<string, number>;
 }
 
 /** Reads the counters; a simulator that does not answer (down on purpose) leaves its counters undefined/empty. */
@@ -37,6 +41,8 @@ export async function readCounters(world: ChaosWorld, manifest: Manifest): Promi
     const up = (nas?.received[`${onNas}.part`] ?? 0) + (nas?.received[onNas] ?? 0);
     uploaded.set(key, up);
     if (entry.source.catalogId === 'px4' && px4) downloaded.set(key, px4.bytesServed[`/fs/microsd/log/${entry.path}`] ?? 0);
+    if (entry.source.catalogId === 'camera' && camera?.sent) downloaded.set(key, camera.sent[`/${entry.path}`] ?? 0);
   }
-  return { at: Date.now(), uploaded, downloaded, nasReceived: nas?.bytesReceived ?? 0, cameraSent: camera?.bytesSent };
+  const cameraSent = camera && !camera.sent ? camera.bytesSent : undefined;
+  return { at: Date.now(), uploaded, downloaded, nasReceived: nas?.bytesReceived ?? 0, cameraSent };
 }

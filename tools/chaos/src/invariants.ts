@@ -297,7 +297,7 @@ function checkCounters(
 ): void {
   let needed = 0;
   let moved = 0;
-  const perFile = (leg: 'uploaded' | 'downloaded', what: string): void => {
+  const perFile = (leg: 'uploaded' | 'downloaded', what: (source: string) => string): void => {
     for (const [key, entry] of manifest) {
       const total = final[leg].get(key);
       if (total === undefined) continue;
@@ -314,13 +314,14 @@ function checkCounters(
         else {
           report.restartedFromZero++;
           if (known.keys.has(key)) report.knownIssues.restartsFromThem++;
-          problem(report, `${what} ${entry.source.catalogId}:${entry.path}: ${total} bytes for ${entry.size} across ${interruptions} interruption(s)`);
+          problem(report, `${what(entry.source.catalogId)} ${entry.source.catalogId}:${entry.path}: ${total} bytes for ${entry.size} across ${interruptions} interruption(s)`);
         }
       }
     }
   };
-  perFile('uploaded', 'NAS received');
-  perFile('downloaded', 'PX4 served');
+  perFile('uploaded', () => 'NAS received');
+  perFile('downloaded', (source) => (source === 'px4' ? 'PX4 served' : `${source} sent`));
+  // The fallback for a camera simulator that counts only its total.
   if (final.cameraSent !== undefined) {
     const cameraBytes = [...manifest.values()].filter((e) => e.source.catalogId === 'camera').reduce((n, e) => n + e.size, 0);
     needed += cameraBytes;
