@@ -42,7 +42,7 @@ export interface BrokenBuildReport {
     ChaosSummary,
     'faults' | 'files' | 'lost' | 'corrupt' | 'restartedFromZero' | 'removedEarly' | 'duplicates' | 'leftoverParts' | 'catalogMismatch' | 'timedOut' | 'downloadResets' | 'uploadResets' | 'excusedRestarts'
   > & { readonly agentExitNotClean: number };
-  /** The first problem lines of each failed round, as the round reported them. */
+  /** Each failed round's first problem line of each kind (up to 3), as the round reported them. */
   readonly problems: readonly string[];
   readonly seconds: number;
 }
@@ -52,6 +52,20 @@ function int(text: string | undefined, name: string, fallback: number): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a whole number ≥ 0, got "${text}"`);
   return n;
+}
+
+/** The first problem line of each kind (`lost:`, `catalog:`, …), at most `n`: one line says more than ten of a kind. */
+function firstOfEachKind(problems: readonly string[], n: number): string[] {
+  const kinds = new Set<string>();
+  const out: string[] = [];
+  for (const p of problems) {
+    const kind = p.slice(0, p.indexOf(':') + 1) || p;
+    if (kinds.has(kind)) continue;
+    kinds.add(kind);
+    out.push(p.length > 400 ? `${p.slice(0, 400)}…` : p);
+    if (out.length >= n) break;
+  }
+  return out;
 }
 
 const RUN_TS = join(CHAOS_REPO_ROOT, 'tools/chaos/src/run.ts');
@@ -133,7 +147,7 @@ async function runBroken(build: BrokenBuild, options: { seed: number; rounds: nu
         excusedRestarts: summary.excusedRestarts,
         agentExitNotClean: results.filter((r) => r.agentExit !== 'clean' && r.agentExit !== 'running').length,
       },
-      problems: failed.flatMap((r) => r.problems.slice(0, 2).map((p) => `seed ${r.seed}: ${p}`)),
+      problems: failed.flatMap((r) => firstOfEachKind(r.problems, 3).map((p) => `seed ${r.seed}: ${p}`)),
       seconds: Math.round((Date.now() - startedAt) / 1000),
     };
   } finally {
