@@ -111,4 +111,45 @@ describe('the agent tree (real worker threads, real catalog, an FTP simulator an
     expect(a.catalog.history().filter((e) => e.kind.endsWith('reset') && e.detail?.['to'] === 0)).toEqual([]);
     expect(a.catalog.getFile(big.fileId)?.attempts).toBe(0);
   }, 180_000);
+  it('a crashed target link restarts link and uploader only, and the upload resumes where the target has it', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'fs-agent-tree-'));
+    const big = patternBytes(16 * MIB, 5);
+    await mkdir(join(dir, 'cam'), { recursive: true });
+    await writeFile(join(dir, 'cam', 'big.bin'), big);
+    await mkdir(join(dir, 'nas'), { recursive: true });
+    // The NAS is an FTP server capped at 1 MiB/s, so the upload is under way for seconds.
+    ftp = await startSimulator('ftp', ['--root', join(dir, 'nas'), '--port', '0', '--no-seed', '--bandwidth', String(MIB)]);
+    const config = parseConfig({
+      dataDir: dir,
+      status: false,
+      staging: { reserveBytes: 0 },
+      sources: [{ id: 'cam', type: 'local', dir: join(dir, 'cam'), pollIntervalSec: 0.2 }],
+      targets: [{ id: 'nas', type: 'ftp', url: String(ftp.ready['ftp']), user: 'filesync', password: 'filesync' }],
+      routes: [{ source: 'cam', targets: ['nas'] }],
+    });
+    agent = await startAgent(config, pino({ level: 'silent' }));
+    const a = agent;
+    const file = await until('the upload under way', () => {
+      const [f] = a.catalog.listFiles({ sourceId: 'cam', state: 'staged' });
+      const row = f === undefined ? undefined : a.catalog.getTarget(f.fileId, 'nas');
+      return f !== undefined && row?.state === 'uploading' && row.offset > 0 && row.offset < f.size / 2 ? f : undefined;
+    });
+    const events: SupervisionEvent[] = [];
+    a.onSupervisionEvent((e) => events.push(e));
+    const nas = a.tree.child('target:nas');
+    if (!(nas instanceof Supervisor)) throw new Error('target:nas is not a supervisor');
+    nas.actor('link')?.tell({ type: 'link.no-such-message' } as unknown as LinkMessage);
+
+    await until('the file delivered', () => (a.catalog.counts().files['delivered'] === 1 ? true : undefined), 120_000);
+    expect(events.filter((e) => e.type === 'sup.child-restarted').map((e) => [e.path.join('/'), 'child' in e ? e.child : ''])).toEqual([
+      ['root/target:nas', 'link'],
+      ['root/target:nas', 'uploader'],
+    ]);
+    expect(a.status().tree?.children.find((c) => c.id === 'source:cam')?.supervisor?.children.map((w) => w.restarts)).toEqual([0, 0, 0, 0]);
+    expect(Buffer.compare(await readFile(join(dir, 'nas', 'cam', 'big.bin')), big)).toBe(0);
+    // The upload went on from what the NAS had: it was never reset to zero, nor begun again.
+    const history = a.catalog.history(file.fileId);
+    expect(history.filter((e) => e.kind === 'target.upload-reset' && e.detail?.['to'] === 0)).toEqual([]);
+    expect(history.filter((e) => e.kind === 'target.state' && e.toState === 'uploading')).toHaveLength(1);
+  }, 180_000);
 });
