@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type BrokenBuild, type BrokenWorktree, CHAOS_REPO_ROOT, brokenBuildNamed, listBrokenBuilds, prepareWorktree } from './broken-worktree';
 import { type RoundResult, roundPassed } from './round';
-import type { ChaosSummary } from './summary';
+import { type ChaosSummary, summarize } from './summary';
 
 const USAGE = `usage: npm run chaos:broken -- --broken NAME|all [--rounds N] [--seed N] [--unpatched] [--keep] [--verbose]
        npm run chaos:broken -- --list
@@ -27,7 +27,10 @@ export interface BrokenBuildReport {
   /** The commit the worktree was made from. */
   readonly head: string;
   readonly seed: number;
+  /** Rounds the chaos runner finished (fewer than asked if it died). */
   readonly rounds: number;
+  /** The chaos runner's exit code: 0 every round passed, 1 some failed, anything else it broke down. */
+  readonly runnerExit: number | null;
   /**
    * Rounds that failed on something other than the known agent issues (README "Findings"): a round that
    * failed only on those would fail on the unpatched build too, so it does not count as catching the patch.
@@ -72,21 +75,18 @@ const RUN_TS = join(CHAOS_REPO_ROOT, 'tools/chaos/src/run.ts');
 const running: { child?: ReturnType<typeof spawn> | undefined; worktree?: BrokenWorktree | undefined } = {};
 
 /** The chaos runner as a child (its own rounds, campaign and journal), the agent from the worktree. */
-function runScenario(args: readonly string[], verbose: boolean): Promise<{ code: number | null; lastLine: string }> {
+function runScenario(args: readonly string[], verbose: boolean): Promise<{ code: number | null }> {
   return new Promise((resolve, reject) => {
+    // Its summary line goes to stderr with its progress: stdout is this runner's own lines.
     const child = spawn(process.execPath, ['--import', 'tsx', RUN_TS, ...args, ...(verbose ? ['--verbose'] : [])], {
       cwd: CHAOS_REPO_ROOT,
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['ignore', process.stderr, 'inherit'],
     });
     running.child = child;
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out = (out + d.toString()).slice(-200_000);
-    });
     child.once('error', reject);
     child.once('exit', (code) => {
       running.child = undefined;
-      resolve({ code, lastLine: out.trim().split('\n').pop() ?? '' });
+      resolve({ code });
     });
   });
 }
@@ -107,17 +107,14 @@ async function runBroken(build: BrokenBuild, options: { seed: number; rounds: nu
   try {
     console.error(`chaos:broken ${build.name} (${options.patched ? 'patched' : 'unpatched control'}) from ${worktree.head} in ${worktree.tree}: ${build.summary}`);
     const journal = join(worktree.tree, '..', 'journal.jsonl');
-    const { code, lastLine } = await runScenario(
+    const { code } = await runScenario(
       ['--scenario', build.scenario, '--seed', String(options.seed), '--rounds', String(options.rounds), '--agent-root', worktree.tree, '--journal', journal, ...(options.keep ? ['--keep'] : [])],
       options.verbose,
     );
-    let summary: ChaosSummary;
-    try {
-      summary = JSON.parse(lastLine) as ChaosSummary;
-    } catch {
-      throw new Error(`the chaos runner (exit ${code}) ended without its JSON line: ${lastLine.slice(0, 300)}`);
-    }
+    // From the journal, not the runner's closing line: a runner that died mid-run still leaves its rounds.
     const results = readJournal(journal);
+    const summary = summarize(build.scenario, results, (Date.now() - startedAt) / 1000);
+    if (code !== 0 && code !== 1) console.error(`chaos:broken: the chaos runner exited ${code} after ${results.length} round(s); reporting those`);
     const failed = results.filter((r) => !roundPassed(r, true));
     const knownOnly = results.filter((r) => roundPassed(r, true) && !roundPassed(r));
     return {
@@ -127,6 +124,7 @@ async function runBroken(build: BrokenBuild, options: { seed: number; rounds: nu
       head: worktree.head,
       seed: options.seed,
       rounds: results.length,
+      runnerExit: code,
       failedRounds: failed.length,
       failedSeeds: failed.map((r) => r.seed),
       knownIssueRounds: knownOnly.length,
