@@ -1,3 +1,6 @@
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { targetPathOf } from '@filesync/pipeline';
 import type { Catalog } from '@filesync/store';
 import type { ScenarioContext } from '../scenario';
 
@@ -36,4 +39,79 @@ export async function waitForAim(ctx: ScenarioContext, aim: Aim): Promise<void> 
   }
   await ctx.waitFor(busy[aim], 8_000);
   await ctx.sleep(ctx.rng.between(0, 400));
+}
+
+const PART_POLL_MS = 25;
+
+/**
+ * Waits (bounded by `ms`) until a staging `<fileId>.part` of at least `minBytes` is seen growing, so
+ * that a fault lands inside a download already past a few checkpoints rather than between files — the
+ * catalog's 100 ms poll sees a fast local read only after it ended. True when it found one.
+ */
+export async function waitForStagingGrowth(ctx: ScenarioContext, minBytes: number, ms: number): Promise<boolean> {
+  const dir = ctx.world.stagingDir;
+  const last = new Map<string, number>();
+  const until = Date.now() + ms;
+  for (let i = 0; i < 100_000 && Date.now() < until; i++) {
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      if (!name.endsWith('.part')) continue;
+      const size = await stat(join(dir, name)).then((s) => s.size, () => undefined);
+      if (size === undefined) continue;
+      const before = last.get(name);
+      last.set(name, size);
+      if (before !== undefined && size > before && size >= minBytes) return true;
+    }
+    await ctx.sleep(PART_POLL_MS);
+  }
+  return false;
+}
+
+/** An upload on the NAS an aim found: its in-transit file on disk, the file's full size, and how far it was. */
+export interface NasUpload {
+  /** The final name on the NAS's disk; the in-transit one is this plus `.part`. */
+  readonly file: string;
+  readonly size: number;
+  readonly at: number;
+}
+
+/**
+ * Waits (bounded by `ms`) until the NAS holds an in-transit `<path>.part` of a manifest file with at
+ * least `minBytes` in it and at least `leftBytes` still to come: an upload cut there and sent again from
+ * byte 0 resends more than the one allowance a resume may, so the counters can tell the two apart.
+ * Files in `exclude` (final names) are passed over. Undefined when none came.
+ */
+export async function waitForNasPart(
+  ctx: ScenarioContext,
+  minBytes: number,
+  leftBytes: number,
+  ms: number,
+  exclude: ReadonlySet<string> = new Set(),
+): Promise<NasUpload | undefined> {
+  // A fresh agent takes seconds to start serving (longer from a worktree tsx has not compiled yet).
+  await withTimeout(ctx.world.agent?.ready.catch(() => undefined), 60_000);
+  const root = ctx.world.simRoot('nas');
+  const uploads = [...ctx.manifest.values()]
+    .filter((e) => e.size >= minBytes + leftBytes)
+    .map((e) => ({ file: join(root, targetPathOf('{source}/{path}', e.source.catalogId, e.path)), size: e.size }))
+    .filter((u) => !exclude.has(u.file));
+  if (uploads.length === 0) return undefined;
+  const until = Date.now() + ms;
+  for (let i = 0; i < 100_000 && Date.now() < until; i++) {
+    for (const u of uploads) {
+      const at = await stat(`${u.file}.part`).then((s) => s.size, () => undefined);
+      if (at !== undefined && at >= minBytes && at <= u.size - leftBytes) return { ...u, at };
+    }
+    await ctx.sleep(PART_POLL_MS);
+  }
+  return undefined;
+}
+
+/** Waits (bounded by `ms`) until `upload` is on the NAS under its final name at its full size. */
+export async function waitForNasFile(ctx: ScenarioContext, upload: NasUpload, ms: number): Promise<boolean> {
+  const until = Date.now() + ms;
+  for (let i = 0; i < 100_000 && Date.now() < until; i++) {
+    if ((await stat(upload.file).then((s) => s.size, () => undefined)) === upload.size) return true;
+    await ctx.sleep(4 * PART_POLL_MS);
+  }
+  return false;
 }

@@ -17,7 +17,8 @@ export const px4Reboot: Scenario = {
     const px4 = ctx.world.controlUrl('px4');
     const faults = ctx.rng.int(3, 5);
     for (let k = 0; k < faults && Date.now() < ctx.faultDeadline; k++) {
-      const kind = ctx.rng.pick(['reboot', 'reboot', 'stale-session', 'busy', 'agent-killed-session-left'] as const);
+      // The first leaves PX4's one session open while the agent is down: the restarted agent must reset it.
+      const kind = k === 0 ? 'agent-killed-session-left' : ctx.rng.pick(['reboot', 'reboot', 'stale-session', 'busy', 'agent-killed-session-left'] as const);
       await waitForAim(ctx, 'downloading');
       // At least one fault per round, even if the agent was quicker than the aim.
       if (k > 0 && ctx.delivered() === ctx.manifest.size) break;
@@ -36,8 +37,10 @@ export const px4Reboot: Scenario = {
           break;
         }
         case 'agent-killed-session-left':
-          // The agent dies mid-read; PX4 keeps its session open until it times out.
+          // The agent dies mid-read; PX4 keeps its session open until it times out. Killed between two
+          // files it had none open: a crashed client's is left instead, so a session is held either way.
           await ctx.world.killAgent();
+          await control(px4, 'POST', '/stale-session');
           await ctx.sleep(ctx.rng.between(0, 1000));
           ctx.world.startAgent();
           break;

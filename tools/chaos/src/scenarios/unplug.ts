@@ -1,6 +1,9 @@
 import { control } from '../control';
 import type { Scenario, ScenarioContext } from '../scenario';
-import { waitForAim } from './aim';
+import { waitForAim, waitForStagingGrowth } from './aim';
+
+/** A pull counts as mid-file once this much of a video is staged (JPEGs are smaller: only videos qualify). */
+const MID_FILE_BYTES = 1024 * 1024;
 
 const flash = (ctx: ScenarioContext, path: '/unplug' | '/insert'): Promise<unknown> => control(ctx.world.controlUrl('flash'), 'POST', path);
 
@@ -22,7 +25,9 @@ export const unplug: Scenario = {
     for (let k = 0; k < pulls && Date.now() < ctx.faultDeadline; k++) {
       const how = ctx.rng.pick(['mid-file', 'mid-file', 'mid-removal', 'any', 'agent-down', 'agent-down'] as const);
       // The agent-down pulls also land mid-download: the agent then comes back to a half-staged file.
-      await waitForAim(ctx, how === 'mid-removal' ? 'removing' : how === 'any' ? 'any' : 'downloading');
+      // A video is read at disk speed, faster than the catalog's poll: its staging `.part` is watched instead.
+      if (how === 'mid-removal' || how === 'any') await waitForAim(ctx, how === 'any' ? 'any' : 'removing');
+      else if (!(await waitForStagingGrowth(ctx, MID_FILE_BYTES, 6_000))) await waitForAim(ctx, 'downloading');
       // At least one fault per round, even if the agent was quicker than the aim.
       if (k > 0 && ctx.delivered() === ctx.manifest.size) break;
       await ctx.fault(`unplug:${how}`);
