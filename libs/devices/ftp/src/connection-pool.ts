@@ -6,6 +6,7 @@ import { type Clock, type FilesyncError, PermanentError, TransientError, isFiles
 import { type Redact, classify, ftpCode } from './errors';
 import { type FtpConnectionOptions, type FtpLog, type ResolvedEndpoint, resolveEndpoint, resolvePassword, secretForms } from './options';
 import { type ServerFeatures, parseFeatures } from './server-features';
+import { ParkedTransfers } from './parked-transfers';
 
 /** One logged-in control connection, with what the server offers. */
 export interface FtpSession {
@@ -40,6 +41,8 @@ export class FtpConnectionPool {
   private readonly waiters: Array<() => void> = [];
   private open = 0;
   private closed = false;
+  /** Reads stopped between chunks, holding their connections for a moment (see ParkedTransfers). */
+  readonly parked = new ParkedTransfers((session) => this.discard(session));
   private secrets: string[] = [];
   private keepAliveTimer: unknown;
   private readonly clock: Clock;
@@ -129,6 +132,8 @@ export class FtpConnectionPool {
           throw classify(err, this.redact);
         }
       }
+      // A kept read waits for a reader that may not come: its connection goes to one who is here.
+      if (this.parked.dropOldest()) continue;
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
   }
@@ -151,6 +156,7 @@ export class FtpConnectionPool {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.parked.clear();
     if (this.keepAliveTimer !== undefined) this.clock.clearTimeout(this.keepAliveTimer);
     // basic-ftp's close sends QUIT without waiting for the reply, so a silent server cannot hold us.
     for (const { session } of this.idle.splice(0)) session.client.close();

@@ -106,8 +106,9 @@ export function createFtpSource(options: FtpSourceOptions): FtpSource {
   } satisfies FtpSource;
 
   async function* readFrom(path: string, offset: number, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
-    const abs = await pool.use(async (session) => remotePath(session.home, pool.endpoint.dir, path));
-    yield* downloadStream(pool, abs, offset, signal);
+    // A read kept running since the last slice needs no connection to find its path (both may be taken).
+    const abs = pool.parked.absPathOf(path, offset) ?? (await pool.use(async (session) => remotePath(session.home, pool.endpoint.dir, path)));
+    yield* downloadStream(pool, abs, offset, signal, path);
   }
 
   return source;

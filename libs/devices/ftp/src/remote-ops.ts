@@ -1,6 +1,7 @@
 import { PassThrough, Writable } from 'node:stream';
 import { type HashName, PermanentError, createHasher } from '@filesync/core';
 import type { FtpConnectionPool, FtpSession } from './connection-pool';
+import type { RunningTransfer } from './parked-transfers';
 import { ftpCode } from './errors';
 import { parentOf } from './paths';
 import { parseHashReply } from './server-features';
@@ -131,48 +132,42 @@ export function notFound(absPath: string): PermanentError {
 
 /**
  * Streams a remote file from `offset` with REST+RETR (or from 0, skipping, when the server has no
- * REST). The connection is held while the consumer reads; stopping early closes it, which aborts
- * the transfer on the server without waiting for the rest.
+ * REST). The connection is held while the consumer reads. With `parkAs`, a consumer that stops
+ * between two chunks leaves the transfer running in `pool.parked` under that key, and the next call
+ * with the same key from the offset where it stopped goes on with it (nothing is sent twice);
+ * otherwise stopping early closes the connection, which aborts the transfer on the server.
  */
 export async function* downloadStream(
   pool: FtpConnectionPool,
   absPath: string,
   offset: number,
   signal?: AbortSignal,
+  parkAs?: string,
 ): AsyncGenerator<Uint8Array> {
-  const session = await pool.acquire(signal);
+  let transfer = parkAs === undefined ? undefined : pool.parked.take(parkAs, offset);
+  const session = transfer?.session ?? (await pool.acquire(signal));
   let clean = false;
-  let failure: unknown;
+  let threw = false;
   const onAbort = (): void => session.client.close();
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    if (session.features.size) {
-      const size = await remoteSize(session, absPath);
-      if (size === undefined) throw notFound(absPath);
-      if (offset >= size) {
-        clean = true;
-        return;
+    if (!transfer) {
+      if (session.features.size) {
+        const size = await remoteSize(session, absPath);
+        if (size === undefined) throw notFound(absPath);
+        if (offset >= size) {
+          clean = true;
+          return;
+        }
       }
+      transfer = startTransfer(session, absPath, offset > 0 && session.features.rest ? offset : 0);
     }
-    const restart = offset > 0 && session.features.rest;
-    let skip = offset > 0 && !restart ? offset : 0;
-    // basic-ftp pipes into `sink`, and stream.pipeline destroys it on a socket error, dropping what
-    // it buffered; `queue` outlives that, so every byte that arrived is yielded before the error.
-    const queue = new PassThrough({ highWaterMark: 1 << 20 });
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        if (queue.write(chunk)) done();
-        else queue.once('drain', () => done());
-      },
-    });
-    const done = session.client.downloadTo(sink, absPath, restart ? offset : 0).then(
-      () => queue.end(),
-      (err: unknown) => {
-        failure = err;
-        queue.end();
-      },
-    );
-    for await (const chunk of queue as AsyncIterable<Buffer>) {
+    let skip = offset - transfer.position;
+    for (;;) {
+      const next = await transfer.chunks.next();
+      if (next.done) break;
+      const chunk = next.value;
+      transfer.position += chunk.length;
       if (skip >= chunk.length) {
         skip -= chunk.length;
         continue;
@@ -181,18 +176,43 @@ export async function* downloadStream(
       skip = 0;
       yield new Uint8Array(out.buffer, out.byteOffset, out.length);
     }
-    await done;
-    if (failure !== undefined) throw failure;
+    await transfer.done;
+    if (transfer.outcome.failure !== undefined) throw transfer.outcome.failure;
     clean = true;
   } catch (err) {
+    threw = true;
     if (signal?.aborted) throw pool.cancelled();
-    const real = failure ?? err;
+    const real = transfer?.outcome.failure ?? err;
     // ftp-srv answers RETR of a missing file with 551 rather than 550.
     if (ftpCode(real) === 550 || ftpCode(real) === 551) throw notFound(absPath);
     throw pool.classify(real);
   } finally {
     signal?.removeEventListener('abort', onAbort);
     if (clean) pool.release(session);
+    // Here only when the consumer returned at a yield: the transfer is intact, up to `position`.
+    else if (parkAs !== undefined && transfer && !threw && !signal?.aborted && !session.client.closed) pool.parked.park(parkAs, transfer);
     else pool.discard(session);
   }
+}
+
+/** Starts RETR from `from` (0 or a REST offset) into a queue read chunk by chunk. */
+function startTransfer(session: FtpSession, absPath: string, from: number): RunningTransfer {
+  // basic-ftp pipes into `sink`, and stream.pipeline destroys it on a socket error, dropping what
+  // it buffered; `queue` outlives that, so every byte that arrived is yielded before the error.
+  const queue = new PassThrough({ highWaterMark: 1 << 20 });
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      if (queue.write(chunk)) done();
+      else queue.once('drain', () => done());
+    },
+  });
+  const outcome: { failure: unknown } = { failure: undefined };
+  const done = session.client.downloadTo(sink, absPath, from).then(
+    () => void queue.end(),
+    (err: unknown) => {
+      outcome.failure = err;
+      queue.end();
+    },
+  );
+  return { session, absPath, chunks: queue[Symbol.asyncIterator]() as AsyncIterator<Buffer>, done, outcome, position: from };
 }

@@ -227,13 +227,17 @@ function closeRead(h: string): void {
   const read = reads.get(h);
   reads.delete(h);
   if (!read) return;
-  read.abort.abort();
-  const pending = read.job === undefined ? undefined : jobs.get(read.job)?.promise;
+  const job = read.job === undefined ? undefined : jobs.get(read.job);
+  const inFlight = job !== undefined && job.outcome === undefined;
+  // A `next` under way is cut short; a read stopped between chunks is ended first, so that a device
+  // which can keep the transfer for the next read from there (FTP) sees a plain stop, not a cancel.
+  if (inFlight) read.abort.abort();
   // An async generator's `return` queues behind a running `next`: end it once that settles.
-  void Promise.resolve(pending)
+  void Promise.resolve(job?.promise)
     .catch(() => undefined)
     .then(() => read.iterator.return?.(undefined))
-    .catch(() => undefined);
+    .catch(() => undefined)
+    .finally(() => read.abort.abort());
 }
 
 function abortWrite(h: string): Promise<void> {

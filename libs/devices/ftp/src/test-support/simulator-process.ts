@@ -17,7 +17,7 @@ export interface SimulatorProcess {
   readonly password: string;
   setFaults(patch: Record<string, unknown>): Promise<void>;
   clearFaults(): Promise<void>;
-  stats(): Promise<{ bytesReceived: number; received: Record<string, number>; renames: number; connections: number }>;
+  stats(): Promise<{ bytesReceived: number; received: Record<string, number>; sent: Record<string, number>; renames: number; connections: number }>;
   resetStats(): Promise<void>;
   deleteParts(): Promise<string[]>;
   restart(downMs: number): Promise<void>;
