@@ -33,6 +33,7 @@ const CAMPAIGN_TOPOLOGY: Topology = {
 };
 
 const DEFAULT_ROUNDS_PER_WORLD = 50;
+const ANY_WITHIN_MS = 1000;
 
 /**
  * The long form of `power-loss`: one drone flying many flights. A world (simulators, the agent's data
@@ -50,6 +51,8 @@ export async function runCampaign(options: CampaignOptions): Promise<RoundResult
   let world: ChaosWorld | undefined;
   let earlier = new Map<string, ManifestEntry>();
   let inWorld = 0;
+  // Stopped on every way out, or its sampling timer keeps the runner alive.
+  let running: RoundObserver | undefined;
   try {
     for (let i = options.firstRound ?? 0; i < options.rounds && Date.now() < options.stopAt; i++) {
       const startedAt = Date.now();
@@ -68,13 +71,16 @@ export async function runCampaign(options: CampaignOptions): Promise<RoundResult
       const startsBefore = fresh ? 0 : world.starts;
       const manifest = new Map([...preflight, ...toManifest(await addFlight(world, i, rng.fork('flight')))]);
       const observer = new RoundObserver(world, manifest, CHECKPOINT_BYTES + RESEND_ALLOWANCE);
+      running = observer;
       // A fresh world's camera had sent nothing before its agent first started.
       const cameraBefore = fresh ? 0 : ((await readCounters(world, manifest)).cameraSent ?? 0);
       const { ctx, excuses } = scenarioContext(world, rng.fork('faults'), manifest, observer, 45_000, log);
       observer.start();
       const cuts = ctx.rng.chance(0.25) ? 2 : 1;
       for (let k = 0; k < cuts; k++) {
-        await waitForAim(ctx, ctx.rng.pick(AIMS));
+        // A flight's work is over in seconds: a random instant is drawn from its first second, and the
+        // first cut has no start-up to aim at (the agent is up).
+        await waitForAim(ctx, ctx.rng.pick(k === 0 ? AIMS.filter((a) => a !== 'start-up') : AIMS), ANY_WITHIN_MS);
         if (k > 0 && ctx.delivered() === manifest.size) break;
         await powerCut(ctx, ctx.rng.chance(WHOLE_DRONE));
       }
@@ -108,6 +114,7 @@ export async function runCampaign(options: CampaignOptions): Promise<RoundResult
       }
     }
   } finally {
+    await running?.stop().catch(() => undefined);
     if (world) {
       live.delete(world);
       await world.cleanup();

@@ -60,6 +60,7 @@ export class RoundObserver {
   }
 
   async stop(): Promise<void> {
+    if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.timer);
     await this.running;

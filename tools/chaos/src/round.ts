@@ -1,6 +1,8 @@
 import type { Catalog } from '@filesync/store';
 import { readCounters } from './counters';
-import { deliveredCount } from './delivered';
+import { join } from 'node:path';
+import { targetPathOf } from '@filesync/pipeline';
+import { deliveredCount, forgottenCount } from './delivered';
 import { type Excuses, type InvariantReport, RESEND_ALLOWANCE, checkInvariants } from './invariants';
 import { type Manifest, takeManifest } from './manifest';
 import { RoundObserver } from './observer';
@@ -92,11 +94,20 @@ export function scenarioContext(
  * Waits (bounded) until the catalog has every manifest file at its end state, restarting nothing: an
  * agent that exits on its own ends the wait. Returns whether the bound ran out.
  */
-export async function awaitDelivery(world: ChaosWorld, manifest: Manifest, ms: number, log: (line: string) => void): Promise<boolean> {
+export async function awaitDelivery(
+  world: ChaosWorld,
+  manifest: Manifest,
+  ms: number,
+  log: (line: string) => void,
+  excuses?: () => Excuses,
+): Promise<boolean> {
   const deliverBy = Date.now() + ms;
   let stuckSince: number | undefined;
+  // Only when the scenario wiped the catalog wholesale may a file be done without a row.
+  const forgotten = (c: Catalog): number =>
+    excuses?.().all === true ? forgottenCount(c, manifest, (e, t) => join(world.simRoot(t), targetPathOf('{source}/{path}', e.source.catalogId, e.path))) : 0;
   for (let i = 0; i < 100_000 && Date.now() < deliverBy; i++) {
-    const progress = world.readCatalog((c) => ({ done: deliveredCount(c, manifest), stuck: stuckStaged(c) }));
+    const progress = world.readCatalog((c) => ({ done: deliveredCount(c, manifest) + forgotten(c), stuck: stuckStaged(c) }));
     if (progress?.done === manifest.size) return false;
     // Files uploaded everywhere but never delivered would wait forever: stop waiting, the checks report them.
     if (progress && progress.stuck > 0 && progress.done + progress.stuck === manifest.size) {
@@ -126,16 +137,19 @@ export async function runRound(scenario: Scenario, options: RoundOptions): Promi
   const log = options.log ?? (() => undefined);
   const world = await ChaosWorld.create(scenario.topology(rng.fork('topology')), rng.fork('world'), options);
   live.add(world);
+  // Stopped on every way out: its sampling timer would otherwise keep a runner whose scenario threw alive.
+  let running: RoundObserver | undefined;
   try {
     const manifest = await takeManifest(world.sources);
     // One checkpoint of staged bytes plus one read chunk may go with a crash.
     const observer = new RoundObserver(world, manifest, CHECKPOINT_BYTES + RESEND_ALLOWANCE);
     const { ctx, excuses } = scenarioContext(world, rng.fork('faults'), manifest, observer, options.faultMs ?? 45_000, log);
     observer.start();
+    running = observer;
     world.startAgent();
     await scenario.inject(ctx);
     if (!world.agent?.isRunning()) world.startAgent();
-    const timedOut = await awaitDelivery(world, manifest, options.deliverMs ?? 120_000, log);
+    const timedOut = await awaitDelivery(world, manifest, options.deliverMs ?? 120_000, log, excuses);
     await observer.stop();
     const agentExit = await world.stopAgent();
     const final = await readCounters(world, manifest);
@@ -153,6 +167,7 @@ export async function runRound(scenario: Scenario, options: RoundOptions): Promi
       seconds: Math.round((Date.now() - startedAt) / 100) / 10,
     };
   } finally {
+    await running?.stop().catch(() => undefined);
     live.delete(world);
     await world.cleanup();
   }

@@ -227,7 +227,12 @@ export class ChaosWorld {
     } catch {
       return undefined;
     } finally {
-      catalog?.close();
+      // A damaged file (corrupt-state) can fail the close too; that must not escape a read that already failed softly.
+      try {
+        catalog?.close();
+      } catch {
+        // nothing to do: the connection is gone either way
+      }
     }
   }
 

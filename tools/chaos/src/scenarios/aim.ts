@@ -26,7 +26,7 @@ const busy: Record<Exclude<Aim, 'any' | 'start-up'>, (c: Catalog) => boolean> = 
  * Waits for the aimed moment (bounded), then a random extra delay, so a kill lands inside the work
  * (mid-chunk, between a write and its record, between a rename and its record) rather than at its edge.
  */
-export async function waitForAim(ctx: ScenarioContext, aim: Aim): Promise<void> {
+export async function waitForAim(ctx: ScenarioContext, aim: Aim, anyWithinMs = 3000): Promise<void> {
   const agent = ctx.world.agent;
   if (aim === 'start-up') {
     await ctx.sleep(ctx.rng.between(0, 2500));
@@ -34,7 +34,7 @@ export async function waitForAim(ctx: ScenarioContext, aim: Aim): Promise<void> 
   }
   await withTimeout(agent?.ready.catch(() => undefined), 60_000);
   if (aim === 'any') {
-    await ctx.sleep(ctx.rng.between(100, 3000));
+    await ctx.sleep(ctx.rng.between(100, anyWithinMs));
     return;
   }
   await ctx.waitFor(busy[aim], 8_000);
