@@ -1,6 +1,6 @@
 import type { CommitReceipt, ExpectedContent, ReadOptions, Target, TargetFeatures, TargetStat } from '@filesync/core';
 import type { LinkClient } from './link-client';
-import { abortable } from './remote-source';
+import { abortable, pullHandle } from './remote-source';
 
 /**
  * A `Target` in the uploader's worker whose device lives in the group's link. A write opens one
@@ -33,19 +33,7 @@ export function createRemoteTarget(client: LinkClient, targetId: string, initial
     commit: (path: string, expected: ExpectedContent): Promise<CommitReceipt> => client.call({ type: 'link.commit', path, expected }),
     async *read(path: string, options?: ReadOptions): AsyncIterable<Uint8Array> {
       const { handle } = await client.ask({ type: 'link.read-back-open', path });
-      let finished = false;
-      try {
-        for (;;) {
-          const { data } = await abortable(client.call({ type: 'link.read-next', handle }), options?.signal);
-          if (data === null) {
-            finished = true;
-            return;
-          }
-          yield data;
-        }
-      } finally {
-        if (!finished) await client.ask({ type: 'link.read-close', handle }).catch(() => undefined);
-      }
+      yield* pullHandle(client, handle, options?.signal);
     },
     remove: (path: string) => client.call({ type: 'link.remove-committed', path }),
     close: async () => undefined,
