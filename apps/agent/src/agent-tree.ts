@@ -4,7 +4,7 @@ import { LINK_ACTOR_MODULE, type LinkArgs } from '@filesync/pipeline';
 import { STAGE_ACTOR_MODULE, type StageActorArgs, type StageRole } from './actors/stage-actor';
 
 /** How long each worker may take to stop (a downloader at its next chunk boundary) before it is terminated. */
-export const WORKER_SHUTDOWN_MS = 8_000;
+export const WORKER_SHUTDOWN_MS = 5_000;
 
 /** A group gives up after this many restarts in its period; the root then restarts the whole group. */
 const GROUP_INTENSITY = 5;
