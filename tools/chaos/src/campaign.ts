@@ -92,6 +92,7 @@ export async function runCampaign(options: CampaignOptions): Promise<RoundResult
       // The camera counts only a total since it started: this round's share is the difference.
       const final = { ...after, cameraSent: after.cameraSent === undefined ? undefined : after.cameraSent - cameraBefore };
       const report = await checkInvariants(world, manifest, observer, final, excuses(), earlier);
+      if (agentExit === 'failed' || agentExit === 'killed') report.problems.push(`agent's stop was ${agentExit}; its stderr ends: ${world.agent?.stderrTail().slice(-1500) ?? ''}`);
       const result: RoundResult = {
         scenario: 'power-loss',
         seed: options.seed + i,

@@ -154,6 +154,7 @@ export async function runRound(scenario: Scenario, options: RoundOptions): Promi
     const agentExit = await world.stopAgent();
     const final = await readCounters(world, manifest);
     const report = await checkInvariants(world, manifest, observer, final, excuses());
+    if (agentExit !== 'clean') report.problems.push(`agent's stop was ${agentExit}; its stderr ends: ${world.agent?.stderrTail().slice(-1500) ?? ''}`);
     return {
       scenario: scenario.name,
       seed: options.seed,

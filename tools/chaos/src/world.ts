@@ -209,9 +209,19 @@ export class ChaosWorld {
     if (this.agent) await killAgent(this.agent);
   }
 
+  /**
+   * The end of a round: SIGTERM once the agent serves. A SIGTERM during start-up ends the process at
+   * once by design (exit 143, docs/operations.md), which is not the graceful stop this checks; a round
+   * whose files were all delivered before its last restart would otherwise send it in that window.
+   */
   async stopAgent(): Promise<'clean' | 'killed' | 'failed' | 'not-running'> {
+    const agent = this.agent;
+    if (!agent) return 'not-running';
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([agent.ready.catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, 90_000)))]);
+    clearTimeout(timer);
     this.agentUp = false;
-    return this.agent ? stopAgent(this.agent) : 'not-running';
+    return stopAgent(agent);
   }
 
   /**

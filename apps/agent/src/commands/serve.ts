@@ -22,13 +22,16 @@ export async function runAgent(config: Config, label: string, io: CliIo, options
   const agent = await startAgent(config, log);
   if (agent.repair) io.err(`filesync: the catalog was damaged (${agent.repair.reason}); it was repaired (${agent.repair.action}) and the sources will be re-scanned`);
   const status = config.status === false ? undefined : await startStatusServer(() => agent.status(), config.status.host, config.status.port);
-  io.out(`filesync: serving ${label}${status ? `; status at ${status.url}` : ''}`);
-  const ticker = options.onTick ? setInterval(() => options.onTick?.(agent.status()), options.tickMs ?? 2000) : undefined;
-  const reason = await new Promise<string>((resolve) => {
+  // The handlers go in before the "serving" line: whoever waits for that line may stop the agent at
+  // once, and a SIGTERM in between would find no handler and end the process without a clean stop.
+  const stopRequested = new Promise<string>((resolve) => {
     for (const s of ['SIGTERM', 'SIGINT'] as const) process.once(s, () => resolve(s));
     if (options.durationMs !== undefined) setTimeout(() => resolve('time up'), options.durationMs).unref();
     void agent.gaveUp.then((why) => resolve(`gave up: ${why}`));
   });
+  io.out(`filesync: serving ${label}${status ? `; status at ${status.url}` : ''}`);
+  const ticker = options.onTick ? setInterval(() => options.onTick?.(agent.status()), options.tickMs ?? 2000) : undefined;
+  const reason = await stopRequested;
   if (ticker) clearInterval(ticker);
   log.info({ reason }, 'stopping');
   const bound = setTimeout(() => {
