@@ -57,6 +57,13 @@ export function startAgentProcess(repoRoot: string, configFile: string, env: Nod
   };
 }
 
+/** Waits until the agent serves, it is gone, or `ms` pass — whichever comes first; leaves no timer behind. */
+export async function untilServing(agent: AgentProcess, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([agent.ready.catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
+}
+
 /** SIGKILL: the process ends at once, mid-write wherever it was (a power cut, minus the page cache). */
 export async function killAgent(agent: AgentProcess): Promise<void> {
   if (!agent.isRunning()) return;

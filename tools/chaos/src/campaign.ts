@@ -5,7 +5,7 @@ import { RESEND_ALLOWANCE, checkInvariants } from './invariants';
 import { type Manifest, type ManifestEntry, takeManifest } from './manifest';
 import { RoundObserver } from './observer';
 import { createRng } from './prng';
-import { type RoundResult, awaitDelivery, live, phasesOf, scenarioContext } from './round';
+import { type RoundResult, awaitDelivery, live, roundResult, scenarioContext } from './round';
 import { AIMS, waitForAim } from './scenarios/aim';
 import { WHOLE_DRONE, powerCut } from './scenarios/power-loss';
 import { CHECKPOINT_BYTES, ChaosWorld, type Topology, type WorldOptions } from './world';
@@ -72,8 +72,6 @@ export async function runCampaign(options: CampaignOptions): Promise<RoundResult
       const manifest = new Map([...preflight, ...toManifest(await addFlight(world, i, rng.fork('flight')))]);
       const observer = new RoundObserver(world, manifest, CHECKPOINT_BYTES + RESEND_ALLOWANCE);
       running = observer;
-      // A fresh world's camera had sent nothing before its agent first started.
-      const cameraBefore = fresh ? 0 : ((await readCounters(world, manifest)).cameraSent ?? 0);
       const { ctx, excuses } = scenarioContext(world, rng.fork('faults'), manifest, observer, 45_000, log);
       observer.start();
       const cuts = ctx.rng.chance(0.25) ? 2 : 1;
@@ -88,23 +86,9 @@ export async function runCampaign(options: CampaignOptions): Promise<RoundResult
       await observer.stop();
       const lastOfWorld = ++inWorld >= perWorld || i + 1 >= options.rounds || Date.now() >= options.stopAt || timedOut;
       const agentExit = lastOfWorld ? await world.stopAgent() : world.agent?.isRunning() ? 'running' : 'failed';
-      const after = await readCounters(world, manifest);
-      // The camera counts only a total since it started: this round's share is the difference.
-      const final = { ...after, cameraSent: after.cameraSent === undefined ? undefined : after.cameraSent - cameraBefore };
+      const final = await readCounters(world, manifest);
       const report = await checkInvariants(world, manifest, observer, final, excuses(), earlier);
-      if (agentExit === 'failed' || agentExit === 'killed') report.problems.push(`agent's stop was ${agentExit}; its stderr ends: ${world.agent?.stderrTail().slice(-1500) ?? ''}`);
-      const result: RoundResult = {
-        scenario: 'power-loss',
-        seed: options.seed + i,
-        faults: observer.faults.length,
-        files: manifest.size,
-        ...report,
-        timedOut,
-        agentStarts: world.starts - startsBefore,
-        agentExit,
-        phases: phasesOf(observer),
-        seconds: Math.round((Date.now() - startedAt) / 100) / 10,
-      };
+      const result = roundResult({ scenario: 'power-loss', seed: options.seed + i, startedAt, world, manifest, observer, report, timedOut, agentStarts: world.starts - startsBefore, agentExit });
       results.push(result);
       options.onRound?.(result);
       earlier = new Map([...earlier, ...manifest]);

@@ -1,13 +1,11 @@
-import { targetPathOf } from '@filesync/pipeline';
 import { control } from './control';
-import type { Manifest } from './manifest';
+import { type Manifest, targetRel } from './manifest';
 import type { ChaosWorld } from './world';
 
 /**
  * Bytes the simulators saw move, per file: the NAS counts bytes received per client path (the upload goes
- * to `<path>.part`), the PX4 bytes served per vehicle path, the FTP camera bytes sent per client path (a
- * camera simulator too old to count per path gives only its total). The flash drive counts nothing the
- * agent's reads go through.
+ * to `<path>.part`), the PX4 bytes served per vehicle path, the FTP camera bytes sent per client path.
+ * The flash drive counts nothing the agent's reads go through.
  */
 export interface CounterSnapshot {
   readonly at: number;
@@ -16,16 +14,12 @@ export interface CounterSnapshot {
   /** manifest key → bytes the PX4 served, or the FTP camera sent, of that file. */
   readonly downloaded: ReadonlyMap<string, number>;
   readonly nasReceived: number;
-  /** The camera's total bytes sent, only when it does not count per path (else its files are in `downloaded`). */
-  readonly cameraSent: number | undefined;
 }
 
 interface FtpStats {
   readonly bytesReceived: number;
-  readonly bytesSent: number;
   readonly received: Record<string, number>;
-  /** Absent from simulators older than the per-path count. */
-  readonly sent?: Record<string, number>;
+  readonly sent: Record<string, number>;
 }
 
 /** Reads the counters; a simulator that does not answer (down on purpose) leaves its counters undefined/empty. */
@@ -36,13 +30,12 @@ export async function readCounters(world: ChaosWorld, manifest: Manifest): Promi
   const uploaded = new Map<string, number>();
   const downloaded = new Map<string, number>();
   for (const [key, entry] of manifest) {
-    const onNas = `/${targetPathOf('{source}/{path}', entry.source.catalogId, entry.path)}`;
+    const onNas = `/${targetRel(entry)}`;
     // Counted under the in-transit name, and under the final name if a server ever wrote it straight.
     const up = (nas?.received[`${onNas}.part`] ?? 0) + (nas?.received[onNas] ?? 0);
     uploaded.set(key, up);
     if (entry.source.catalogId === 'px4' && px4) downloaded.set(key, px4.bytesServed[`/fs/microsd/log/${entry.path}`] ?? 0);
-    if (entry.source.catalogId === 'camera' && camera?.sent) downloaded.set(key, camera.sent[`/${entry.path}`] ?? 0);
+    if (entry.source.catalogId === 'camera' && camera) downloaded.set(key, camera.sent[`/${entry.path}`] ?? 0);
   }
-  const cameraSent = camera && !camera.sent ? camera.bytesSent : undefined;
-  return { at: Date.now(), uploaded, downloaded, nasReceived: nas?.bytesReceived ?? 0, cameraSent };
+  return { at: Date.now(), uploaded, downloaded, nasReceived: nas?.bytesReceived ?? 0 };
 }

@@ -16,7 +16,11 @@ export function latestRows(catalog: Catalog): Map<string, FileRecord> {
 
 /** How many manifest files the catalog has at their end state: delivered under copy, removed under move. */
 export function deliveredCount(catalog: Catalog, manifest: Manifest): number {
-  const rows = latestRows(catalog);
+  return deliveredIn(latestRows(catalog), manifest);
+}
+
+/** {@link deliveredCount} on rows already read. */
+export function deliveredIn(rows: ReadonlyMap<string, FileRecord>, manifest: Manifest): number {
   let done = 0;
   for (const [key, entry] of manifest) {
     const row = rows.get(key);
@@ -30,8 +34,7 @@ export function deliveredCount(catalog: Catalog, manifest: Manifest): number {
  * every routed target at full size: nothing will ever record them again, so a delivery wait that
  * counted only catalog rows would never end. `targetFile` maps an entry and a target to the file there.
  */
-export function forgottenCount(catalog: Catalog, manifest: Manifest, targetFile: (entry: ManifestEntry, target: string) => string): number {
-  const rows = latestRows(catalog);
+export function forgottenCount(rows: ReadonlyMap<string, FileRecord>, manifest: Manifest, targetFile: (entry: ManifestEntry, target: string) => string): number {
   let n = 0;
   for (const [key, entry] of manifest) {
     if (entry.source.policy !== 'move' || rows.has(key)) continue;

@@ -1,9 +1,7 @@
-import { join } from 'node:path';
 import type { Catalog, CatalogEvent, FileRecord } from '@filesync/store';
-import { targetPathOf } from '@filesync/pipeline';
 import type { CounterSnapshot } from './counters';
 import { latestRows } from './delivered';
-import { type Manifest, findOnSource, listFiles, manifestKey, sha256File } from './manifest';
+import { type Manifest, findOnSource, listFiles, manifestKey, sha256File, targetRel } from './manifest';
 import type { FaultRecord, RoundObserver } from './observer';
 import type { ChaosWorld } from './world';
 
@@ -114,12 +112,11 @@ export async function checkInvariants(
 async function checkFiles(world: ChaosWorld, manifest: Manifest, earlier: Manifest, report: InvariantReport, stillOnMoveSource: Set<string>): Promise<void> {
   const nasRoot = world.simRoot('nas');
   const expected = new Set<string>();
-  for (const entry of earlier.values()) expected.add(targetPathOf('{source}/{path}', entry.source.catalogId, entry.path));
+  for (const entry of earlier.values()) expected.add(targetRel(entry));
   for (const entry of manifest.values()) {
     for (const target of entry.source.targets) {
-      const rel = targetPathOf('{source}/{path}', entry.source.catalogId, entry.path);
-      expected.add(rel);
-      const sha = await sha256File(join(world.simRoot(target), rel)).catch(() => undefined);
+      expected.add(targetRel(entry));
+      const sha = await sha256File(world.targetFile(entry, target)).catch(() => undefined);
       if (sha === undefined) {
         report.lost++;
         problem(report, `lost: ${entry.source.catalogId}:${entry.path} is not on ${target}`);
@@ -321,18 +318,6 @@ function checkCounters(
   };
   perFile('uploaded', () => 'NAS received');
   perFile('downloaded', (source) => (source === 'px4' ? 'PX4 served' : `${source} sent`));
-  // The fallback for a camera simulator that counts only its total.
-  if (final.cameraSent !== undefined) {
-    const cameraBytes = [...manifest.values()].filter((e) => e.source.catalogId === 'camera').reduce((n, e) => n + e.size, 0);
-    needed += cameraBytes;
-    moved += final.cameraSent;
-    // Only a total: allow every fault to interrupt as many downloads as the camera serves at once (2).
-    const allowance = faults.length * 2 * RESEND_ALLOWANCE;
-    if (final.cameraSent - cameraBytes > allowance && !excuses.all) {
-      report.restartedFromZero++;
-      problem(report, `camera sent ${final.cameraSent} bytes for ${cameraBytes} across ${faults.length} faults`);
-    }
-  }
   report.bytesNeeded = needed;
   report.bytesMoved = moved;
   report.extraBytesRatio = needed === 0 ? 0 : Math.round((moved / needed - 1) * 10_000) / 10_000;

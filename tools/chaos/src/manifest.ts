@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { targetPathOf } from '@filesync/pipeline';
 import type { SourceInfo } from './world';
 
 export interface ManifestEntry {
@@ -11,6 +12,9 @@ export interface ManifestEntry {
   readonly size: number;
   readonly sha256: string;
 }
+
+/** Where a manifest file lands on a target, relative to its root: the world's routes keep the default `{source}/{path}`. */
+export const targetRel = (entry: ManifestEntry): string => targetPathOf('{source}/{path}', entry.source.catalogId, entry.path);
 
 /** Every routed source file before the run, keyed by `catalogId NUL path`. */
 export type Manifest = ReadonlyMap<string, ManifestEntry>;

@@ -1,6 +1,5 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { targetPathOf } from '@filesync/pipeline';
 import { type CounterSnapshot, readCounters } from './counters';
 import { type Manifest, type ManifestEntry, findOnSource, sha256File } from './manifest';
 import type { ChaosWorld } from './world';
@@ -102,7 +101,7 @@ export class RoundObserver {
       this.missing.set(key, seen);
       if (seen < 2) continue;
       this.gone.add(key);
-      const onNas = join(this.world.simRoot('nas'), targetPathOf('{source}/{path}', entry.source.catalogId, entry.path));
+      const onNas = this.world.targetFile(entry, 'nas');
       const sha = await sha256File(onNas).catch(() => 'missing');
       if (sha !== entry.sha256) this.removedEarly.push(`${entry.source.catalogId}:${entry.path} left the source while the NAS had ${sha === 'missing' ? 'nothing' : 'other bytes'}`);
     }

@@ -1,8 +1,6 @@
 import type { Catalog } from '@filesync/store';
 import { readCounters } from './counters';
-import { join } from 'node:path';
-import { targetPathOf } from '@filesync/pipeline';
-import { deliveredCount, forgottenCount } from './delivered';
+import { deliveredCount, deliveredIn, forgottenCount, latestRows } from './delivered';
 import { type Excuses, type InvariantReport, RESEND_ALLOWANCE, checkInvariants } from './invariants';
 import { type Manifest, takeManifest } from './manifest';
 import { RoundObserver } from './observer';
@@ -103,11 +101,14 @@ export async function awaitDelivery(
 ): Promise<boolean> {
   const deliverBy = Date.now() + ms;
   let stuckSince: number | undefined;
-  // Only when the scenario wiped the catalog wholesale may a file be done without a row.
-  const forgotten = (c: Catalog): number =>
-    excuses?.().all === true ? forgottenCount(c, manifest, (e, t) => join(world.simRoot(t), targetPathOf('{source}/{path}', e.source.catalogId, e.path))) : 0;
+  const done = (c: Catalog): number => {
+    const rows = latestRows(c);
+    // Only when the scenario wiped the catalog wholesale may a file be done without a row.
+    const forgotten = excuses?.().all === true ? forgottenCount(rows, manifest, (e, t) => world.targetFile(e, t)) : 0;
+    return deliveredIn(rows, manifest) + forgotten;
+  };
   for (let i = 0; i < 100_000 && Date.now() < deliverBy; i++) {
-    const progress = world.readCatalog((c) => ({ done: deliveredCount(c, manifest) + forgotten(c), stuck: stuckStaged(c) }));
+    const progress = world.readCatalog((c) => ({ done: done(c), stuck: stuckStaged(c) }));
     if (progress?.done === manifest.size) return false;
     // Files uploaded everywhere but never delivered would wait forever: stop waiting, the checks report them.
     if (progress && progress.stuck > 0 && progress.done + progress.stuck === manifest.size) {
@@ -124,10 +125,35 @@ export async function awaitDelivery(
   return true;
 }
 
-export function phasesOf(observer: RoundObserver): Record<string, number> {
+/** What a round reports, from its parts; a stop that was not clean brings the agent's stderr into the problems. */
+export function roundResult(parts: {
+  readonly scenario: string;
+  readonly seed: number;
+  readonly startedAt: number;
+  readonly world: ChaosWorld;
+  readonly manifest: Manifest;
+  readonly observer: RoundObserver;
+  readonly report: InvariantReport;
+  readonly timedOut: boolean;
+  readonly agentStarts: number;
+  readonly agentExit: string;
+}): RoundResult {
+  const { report, observer, agentExit } = parts;
+  if (agentExit !== 'clean' && agentExit !== 'running') report.problems.push(`agent's stop was ${agentExit}; its stderr ends: ${parts.world.agent?.stderrTail().slice(-1500) ?? ''}`);
   const phases: Record<string, number> = {};
   for (const f of observer.faults) phases[f.phase] = (phases[f.phase] ?? 0) + 1;
-  return phases;
+  return {
+    scenario: parts.scenario,
+    seed: parts.seed,
+    faults: observer.faults.length,
+    files: parts.manifest.size,
+    ...report,
+    timedOut: parts.timedOut,
+    agentStarts: parts.agentStarts,
+    agentExit,
+    phases,
+    seconds: Math.round((Date.now() - parts.startedAt) / 100) / 10,
+  };
 }
 
 /** One seeded round: a fresh world, the scenario's faults, delivery, then the invariants on the real files. */
@@ -154,19 +180,7 @@ export async function runRound(scenario: Scenario, options: RoundOptions): Promi
     const agentExit = await world.stopAgent();
     const final = await readCounters(world, manifest);
     const report = await checkInvariants(world, manifest, observer, final, excuses());
-    if (agentExit !== 'clean') report.problems.push(`agent's stop was ${agentExit}; its stderr ends: ${world.agent?.stderrTail().slice(-1500) ?? ''}`);
-    return {
-      scenario: scenario.name,
-      seed: options.seed,
-      faults: observer.faults.length,
-      files: manifest.size,
-      ...report,
-      timedOut,
-      agentStarts: world.starts,
-      agentExit,
-      phases: phasesOf(observer),
-      seconds: Math.round((Date.now() - startedAt) / 100) / 10,
-    };
+    return roundResult({ scenario: scenario.name, seed: options.seed, startedAt, world, manifest, observer, report, timedOut, agentStarts: world.starts, agentExit });
   } finally {
     await running?.stop().catch(() => undefined);
     live.delete(world);

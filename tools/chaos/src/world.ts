@@ -8,8 +8,9 @@ import { type Catalog, openCatalogForReading } from '@filesync/store';
 // depend on the app), so the path is relative. Nothing else of the app is imported.
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { REPO_ROOT, type RunningSimulator, startSimulator } from '../../../apps/agent/src/demo/spawn-simulator';
-import { type AgentProcess, killAgent, startAgentProcess, stopAgent } from './agent-process';
+import { type AgentProcess, killAgent, startAgentProcess, stopAgent, untilServing } from './agent-process';
 import { KIB, MIB, writeCameraFiles } from './content';
+import { type ManifestEntry, targetRel } from './manifest';
 import type { Rng } from './prng';
 
 /** Which simulated devices a round uses and how much they hold. Every scenario uses this one drone. */
@@ -95,6 +96,10 @@ export class ChaosWorld {
   }
   simRoot(name: string): string {
     return join(this.dir, 'sim', name);
+  }
+  /** A manifest file's path on a target simulator's disk. */
+  targetFile(entry: ManifestEntry, target: string): string {
+    return join(this.simRoot(target), targetRel(entry));
   }
   sim(name: string): RunningSimulator {
     const s = this.sims.get(name);
@@ -217,9 +222,7 @@ export class ChaosWorld {
   async stopAgent(): Promise<'clean' | 'killed' | 'failed' | 'not-running'> {
     const agent = this.agent;
     if (!agent) return 'not-running';
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([agent.ready.catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, 90_000)))]);
-    clearTimeout(timer);
+    await untilServing(agent, 90_000);
     this.agentUp = false;
     return stopAgent(agent);
   }

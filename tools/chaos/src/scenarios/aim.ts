@@ -1,19 +1,12 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { targetPathOf } from '@filesync/pipeline';
 import type { Catalog } from '@filesync/store';
+import { untilServing } from '../agent-process';
 import type { ScenarioContext } from '../scenario';
 
 /** Where a kill is aimed: a random instant, or a moment the catalog shows a given kind of work under way. */
 export type Aim = 'any' | 'start-up' | 'downloading' | 'uploading' | 'removing';
 export const AIMS: readonly Aim[] = ['any', 'start-up', 'downloading', 'uploading', 'removing'];
-
-/** Waits for `promise` at most `ms`, leaving no timer behind (a pending one would keep the runner alive). */
-async function withTimeout(promise: Promise<unknown> | undefined, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([promise, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
-  clearTimeout(timer);
-}
 
 const busy: Record<Exclude<Aim, 'any' | 'start-up'>, (c: Catalog) => boolean> = {
   downloading: (c) => (c.counts().files.downloading ?? 0) > 0,
@@ -32,7 +25,7 @@ export async function waitForAim(ctx: ScenarioContext, aim: Aim, anyWithinMs = 3
     await ctx.sleep(ctx.rng.between(0, 2500));
     return;
   }
-  await withTimeout(agent?.ready.catch(() => undefined), 60_000);
+  if (agent) await untilServing(agent, 60_000);
   if (aim === 'any') {
     await ctx.sleep(ctx.rng.between(100, anyWithinMs));
     return;
@@ -88,11 +81,10 @@ export async function waitForNasPart(
   exclude: ReadonlySet<string> = new Set(),
 ): Promise<NasUpload | undefined> {
   // A fresh agent takes seconds to start serving (longer from a worktree tsx has not compiled yet).
-  await withTimeout(ctx.world.agent?.ready.catch(() => undefined), 60_000);
-  const root = ctx.world.simRoot('nas');
+  if (ctx.world.agent) await untilServing(ctx.world.agent, 60_000);
   const uploads = [...ctx.manifest.values()]
     .filter((e) => e.size >= minBytes + leftBytes)
-    .map((e) => ({ file: join(root, targetPathOf('{source}/{path}', e.source.catalogId, e.path)), size: e.size }))
+    .map((e) => ({ file: ctx.world.targetFile(e, 'nas'), size: e.size }))
     .filter((u) => !exclude.has(u.file));
   if (uploads.length === 0) return undefined;
   const until = Date.now() + ms;

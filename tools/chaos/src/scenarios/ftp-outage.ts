@@ -1,7 +1,6 @@
-import { targetPathOf } from '@filesync/pipeline';
 import { control } from '../control';
 import { MIB } from '../content';
-import { manifestKey } from '../manifest';
+import { manifestKey, targetRel } from '../manifest';
 import type { Scenario, ScenarioContext } from '../scenario';
 import { type NasUpload, waitForAim, waitForNasFile, waitForNasPart } from './aim';
 
@@ -13,7 +12,7 @@ const LEFT_BYTES = 384 * 1024;
 /** Maps `.part` files the NAS deleted back to the manifest, so those restarts count as caused by the fault. */
 function excuseDeleted(ctx: ScenarioContext, removed: readonly string[]): void {
   for (const entry of ctx.manifest.values()) {
-    const onNas = `/${targetPathOf('{source}/{path}', entry.source.catalogId, entry.path)}.part`;
+    const onNas = `/${targetRel(entry)}.part`;
     if (removed.some((r) => r === onNas || r.endsWith(onNas))) ctx.excuse(manifestKey(entry.source.catalogId, entry.path));
   }
 }
