@@ -147,4 +147,16 @@ describe('ftp simulator (in process)', () => {
     // 100 000 before the cut, then 220 000 from the REST offset: the 20 000 re-read show in the figure.
     expect(s.stats()).toMatchObject({ bytesSent: 390_000, sent: { '/d/a.bin': 320_000, '/b.bin': 70_000 } });
   });
+
+  it('tells where the latest download of each path got to, and whether it still runs', async () => {
+    const s = await sim({ faults: { dropDataAfterBytes: 100_000 } });
+    await writeFile(join(s.root, 'a.bin'), bytes(300_000, 6));
+    const sink = (): Writable => new Writable({ write: (_c: Buffer, _e, done) => done() });
+    expect(await codeOf((await login(s)).downloadTo(sink(), '/a.bin', 50_000))).not.toBe('ok');
+    const cut = s.stats().downloads['/a.bin'];
+    expect(cut?.reached).toBe(150_000);
+    expect(cut?.endedAt).toEqual(expect.any(Number));
+    await (await login(s)).downloadTo(sink(), '/a.bin', 120_000);
+    expect(s.stats().downloads['/a.bin']?.reached).toBe(300_000);
+  });
 });

@@ -2,6 +2,11 @@ import { opendir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type FaultPatch, type FtpFaults, NO_FAULTS, applyFaultPatch } from './faults';
 
+export interface LatestDownload {
+  reached: number;
+  endedAt: number | null;
+}
+
 export interface SimStats {
   /** Data bytes that arrived on upload connections, faults included (what the client really sent). */
   bytesReceived: number;
@@ -11,13 +16,19 @@ export interface SimStats {
   received: Record<string, number>;
   /** Sent bytes per client path (e.g. `/dcim/0/IMG_0001.mp4`): a re-read of a file's prefix shows here. */
   sent: Record<string, number>;
+  /**
+   * The latest download of each client path: the offset it got to (REST offset + bytes written to the
+   * socket) and when it ended (null while it runs). A client killed mid-download never read what was
+   * still in the sockets' buffers; with what it had written down, this says how much that was.
+   */
+  downloads: Record<string, LatestDownload>;
   connections: number;
   transfers: number;
   renames: number;
 }
 
 function emptyStats(): SimStats {
-  return { bytesReceived: 0, bytesSent: 0, received: {}, sent: {}, connections: 0, transfers: 0, renames: 0 };
+  return { bytesReceived: 0, bytesSent: 0, received: {}, sent: {}, downloads: {}, connections: 0, transfers: 0, renames: 0 };
 }
 
 async function* filesBelow(dir: string): AsyncGenerator<string> {
@@ -60,9 +71,20 @@ export class SimState {
     this.stats.received[clientPath] = (this.stats.received[clientPath] ?? 0) + bytes;
   }
 
+  downloadStarted(clientPath: string, offset: number): void {
+    this.stats.downloads[clientPath] = { reached: offset, endedAt: null };
+  }
+
   countSent(clientPath: string, bytes: number): void {
     this.stats.bytesSent += bytes;
     this.stats.sent[clientPath] = (this.stats.sent[clientPath] ?? 0) + bytes;
+    const latest = this.stats.downloads[clientPath];
+    if (latest) latest.reached += bytes;
+  }
+
+  downloadEnded(clientPath: string): void {
+    const latest = this.stats.downloads[clientPath];
+    if (latest) latest.endedAt = Date.now();
   }
 
   async usedBytes(): Promise<number> {

@@ -128,33 +128,39 @@ export async function sendDownload(conn: SrvConnection, sim: SimState, arg: stri
   conn.commandSocket.pause();
   try {
     sim.stats.transfers++;
+    sim.downloadStarted(clientPath, start);
     await conn.reply(150, 'Opening data connection');
     let sent = 0;
     let cut = false;
-    for await (const data of createReadStream(fsPath, { start, highWaterMark: 64 * 1024 }) as AsyncIterable<Buffer>) {
-      const f = sim.faults;
-      if (f.dropDataAfterBytes !== null && f.dropDataTimes > 0 && sent + data.length > f.dropDataAfterBytes) {
-        sim.setFaults({ dropDataTimes: f.dropDataTimes - 1 });
-        const last = data.subarray(0, Math.max(0, f.dropDataAfterBytes - sent));
-        await writeTo(socket, last);
-        sim.countSent(clientPath, last.length);
-        socket.destroy();
-        cut = true;
-        break;
+    try {
+      for await (const data of createReadStream(fsPath, { start, highWaterMark: 64 * 1024 }) as AsyncIterable<Buffer>) {
+        const f = sim.faults;
+        if (f.dropDataAfterBytes !== null && f.dropDataTimes > 0 && sent + data.length > f.dropDataAfterBytes) {
+          sim.setFaults({ dropDataTimes: f.dropDataTimes - 1 });
+          const last = data.subarray(0, Math.max(0, f.dropDataAfterBytes - sent));
+          await writeTo(socket, last);
+          sim.countSent(clientPath, last.length);
+          socket.destroy();
+          cut = true;
+          break;
+        }
+        if (socket.destroyed) {
+          cut = true;
+          break;
+        }
+        await writeTo(socket, data);
+        sim.countSent(clientPath, data.length);
+        sent += data.length;
+        if (f.stallAfterBytes !== null && f.stallTimes > 0 && sent >= f.stallAfterBytes) {
+          sim.setFaults({ stallTimes: f.stallTimes - 1 });
+          await sleep(f.stallMs);
+        }
+        const bps = sim.faults.bandwidthBytesPerSec;
+        if (bps !== null && bps > 0) await sleep((data.length / bps) * 1000);
       }
-      if (socket.destroyed) {
-        cut = true;
-        break;
-      }
-      await writeTo(socket, data);
-      sim.countSent(clientPath, data.length);
-      sent += data.length;
-      if (f.stallAfterBytes !== null && f.stallTimes > 0 && sent >= f.stallAfterBytes) {
-        sim.setFaults({ stallTimes: f.stallTimes - 1 });
-        await sleep(f.stallMs);
-      }
-      const bps = sim.faults.bandwidthBytesPerSec;
-      if (bps !== null && bps > 0) await sleep((data.length / bps) * 1000);
+    } finally {
+      // Before any reply: a reply on a dead control connection may take its time.
+      sim.downloadEnded(clientPath);
     }
     if (cut) {
       await conn.reply(426, 'Connection closed; transfer aborted');

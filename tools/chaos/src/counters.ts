@@ -20,6 +20,31 @@ interface FtpStats {
   readonly bytesReceived: number;
   readonly received: Record<string, number>;
   readonly sent: Record<string, number>;
+  readonly downloads: Record<string, CameraDownload>;
+}
+
+/** The camera's latest download of one path: the offset it wrote up to, and when it ended (null: running). */
+export interface CameraDownload {
+  readonly reached: number;
+  readonly endedAt: number | null;
+}
+
+const SETTLE_MS = 3000;
+
+/**
+ * The camera's latest download of each path (keyed like the manifest's camera paths, `/<path>`), once none
+ * runs any more: after a kill the camera ends a download at its next write into the dead connection.
+ * Undefined if the camera does not answer or a download is still running after {@link SETTLE_MS}.
+ */
+export async function settledCameraDownloads(world: ChaosWorld): Promise<Record<string, CameraDownload> | undefined> {
+  const until = Date.now() + SETTLE_MS;
+  for (let i = 0; i < 100 && Date.now() < until; i++) {
+    const stats = await control<FtpStats>(world.controlUrl('camera'), 'GET', '/stats').catch(() => undefined);
+    if (!stats) return undefined;
+    if (Object.values(stats.downloads).every((d) => d.endedAt !== null)) return stats.downloads;
+    await new Promise((resolve) => setTimeout(resolve, 30));
+  }
+  return undefined;
 }
 
 /** Reads the counters; a simulator that does not answer (down on purpose) leaves its counters undefined/empty. */

@@ -55,6 +55,11 @@ export interface InvariantReport {
   uploadResets: number;
   /** Files changed or missing on a `copy` source. */
   sourceChanged: number;
+  /**
+   * Bytes the camera wrote into a download's connection that a killed agent never received (socket
+   * buffers): counted in `bytesMoved`, but not against a file's resend allowance.
+   */
+  lostInFlight: number;
   /** bytes the simulators saw move / bytes needed − 1, over the legs they count. */
   extraBytesRatio: number;
   bytesNeeded: number;
@@ -65,7 +70,7 @@ export interface InvariantReport {
 function emptyReport(): InvariantReport {
   return {
     lost: 0, corrupt: 0, restartedFromZero: 0, excusedRestarts: 0, removedEarly: 0, duplicates: 0, leftoverParts: 0,
-    catalogMismatch: 0, forgotten: 0, knownIssues: { sealedBeforeRecord: 0, uploadedNotDelivered: 0, phantomVersion: 0, restartsFromThem: 0 }, downloadResets: 0, uploadResets: 0, sourceChanged: 0, extraBytesRatio: 0, bytesNeeded: 0, bytesMoved: 0, problems: [],
+    catalogMismatch: 0, forgotten: 0, knownIssues: { sealedBeforeRecord: 0, uploadedNotDelivered: 0, phantomVersion: 0, restartsFromThem: 0 }, downloadResets: 0, uploadResets: 0, sourceChanged: 0, lostInFlight: 0, extraBytesRatio: 0, bytesNeeded: 0, bytesMoved: 0, problems: [],
   };
 }
 
@@ -105,7 +110,7 @@ export async function checkInvariants(
       problem(report, `staged ${drop.fileId}.part went back from ${drop.from} to ${drop.to} bytes`);
     }
   }
-  checkCounters(manifest, observer.faults, finalCounters, excuses, report, known);
+  checkCounters(manifest, observer.faults, observer.lostInFlight, finalCounters, excuses, report, known);
   return report;
 }
 
@@ -283,10 +288,13 @@ function checkHistory(
  * when an armed fault was set) may send up to
  * {@link RESEND_ALLOWANCE} twice; more than that, summed over its interruptions (at least one: a link
  * resends lost packets by itself), means it started again from an earlier point than its durable offset.
+ * Bytes a killed agent never received (still in the sockets' buffers, measured after each kill) are
+ * taken off first: the camera counts what it writes, not what arrives.
  */
 function checkCounters(
   manifest: Manifest,
   faults: readonly FaultRecord[],
+  lostInFlight: ReadonlyMap<string, number>,
   final: CounterSnapshot,
   excuses: Excuses,
   report: InvariantReport,
@@ -304,14 +312,17 @@ function checkCounters(
         const before = f.counters[leg].get(key) ?? 0;
         return (before > 0 || f.armed) && before < total;
       }).length;
-      const extra = total - entry.size;
+      const inFlight = leg === 'downloaded' ? (lostInFlight.get(key) ?? 0) : 0;
+      report.lostInFlight += inFlight;
+      const extra = total - inFlight - entry.size;
       // One allowance even without a fault: links resend on their own (MAVFTP re-requests lost chunks).
       if (extra > Math.max(1, interruptions) * RESEND_ALLOWANCE) {
         if (excuses.all || excuses.keys.has(key)) report.excusedRestarts++;
         else {
           report.restartedFromZero++;
           if (known.keys.has(key)) report.knownIssues.restartsFromThem++;
-          problem(report, `${what(entry.source.catalogId)} ${entry.source.catalogId}:${entry.path}: ${total} bytes for ${entry.size} across ${interruptions} interruption(s)`);
+          const lost = inFlight > 0 ? ` (${inFlight} of them never left the sockets' buffers)` : '';
+          problem(report, `${what(entry.source.catalogId)} ${entry.source.catalogId}:${entry.path}: ${total} bytes for ${entry.size} across ${interruptions} interruption(s)${lost}`);
         }
       }
     }

@@ -1,6 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type CounterSnapshot, readCounters } from './counters';
+import { type CounterSnapshot, readCounters, settledCameraDownloads } from './counters';
+import { latestRows } from './delivered';
 import { type Manifest, type ManifestEntry, findOnSource, sha256File } from './manifest';
 import type { ChaosWorld } from './world';
 
@@ -34,6 +35,15 @@ export class RoundObserver {
   /** Files that left a `move` source while the NAS did not hold them intact. */
   readonly removedEarly: string[] = [];
   readonly stagingDrops: StagingDrop[] = [];
+  /**
+   * Per manifest key, bytes the camera wrote into a download's connection that the agent never got to
+   * write to staging before it was killed: they sat in the sockets' buffers (megabytes on loopback, where
+   * TCP grows them), a cost of the transport that no checkpoint can save.
+   */
+  readonly lostInFlight = new Map<string, number>();
+  /** Manifest key → catalog id of its newest row, refreshed while the agent is up (a dead agent's catalog is not read). */
+  private readonly fileIds = new Map<string, string>();
+  private unwatchKills: (() => void) | undefined;
   private readonly missing = new Map<string, number>();
   private readonly gone = new Set<string>();
   private readonly stagingHigh = new Map<string, number>();
@@ -49,6 +59,7 @@ export class RoundObserver {
   ) {}
 
   start(): void {
+    this.unwatchKills = this.world.onKill((killedAt) => this.measureLostInFlight(killedAt));
     const tick = (): void => {
       if (this.stopped) return;
       this.running = this.sample().finally(() => {
@@ -61,6 +72,7 @@ export class RoundObserver {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.unwatchKills?.();
     clearTimeout(this.timer);
     await this.running;
     await this.sample();
@@ -75,6 +87,7 @@ export class RoundObserver {
       if ((n.files.downloading ?? 0) > 0) parts.push('downloading');
       if (uploading > 0) parts.push('uploading');
       if (c.listFiles({ state: 'delivered' }).some((f) => this.moveSources.has(f.sourceId))) parts.push('removing');
+      for (const [key, row] of latestRows(c)) if (this.manifest.has(key)) this.fileIds.set(key, row.fileId);
       return parts.join('+') || 'idle';
     }) ?? 'agent-down';
     this.faults.push({ kind, phase, at: Date.now(), armed, counters: await readCounters(this.world, this.manifest) });
@@ -82,6 +95,21 @@ export class RoundObserver {
 
   private get moveSources(): Set<string> {
     return new Set([...this.manifest.values()].filter((e) => e.source.policy === 'move').map((e) => e.source.catalogId));
+  }
+
+  /** After a kill: for each camera download the kill ended, how far the camera got beyond the staged copy. */
+  private async measureLostInFlight(killedAt: number): Promise<void> {
+    if (!this.world.sims.has('camera')) return;
+    const downloads = await settledCameraDownloads(this.world);
+    if (!downloads) return;
+    for (const [key, entry] of this.manifest) {
+      const latest = entry.source.catalogId === 'camera' ? downloads[`/${entry.path}`] : undefined;
+      const id = this.fileIds.get(key);
+      if (!latest || latest.endedAt === null || latest.endedAt < killedAt || id === undefined) continue;
+      const staged = await stat(join(this.world.stagingDir, `${id}.part`)).then((s) => s.size, () => undefined);
+      if (staged === undefined || latest.reached <= staged) continue;
+      this.lostInFlight.set(key, (this.lostInFlight.get(key) ?? 0) + latest.reached - staged);
+    }
   }
 
   private async sample(): Promise<void> {

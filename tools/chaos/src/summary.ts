@@ -26,6 +26,7 @@ export interface ChaosSummary {
   readonly agentStarts: number;
   readonly bytesNeeded: number;
   readonly bytesMoved: number;
+  readonly lostInFlight: number;
   readonly phases: Record<string, number>;
   readonly seconds: number;
 }
@@ -67,6 +68,7 @@ export function summarize(scenario: string, rounds: readonly RoundResult[], seco
     agentStarts: sum((r) => r.agentStarts),
     bytesNeeded: needed,
     bytesMoved: moved,
+    lostInFlight: sum((r) => r.lostInFlight),
     phases,
     seconds: Math.round(seconds),
   };

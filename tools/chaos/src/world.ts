@@ -70,6 +70,7 @@ export class ChaosWorld {
   private agentUp = false;
   /** Agent starts, including the first. */
   starts = 0;
+  private readonly killWatchers = new Set<(killedAt: number) => Promise<void>>();
 
   private constructor(
     readonly dir: string,
@@ -211,7 +212,15 @@ export class ChaosWorld {
 
   async killAgent(): Promise<void> {
     this.agentUp = false;
+    const killedAt = Date.now();
     if (this.agent) await killAgent(this.agent);
+    for (const watch of this.killWatchers) await watch(killedAt);
+  }
+
+  /** `watch` runs after each kill, before anything starts again; returns the way to stop watching. */
+  onKill(watch: (killedAt: number) => Promise<void>): () => void {
+    this.killWatchers.add(watch);
+    return () => this.killWatchers.delete(watch);
   }
 
   /**
