@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { type BrokenBuild, type BrokenWorktree, CHAOS_REPO_ROOT, brokenBuildNamed, listBrokenBuilds, prepareWorktree } from './broken-worktree';
 import { type RoundResult, roundPassed } from './round';
 import { type ChaosSummary, summarize } from './summary';
+import { onStopSignal } from './stop-signal';
 
 const USAGE = `usage: npm run chaos:broken -- --broken NAME|all [--rounds N] [--seed N] [--unpatched] [--keep] [--verbose]
        npm run chaos:broken -- --list
@@ -191,20 +192,18 @@ async function main(): Promise<number> {
   return allCaught ? 0 : 1;
 }
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    console.error(`chaos:broken: ${signal}; stopping the chaos runner and removing the worktree`);
-    const { child, worktree } = running;
-    const done = (): void => {
-      worktree?.remove();
-      process.exit(130);
-    };
-    if (child && child.exitCode === null) {
-      child.once('exit', done);
-      child.kill('SIGINT');
-    } else done();
-  });
-}
+onStopSignal((signal) => {
+  console.error(`chaos:broken: ${signal}; stopping the chaos runner and removing the worktree`);
+  const { child, worktree } = running;
+  const done = (): void => {
+    worktree?.remove();
+    process.exit(130);
+  };
+  if (child && child.exitCode === null) {
+    child.once('exit', done);
+    child.kill('SIGINT');
+  } else done();
+});
 
 main().then(
   (code) => {

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type RoundResult, cleanupLiveWorlds, roundPassed, runRound } from './round';
 import { runCampaign } from './campaign';
+import { onStopSignal } from './stop-signal';
 import { openJournal } from './journal';
 import { SCENARIOS, scenarioNamed } from './scenarios/index';
 import { summarize } from './summary';
@@ -81,12 +82,10 @@ async function main(): Promise<number> {
   return summary.failedRounds === 0 && results.length > 0 ? 0 : 1;
 }
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    console.error(`chaos: ${signal}; stopping the agent and the simulators`);
-    void cleanupLiveWorlds().finally(() => process.exit(130));
-  });
-}
+onStopSignal((signal) => {
+  console.error(`chaos: ${signal}; stopping the agent and the simulators`);
+  void cleanupLiveWorlds().finally(() => process.exit(130));
+});
 
 main().then(
   (code) => {
