@@ -29,6 +29,7 @@ const CAMPAIGN_TOPOLOGY: Topology = {
   px4: { logs: 1, minBytes: 40_000, maxBytes: 100_000 },
   flash: { sessions: 1, images: 2, videos: 0, jpegKib: '40-300', videoMib: '1-2' },
   camera: { files: 2, maxBytes: 2 * MIB, bandwidth: 4 * MIB },
+  flightReview: true,
   nas: { bandwidth: 4 * MIB },
 };
 

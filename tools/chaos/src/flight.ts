@@ -6,6 +6,10 @@ import { KIB, MIB } from './content';
 import { type ManifestEntry, manifestKey, sha256File } from './manifest';
 import type { Rng } from './prng';
 import type { ChaosWorld, SourceInfo } from './world';
+// The PX4 simulator's ULog header, so that a flight's log is one an upload site accepts; a relative path,
+// as world.ts does for the simulator launcher (simulators are not a library).
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import { ulogHeader } from '../../../simulators/px4/sd-card';
 
 /** The PX4 logs of flight `n` start at this instant, one hour apart, so that their names never repeat. */
 const FIRST_FLIGHT = Date.UTC(2027, 0, 1, 6, 0, 0);
@@ -18,17 +22,18 @@ const FIRST_FLIGHT = Date.UTC(2027, 0, 1, 6, 0, 0);
  */
 export async function addFlight(world: ChaosWorld, n: number, rng: Rng): Promise<ManifestEntry[]> {
   const added: ManifestEntry[] = [];
-  const put = async (source: SourceInfo, root: string, path: string, size: number): Promise<void> => {
+  const put = async (source: SourceInfo, root: string, path: string, size: number, head: Uint8Array = new Uint8Array(0)): Promise<void> => {
     const file = join(root, path);
     const tmp = join(world.dir, `flight-${n}.tmp`);
     await mkdir(dirname(file), { recursive: true });
-    await writeFile(tmp, randomBytes(size));
+    await writeFile(tmp, Buffer.concat([head, randomBytes(size - head.length)]));
     await rename(tmp, file);
     added.push({ source, path, size, sha256: await sha256File(file) });
   };
   const at = new Date(FIRST_FLIGHT + n * 3600_000).toISOString();
   const px4 = world.sources.find((s) => s.configId === 'px4');
-  if (px4) await put(px4, px4.dirs[0]!, `${at.slice(0, 10)}/${at.slice(11, 19).replaceAll(':', '_')}.ulg`, rng.int(40_000, 250_000));
+  const started = BigInt(FIRST_FLIGHT + n * 3600_000) * 1000n;
+  if (px4) await put(px4, px4.dirs[0]!, `${at.slice(0, 10)}/${at.slice(11, 19).replaceAll(':', '_')}.ulg`, rng.int(40_000, 250_000), ulogHeader(started));
   const flir = world.sources.find((s) => s.configId === 'flir');
   if (flir) {
     // Written to the card where it is now: a previous round's whole-drone cut may have left it pulled.

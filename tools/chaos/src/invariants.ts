@@ -3,7 +3,8 @@ import type { CounterSnapshot } from './counters';
 import { latestRows } from './delivered';
 import { type Manifest, findOnSource, listFiles, manifestKey, sha256File, targetRel } from './manifest';
 import type { FaultRecord, RoundObserver } from './observer';
-import type { ChaosWorld } from './world';
+import { flightReviewCopies } from './upload-site';
+import { FLIGHT_REVIEW, type ChaosWorld } from './world';
 
 /** Bytes a transfer may send twice per interruption (ARCHITECTURE promise 2: one checkpoint, ≤ 1 MiB) plus one read chunk. */
 export const RESEND_ALLOWANCE = 1024 * 1024 + 64 * 1024;
@@ -28,6 +29,12 @@ export interface InvariantReport {
   removedEarly: number;
   /** Files on the target that no source file explains (a renamed second copy), and `.part` files left behind. */
   duplicates: number;
+  /**
+   * Second copies of a log on Flight Review. The site cannot say whether a POST whose answer a kill cut
+   * off stored the log, so the agent sends it again: at most one extra copy per fault is that cost; more
+   * are counted in `duplicates` too.
+   */
+  siteCopies: number;
   leftoverParts: number;
   /** Catalog rows that disagree with the files (state, sha256, target rows, unknown files). */
   catalogMismatch: number;
@@ -69,7 +76,7 @@ export interface InvariantReport {
 
 function emptyReport(): InvariantReport {
   return {
-    lost: 0, corrupt: 0, restartedFromZero: 0, excusedRestarts: 0, removedEarly: 0, duplicates: 0, leftoverParts: 0,
+    lost: 0, corrupt: 0, restartedFromZero: 0, excusedRestarts: 0, removedEarly: 0, duplicates: 0, siteCopies: 0, leftoverParts: 0,
     catalogMismatch: 0, forgotten: 0, knownIssues: { sealedBeforeRecord: 0, uploadedNotDelivered: 0, phantomVersion: 0, restartsFromThem: 0 }, downloadResets: 0, uploadResets: 0, sourceChanged: 0, lostInFlight: 0, extraBytesRatio: 0, bytesNeeded: 0, bytesMoved: 0, problems: [],
   };
 }
@@ -93,6 +100,10 @@ export async function checkInvariants(
   const stillOnMoveSource = new Set<string>();
   const known: KnownRestarts = { keys: new Set(), fileIds: new Set() };
   await checkFiles(world, manifest, earlier, report, stillOnMoveSource);
+  if (report.siteCopies > observer.faults.length) {
+    report.duplicates += report.siteCopies - observer.faults.length;
+    problem(report, `${report.siteCopies} second copies of logs on ${FLIGHT_REVIEW} after ${observer.faults.length} fault(s): more than one a fault`);
+  }
   const fromCatalog = world.readCatalog((c) => checkCatalog(c, manifest, earlier, excuses, report, stillOnMoveSource, known), true);
   if (fromCatalog === undefined) {
     report.catalogMismatch++;
@@ -117,9 +128,19 @@ export async function checkInvariants(
 async function checkFiles(world: ChaosWorld, manifest: Manifest, earlier: Manifest, report: InvariantReport, stillOnMoveSource: Set<string>): Promise<void> {
   const nasRoot = world.simRoot('nas');
   const expected = new Set<string>();
+  const onSite = await flightReviewCopies(world);
   for (const entry of earlier.values()) expected.add(targetRel(entry));
   for (const entry of manifest.values()) {
     for (const target of entry.source.targets) {
+      if (target === FLIGHT_REVIEW) {
+        const copies = onSite?.get(entry.sha256) ?? 0;
+        if (copies === 0) {
+          report.lost++;
+          problem(report, `lost: ${entry.source.catalogId}:${entry.path} is not on ${target}${onSite ? '' : ' (it did not answer)'}`);
+        }
+        report.siteCopies += Math.max(0, copies - 1);
+        continue;
+      }
       expected.add(targetRel(entry));
       const sha = await sha256File(world.targetFile(entry, target)).catch(() => undefined);
       if (sha === undefined) {
@@ -141,6 +162,12 @@ async function checkFiles(world: ChaosWorld, manifest: Manifest, earlier: Manife
       problem(report, `move: ${entry.source.catalogId}:${entry.path} is still on its source`);
       stillOnMoveSource.add(manifestKey(entry.source.catalogId, entry.path));
     }
+  }
+  const known = new Set([...earlier.values(), ...manifest.values()].map((e) => e.sha256));
+  for (const sha of onSite?.keys() ?? []) {
+    if (known.has(sha)) continue;
+    report.corrupt++;
+    problem(report, `${FLIGHT_REVIEW} holds a log no source file has (sha256 ${sha.slice(0, 12)})`);
   }
   for (const rel of await listFiles(nasRoot)) {
     if (expected.has(rel)) continue;

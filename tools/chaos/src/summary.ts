@@ -14,6 +14,7 @@ export interface ChaosSummary {
   readonly failedSeeds: readonly number[];
   readonly removedEarly: number;
   readonly duplicates: number;
+  readonly siteCopies: number;
   readonly leftoverParts: number;
   readonly catalogMismatch: number;
   readonly sourceChanged: number;
@@ -51,6 +52,7 @@ export function summarize(scenario: string, rounds: readonly RoundResult[], seco
     failedSeeds: failed.map((r) => r.seed),
     removedEarly: sum((r) => r.removedEarly),
     duplicates: sum((r) => r.duplicates),
+    siteCopies: sum((r) => r.siteCopies),
     leftoverParts: sum((r) => r.leftoverParts),
     catalogMismatch: sum((r) => r.catalogMismatch),
     sourceChanged: sum((r) => r.sourceChanged),

@@ -21,6 +21,8 @@ export interface Topology {
   readonly flash?: { readonly sessions: number; readonly images: number; readonly videos: number; readonly jpegKib: string; readonly videoMib: string };
   /** An FTP camera (copy), files written by the runner. */
   readonly camera?: { readonly files: number; readonly maxBytes: number; readonly bandwidth?: number };
+  /** A simulated Flight Review site the PX4 logs also go to, as in the demo (needs `px4`). */
+  readonly flightReview?: boolean;
   /** The FTP NAS every source goes to. */
   readonly nas: { readonly bandwidth?: number; readonly quotaBytes?: number };
   /**
@@ -55,6 +57,8 @@ export interface WorldOptions {
 const FSYNC_JOURNAL_MODULE = fileURLToPath(new URL('./torn-writes/fsync-journal.mjs', import.meta.url));
 
 export const FTP_LOGIN = { user: 'filesync', password: 'filesync' } as const;
+/** The Flight Review simulator's name, and its target's id. */
+export const FLIGHT_REVIEW = 'flight-review';
 /** Small checkpoints, so that a resume from the durable offset and a restart from zero differ in the counters. */
 export const CHECKPOINT_BYTES = 256 * KIB;
 
@@ -133,6 +137,7 @@ export class ChaosWorld {
     await Promise.all([
       start('nas', 'ftp', ['--no-seed', ...bw(t.nas.bandwidth), ...(t.nas.quotaBytes === undefined ? [] : ['--quota', String(t.nas.quotaBytes)])]),
       t.camera ? start('camera', 'ftp', bw(t.camera.bandwidth)) : undefined,
+      t.flightReview ? start(FLIGHT_REVIEW, 'flight-review', []) : undefined,
       t.px4
         ? start('px4', 'px4', ['--no-pty', '--logs', String(t.px4.logs), '--min-bytes', String(t.px4.minBytes), '--max-bytes', String(t.px4.maxBytes), '--seed', String(rng.int(1, 1e6))])
         : undefined,
@@ -154,8 +159,9 @@ export class ChaosWorld {
     const routes: NonNullable<ConfigInput['routes']> = [];
     if (t.px4) {
       sources.push({ id: 'px4', type: 'mavftp', link: `udpout:${String(this.sim('px4').ready['udp'])}`, logDir: '/fs/microsd/log', pollIntervalSec: 1 });
-      routes.push({ source: 'px4', targets: ['nas'], filter: { include: ['**/*.ulg'] } });
-      this.sources.push({ configId: 'px4', catalogId: 'px4', policy: 'copy', dirs: [join(this.simRoot('px4'), 'fs', 'microsd', 'log')], keep: (p) => p.endsWith('.ulg'), targets: ['nas'] });
+      const targets = t.flightReview ? ['nas', FLIGHT_REVIEW] : ['nas'];
+      routes.push({ source: 'px4', targets, filter: { include: ['**/*.ulg'] } });
+      this.sources.push({ configId: 'px4', catalogId: 'px4', policy: 'copy', dirs: [join(this.simRoot('px4'), 'fs', 'microsd', 'log')], keep: (p) => p.endsWith('.ulg'), targets });
     }
     if (t.flash) {
       const ready = this.sim('flash').ready;
@@ -184,9 +190,16 @@ export class ChaosWorld {
       // Frequent backups, so that a damaged catalog has a recent one to come back from.
       store: { backups: 3, backupIntervalSec: 2 },
       sources,
-      targets: [{ id: 'nas', type: 'ftp', url: String(this.sim('nas').ready['ftp']), ...FTP_LOGIN, collision: 'rename' }],
+      targets: [{ id: 'nas', type: 'ftp', url: String(this.sim('nas').ready['ftp']), ...FTP_LOGIN, collision: 'rename' }, ...this.flightReviewTarget(t)],
       routes,
     };
+  }
+
+  /** The demo's Flight Review target: like the real site, no way to ask whether a cut POST landed. */
+  private flightReviewTarget(t: Topology): NonNullable<ConfigInput['targets']> {
+    if (!t.flightReview) return [];
+    const url = String(this.sim(FLIGHT_REVIEW).ready['http']);
+    return [{ id: FLIGHT_REVIEW, type: 'http', mode: 'flight-review', url, fields: { description: 'filesync chaos', email: 'chaos@example.com' } }];
   }
 
   /**

@@ -35,6 +35,7 @@ export const powerLoss: Scenario = {
     px4: { logs: 2, minBytes: 40_000, maxBytes: 150_000 },
     flash: { sessions: 2, images: 5, videos: 1, jpegKib: '40-300', videoMib: '2-3' },
     camera: { files: 16, maxBytes: 3 * MIB, bandwidth: 4 * MIB },
+    flightReview: true,
     nas: { bandwidth: 4 * MIB },
   }),
   async inject(ctx) {
