@@ -3,7 +3,7 @@ import type { CounterSnapshot } from './counters';
 import { latestRows } from './delivered';
 import { type Manifest, findOnSource, listFiles, manifestKey, sha256File, targetRel } from './manifest';
 import type { FaultRecord, RoundObserver } from './observer';
-import { flightReviewCopies } from './upload-site';
+import { flightReviewCopies, siteFindings } from './upload-site';
 import { FLIGHT_REVIEW, type ChaosWorld } from './world';
 
 /** Bytes a transfer may send twice per interruption (ARCHITECTURE promise 2: one checkpoint, ≤ 1 MiB) plus one read chunk. */
@@ -100,10 +100,7 @@ export async function checkInvariants(
   const stillOnMoveSource = new Set<string>();
   const known: KnownRestarts = { keys: new Set(), fileIds: new Set() };
   await checkFiles(world, manifest, earlier, report, stillOnMoveSource);
-  if (report.siteCopies > observer.faults.length) {
-    report.duplicates += report.siteCopies - observer.faults.length;
-    problem(report, `${report.siteCopies} second copies of logs on ${FLIGHT_REVIEW} after ${observer.faults.length} fault(s): more than one a fault`);
-  }
+  await checkUploadSite(world, manifest, earlier, observer.faults.length, report);
   const fromCatalog = world.readCatalog((c) => checkCatalog(c, manifest, earlier, excuses, report, stillOnMoveSource, known), true);
   if (fromCatalog === undefined) {
     report.catalogMismatch++;
@@ -128,19 +125,10 @@ export async function checkInvariants(
 async function checkFiles(world: ChaosWorld, manifest: Manifest, earlier: Manifest, report: InvariantReport, stillOnMoveSource: Set<string>): Promise<void> {
   const nasRoot = world.simRoot('nas');
   const expected = new Set<string>();
-  const onSite = await flightReviewCopies(world);
   for (const entry of earlier.values()) expected.add(targetRel(entry));
   for (const entry of manifest.values()) {
-    for (const target of entry.source.targets) {
-      if (target === FLIGHT_REVIEW) {
-        const copies = onSite?.get(entry.sha256) ?? 0;
-        if (copies === 0) {
-          report.lost++;
-          problem(report, `lost: ${entry.source.catalogId}:${entry.path} is not on ${target}${onSite ? '' : ' (it did not answer)'}`);
-        }
-        report.siteCopies += Math.max(0, copies - 1);
-        continue;
-      }
+    // An upload site is checked by its logs' content (checkUploadSite).
+    for (const target of entry.source.targets.filter((t) => t !== FLIGHT_REVIEW)) {
       expected.add(targetRel(entry));
       const sha = await sha256File(world.targetFile(entry, target)).catch(() => undefined);
       if (sha === undefined) {
@@ -163,18 +151,28 @@ async function checkFiles(world: ChaosWorld, manifest: Manifest, earlier: Manife
       stillOnMoveSource.add(manifestKey(entry.source.catalogId, entry.path));
     }
   }
-  const known = new Set([...earlier.values(), ...manifest.values()].map((e) => e.sha256));
-  for (const sha of onSite?.keys() ?? []) {
-    if (known.has(sha)) continue;
-    report.corrupt++;
-    problem(report, `${FLIGHT_REVIEW} holds a log no source file has (sha256 ${sha.slice(0, 12)})`);
-  }
   for (const rel of await listFiles(nasRoot)) {
     if (expected.has(rel)) continue;
     if (rel.endsWith('.part')) report.leftoverParts++;
     else report.duplicates++;
     problem(report, `unexpected file on the NAS: ${rel}`);
   }
+}
+
+/** The round's logs on Flight Review, when the world routes any there. */
+async function checkUploadSite(world: ChaosWorld, manifest: Manifest, earlier: Manifest, faults: number, report: InvariantReport): Promise<void> {
+  const routed = [...manifest.values()].filter((e) => e.source.targets.includes(FLIGHT_REVIEW));
+  if (routed.length === 0) return;
+  const copies = await flightReviewCopies(world);
+  const known = new Set([...earlier.values(), ...manifest.values()].map((e) => e.sha256));
+  const found = siteFindings(copies, new Map(routed.map((e) => [`${e.source.catalogId}:${e.path}`, e.sha256])), known, faults);
+  report.lost += found.missing.length;
+  for (const name of found.missing) problem(report, `lost: ${name} is not on ${FLIGHT_REVIEW}${copies ? '' : ' (it did not answer)'}`);
+  report.corrupt += found.unknown.length;
+  for (const sha of found.unknown) problem(report, `${FLIGHT_REVIEW} holds a log no source file has (sha256 ${sha.slice(0, 12)})`);
+  report.siteCopies += found.secondCopies;
+  report.duplicates += found.excess;
+  if (found.excess > 0) problem(report, `${found.secondCopies} second copies of logs on ${FLIGHT_REVIEW} after ${faults} fault(s): more than one a fault`);
 }
 
 /** Files a known agent bug made start again, so that their restarts can be told apart. */
