@@ -79,7 +79,10 @@ export function scenarioContext(
       return false;
     },
     delivered: () => world.readCatalog((c) => deliveredCount(c, manifest)),
-    fault: (kind, faultOptions) => observer.fault(kind, faultOptions?.armed === true),
+    fault: (kind, faultOptions) => {
+      log(`fault ${kind}`);
+      return observer.fault(kind, faultOptions?.armed === true);
+    },
     excuse: (key) => excused.add(key),
     excuseAll: () => {
       excuseAll = true;

@@ -7,26 +7,31 @@ import { AIMS, waitForAim } from './aim';
 export const WHOLE_DRONE = 0.3;
 
 /**
- * One power cut: the agent is SIGKILLed; if `wholeDrone`, the PX4 reboots and the flash drive loses
- * power with it (pulled, back in as the agent boots). Then the agent starts again.
+ * One power cut: the agent is SIGKILLed; if `wholeDrone`, the PX4 reboots, the flash drive loses power
+ * with it (pulled, back in as the agent boots) and the FTP camera goes down and boots again, in its own
+ * time. Then the agent starts again.
  */
 export async function powerCut(ctx: ScenarioContext, wholeDrone: boolean): Promise<void> {
   await ctx.fault(wholeDrone ? 'power-cut:drone' : 'power-cut:agent');
   await ctx.world.killAgent();
+  let cameraBack: Promise<unknown> = Promise.resolve();
   if (wholeDrone) {
     await control(ctx.world.controlUrl('px4'), 'POST', '/reboot', { downMs: ctx.rng.int(500, 2000) });
     await control(ctx.world.controlUrl('flash'), 'POST', '/unplug');
+    // The answer comes when the camera is back up: the agent starts meanwhile, as it would.
+    if (ctx.world.sims.has('camera')) cameraBack = control(ctx.world.controlUrl('camera'), 'POST', `/restart?downMs=${ctx.rng.int(500, 3000)}`);
   }
   await ctx.sleep(ctx.rng.between(0, 1000));
   if (wholeDrone) await control(ctx.world.controlUrl('flash'), 'POST', '/insert');
   ctx.world.startAgent();
+  await cameraBack;
 }
 
 /**
  * SIGKILL the agent at random instants — aimed at downloads, uploads, the cleaner's deletions under
  * `move`, start-up, or anywhere — then start it again. A third of the cuts are of the whole drone:
- * the PX4 reboots and the flash drive loses power (pulled, and back in when the agent boots); the
- * NAS is on the ground and stays up.
+ * the PX4 reboots, the flash drive loses power (pulled, and back in when the agent boots) and the FTP
+ * camera restarts; the NAS and Flight Review are on the ground and stay up.
  */
 export const powerLoss: Scenario = {
   name: 'power-loss',
