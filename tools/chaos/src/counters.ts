@@ -1,5 +1,6 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { control } from './control';
-import { type Manifest, targetRel } from './manifest';
+import { type Manifest, type ManifestEntry, targetRel } from './manifest';
 import type { ChaosWorld } from './world';
 
 /**
@@ -31,18 +32,28 @@ export interface CameraDownload {
 
 const SETTLE_MS = 3000;
 
+/** The path the FTP camera's counters name a manifest file by (its client path). */
+const cameraPath = (entry: ManifestEntry): string => `/${entry.path}`;
+
 /**
- * The camera's latest download of each path (keyed like the manifest's camera paths, `/<path>`), once none
+ * The camera's latest download of each manifest file it served (manifest key → download), once none
  * runs any more: after a kill the camera ends a download at its next write into the dead connection.
  * Undefined if the camera does not answer or a download is still running after {@link SETTLE_MS}.
  */
-export async function settledCameraDownloads(world: ChaosWorld): Promise<Record<string, CameraDownload> | undefined> {
+export async function settledCameraDownloads(world: ChaosWorld, manifest: Manifest): Promise<Map<string, CameraDownload> | undefined> {
   const until = Date.now() + SETTLE_MS;
   for (let i = 0; i < 100 && Date.now() < until; i++) {
     const stats = await control<FtpStats>(world.controlUrl('camera'), 'GET', '/stats').catch(() => undefined);
     if (!stats) return undefined;
-    if (Object.values(stats.downloads).every((d) => d.endedAt !== null)) return stats.downloads;
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    if (Object.values(stats.downloads).every((d) => d.endedAt !== null)) {
+      const byKey = new Map<string, CameraDownload>();
+      for (const [key, entry] of manifest) {
+        const latest = entry.source.catalogId === 'camera' ? stats.downloads[cameraPath(entry)] : undefined;
+        if (latest) byKey.set(key, latest);
+      }
+      return byKey;
+    }
+    await sleep(30);
   }
   return undefined;
 }
@@ -60,7 +71,7 @@ export async function readCounters(world: ChaosWorld, manifest: Manifest): Promi
     const up = (nas?.received[`${onNas}.part`] ?? 0) + (nas?.received[onNas] ?? 0);
     uploaded.set(key, up);
     if (entry.source.catalogId === 'px4' && px4) downloaded.set(key, px4.bytesServed[`/fs/microsd/log/${entry.path}`] ?? 0);
-    if (entry.source.catalogId === 'camera' && camera) downloaded.set(key, camera.sent[`/${entry.path}`] ?? 0);
+    if (entry.source.catalogId === 'camera' && camera) downloaded.set(key, camera.sent[cameraPath(entry)] ?? 0);
   }
   return { at: Date.now(), uploaded, downloaded, nasReceived: nas?.bytesReceived ?? 0 };
 }

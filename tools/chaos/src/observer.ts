@@ -100,12 +100,10 @@ export class RoundObserver {
   /** After a kill: for each camera download the kill ended, how far the camera got beyond the staged copy. */
   private async measureLostInFlight(killedAt: number): Promise<void> {
     if (!this.world.sims.has('camera')) return;
-    const downloads = await settledCameraDownloads(this.world);
-    if (!downloads) return;
-    for (const [key, entry] of this.manifest) {
-      const latest = entry.source.catalogId === 'camera' ? downloads[`/${entry.path}`] : undefined;
+    const downloads = await settledCameraDownloads(this.world, this.manifest);
+    for (const [key, latest] of downloads ?? []) {
       const id = this.fileIds.get(key);
-      if (!latest || latest.endedAt === null || latest.endedAt < killedAt || id === undefined) continue;
+      if (latest.endedAt === null || latest.endedAt < killedAt || id === undefined) continue;
       const staged = await stat(join(this.world.stagingDir, `${id}.part`)).then((s) => s.size, () => undefined);
       if (staged === undefined || latest.reached <= staged) continue;
       this.lostInFlight.set(key, (this.lostInFlight.get(key) ?? 0) + latest.reached - staged);

@@ -4,7 +4,6 @@ import { FLIGHT_REVIEW, type ChaosWorld } from './world';
 /** What the checks need of a log the Flight Review simulator stored. */
 interface StoredLog {
   readonly sha256: string;
-  readonly fileName: string;
 }
 
 /**
