@@ -3,11 +3,11 @@
 // its header and says whether the scenario caught it. Progress goes to stderr; stdout gets one JSON line
 // per build, and nothing after the last.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type BrokenBuild, type BrokenWorktree, CHAOS_REPO_ROOT, brokenBuildNamed, listBrokenBuilds, prepareWorktree } from './broken-worktree';
-import { type RoundResult, roundPassed } from './round';
+import { readJournal } from './journal';
+import { roundPassed } from './round';
 import { type ChaosSummary, summarize } from './summary';
 import { onStopSignal } from './stop-signal';
 
@@ -92,15 +92,6 @@ function runScenario(args: readonly string[], verbose: boolean): Promise<{ code:
   });
 }
 
-function readJournal(file: string): RoundResult[] {
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .slice(1)
-    .map((l) => JSON.parse(l) as RoundResult);
-}
-
 async function runBroken(build: BrokenBuild, options: { seed: number; rounds: number; patched: boolean; keep: boolean; verbose: boolean }): Promise<BrokenBuildReport> {
   const startedAt = Date.now();
   const worktree = prepareWorktree(options.patched ? build : undefined);
@@ -113,7 +104,7 @@ async function runBroken(build: BrokenBuild, options: { seed: number; rounds: nu
       options.verbose,
     );
     // From the journal, not the runner's closing line: a runner that died mid-run still leaves its rounds.
-    const results = readJournal(journal);
+    const results = readJournal(journal)?.done ?? [];
     const summary = summarize(build.scenario, results, (Date.now() - startedAt) / 1000);
     if (code !== 0 && code !== 1) console.error(`chaos:broken: the chaos runner exited ${code} after ${results.length} round(s); reporting those`);
     const failed = results.filter((r) => !roundPassed(r, true));

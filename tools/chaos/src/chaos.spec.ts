@@ -29,6 +29,8 @@ describe('chaos', () => {
       const { problems, ...figures } = r;
       const why = `${JSON.stringify(figures)}\n${problems.join('\n')}`;
       expect(r.faults, why).toBeGreaterThan(0);
+      // Cuts the agent took itself at its deletes from the flash drive: on both sides of one, or a side went untested.
+      if (scenario.name === 'removal-cuts') expect(Object.keys(r.phases).sort(), why).toEqual(['removing (after unlink)', 'removing (before unlink)']);
       // Restarts caused by the known sealed-before-record bug are counted in restartedFromZero and reported, not failed.
       const restarted = r.restartedFromZero - r.knownIssues.restartsFromThem;
       expect({ lost: r.lost, corrupt: r.corrupt, restartedFromZero: restarted, removedEarly: r.removedEarly }, why).toEqual({

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openJournal } from './journal';
+import { openJournal, readJournal } from './journal';
 import type { RoundResult } from './round';
 
 describe('journal', () => {
@@ -30,6 +30,16 @@ describe('journal', () => {
     const file = join(dir, 'run.jsonl');
     openJournal(file, { scenario: 'power-loss', seed: 7, rounds: 1000 });
     expect(() => openJournal(file, { scenario: 'unplug', seed: 7, rounds: 1000 })).toThrow(/run\.jsonl is the journal of another run/);
+  });
+
+  it('is read as it is (--report) without asking for a run, and a file that is no journal is named', async () => {
+    const file = join(dir, 'run.jsonl');
+    expect(readJournal(file)).toBeUndefined();
+    openJournal(file, { scenario: 'power-loss', seed: 7, rounds: 1000 }).append(round(7));
+    expect(readJournal(file)).toEqual({ header: { journal: 1, scenario: 'power-loss', seed: 7, rounds: 1000 }, done: [round(7)] });
+    const other = join(dir, 'notes.jsonl');
+    await writeFile(other, '{"seed":7}\n');
+    expect(() => readJournal(other)).toThrow(/notes\.jsonl is not a chaos journal/);
   });
 
   it('names a torn last line instead of losing the rounds before it', async () => {

@@ -79,8 +79,8 @@ export class RoundObserver {
   }
 
   /** Records a fault about to be injected (call just before injecting it). */
-  async fault(kind: string, armed = false): Promise<void> {
-    const phase = this.world.readCatalog((c) => {
+  async fault(kind: string, armed = false, knownPhase?: string): Promise<void> {
+    const seen = this.world.readCatalog((c) => {
       const n = c.counts();
       const uploading = Object.values(n.byTarget).reduce((k, t) => k + (t.uploading ?? 0), 0);
       const parts: string[] = [];
@@ -89,7 +89,8 @@ export class RoundObserver {
       if (c.listFiles({ state: 'delivered' }).some((f) => this.moveSources.has(f.sourceId))) parts.push('removing');
       for (const [key, row] of latestRows(c)) if (this.manifest.has(key)) this.fileIds.set(key, row.fileId);
       return parts.join('+') || 'idle';
-    }) ?? 'agent-down';
+    });
+    const phase = knownPhase ?? seen ?? 'agent-down';
     this.faults.push({ kind, phase, at: Date.now(), armed, counters: await readCounters(this.world, this.manifest) });
   }
 

@@ -81,7 +81,7 @@ export function scenarioContext(
     delivered: () => world.readCatalog((c) => deliveredCount(c, manifest)),
     fault: (kind, faultOptions) => {
       log(`fault ${kind}`);
-      return observer.fault(kind, faultOptions?.armed === true);
+      return observer.fault(kind, faultOptions?.armed === true, faultOptions?.phase);
     },
     excuse: (key) => excused.add(key),
     excuseAll: () => {

@@ -1,15 +1,17 @@
 // `npm run chaos -- [--scenario NAME|all] [--seed N] [--rounds N] [--minutes M] [--journal FILE] [--keep] [--agent-root DIR] [--verbose]`
+// `npm run chaos -- --report FILE`: the summary of a journal's rounds so far, running none.
 // Progress goes to stderr; the last line on stdout is the one JSON summary.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type RoundResult, cleanupLiveWorlds, roundPassed, runRound } from './round';
 import { runCampaign } from './campaign';
 import { onStopSignal } from './stop-signal';
-import { openJournal } from './journal';
+import { openJournal, readJournal } from './journal';
 import { SCENARIOS, scenarioNamed } from './scenarios/index';
 import { summarize } from './summary';
 
 const USAGE = `usage: npm run chaos -- [--scenario NAME|all] [--seed N] [--rounds N] [--minutes M] [--journal FILE] [--keep] [--agent-root DIR] [--verbose]
+       npm run chaos -- --report FILE
   scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}
   --seed N        first round's seed (round i uses N+i); default: from the clock, printed
   --rounds N      rounds per scenario (default 1)
@@ -17,7 +19,8 @@ const USAGE = `usage: npm run chaos -- [--scenario NAME|all] [--seed N] [--round
   --journal FILE  append each round to FILE; run again with the same FILE to go on where it stopped
                   (one scenario only; the summary covers every round in FILE)
   --agent-root    run the agent from another checkout (e.g. a deliberately broken build)
-  --keep          keep each round's temp directory`;
+  --keep          keep each round's temp directory
+  --report FILE   print the summary line of the rounds in journal FILE (a run under way, or cut short), run none`;
 
 function int(text: string | undefined, name: string, fallback: number): number {
   if (text === undefined) return fallback;
@@ -35,6 +38,7 @@ async function main(): Promise<number> {
       minutes: { type: 'string' },
       'agent-root': { type: 'string' },
       journal: { type: 'string' },
+      report: { type: 'string' },
       keep: { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -44,6 +48,7 @@ async function main(): Promise<number> {
     console.error(USAGE);
     return 0;
   }
+  if (values.report !== undefined) return reportJournal(values.report);
   const scenarios = values.scenario === 'all' ? SCENARIOS : [scenarioNamed(values.scenario)];
   let seed = int(values.seed, 'seed', Date.now() % 1_000_000);
   const rounds = int(values.rounds, 'rounds', 1);
@@ -80,6 +85,18 @@ async function main(): Promise<number> {
   const summary = summarize(scenarios.length === 1 ? scenarios[0]!.name : 'all', results, earlierSeconds + (Date.now() - startedAt) / 1000);
   process.stdout.write(`${JSON.stringify(summary)}\n`);
   return summary.failedRounds === 0 && results.length > 0 ? 0 : 1;
+}
+
+/** The summary of a journal's rounds, as the run would print it at the end; exit 0 only if every round so far passed. */
+function reportJournal(file: string): number {
+  const journal = readJournal(file);
+  if (!journal) throw new Error(`${file}: no such journal`);
+  const { header, done } = journal;
+  console.error(`chaos: ${file}: ${header.scenario}, seed ${header.seed}: ${done.length} of ${header.rounds} round(s) run`);
+  for (const r of done.filter((x) => !roundPassed(x))) console.error(`FAIL seed ${r.seed}: ${r.problems.join(' | ')}`);
+  const summary = summarize(header.scenario, done, done.reduce((n, r) => n + r.seconds, 0));
+  process.stdout.write(`${JSON.stringify(summary)}\n`);
+  return summary.failedRounds === 0 && done.length > 0 ? 0 : 1;
 }
 
 onStopSignal((signal) => {

@@ -21,8 +21,10 @@ export interface ScenarioContext {
   /**
    * Counts one injected fault, recording the counters and what the agent was doing just before. `armed`:
    * the fault fires later on whichever transfer reaches it, so it may interrupt one not yet started.
+   * `phase`: what the agent was doing, where the scenario knows it and the catalog cannot tell (a cut the
+   * agent took itself, so it is down already).
    */
-  fault(kind: string, options?: { armed?: boolean }): Promise<void>;
+  fault(kind: string, options?: { armed?: boolean; phase?: string }): Promise<void>;
   /** This file's partial copy was destroyed by the fault: a restart from zero is expected, not a failure. */
   excuse(key: string): void;
   /** The fault destroyed durable state wholesale (the catalog): restarts are counted but not failed. */

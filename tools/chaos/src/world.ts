@@ -1,6 +1,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ConfigInput } from '@filesync/core';
 import { type Catalog, openCatalogForReading } from '@filesync/store';
@@ -30,6 +30,11 @@ export interface Topology {
    * drop what was written to staging since its last fsync.
    */
   readonly tornWrites?: boolean;
+  /**
+   * Preload the unlink hook into the agent, so that a cut can be armed to land just before or just after
+   * the cleaner deletes a file from the flash drive.
+   */
+  readonly removalCuts?: boolean;
   /** Staging options for the agent (a disk-full scenario sets a quota). */
   readonly staging?: { readonly maxBytes?: number };
 }
@@ -55,6 +60,7 @@ export interface WorldOptions {
 }
 
 const FSYNC_JOURNAL_MODULE = fileURLToPath(new URL('./torn-writes/fsync-journal.mjs', import.meta.url));
+const CUT_AT_UNLINK_MODULE = fileURLToPath(new URL('./removal-cuts/cut-at-unlink.mjs', import.meta.url));
 
 export const FTP_LOGIN = { user: 'filesync', password: 'filesync' } as const;
 /** The Flight Review simulator's name, and its target's id. */
@@ -82,6 +88,7 @@ export class ChaosWorld {
   ) {}
 
   private tornWrites = false;
+  private removalCuts = false;
 
   get dataDir(): string {
     return join(this.dir, 'data');
@@ -95,6 +102,10 @@ export class ChaosWorld {
   /** The fsync journal of the torn-writes scenario. */
   get fsyncJournal(): string {
     return join(this.dir, 'fsync-journal.tsv');
+  }
+  /** The removal-cuts scenario's trigger: while it exists, the agent's next unlink on the flash drive is a cut. */
+  get removalCutTrigger(): string {
+    return join(this.dir, 'removal-cut.trigger');
   }
   get configFile(): string {
     return join(this.dir, 'config.json');
@@ -119,6 +130,7 @@ export class ChaosWorld {
     const world = new ChaosWorld(await mkdtemp(join(tmpdir(), 'fs-chaos-')), options);
     try {
       world.tornWrites = topology.tornWrites === true;
+      world.removalCuts = topology.removalCuts === true;
       await world.startSimulators(topology, rng);
       await writeFile(world.configFile, JSON.stringify(world.config(topology), null, 2));
     } catch (err) {
@@ -209,15 +221,22 @@ export class ChaosWorld {
   startAgent(options: { cutAtFsync?: number; seed?: number } = {}): AgentProcess {
     if (this.agent?.isRunning()) throw new Error('the agent is already running');
     this.starts++;
+    const preload = (module: string): string => `${process.env['NODE_OPTIONS'] ?? ''} --import ${module}`.trim();
     const env = this.tornWrites
       ? {
-          NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --import ${FSYNC_JOURNAL_MODULE}`.trim(),
+          NODE_OPTIONS: preload(FSYNC_JOURNAL_MODULE),
           FILESYNC_CHAOS_FSYNC_JOURNAL: this.fsyncJournal,
           FILESYNC_CHAOS_FSYNC_DIR: this.stagingDir,
           FILESYNC_CHAOS_CUT_AT_FSYNC: String(options.cutAtFsync ?? 0),
           FILESYNC_CHAOS_CUT_SEED: String(options.seed ?? this.starts),
         }
-      : {};
+      : this.removalCuts
+        ? {
+            NODE_OPTIONS: preload(CUT_AT_UNLINK_MODULE),
+            FILESYNC_CHAOS_UNLINK_TRIGGER: this.removalCutTrigger,
+            FILESYNC_CHAOS_UNLINK_DIRS: this.sources.filter((s) => s.policy === 'move').flatMap((s) => s.dirs).join(delimiter),
+          }
+        : {};
     this.agent = startAgentProcess(this.options.agentRoot ?? REPO_ROOT, this.configFile, env);
     this.agentUp = true;
     return this.agent;

@@ -4,11 +4,12 @@ import { diskFull } from './disk-full';
 import { ftpOutage } from './ftp-outage';
 import { powerLoss } from './power-loss';
 import { px4Reboot } from './px4-reboot';
+import { removalCuts } from './removal-cuts';
 import { tornWrites } from './torn-writes';
 import { unplug } from './unplug';
 
 /** Every scenario, in the order `--scenario all` and the spec run them. */
-export const SCENARIOS: readonly Scenario[] = [powerLoss, unplug, ftpOutage, corruptState, px4Reboot, diskFull, tornWrites];
+export const SCENARIOS: readonly Scenario[] = [powerLoss, unplug, ftpOutage, corruptState, px4Reboot, diskFull, tornWrites, removalCuts];
 
 export function scenarioNamed(name: string): Scenario {
   const s = SCENARIOS.find((x) => x.name === name);

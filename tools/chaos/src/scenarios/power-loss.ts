@@ -13,10 +13,18 @@ export const WHOLE_DRONE = 0.3;
  */
 export async function powerCut(ctx: ScenarioContext, wholeDrone: boolean): Promise<void> {
   await ctx.fault(wholeDrone ? 'power-cut:drone' : 'power-cut:agent');
+  await cutPower(ctx, wholeDrone);
+}
+
+/**
+ * The cut itself, its fault already counted: the agent is killed (a no-op if it took the cut itself),
+ * the drone's devices go down with it if `wholeDrone`, then the agent starts again.
+ */
+export async function cutPower(ctx: ScenarioContext, wholeDrone: boolean): Promise<void> {
   await ctx.world.killAgent();
   let cameraBack: Promise<unknown> = Promise.resolve();
   if (wholeDrone) {
-    await control(ctx.world.controlUrl('px4'), 'POST', '/reboot', { downMs: ctx.rng.int(500, 2000) });
+    if (ctx.world.sims.has('px4')) await control(ctx.world.controlUrl('px4'), 'POST', '/reboot', { downMs: ctx.rng.int(500, 2000) });
     await control(ctx.world.controlUrl('flash'), 'POST', '/unplug');
     // The answer comes when the camera is back up: the agent starts meanwhile, as it would.
     if (ctx.world.sims.has('camera')) cameraBack = control(ctx.world.controlUrl('camera'), 'POST', `/restart?downMs=${ctx.rng.int(500, 3000)}`);
