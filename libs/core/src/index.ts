@@ -8,6 +8,7 @@ export * from './target';
 export * from './staging';
 export * from './filter';
 export * from './hashing';
+export { writeFully } from './write-fully';
 export * from './collision';
 export * from './random';
 export * from './config/index';

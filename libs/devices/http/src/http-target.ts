@@ -15,6 +15,7 @@ import {
   createHasher,
   sleep,
   systemClock,
+  writeFully,
 } from '@filesync/core';
 import { classify, classifyHttpStatus, parseRetryAfter } from './errors';
 import { multipartFrame } from './multipart';
@@ -241,7 +242,7 @@ export function createHttpTarget(options: HttpTargetOptions): HttpTarget {
             throw new PermanentError('bad-request', `${path} is larger than ${options.id} accepts (${maxBytes} bytes)`, { detail: { maxBytes } });
           }
           hasher.update(chunk);
-          await handle.write(chunk, 0, chunk.length);
+          await writeFully(handle, chunk, size - chunk.length);
         }
         await handle.sync();
       } catch (err) {

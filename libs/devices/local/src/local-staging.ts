@@ -1,6 +1,6 @@
 import { mkdir, open, rename, stat, statfs, truncate, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Staging, type StagingWriteOptions, hashStream } from '@filesync/core';
+import { type Staging, type StagingWriteOptions, hashStream, writeFully } from '@filesync/core';
 import { classified, classify } from './errors';
 import { fsyncDir } from './durable-fs';
 import { readChunks } from './read-chunks';
@@ -59,7 +59,7 @@ export function createLocalStaging(dir: string): Staging & { readonly dir: strin
         };
         for await (const chunk of data) {
           options.signal?.throwIfAborted();
-          await classified(() => handle.write(chunk, 0, chunk.length, position));
+          await classified(() => writeFully(handle, chunk, position));
           position += chunk.length;
           sinceBytes += chunk.length;
           if (sinceBytes >= options.checkpointBytes || performance.now() - lastSync >= options.checkpointMs) await checkpoint();

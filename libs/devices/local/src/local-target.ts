@@ -12,6 +12,7 @@ import {
   collisionName,
   hashStream,
   normalizeSourcePath,
+  writeFully,
 } from '@filesync/core';
 import { classified, classify } from './errors';
 import { fsyncParent } from './durable-fs';
@@ -93,7 +94,7 @@ export function createLocalTarget(options: LocalTargetOptions): Target {
         let position = offset;
         for await (const chunk of data) {
           writeOptions?.signal?.throwIfAborted();
-          await classified(() => handle.write(chunk, 0, chunk.length, position));
+          await classified(() => writeFully(handle, chunk, position));
           position += chunk.length;
         }
         await classified(() => handle.sync());
