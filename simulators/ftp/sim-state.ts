@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import { type FaultPatch, type FtpFaults, NO_FAULTS, applyFaultPatch } from './faults';
 
 export interface LatestDownload {
+  /** The REST offset it started from, and when: a download of the same path that follows it differs in one or both. */
+  readonly offset: number;
+  readonly startedAt: number;
   reached: number;
   endedAt: number | null;
 }
@@ -72,7 +75,7 @@ export class SimState {
   }
 
   downloadStarted(clientPath: string, offset: number): void {
-    this.stats.downloads[clientPath] = { reached: offset, endedAt: null };
+    this.stats.downloads[clientPath] = { offset, startedAt: Date.now(), reached: offset, endedAt: null };
   }
 
   countSent(clientPath: string, bytes: number): void {

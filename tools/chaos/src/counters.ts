@@ -24,11 +24,19 @@ interface FtpStats {
   readonly downloads: Record<string, CameraDownload>;
 }
 
-/** The camera's latest download of one path: the offset it wrote up to, and when it ended (null: running). */
+/**
+ * The camera's latest download of one path: where it started (REST offset) and when, the offset it wrote
+ * up to, and when it ended (null: running).
+ */
 export interface CameraDownload {
+  readonly offset: number;
+  readonly startedAt: number;
   readonly reached: number;
   readonly endedAt: number | null;
 }
+
+/** Whether two readings of a path's latest download are of the same download. */
+export const sameDownload = (a: CameraDownload, b: CameraDownload): boolean => a.offset === b.offset && a.startedAt === b.startedAt;
 
 const SETTLE_MS = 3000;
 
@@ -43,19 +51,29 @@ const cameraPath = (entry: ManifestEntry): string => `/${entry.path}`;
 export async function settledCameraDownloads(world: ChaosWorld, manifest: Manifest): Promise<Map<string, CameraDownload> | undefined> {
   const until = Date.now() + SETTLE_MS;
   for (let i = 0; i < 100 && Date.now() < until; i++) {
-    const stats = await control<FtpStats>(world.controlUrl('camera'), 'GET', '/stats').catch(() => undefined);
+    const stats = await cameraStats(world);
     if (!stats) return undefined;
-    if (Object.values(stats.downloads).every((d) => d.endedAt !== null)) {
-      const byKey = new Map<string, CameraDownload>();
-      for (const [key, entry] of manifest) {
-        const latest = entry.source.catalogId === 'camera' ? stats.downloads[cameraPath(entry)] : undefined;
-        if (latest) byKey.set(key, latest);
-      }
-      return byKey;
-    }
+    if (Object.values(stats.downloads).every((d) => d.endedAt !== null)) return byManifestKey(stats, manifest);
     await sleep(30);
   }
   return undefined;
+}
+
+/** The camera's latest download of each manifest file it served, running or not; undefined if the camera does not answer. */
+export async function cameraDownloads(world: ChaosWorld, manifest: Manifest): Promise<Map<string, CameraDownload> | undefined> {
+  const stats = await cameraStats(world);
+  return stats && byManifestKey(stats, manifest);
+}
+
+const cameraStats = (world: ChaosWorld): Promise<FtpStats | undefined> => control<FtpStats>(world.controlUrl('camera'), 'GET', '/stats').catch(() => undefined);
+
+function byManifestKey(stats: FtpStats, manifest: Manifest): Map<string, CameraDownload> {
+  const byKey = new Map<string, CameraDownload>();
+  for (const [key, entry] of manifest) {
+    const latest = entry.source.catalogId === 'camera' ? stats.downloads[cameraPath(entry)] : undefined;
+    if (latest) byKey.set(key, latest);
+  }
+  return byKey;
 }
 
 /** Reads the counters; a simulator that does not answer (down on purpose) leaves its counters undefined/empty. */

@@ -1,6 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type CounterSnapshot, readCounters, settledCameraDownloads } from './counters';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type CameraDownload, type CounterSnapshot, cameraDownloads, readCounters, sameDownload, settledCameraDownloads } from './counters';
 import { latestRows } from './delivered';
 import { type Manifest, type ManifestEntry, findOnSource, sha256File } from './manifest';
 import type { ChaosWorld } from './world';
@@ -24,6 +25,18 @@ export interface StagingDrop {
 }
 
 const SAMPLE_MS = 150;
+/** How long after a pause the downloads it held are followed, and how often. */
+const AFTER_PAUSE_MS = 15_000;
+const AFTER_PAUSE_POLL_MS = 50;
+
+/** A camera download followed across a pause. */
+interface PausedDownload {
+  readonly fileId: string;
+  /** The latest reading of it. */
+  readonly download: CameraDownload;
+  /** The most the agent was seen to have written of the file during it. */
+  readonly written: number;
+}
 
 /**
  * Watches a round from outside the agent: when a `move` source loses a file, the NAS must already hold
@@ -37,8 +50,9 @@ export class RoundObserver {
   readonly stagingDrops: StagingDrop[] = [];
   /**
    * Per manifest key, bytes the camera wrote into a download's connection that the agent never got to
-   * write to staging before it was killed: they sat in the sockets' buffers (megabytes on loopback, where
-   * TCP grows them), a cost of the transport that no checkpoint can save.
+   * write to staging before it was killed, or before a pause made it drop the connection: they sat in the
+   * sockets' buffers (megabytes on loopback, where TCP grows them), a cost of the transport that no
+   * checkpoint can save.
    */
   readonly lostInFlight = new Map<string, number>();
   /** Manifest key → catalog id of its newest row, refreshed while the agent is up (a dead agent's catalog is not read). */
@@ -109,6 +123,70 @@ export class RoundObserver {
       if (staged === undefined || latest.reached <= staged) continue;
       this.lostInFlight.set(key, (this.lostInFlight.get(key) ?? 0) + latest.reached - staged);
     }
+  }
+
+  /**
+   * Runs `pause` — a stretch the agent's downloads may not get through as they are (a full staging disk:
+   * a write fails, and the file goes on later from its last checkpoint over a new connection) — while
+   * following the camera's downloads, and for a while after. When a new download of a file replaces one,
+   * the agent dropped that connection: what the camera had sent on it beyond the most the agent was seen
+   * to have written of the file never arrived, as at a kill. (A failed write leaves the file at that size
+   * until the retry, so the sample at 50 ms sees it.) Returns how many downloads were dropped and the bytes
+   * their sockets held.
+   */
+  async measureLostInFlightAround(pause: () => Promise<void>): Promise<{ dropped: number; lostBytes: number }> {
+    const result = { dropped: 0, lostBytes: 0 };
+    if (!this.world.sims.has('camera')) {
+      await pause();
+      return result;
+    }
+    const followed = new Map<string, PausedDownload>();
+    const follow = async (): Promise<void> => {
+      const now = await cameraDownloads(this.world, this.manifest);
+      for (const [key, latest] of now ?? []) {
+        const fileId = this.fileIds.get(key);
+        if (fileId === undefined) continue;
+        const written = await this.stagedSize(fileId);
+        const known = followed.get(key);
+        if (known && !sameDownload(known.download, latest)) {
+          const lost = Math.max(0, known.download.reached - known.written);
+          this.lostInFlight.set(key, (this.lostInFlight.get(key) ?? 0) + lost);
+          result.dropped++;
+          result.lostBytes += lost;
+        }
+        if (latest.endedAt !== null && (!known || !sameDownload(known.download, latest))) {
+          followed.delete(key);
+          continue;
+        }
+        const same = known !== undefined && sameDownload(known.download, latest);
+        followed.set(key, { fileId, download: latest, written: same ? Math.max(known.written, written) : written });
+      }
+    };
+    let paused = true;
+    const during = pause().finally(() => {
+      paused = false;
+    });
+    // A download that ended short of its file is followed until the one replacing it shows (the agent
+    // asks again after its backoff), or the bound passes: until then its bytes in flight are not known.
+    const unsettled = (): boolean =>
+      [...followed].some(([key, f]) => f.download.endedAt === null || f.download.reached < (this.manifest.get(key)?.size ?? 0));
+    let until = Infinity;
+    for (let i = 0; i < 100_000 && (paused || (unsettled() && Date.now() < until)); i++) {
+      if (!paused && until === Infinity) until = Date.now() + AFTER_PAUSE_MS;
+      await follow();
+      await sleep(AFTER_PAUSE_POLL_MS);
+    }
+    await during;
+    return result;
+  }
+
+  /** Bytes of a file in staging, in transit or sealed (0 when neither is there). */
+  private async stagedSize(fileId: string): Promise<number> {
+    for (const name of [`${fileId}.part`, fileId]) {
+      const size = await stat(join(this.world.stagingDir, name)).then((st) => st.size, () => undefined);
+      if (size !== undefined) return size;
+    }
+    return 0;
   }
 
   private async sample(): Promise<void> {

@@ -12,6 +12,7 @@ import { type AgentProcess, killAgent, startAgentProcess, stopAgent, untilServin
 import { KIB, MIB, writeCameraFiles } from './content';
 import { type ManifestEntry, targetRel } from './manifest';
 import type { Rng } from './prng';
+import { type StagingDisk, mountStagingDisk } from './staging-disk';
 
 /** Which simulated devices a round uses and how much they hold. Every scenario uses this one drone. */
 export interface Topology {
@@ -35,8 +36,12 @@ export interface Topology {
    * the cleaner deletes a file from the flash drive.
    */
   readonly removalCuts?: boolean;
-  /** Staging options for the agent (a disk-full scenario sets a quota). */
-  readonly staging?: { readonly maxBytes?: number };
+  /**
+   * Staging options for the agent (a disk-full scenario sets a quota). `diskBytes`: staging on a file
+   * system of its own of that size (a tmpfs, mounted as root), which the scenario can fill; with
+   * `reserveBytes`, downloads wait while less is free.
+   */
+  readonly staging?: { readonly maxBytes?: number; readonly diskBytes?: number; readonly reserveBytes?: number };
 }
 
 /** One source as the checks see it: where its files are, under which catalog id, and its policy. */
@@ -89,6 +94,8 @@ export class ChaosWorld {
 
   private tornWrites = false;
   private removalCuts = false;
+  /** Staging's own small disk, when the topology asks for one and it could be mounted. */
+  stagingDisk: StagingDisk | undefined;
 
   get dataDir(): string {
     return join(this.dir, 'data');
@@ -97,7 +104,7 @@ export class ChaosWorld {
     return join(this.dataDir, 'catalog.db');
   }
   get stagingDir(): string {
-    return join(this.dataDir, 'staging');
+    return this.stagingDisk ? join(this.stagingDisk.mountPoint, 'staging') : join(this.dataDir, 'staging');
   }
   /** The fsync journal of the torn-writes scenario. */
   get fsyncJournal(): string {
@@ -132,6 +139,11 @@ export class ChaosWorld {
       world.tornWrites = topology.tornWrites === true;
       world.removalCuts = topology.removalCuts === true;
       await world.startSimulators(topology, rng);
+      if (topology.staging?.diskBytes !== undefined) {
+        const disk = await mountStagingDisk(join(world.dir, 'staging-disk'), topology.staging.diskBytes);
+        if (typeof disk === 'string') options.log?.(disk);
+        else world.stagingDisk = disk;
+      }
       await writeFile(world.configFile, JSON.stringify(world.config(topology), null, 2));
     } catch (err) {
       await world.cleanup();
@@ -198,7 +210,13 @@ export class ChaosWorld {
       dataDir: this.dataDir,
       log: { level: 'info' },
       status: { host: '127.0.0.1', port: 0 },
-      staging: { reserveBytes: 0, checkpointBytes: CHECKPOINT_BYTES, checkpointMs: 500, ...(t.staging?.maxBytes === undefined ? {} : { maxBytes: t.staging.maxBytes }) },
+      staging: {
+        reserveBytes: this.stagingDisk ? (t.staging?.reserveBytes ?? 0) : 0,
+        checkpointBytes: CHECKPOINT_BYTES,
+        checkpointMs: 500,
+        ...(t.staging?.maxBytes === undefined ? {} : { maxBytes: t.staging.maxBytes }),
+        ...(this.stagingDisk ? { dir: this.stagingDir } : {}),
+      },
       // Frequent backups, so that a damaged catalog has a recent one to come back from.
       store: { backups: 3, backupIntervalSec: 2 },
       sources,
@@ -293,6 +311,7 @@ export class ChaosWorld {
   async cleanup(): Promise<void> {
     if (this.agent?.isRunning()) await killAgent(this.agent);
     await Promise.all([...this.sims.values()].map((s) => s.stop()));
+    await this.stagingDisk?.unmount();
     if (!this.options.keep) await rm(this.dir, { recursive: true, force: true });
   }
 }
