@@ -3,7 +3,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '@filesync/core';
+import { mountSmallDisk } from '@filesync/core/testing';
 import { createLogger } from './logging';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function logText(dir: string): Promise<string> {
+  const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.log'));
+  return (await Promise.all(files.map((f) => readFile(join(dir, f), 'utf8')))).join('');
+}
+
+// The log file shares the agent's disk with the catalog and staging: a full disk, which the agent
+// survives, must not end it through its logger. A real small disk (a 256 KiB tmpfs; root only).
+const disk = mountSmallDisk(256 * 1024);
 
 describe('agent logging', () => {
   it('rotates the log file by size and keeps a bounded number of files, with secrets redacted', async () => {
@@ -37,6 +49,43 @@ describe('agent logging', () => {
       }
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  it.skipIf(!disk)('survives a log file on a full disk: lines are dropped, counted, and the file is written again once there is room', async () => {
+    const logs = join(disk!.dir, 'logs');
+    try {
+      const config = parseConfig({
+        dataDir: disk!.dir,
+        log: { level: 'info', file: join(logs, 'filesync.log'), maxBytes: '1MiB', files: 2 },
+        sources: [{ id: 'a', type: 'local', dir: disk!.dir }],
+        targets: [{ id: 'b', type: 'local', dir: disk!.dir }],
+        routes: [{ source: 'a', targets: ['b'] }],
+      });
+      const log = createLogger(config, { reopenMs: 300 });
+      log.info('before the disk filled');
+      for (let i = 0; i < 50 && !(await logText(logs)).includes('before the disk filled'); i++) await sleep(100);
+      await disk!.fillLeaving(0);
+      // Unheard, the worker's ENOSPC would end this process here.
+      for (let i = 0; i < 30; i++) {
+        log.info({ i }, 'x'.repeat(2000));
+        await sleep(20);
+      }
+      await sleep(400);
+      await rm(join(disk!.dir, 'filler'));
+      // As an agent does, it goes on logging: the first lines may still meet the failed worker (its error
+      // comes from another thread, later under load); a later one opens the file again.
+      for (let i = 0; i < 50 && !(await logText(logs)).includes('after the disk was freed'); i++) {
+        log.info({ i }, 'after the disk was freed');
+        await new Promise<void>((resolve) => log.flush(() => resolve()));
+        await sleep(200);
+      }
+      const text = await logText(logs);
+      expect(text).toContain('before the disk filled');
+      expect(text).toContain('after the disk was freed');
+      expect(text).toMatch(/"msg":"\d+ log line\(s\) lost: the log file could not be written \(ENOSPC/);
+    } finally {
+      disk!.remove();
     }
   }, 30_000);
 });
