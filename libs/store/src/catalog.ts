@@ -10,6 +10,7 @@ import {
   systemClock,
 } from '@filesync/core';
 import type { Clock, FileIdentity, FileState, TargetState } from '@filesync/core';
+import { transientWriteError } from './connection';
 import { DEFAULT_BACKUPS_KEPT, writeRotatingBackup } from './backup';
 import { CSV_COLUMNS, csvRecord, isoTime } from './csv';
 import { integrityProblems } from './integrity';
@@ -351,14 +352,20 @@ export class Catalog {
     if (!this.db.open) return;
     try {
       this.db.pragma('optimize');
+    } catch {
+      // Only the query planner's statistics: on a full disk they cannot be written, and the close must not fail for that.
     } finally {
       this.db.close();
     }
   }
 
   private tx<T>(fn: () => T): T {
-    // IMMEDIATE takes the write lock before the re-read, so no other connection can move the row between.
-    return this.db.transaction(fn).immediate();
+    try {
+      // IMMEDIATE takes the write lock before the re-read, so no other connection can move the row between.
+      return this.db.transaction(fn).immediate();
+    } catch (err) {
+      throw transientWriteError(err, this.path) ?? err;
+    }
   }
 
   private requireFile(fileId: string): FileRow {

@@ -42,6 +42,16 @@ export function damageOf(err: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * A write the store could not make now but may later — the disk is full, or another connection holds the
+ * lock past the busy timeout — as filesync's transient error, so that the caller waits and retries
+ * instead of failing a file. Undefined for anything else, which keeps its own class and code.
+ */
+export function transientWriteError(err: unknown, path: string): FilesyncError | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_FULL' || code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' ? classifyStoreError(err, path) : undefined;
+}
+
 /** Turns a SQLite or file-system error met while opening a store into filesync's error classes. */
 export function classifyStoreError(err: unknown, path: string): FilesyncError {
   const code = (err as { code?: unknown } | null)?.code;
