@@ -166,10 +166,14 @@ export class RoundObserver {
     const during = pause().finally(() => {
       paused = false;
     });
-    // A download that ended short of its file is followed until the one replacing it shows (the agent
-    // asks again after its backoff), or the bound passes: until then its bytes in flight are not known.
+    // A download that ended before the agent had what it sent is followed until the one replacing it
+    // shows (the agent asks again after its backoff), the file is staged after all, or the bound passes.
+    const stillDownloading = (fileId: string): boolean => {
+      const state = this.world.readCatalog((c) => c.getFile(fileId)?.state);
+      return state === undefined || state === 'found' || state === 'downloading';
+    };
     const unsettled = (): boolean =>
-      [...followed].some(([key, f]) => f.download.endedAt === null || f.download.reached < (this.manifest.get(key)?.size ?? 0));
+      [...followed.values()].some((f) => f.download.endedAt === null || (f.written < f.download.reached && stillDownloading(f.fileId)));
     let until = Infinity;
     for (let i = 0; i < 100_000 && (paused || (unsettled() && Date.now() < until)); i++) {
       if (!paused && until === Infinity) until = Date.now() + AFTER_PAUSE_MS;

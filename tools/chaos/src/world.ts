@@ -12,7 +12,7 @@ import { type AgentProcess, killAgent, startAgentProcess, stopAgent, untilServin
 import { KIB, MIB, writeCameraFiles } from './content';
 import { type ManifestEntry, targetRel } from './manifest';
 import type { Rng } from './prng';
-import { type StagingDisk, mountStagingDisk } from './staging-disk';
+import { type DataDisk, mountDataDisk } from './data-disk';
 
 /** Which simulated devices a round uses and how much they hold. Every scenario uses this one drone. */
 export interface Topology {
@@ -36,12 +36,14 @@ export interface Topology {
    * the cleaner deletes a file from the flash drive.
    */
   readonly removalCuts?: boolean;
+  /** Staging options for the agent (a disk-full scenario sets a quota). */
+  readonly staging?: { readonly maxBytes?: number };
   /**
-   * Staging options for the agent (a disk-full scenario sets a quota). `diskBytes`: staging on a file
-   * system of its own of that size (a tmpfs, mounted as root), which the scenario can fill; with
-   * `reserveBytes`, downloads wait while less is free.
+   * The agent's data directory — catalog, staging, logs, as the default layout has them — on a disk of its
+   * own of `bytes` (a tmpfs, mounted as root), which the scenario can fill; downloads wait while less than
+   * `reserveBytes` is free.
    */
-  readonly staging?: { readonly maxBytes?: number; readonly diskBytes?: number; readonly reserveBytes?: number };
+  readonly dataDisk?: { readonly bytes: number; readonly reserveBytes: number };
 }
 
 /** One source as the checks see it: where its files are, under which catalog id, and its policy. */
@@ -94,17 +96,17 @@ export class ChaosWorld {
 
   private tornWrites = false;
   private removalCuts = false;
-  /** Staging's own small disk, when the topology asks for one and it could be mounted. */
-  stagingDisk: StagingDisk | undefined;
+  /** The data directory's own small disk, when the topology asks for one and it could be mounted. */
+  dataDisk: DataDisk | undefined;
 
   get dataDir(): string {
-    return join(this.dir, 'data');
+    return this.dataDisk ? join(this.dataDisk.mountPoint, 'data') : join(this.dir, 'data');
   }
   get storePath(): string {
     return join(this.dataDir, 'catalog.db');
   }
   get stagingDir(): string {
-    return this.stagingDisk ? join(this.stagingDisk.mountPoint, 'staging') : join(this.dataDir, 'staging');
+    return join(this.dataDir, 'staging');
   }
   /** The fsync journal of the torn-writes scenario. */
   get fsyncJournal(): string {
@@ -139,10 +141,10 @@ export class ChaosWorld {
       world.tornWrites = topology.tornWrites === true;
       world.removalCuts = topology.removalCuts === true;
       await world.startSimulators(topology, rng);
-      if (topology.staging?.diskBytes !== undefined) {
-        const disk = await mountStagingDisk(join(world.dir, 'staging-disk'), topology.staging.diskBytes);
+      if (topology.dataDisk) {
+        const disk = await mountDataDisk(join(world.dir, 'data-disk'), topology.dataDisk.bytes);
         if (typeof disk === 'string') options.log?.(disk);
-        else world.stagingDisk = disk;
+        else world.dataDisk = disk;
       }
       await writeFile(world.configFile, JSON.stringify(world.config(topology), null, 2));
     } catch (err) {
@@ -211,11 +213,10 @@ export class ChaosWorld {
       log: { level: 'info' },
       status: { host: '127.0.0.1', port: 0 },
       staging: {
-        reserveBytes: this.stagingDisk ? (t.staging?.reserveBytes ?? 0) : 0,
+        reserveBytes: this.dataDisk ? (t.dataDisk?.reserveBytes ?? 0) : 0,
         checkpointBytes: CHECKPOINT_BYTES,
         checkpointMs: 500,
         ...(t.staging?.maxBytes === undefined ? {} : { maxBytes: t.staging.maxBytes }),
-        ...(this.stagingDisk ? { dir: this.stagingDir } : {}),
       },
       // Frequent backups, so that a damaged catalog has a recent one to come back from.
       store: { backups: 3, backupIntervalSec: 2 },
@@ -311,7 +312,7 @@ export class ChaosWorld {
   async cleanup(): Promise<void> {
     if (this.agent?.isRunning()) await killAgent(this.agent);
     await Promise.all([...this.sims.values()].map((s) => s.stop()));
-    await this.stagingDisk?.unmount();
+    await this.dataDisk?.unmount();
     if (!this.options.keep) await rm(this.dir, { recursive: true, force: true });
   }
 }

@@ -7,12 +7,13 @@ const run = promisify(execFile);
 const CHUNK = Buffer.alloc(1024 * 1024);
 
 /**
- * A file system of its own for the agent's staging — a tmpfs of a set size — so that a scenario can fill
- * it the way another program fills a companion computer's SD card: the agent's next write fails with a
- * real ENOSPC, and a download waiting for space sees the disk's own free space, not a quota.
+ * A file system of its own for the agent's data directory — a tmpfs of a set size — so that a scenario
+ * can fill it the way another program fills a companion computer's SD card: the agent's next write to
+ * staging fails with a real ENOSPC, its catalog's with SQLITE_FULL, and a download waiting for space sees
+ * the disk's own free space, not a quota.
  */
-export interface StagingDisk {
-  /** The mount point; the agent's staging directory is a folder in it, the filler sits beside that. */
+export interface DataDisk {
+  /** The mount point; the agent's data directory is a folder in it, the filler sits beside that. */
   readonly mountPoint: string;
   /** Takes all but about `leaveBytes` of the free space (less if the agent writes meanwhile); the bytes taken. */
   fill(leaveBytes: number): Promise<number>;
@@ -23,15 +24,15 @@ export interface StagingDisk {
 
 /**
  * Mounts a tmpfs of `bytes` at `mountPoint`. Mounting needs root (CI runs as root); elsewhere the answer
- * is the reason it could not, and the scenario goes on without filling staging.
+ * is the reason it could not, and the scenario goes on without filling the disk.
  */
-export async function mountStagingDisk(mountPoint: string, bytes: number): Promise<StagingDisk | string> {
+export async function mountDataDisk(mountPoint: string, bytes: number): Promise<DataDisk | string> {
   await mkdir(mountPoint, { recursive: true });
   try {
     await run('mount', ['-t', 'tmpfs', '-o', `size=${bytes},mode=0700`, 'tmpfs', mountPoint]);
   } catch (err) {
     const stderr = (err as { stderr?: string }).stderr?.trim();
-    return `cannot mount a ${bytes}-byte tmpfs for staging at ${mountPoint} (${stderr || String(err)}); run as root to fill the staging disk`;
+    return `cannot mount a ${bytes}-byte tmpfs for the agent's data at ${mountPoint} (${stderr || String(err)}); run as root to fill its disk`;
   }
   const filler = join(mountPoint, 'filler');
   let mounted = true;
