@@ -126,7 +126,7 @@ export class RoundObserver {
   }
 
   /**
-   * Runs `pause` — a stretch the agent's downloads may not get through as they are (a full staging disk:
+   * Runs `pause` — a stretch the agent's downloads may not get through as they are (its disk full:
    * a write fails, and the file goes on later from its last checkpoint over a new connection) — while
    * following the camera's downloads, and for a while after. When a new download of a file replaces one,
    * the agent dropped that connection: what the camera had sent on it beyond the most the agent was seen

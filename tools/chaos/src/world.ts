@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -312,7 +312,11 @@ export class ChaosWorld {
   async cleanup(): Promise<void> {
     if (this.agent?.isRunning()) await killAgent(this.agent);
     await Promise.all([...this.sims.values()].map((s) => s.stop()));
-    await this.dataDisk?.unmount();
+    if (this.dataDisk) {
+      // The disk goes with its mount: a kept world keeps a copy of what the agent left on it.
+      if (this.options.keep) await cp(this.dataDir, join(this.dir, 'data'), { recursive: true }).catch(() => undefined);
+      await this.dataDisk.unmount();
+    }
     if (!this.options.keep) await rm(this.dir, { recursive: true, force: true });
   }
 }
