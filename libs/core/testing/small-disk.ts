@@ -13,15 +13,20 @@ export interface SmallDisk {
 }
 
 /**
- * Mounts a tmpfs of `bytes` in a new temp directory. Mounting needs root (CI has it); elsewhere the
- * answer is undefined and the tests that need it are skipped.
+ * Mounts a tmpfs of `bytes` in a new temp directory. Mounting needs root; elsewhere the answer is
+ * undefined and the tests that need it are skipped — except where FILESYNC_REQUIRE_SMALL_DISK=1 (CI sets
+ * it), so that a CI machine that cannot mount fails instead of skipping them unseen.
  */
 export function mountSmallDisk(bytes: number): SmallDisk | undefined {
   const dir = mkdtempSync(join(tmpdir(), 'fs-small-disk-'));
   try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${bytes}`, 'tmpfs', dir], { stdio: 'ignore' });
-  } catch {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${bytes}`, 'tmpfs', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (err) {
     rmSync(dir, { recursive: true, force: true });
+    if (process.env['FILESYNC_REQUIRE_SMALL_DISK'] === '1') {
+      const why = String((err as { stderr?: Buffer }).stderr ?? err).trim();
+      throw new Error(`FILESYNC_REQUIRE_SMALL_DISK=1 but a tmpfs cannot be mounted (${why}): the full-disk tests need root`);
+    }
     return undefined;
   }
   const filler = join(dir, 'filler');

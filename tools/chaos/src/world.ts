@@ -143,8 +143,10 @@ export class ChaosWorld {
       await world.startSimulators(topology, rng);
       if (topology.dataDisk) {
         const disk = await mountDataDisk(join(world.dir, 'data-disk'), topology.dataDisk.bytes);
-        if (typeof disk === 'string') options.log?.(disk);
-        else world.dataDisk = disk;
+        if (typeof disk !== 'string') world.dataDisk = disk;
+        // CI sets it: there a disk-full round that cannot fill the disk is a failure, not a quieter round.
+        else if (process.env['FILESYNC_REQUIRE_SMALL_DISK'] === '1') throw new Error(disk);
+        else options.log?.(disk);
       }
       await writeFile(world.configFile, JSON.stringify(world.config(topology), null, 2));
     } catch (err) {
