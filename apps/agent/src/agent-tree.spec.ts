@@ -42,8 +42,10 @@ describe('the agent tree (real worker threads, real catalog, an FTP simulator an
     }
     await mkdir(join(dir, 'other'), { recursive: true });
     await writeFile(join(dir, 'other', 'o.bin'), patternBytes(5_000, 4));
-    // The camera is an FTP server capped at 2 MiB/s, so the big download is under way for seconds.
-    ftp = await startSimulator('ftp', ['--root', join(dir, 'cam'), '--port', '0', '--no-seed', '--bandwidth', String(2 * MIB)]);
+    // The camera is an FTP server capped at 2 MiB/s, so the big download is under way for seconds; until
+    // the whole tree is up it sends at 32 KiB/s: on a loaded machine the ten worker threads take many
+    // seconds to start, and the cam group, up first, had the big file downloaded before the tree was.
+    ftp = await startSimulator('ftp', ['--root', join(dir, 'cam'), '--port', '0', '--no-seed', '--bandwidth', String(32 * 1024)]);
     const config = parseConfig({
       dataDir: dir,
       status: false,
@@ -61,6 +63,13 @@ describe('the agent tree (real worker threads, real catalog, an FTP simulator an
     const events: SupervisionEvent[] = [];
     agent = await startAgent(config, pino({ level: 'silent' }));
     const a = agent;
+    const faults = await fetch(`${String(ftp.ready['control'])}/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ bandwidthBytesPerSec: 2 * MIB }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    expect(faults.ok).toBe(true);
     const tree = a.status().tree;
     expect(tree?.children.map((c) => [c.id, c.kind, c.supervisor?.strategy, c.supervisor?.children.map((w) => w.id)])).toEqual([
       ['source:cam', 'supervisor', 'rest_for_one', ['link', 'finder', 'downloader', 'cleaner']],
