@@ -59,7 +59,7 @@ export const diskFull: Scenario = {
 async function fillDataDisk(ctx: ScenarioContext): Promise<void> {
   const disk = ctx.world.dataDisk!;
   const { dropped, lostBytes } = await ctx.observer.measureLostInFlightAround(async () => {
-    const taken = await disk.fill(ctx.rng.int(0, 64 * KIB));
+    const taken = await disk.fillLeaving(ctx.rng.int(0, 64 * KIB));
     ctx.log(`agent's disk filled: ${taken} bytes taken`);
     await ctx.sleep(ctx.rng.between(2000, 6000));
     await disk.empty();
