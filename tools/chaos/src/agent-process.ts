@@ -57,11 +57,17 @@ export function startAgentProcess(repoRoot: string, configFile: string, env: Nod
   };
 }
 
-/** Waits until the agent serves, it is gone, or `ms` pass — whichever comes first; leaves no timer behind. */
-export async function untilServing(agent: AgentProcess, ms: number): Promise<void> {
+/** Whether `event` settles within `ms`; leaves no timer behind. */
+export async function settlesWithin(event: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([agent.ready.catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+  const settled = await Promise.race([event.then(() => true, () => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)))]);
   clearTimeout(timer);
+  return settled;
+}
+
+/** Waits until the agent serves, it is gone, or `ms` pass — whichever comes first. */
+export async function untilServing(agent: AgentProcess, ms: number): Promise<void> {
+  await settlesWithin(agent.ready, ms);
 }
 
 /** SIGKILL: the process ends at once, mid-write wherever it was (a power cut, minus the page cache). */

@@ -146,7 +146,6 @@ export class RoundObserver {
       for (const [key, latest] of now ?? []) {
         const fileId = this.fileIds.get(key);
         if (fileId === undefined) continue;
-        const written = await this.stagedSize(fileId);
         const known = followed.get(key);
         if (known && !sameDownload(known.download, latest)) {
           const lost = Math.max(0, known.download.reached - known.written);
@@ -158,6 +157,7 @@ export class RoundObserver {
           followed.delete(key);
           continue;
         }
+        const written = await this.stagedSize(fileId);
         const same = known !== undefined && sameDownload(known.download, latest);
         followed.set(key, { fileId, download: latest, written: same ? Math.max(known.written, written) : written });
       }

@@ -1,4 +1,4 @@
-import type { AgentProcess } from '../agent-process';
+import { type AgentProcess, settlesWithin } from '../agent-process';
 import { MIB } from '../content';
 import { type RemovalSide, armRemovalCut, disarmRemovalCut, takenRemovalCut } from '../removal-cuts/trigger';
 import type { Scenario, ScenarioContext } from '../scenario';
@@ -15,18 +15,11 @@ const POLL_MS = 250;
 /** How long a process that took a cut may take to die (SIGKILL of itself: milliseconds). */
 const DYING_MS = 10_000;
 
-async function exitedWithin(agent: AgentProcess, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const exited = await Promise.race([agent.exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)))]);
-  clearTimeout(timer);
-  return exited;
-}
-
 /** Waits until the agent exits (it took the cut), every file is at its end state (no removal will come), or `ms` pass. */
 async function untilCutOrDone(ctx: ScenarioContext, agent: AgentProcess, ms: number): Promise<void> {
   const until = Date.now() + ms;
   for (let i = 0; i < ms / POLL_MS + 1 && Date.now() < until; i++) {
-    if (await exitedWithin(agent, POLL_MS)) return;
+    if (await settlesWithin(agent.exited, POLL_MS)) return;
     if (ctx.delivered() === ctx.manifest.size) return;
   }
 }
@@ -59,7 +52,7 @@ export const removalCuts: Scenario = {
         return;
       }
       // The agent took the cut: it is dying, if not dead yet (cutPower kills it if the hook failed to).
-      if (!(await exitedWithin(agent, DYING_MS))) ctx.log(`the agent took cut ${k + 1} but was still running after ${DYING_MS} ms`);
+      if (!(await settlesWithin(agent.exited, DYING_MS))) ctx.log(`the agent took cut ${k + 1} but was still running after ${DYING_MS} ms`);
       const cut = await takenRemovalCut(trigger);
       await ctx.fault(`power-cut:${cut.side}-unlink`, { phase: `removing (${cut.side} unlink)` });
       ctx.log(`cut ${k + 1}: ${cut.side} unlink of ${cut.path}`);
