@@ -38,6 +38,10 @@ function truncateTrailingZeros(bytes: Uint8Array): Uint8Array {
   return bytes.subarray(0, end);
 }
 
+// The property test's 200 cases per opcode take 1–2 s alone and over 6 s when the whole suite shares 2 cores
+// (a CI run failed it at vitest's 5 s default); its work is fixed, so the timeout only has to catch a hang.
+const PROPERTY_TIMEOUT_MS = 30_000;
+
 describe('FTP payload codec', () => {
   it('round-trips every opcode through the full and the zero-truncated wire form (property, 200 cases each)', () => {
     for (const opcode of ALL_OPCODES) {
@@ -50,7 +54,7 @@ describe('FTP payload codec', () => {
         expect(decodePayload(truncateTrailingZeros(wire))).toEqual(p);
       }
     }
-  });
+  }, PROPERTY_TIMEOUT_MS);
 
   it('round-trips a NAK for every error code, with errno only for FailErrno', () => {
     for (const error of ALL_NAK_ERRORS) {
