@@ -9,7 +9,7 @@ import { ulogHeader } from './ulog-header';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 
-it('runs as a process: one JSON ready line naming http and control, CLI faults applied', { timeout: 30_000 }, async () => {
+it('runs as a process: one JSON ready line naming http and control, CLI faults applied', async () => {
   const root = await mkdtemp(join(tmpdir(), 'fs-fr-main-'));
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--port', '0', '--root', root, '--fault-5xx', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
   try {
