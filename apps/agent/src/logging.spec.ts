@@ -1,12 +1,11 @@
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '@filesync/core';
 import { mountSmallDisk } from '@filesync/core/testing';
 import { createLogger } from './logging';
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function logText(dir: string): Promise<string> {
   const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.log'));
@@ -72,7 +71,7 @@ describe('agent logging', () => {
         await sleep(20);
       }
       await sleep(400);
-      await rm(join(disk!.dir, 'filler'));
+      await disk!.empty();
       // As an agent does, it goes on logging: the first lines may still meet the failed worker (its error
       // comes from another thread, later under load); a later one opens the file again.
       for (let i = 0; i < 50 && !(await logText(logs)).includes('after the disk was freed'); i++) {

@@ -1,25 +1,15 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { ManualClock, PermanentError, fileId } from '@filesync/core';
-import type { FilesyncError } from '@filesync/core';
 import { openCatalog } from './open-catalog';
 import type { Catalog } from './catalog';
 import { dumpStore } from './testing/dump-store';
-import { identity, tempDirs } from './testing/fixtures';
+import { errorOf, identity, tempDirs } from './testing/fixtures';
 
 const dirs = tempDirs();
 afterAll(() => dirs.cleanup());
 
 const SHA = 'a'.repeat(64);
-
-function errorOf(fn: () => unknown): FilesyncError {
-  try {
-    fn();
-  } catch (err) {
-    return err as FilesyncError;
-  }
-  throw new Error('expected a throw');
-}
 
 describe('Catalog', () => {
   let catalog: Catalog;

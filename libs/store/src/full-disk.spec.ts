@@ -1,25 +1,15 @@
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type FilesyncError, isFilesyncError } from '@filesync/core';
+import { isFilesyncError } from '@filesync/core';
 import { mountSmallDisk } from '@filesync/core/testing';
 import { openCatalog } from './open-catalog';
-import { identity } from './testing/fixtures';
+import { errorOf, identity } from './testing/fixtures';
 
 // On a companion computer the catalog shares its disk with staging (DATADIR/catalog.db beside
 // DATADIR/staging): when the disk fills, a catalog write fails with SQLITE_FULL. That must reach the
 // pipeline as a transient no-space — a download then waits and retries — not as an unknown error, which
 // the downloader ends `failed` and a human has to retry. A real small disk (a 1 MiB tmpfs; root only).
 const disk = mountSmallDisk(1024 * 1024);
-
-function errorOf(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  return undefined;
-}
 
 describe.skipIf(!disk)('the catalog on a full disk (a real 1 MiB tmpfs; mounting it needs root)', () => {
   afterAll(() => disk?.remove());
@@ -34,10 +24,10 @@ describe.skipIf(!disk)('the catalog on a full disk (a real 1 MiB tmpfs; mounting
       for (let i = 0; i < 2000; i++) catalog.recordFound(identity(i + 1), ['nas']);
     });
     expect(isFilesyncError(err) && { kind: err.kind, code: err.code }).toEqual({ kind: 'transient', code: 'no-space' });
-    expect((err as FilesyncError).message).toMatch(/disk full/);
+    expect(err.message).toMatch(/disk full/);
     // A stop while the disk is full (its statistics cannot be written) still closes.
     expect(() => catalog.close()).not.toThrow();
-    await rm(join(disk!.dir, 'filler'));
+    await disk!.empty();
     const { catalog: again } = openCatalog(path);
     try {
       expect(again.transitionFile(first.fileId, 'downloading').state).toBe('downloading');

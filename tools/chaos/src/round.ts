@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Catalog } from '@filesync/store';
 import { readCounters } from './counters';
 import { deliveredCount, deliveredIn, forgottenCount, latestRows } from './delivered';
@@ -48,7 +49,6 @@ function stuckStaged(catalog: Catalog): number {
   }).length;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const POLL_MS = 100;
 
 /** The scenario's view of a world and the round's manifest, with the excuses it may grant. */
