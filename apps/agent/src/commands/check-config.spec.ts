@@ -1,3 +1,5 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot, runCaptured, runProcess } from '../../test/cli';
@@ -17,6 +19,8 @@ const broken: Record<string, string[]> = {
   'bad-disk-match.json': ['status.port', 'sources[0].match'],
   'bad-ids.json': ['sources[0].id', 'targets', 'routes'],
   'bad-not-json.json': ['(file)'],
+  'bad-http-url-schemes.json': ['targets[0].url', 'targets[1].url', 'targets[2].url'],
+  'bad-ftp-ports.json': ['sources[0].url', 'targets[0].url'],
   'no-such-file.json': ['(file)'],
 };
 
@@ -35,6 +39,28 @@ describe('filesync check-config', () => {
       }
     });
   }
+
+  it('never prints a password: not from a password file given as the config, nor from a URL', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'check-config-secret-'));
+    try {
+      const secret = 'hunter2-do-not-print';
+      const passwordFile = join(dir, 'ftp-password');
+      await writeFile(passwordFile, `${secret}\n`);
+      const quoted = join(dir, 'quoted');
+      await writeFile(quoted, `{\n  "password": "${secret}",\n}`);
+      for (const file of [passwordFile, quoted, join(configs, 'bad-ftp-ports.json')]) {
+        const { code, out, err } = await runCaptured(['check-config', file]);
+        expect(code).toBe(2);
+        const printed = [...out, ...err].join('\n');
+        expect(printed).not.toMatch(/hunter/);
+        expect(err[0]).toMatch(/: \(file\): not valid JSON|: sources\[0\]\.url: port/);
+      }
+      const { err } = await runCaptured(['check-config', quoted]);
+      expect(err).toEqual([`${quoted}: (file): not valid JSON at line 3, column 1; check that this is the config file (its content is not shown, since it may hold a secret)`]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 
   it('accepts the example and the embedded default configs', async () => {
     for (const file of [join(repoRoot, 'docs/config.example.json'), join(repoRoot, 'apps/agent/config/default.json')]) {

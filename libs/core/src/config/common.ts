@@ -59,3 +59,32 @@ export const tlsOptions = {
     .describe('FTPS: false (plain FTP), "explicit" (AUTH TLS) or "implicit".'),
   caFile: z.string().optional().describe('PEM file of a CA to trust in addition to the system ones.'),
 };
+
+/** The port written in a URL's authority (`…@host:PORT/…`), or undefined when none is written. */
+function portOf(url: string): string | undefined {
+  const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(url)?.[1] ?? '';
+  return /:(\d*)$/.exec(authority.replace(/^.*@/, '').replace(/^\[[^\]]*\]/, ''))?.[1];
+}
+
+/**
+ * An FTP server URL. The port is checked here, so `check-config` names it instead of `serve` failing
+ * later; messages never repeat the URL, since it may carry a password.
+ */
+export const ftpUrl = z
+  .string()
+  .regex(/^ftps?:\/\/[^/]+/, { message: 'expected ftp://HOST[:PORT][/DIR] or ftps://HOST[:PORT][/DIR]', abort: true })
+  .refine((url) => {
+    const port = portOf(url);
+    return port === undefined || (/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535);
+  }, 'port must be a whole number from 1 to 65535 (or left out for the default 21, 990 for ftps://)')
+  .describe('Server and directory.');
+
+/** An upload site's URL: http:// or https:// only (a typo such as htp:// would otherwise be retried for ever). */
+export const httpUrl = z
+  .string()
+  .regex(/^https?:\/\/[^/?#]+/i, { message: 'expected an http:// or https:// URL, e.g. https://logs.px4.io', abort: true })
+  .refine((url) => URL.canParse(url), 'not a valid URL (check the host name and port)')
+  .refine((url) => {
+    const port = portOf(url);
+    return port === undefined || port === '' || (Number(port) >= 1 && Number(port) <= 65535);
+  }, 'port must be a whole number from 1 to 65535');

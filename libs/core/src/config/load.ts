@@ -63,6 +63,19 @@ export function parseConfig(input: unknown, file = '<config>'): Config {
   return result.data;
 }
 
+/**
+ * Why the text is not JSON, by line and column only: V8's message quotes the text itself, and the
+ * file given may be a password file named by mistake, so none of its content is ever repeated.
+ */
+function jsonProblem(text: string, err: unknown): string {
+  const at = /at position (\d+)/.exec(err instanceof Error ? err.message : '')?.[1];
+  const hint = 'check that this is the config file (its content is not shown, since it may hold a secret)';
+  if (text.trim() === '') return `not valid JSON: the file is empty; ${hint}`;
+  if (at === undefined) return `not valid JSON; ${hint}`;
+  const before = text.slice(0, Number(at)).split('\n');
+  return `not valid JSON at line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}; ${hint}`;
+}
+
 /** Reads, parses and validates a config file; relative paths in it are taken from the file's directory. */
 export function loadConfig(file: string): Config {
   let text: string;
@@ -77,7 +90,7 @@ export function loadConfig(file: string): Config {
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new ConfigError(file, [{ path: '(file)', message: `not valid JSON: ${(err as Error).message}` }]);
+    throw new ConfigError(file, [{ path: '(file)', message: jsonProblem(text, err) }]);
   }
   return resolveConfigPaths(parseConfig(json, file), dirname(resolve(file)));
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { byteSize, credentials, deviceId, seconds, tlsOptions } from './common';
+import { byteSize, credentials, deviceId, ftpUrl, seconds, tlsOptions } from './common';
 
 const sourceBase = {
   id: deviceId,
@@ -62,7 +62,7 @@ export const ftpSourceSchema = z
   .strictObject({
     ...sourceBase,
     type: z.literal('ftp'),
-    url: z.string().regex(/^ftps?:\/\/[^/]+/, 'expected ftp://HOST[:PORT][/DIR]').describe('Server and directory.'),
+    url: ftpUrl,
     ...credentials,
     ...tlsOptions,
   })

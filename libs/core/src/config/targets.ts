@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { byteSize, collisionPolicy, credentials, deviceId, tlsOptions } from './common';
+import { byteSize, collisionPolicy, credentials, deviceId, ftpUrl, httpUrl, tlsOptions } from './common';
 
 const targetBase = {
   id: deviceId,
@@ -19,7 +19,7 @@ export const ftpTargetSchema = z
   .strictObject({
     ...targetBase,
     type: z.literal('ftp'),
-    url: z.string().regex(/^ftps?:\/\/[^/]+/, 'expected ftp://HOST[:PORT][/DIR]').describe('Server and directory.'),
+    url: ftpUrl,
     ...credentials,
     ...tlsOptions,
     partSuffix: z.string().min(1).default('.part').describe('Suffix of the in-transit name.'),
@@ -36,7 +36,7 @@ export const httpTargetSchema = z
       .enum(['flight-review', 'form'])
       .default('flight-review')
       .describe('flight-review: PX4 Flight Review POST /upload; form: a generic multipart form upload.'),
-    url: z.url({ message: 'expected an http:// or https:// URL' }).describe('Base URL (flight-review) or the form’s action URL (form).'),
+    url: httpUrl.describe('Base URL (flight-review) or the form’s action URL (form).'),
     fileField: z.string().default('filearg').describe('Form field that carries the file.'),
     fields: z.record(z.string(), z.string()).default({}).describe('Extra form fields sent with every upload.'),
     maxBytes: byteSize.optional().describe('Largest file the site accepts (Flight Review: 300 MB).'),
