@@ -17,7 +17,7 @@ import {
   systemClock,
   writeFully,
 } from '@filesync/core';
-import { classify, classifyHttpStatus, parseRetryAfter } from './errors';
+import { classify, classifyHttpStatus } from './errors';
 import { multipartFrame } from './multipart';
 import {
   DEFAULT_MAX_ATTEMPTS,
@@ -29,6 +29,7 @@ import {
   checkFlightReviewFields,
 } from './options';
 import { type PostAnswer, PostFailure, postFile } from './post-file';
+import { type ReceiptRules, judgeAnswer, logPageOf } from './receipt';
 import { type PendingAttempt, Spool } from './spool';
 
 /** A `Target` for upload sites, plus the crash-recovery lookup the pipeline may call itself. */
@@ -82,31 +83,11 @@ export function createHttpTarget(options: HttpTargetOptions): HttpTarget {
   const fieldsFor = (path: string): Record<string, string> =>
     flightReview ? { description: basename(path), email: '', source: 'filesync', type: 'personal', ...configured } : { ...configured };
 
-  /** The log's URL from the answer: a redirect's Location, or `{"url": …}` (Flight Review with redirect=false). */
-  function urlOf(answer: PostAnswer): string | undefined {
-    const location = answer.headers.location;
-    if (typeof location === 'string' && location) return new URL(location, postUrl).href;
-    try {
-      const json = JSON.parse(answer.body) as { url?: unknown; location?: unknown };
-      const url = typeof json.url === 'string' ? json.url : typeof json.location === 'string' ? json.location : undefined;
-      return url === undefined ? undefined : new URL(url, postUrl).href;
-    } catch {
-      return undefined;
-    }
-  }
+  const receiptRules = (): ReceiptRules => ({ targetId: options.id, postUrl, flightReview, now: clock.now() });
 
   function judge(answer: PostAnswer): Outcome {
-    const { status } = answer;
-    if (status >= 200 && status < 400) {
-      const url = urlOf(answer);
-      if (url) return { url };
-      // A generic form site may answer a bare 200/204: the upload is done, the form URL is all we know.
-      if (!flightReview && status < 300) return { url: postUrl.href };
-      return { error: new PermanentError('unsupported', `HTTP ${status} without a log URL from ${postUrl.host}`, { detail: { status } }), ambiguous: false, retryAfterMs: undefined };
-    }
-    const retryAfter = answer.headers['retry-after'];
-    const retryAfterMs = parseRetryAfter(typeof retryAfter === 'string' ? retryAfter : undefined, clock.now());
-    return { error: classifyHttpStatus(status, answer.body, retryAfterMs), ambiguous: false, retryAfterMs };
+    const judged = judgeAnswer(answer, receiptRules());
+    return 'url' in judged ? judged : { ...judged, ambiguous: false };
   }
 
   async function postOnce(path: string, size: number, key: string): Promise<Outcome> {
@@ -165,7 +146,11 @@ export function createHttpTarget(options: HttpTargetOptions): HttpTarget {
     const { status, json } = await getJson(url);
     if (status === 404) return undefined;
     const found = (json as { url?: unknown } | null)?.url;
-    if (status === 200 && typeof found === 'string') return new URL(found, postUrl).href;
+    if (status === 200 && typeof found === 'string') {
+      const page = logPageOf(found, status, receiptRules());
+      if ('url' in page) return page.url;
+      throw page.error;
+    }
     throw classifyHttpStatus(status === 200 ? 502 : status, typeof json === 'string' ? json : JSON.stringify(json));
   }
 
