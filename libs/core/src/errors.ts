@@ -128,6 +128,9 @@ const PERMANENT_ERRNO: Readonly<Record<string, ErrorCode>> = {
   EROFS: 'permission',
   EISDIR: 'bad-request',
   EINVAL: 'bad-request',
+  // A name the file system cannot hold: fails that file with the reason, never rewritten into another name.
+  ENAMETOOLONG: 'bad-request',
+  EILSEQ: 'bad-request',
   EEXIST: 'conflict',
 };
 

@@ -20,9 +20,13 @@ export function fileId(identity: FileIdentity): string {
     .slice(0, 32);
 }
 
-/** Source paths are POSIX-style, relative to the source root, without leading `/` or `..` parts. */
+/**
+ * Source paths are POSIX-style, relative to the source root, without leading `/` or `..` parts.
+ * Only `/` separates: on a POSIX source `\` is part of a file name (`x\y.txt` is one file, never
+ * `x/y.txt`), so a name reaches every target as it is, or fails there with the target's reason.
+ */
 export function normalizeSourcePath(path: string): string {
-  const parts = path.split(/[\\/]+/).filter((p) => p !== '' && p !== '.');
+  const parts = path.split(/\/+/).filter((p) => p !== '' && p !== '.');
   if (parts.includes('..')) throw new Error(`path escapes its root: ${path}`);
   return parts.join('/');
 }

@@ -10,5 +10,6 @@ export * from './filter';
 export * from './hashing';
 export { writeFully } from './write-fully';
 export * from './collision';
+export * from './in-transit-name';
 export * from './random';
 export * from './config/index';

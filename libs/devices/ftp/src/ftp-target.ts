@@ -11,6 +11,7 @@ import {
   type TargetFeatures,
   TransientError,
   collisionName,
+  inTransitPath,
 } from '@filesync/core';
 import { FtpConnectionPool, type FtpSession } from './connection-pool';
 import { ftpCode } from './errors';
@@ -57,6 +58,8 @@ export function createFtpTarget(options: FtpTargetOptions): FtpTarget {
   });
   const knownDirs = new Set<string>();
   const finalPath = (session: FtpSession, path: string): string => remotePath(session.home, pool.endpoint.dir, path);
+  /** `name.part`, or a short hidden name when that would exceed the server's 255-byte name limit. */
+  const partPathOf = (session: FtpSession, path: string): string => inTransitPath(finalPath(session, path), suffix);
 
   function warnNoResume(path: string): void {
     if (warnedNoResume) return;
@@ -98,7 +101,7 @@ export function createFtpTarget(options: FtpTargetOptions): FtpTarget {
    * `.part` = done; `.part` gone and no final = lost copy (upload again); both there = try later.
    */
   async function moveIntoPlace(session: FtpSession, path: string, location: string, expected: ExpectedContent): Promise<void> {
-    const from = finalPath(session, path) + suffix;
+    const from = partPathOf(session, path);
     const to = finalPath(session, location);
     try {
       await session.client.rename(from, to);
@@ -108,18 +111,18 @@ export function createFtpTarget(options: FtpTargetOptions): FtpTarget {
       const partLeft = await remoteSize(session, from);
       if (partLeft === undefined && (await remoteSize(session, to)) === expected.size) return;
       if (partLeft === undefined) throw new TransientError('conflict', `in-transit copy of ${path} vanished during rename; upload it again`);
-      throw new TransientError('busy', `server refused to rename ${path}${suffix} (${ftpCode(err)}); will retry`, {
+      throw new TransientError('busy', `server refused to rename the in-transit copy of ${path} (${ftpCode(err)}); will retry`, {
         detail: { ftpCode: ftpCode(err), path },
       });
     }
   }
 
   async function discardPart(session: FtpSession, path: string): Promise<void> {
-    await session.client.sendIgnoringError(`DELE ${finalPath(session, path)}${suffix}`);
+    await session.client.sendIgnoringError(`DELE ${partPathOf(session, path)}`);
   }
 
   async function upload(session: FtpSession, path: string, offset: number, data: AsyncIterable<Uint8Array>): Promise<void> {
-    const part = finalPath(session, path) + suffix;
+    const part = partPathOf(session, path);
     await ensureDir(session, parentOf(part), knownDirs);
     if (offset === 0) {
       try {
@@ -173,13 +176,13 @@ export function createFtpTarget(options: FtpTargetOptions): FtpTarget {
           warnNoResume(path);
           return 0;
         }
-        return (await remoteSize(session, finalPath(session, path) + suffix)) ?? 0;
+        return (await remoteSize(session, partPathOf(session, path))) ?? 0;
       }),
     write: (path: string, offset: number, data: AsyncIterable<Uint8Array>, writeOptions?: ReadOptions) =>
       pool.use((session) => upload(session, path, offset, data), writeOptions?.signal ? { transfer: true, signal: writeOptions.signal } : { transfer: true }),
     commit: (path: string, expected: ExpectedContent): Promise<CommitReceipt> =>
       pool.use(async (session) => {
-        const part = finalPath(session, path) + suffix;
+        const part = partPathOf(session, path);
         const partSize = await remoteSize(session, part);
         if (partSize === undefined) {
           const previous = await findCommitted(session, path, expected);

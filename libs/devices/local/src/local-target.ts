@@ -11,6 +11,8 @@ import {
   TransientError,
   collisionName,
   hashStream,
+  inTransitPath,
+  isFilesyncError,
   normalizeSourcePath,
   writeFully,
 } from '@filesync/core';
@@ -35,11 +37,11 @@ async function sizeOf(file: string): Promise<number | undefined> {
   }
 }
 
-/** A local directory (or a mounted share) as a target, with `.part` + rename like the FTP target. */
+/** A local directory (or a mounted share) as a target, with `.part` + rename like the FTP target (in-transit name: `inTransitPath`). */
 export function createLocalTarget(options: LocalTargetOptions): Target {
   const suffix = options.partSuffix ?? '.part';
   const finalPath = (path: string): string => join(options.dir, normalizeSourcePath(path));
-  const partPath = (path: string): string => finalPath(path) + suffix;
+  const partPath = (path: string): string => inTransitPath(finalPath(path), suffix);
 
   async function holds(file: string, expected: ExpectedContent): Promise<boolean> {
     if ((await sizeOf(file)) !== expected.size) return false;
@@ -70,6 +72,33 @@ export function createLocalTarget(options: LocalTargetOptions): Target {
       if ((await sizeOf(finalPath(candidate))) === undefined) return candidate;
     }
     throw new PermanentError('conflict', `no free name for ${path} after ${MAX_COLLISION_SUFFIX} tries`);
+  }
+
+  async function commitPart(path: string, expected: ExpectedContent): Promise<CommitReceipt> {
+    const partSize = await sizeOf(partPath(path));
+    if (partSize === undefined) {
+      const previous = await findCommitted(path, expected);
+      if (previous !== undefined) return { location: previous, outcome: 'already-present' };
+      throw new TransientError('conflict', `in-transit copy of ${path} is missing; upload it again`);
+    }
+    if (!(await holds(partPath(path), expected))) {
+      await unlink(partPath(path)).catch(() => undefined);
+      throw new PermanentError('checksum-mismatch', `in-transit copy of ${path} does not match (size ${partSize}, expected ${expected.size})`, {
+        detail: { size: partSize, expected: expected.size },
+      });
+    }
+    if ((await sizeOf(finalPath(path))) === undefined) return moveIntoPlace(path, path, 'committed');
+    const previous = await findCommitted(path, expected);
+    if (previous !== undefined) {
+      await unlink(partPath(path)).catch(() => undefined);
+      return { location: previous, outcome: 'already-present' };
+    }
+    if (options.collision === 'overwrite') return moveIntoPlace(path, path, 'committed');
+    if (options.collision === 'skip') {
+      await unlink(partPath(path)).catch(() => undefined);
+      return { location: path, outcome: 'skipped' };
+    }
+    return moveIntoPlace(path, await freeName(path), 'renamed');
   }
 
   const target = {
@@ -103,30 +132,13 @@ export function createLocalTarget(options: LocalTargetOptions): Target {
       }
     },
     commit: async (path: string, expected: ExpectedContent): Promise<CommitReceipt> => {
-      const partSize = await sizeOf(partPath(path));
-      if (partSize === undefined) {
-        const previous = await findCommitted(path, expected);
-        if (previous !== undefined) return { location: previous, outcome: 'already-present' };
-        throw new TransientError('conflict', `in-transit copy of ${path} is missing; upload it again`);
+      try {
+        return await commitPart(path, expected);
+      } catch (err) {
+        // A name this file system cannot hold (ENAMETOOLONG, EILSEQ) fails the file: no copy is left behind.
+        if (isFilesyncError(err) && err.kind === 'permanent' && err.code === 'bad-request') await unlink(partPath(path)).catch(() => undefined);
+        throw err;
       }
-      if (!(await holds(partPath(path), expected))) {
-        await unlink(partPath(path)).catch(() => undefined);
-        throw new PermanentError('checksum-mismatch', `in-transit copy of ${path} does not match (size ${partSize}, expected ${expected.size})`, {
-          detail: { size: partSize, expected: expected.size },
-        });
-      }
-      if ((await sizeOf(finalPath(path))) === undefined) return moveIntoPlace(path, path, 'committed');
-      const previous = await findCommitted(path, expected);
-      if (previous !== undefined) {
-        await unlink(partPath(path)).catch(() => undefined);
-        return { location: previous, outcome: 'already-present' };
-      }
-      if (options.collision === 'overwrite') return moveIntoPlace(path, path, 'committed');
-      if (options.collision === 'skip') {
-        await unlink(partPath(path)).catch(() => undefined);
-        return { location: path, outcome: 'skipped' };
-      }
-      return moveIntoPlace(path, await freeName(path), 'renamed');
     },
     read: (path: string, readOptions?: ReadOptions) =>
       readChunks(finalPath(path), 0, readOptions?.signal ? { signal: readOptions.signal } : {}),
