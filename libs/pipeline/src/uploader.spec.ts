@@ -1,4 +1,5 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildRouting } from './routing';
@@ -12,32 +13,65 @@ describe('uploader', () => {
   });
   afterEach(() => world.cleanup());
 
-  it('looks on the target before a vanished file is called lost', async () => {
-    const config = world.config([{ source: 'cam', targets: ['nas'] }]);
-    const routing = buildRouting(config.routes);
-    const here = world.catalog.recordFound({ sourceId: 'cam', path: 'd/here.bin', size: 5, mtimeMs: 1 }, ['nas']);
-    const gone = world.catalog.recordFound({ sourceId: 'cam', path: 'd/gone.bin', size: 5, mtimeMs: 1 }, ['nas']);
-    const other = world.catalog.recordFound({ sourceId: 'cam', path: 'd/other.bin', size: 5, mtimeMs: 1 }, ['nas']);
-    for (const { fileId } of [here, gone, other]) world.catalog.transitionFile(fileId, 'vanished', { reason: 'gone from the source' });
-    const put = async (path: string, text: string) => {
-      const file = join(world.targetDir('nas'), path);
-      await mkdir(dirname(file), { recursive: true });
-      await writeFile(file, text);
+  const uploaderFor = (routing: ReturnType<typeof buildRouting>, delivered: string[] = []) =>
+    new Uploader(
+      world.target('nas'),
+      world.staging,
+      world.catalog,
+      { pathOf: (f) => routing.targetPath(f, 'nas'), maxAttempts: 3, progressBytes: 1 << 20, progressMs: 1000 },
+      (f) => void delivered.push(f.fileId),
+    );
+  const put = async (path: string, text: string) => {
+    const file = join(world.targetDir('nas'), path);
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, text);
+  };
+  const sha256Of = (text: string) => createHash('sha256').update(text).digest('hex');
+
+  it('a vanished file counts as delivered only when the target reads back our content, never by size', async () => {
+    const routing = buildRouting(world.config([{ source: 'cam', targets: ['nas'] }]).routes);
+    const record = (path: string, sha256: string | null) => {
+      const { fileId } = world.catalog.recordFound({ sourceId: 'cam', path, size: 5, mtimeMs: 1 }, ['nas']);
+      world.catalog.transitionFile(fileId, 'downloading');
+      world.catalog.transitionFile(fileId, 'vanished', { reason: 'gone from the source', sha256 });
+      return fileId;
     };
-    await put('cam/d/here.bin', '12345'); // the listed size: a copy made before
-    await put('cam/d/other.bin', '123'); // another size: not this file
-    const uploader = new Uploader(world.target('nas'), world.staging, world.catalog, {
-      pathOf: (f) => routing.targetPath(f, 'nas'),
-      maxAttempts: 3,
-      progressBytes: 1 << 20,
-      progressMs: 1000,
-    });
+    // The hash of the content we know for the file, the same content on the target: proven.
+    const same = record('d/same.bin', sha256Of('12345'));
+    await put('cam/d/same.bin', '12345');
+    // Same size, different bytes (an older file under the same name): not this file.
+    const older = record('d/older.bin', sha256Of('12345'));
+    await put('cam/d/older.bin', '54321');
+    // Nothing of ours to compare with (never staged): the listed size alone proves nothing.
+    const unproven = record('d/unproven.bin', null);
+    await put('cam/d/unproven.bin', '12345');
+    const gone = record('d/gone.bin', sha256Of('12345'));
+    const delivered: string[] = [];
+    const uploader = uploaderFor(routing, delivered);
     expect(await uploader.reconcileVanished()).toBe(1);
-    expect(world.catalog.getFile(here.fileId)?.state).toBe('delivered');
-    expect(world.catalog.getTarget(here.fileId, 'nas')?.reason).toMatch(/found on the target/);
-    expect(world.catalog.getFile(gone.fileId)?.state).toBe('vanished');
-    expect(world.catalog.getFile(other.fileId)?.state).toBe('vanished');
+    expect(world.catalog.getFile(same)?.state).toBe('delivered');
+    expect(world.catalog.getTarget(same, 'nas')?.reason).toMatch(/found on the target/);
+    for (const id of [older, unproven, gone]) expect(world.catalog.getFile(id)?.state).toBe('vanished');
+    expect(delivered).toEqual([same]);
     expect(await uploader.reconcileVanished()).toBe(0);
+  });
+
+  it('a staged file whose target name holds a different file of the same size goes by the collision policy, not by size', async () => {
+    const routing = buildRouting(world.config([{ source: 'cam', targets: ['nas'] }]).routes);
+    const { fileId } = world.catalog.recordFound({ sourceId: 'cam', path: 'd/x.bin', size: 5, mtimeMs: 2 }, ['nas']);
+    world.catalog.transitionFile(fileId, 'downloading');
+    await world.staging.append(fileId, 0, (async function* () { yield new TextEncoder().encode('new!!'); })(), {
+      checkpointBytes: 1 << 20,
+      checkpointMs: 1000,
+      onCheckpoint: () => undefined,
+    });
+    world.catalog.transitionFile(fileId, 'staged', { sha256: await world.staging.seal(fileId), downloadOffset: 5 });
+    await put('cam/d/x.bin', 'old!!'); // an older, different file of the same size
+    const outcome = await uploaderFor(routing).step();
+    expect(outcome).toMatchObject({ kind: 'uploaded', receipt: expect.not.stringMatching(/^cam\/d\/x\.bin$/) });
+    const receipt = (outcome as { receipt: string }).receipt;
+    expect(await readFile(join(world.targetDir('nas'), receipt), 'utf8')).toBe('new!!');
+    expect(await readFile(join(world.targetDir('nas'), 'cam/d/x.bin'), 'utf8')).toBe('old!!');
   });
 });
 

@@ -1,4 +1,4 @@
-import { type FilesyncError, type Staging, type Target, classifyError } from '@filesync/core';
+import { type CommitReceipt, type FilesyncError, type Staging, type Target, classifyError, hashStream } from '@filesync/core';
 import type { FileRecord, TargetRecord, UploadedCopy } from '@filesync/store';
 import type { CatalogPort, PipelineLogger } from './ports';
 import { silentLogger } from './ports';
@@ -80,8 +80,17 @@ export class Uploader {
     let offset = this.target.features.canResume ? await this.target.partialSize(path) : 0;
     if (offset > file.size) offset = 0;
     let sent = 0;
-    const alreadyThere = offset === 0 && this.target.features.atomicCommit && (await this.target.stat(path))?.size === file.size;
-    if (!alreadyThere && (offset < file.size || file.size === 0)) {
+    // A file of this size at the final name may be ours (a commit whose reply was lost): the commit
+    // alone decides, by content. If it is not ours, the commit finds no copy in transit (conflict)
+    // and the file is sent after all, to meet the collision policy — never taken as delivered by size.
+    if (offset === 0 && this.target.features.atomicCommit && (await this.target.stat(path))?.size === file.size) {
+      const receipt = await this.target.commit(path, expected).catch((err: unknown) => {
+        if (classifyError(err).code === 'conflict') return undefined;
+        throw err;
+      });
+      if (receipt) return this.committed(file, path, receipt, 0);
+    }
+    if (offset < file.size || file.size === 0) {
       const current = (await this.catalog.getTarget(file.fileId, this.target.id))?.offset ?? 0;
       if (offset < current) await this.catalog.recordUploadProgress(file.fileId, this.target.id, offset, { reset: true });
       const data = reportProgress(
@@ -93,7 +102,10 @@ export class Uploader {
       );
       await this.target.write(path, offset, countBytes(data, (n) => (sent += n)), signal ? { signal } : {});
     }
-    const receipt = await this.target.commit(path, expected);
+    return this.committed(file, path, await this.target.commit(path, expected), sent);
+  }
+
+  private async committed(file: FileRecord, path: string, receipt: CommitReceipt, sent: number): Promise<UploadOutcome> {
     await this.catalog.transitionTarget(file.fileId, this.target.id, receipt.outcome === 'skipped' ? 'skipped' : 'uploaded', {
       receipt: receipt.location,
       offset: file.size,
@@ -135,8 +147,12 @@ export class Uploader {
 
   /**
    * Files that vanished from their source before they were staged may already be here (a copy made
-   * before the catalog was lost, or by hand): a file at its target path with the listed size counts
-   * as delivered to this target, so it is not called lost. Returns how many were found.
+   * before the catalog was lost, or by hand). Only the same content counts as delivered: the sha256
+   * we hold for the file against a read-back from the target. A size is no proof (an older, different
+   * file of the same size would be taken for it, and under `move` the source deleted), and with no
+   * hash of ours nothing is proven: the file stays `vanished` and, should it reappear, takes the
+   * normal path (same content → already there; different → the collision policy). Returns how many
+   * were found.
    */
   async reconcileVanished(): Promise<number> {
     let found = 0;
@@ -144,8 +160,7 @@ export class Uploader {
       const row = await this.catalog.getTarget(file.fileId, this.target.id);
       if (!row || (row.state !== 'pending' && row.state !== 'uploading')) continue;
       const path = this.options.pathOf(file);
-      const stat = await this.target.stat(path);
-      if (stat?.size !== file.size) continue;
+      if (!(await this.holdsContentOf(path, file))) continue;
       if (row.state === 'pending') await this.catalog.transitionTarget(file.fileId, this.target.id, 'uploading', { offset: 0 });
       await this.catalog.transitionTarget(file.fileId, this.target.id, 'uploaded', {
         receipt: path,
@@ -156,6 +171,18 @@ export class Uploader {
       found++;
     }
     return found;
+  }
+
+  /** True only when the target reads back, at `path`, bytes whose sha256 is the one we recorded for `file`. */
+  private async holdsContentOf(path: string, file: FileRecord): Promise<boolean> {
+    if (file.sha256 === null || this.target.read === undefined) return false;
+    if ((await this.target.stat(path))?.size !== file.size) return false;
+    try {
+      return (await hashStream('sha256', this.target.read(path))) === file.sha256;
+    } catch (err) {
+      this.log.debug({ target: this.target.id, path, err: classifyError(err).message }, 'read-back failed: not counted as delivered');
+      return false;
+    }
   }
 
   /** Delivers the file if every target has it; true when this call did. */
