@@ -10,6 +10,7 @@ import {
   type Target,
   type TargetFeatures,
   TransientError,
+  MAX_NAME_BYTES,
   collisionName,
   inTransitPath,
 } from '@filesync/core';
@@ -111,6 +112,14 @@ export function createFtpTarget(options: FtpTargetOptions): FtpTarget {
       const partLeft = await remoteSize(session, from);
       if (partLeft === undefined && (await remoteSize(session, to)) === expected.size) return;
       if (partLeft === undefined) throw new TransientError('conflict', `in-transit copy of ${path} vanished during rename; upload it again`);
+      const nameBytes = Buffer.byteLength(to.slice(to.lastIndexOf('/') + 1), 'utf8');
+      if (nameBytes > MAX_NAME_BYTES) {
+        // Refused for good, not busy: retrying would loop for ever. The name is never shortened into another one.
+        await discardPart(session, path);
+        throw new PermanentError('bad-request', `${pool.endpoint.display} refused the name ${location} (${ftpCode(err)}): it is ${nameBytes} bytes, longer than the ${MAX_NAME_BYTES} a file name may have`, {
+          detail: { ftpCode: ftpCode(err), path: location, nameBytes },
+        });
+      }
       throw new TransientError('busy', `server refused to rename the in-transit copy of ${path} (${ftpCode(err)}); will retry`, {
         detail: { ftpCode: ftpCode(err), path },
       });

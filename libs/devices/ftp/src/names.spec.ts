@@ -74,6 +74,24 @@ for (const server of servers) {
       expect(await readdir(base)).toEqual([LONGEST]);
     });
 
+    it('a name longer than the server can hold (256 bytes) fails that file with the reason, leaving no copy', async () => {
+      const { url, base } = await area();
+      const target = createFtpTarget({ id: 'ftp', url, user: s.user, password: s.password, collision: 'rename' });
+      open.push(target);
+      const bytes = patternBytes(1000, 6);
+      const name = `${LONGEST}x`;
+      const err = await (async () => {
+        await target.write(name, 0, chunksOf(bytes));
+        await target.commit(name, { size: bytes.length, sha256: sha256Hex(bytes) });
+      })().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toMatchObject({ kind: 'permanent', code: 'bad-request' });
+      expect((err as Error).message).toMatch(/256 bytes/);
+      expect(await readdir(base)).toEqual([]);
+    });
+
     it('a source name holding "\\" is read and removed as itself, never as the path it would make with "/"', async () => {
       const { url, base } = await area();
       const own = patternBytes(5000, 1);
