@@ -38,7 +38,8 @@ export function startAgentProcess(configFile: string): AgentProcess {
   const stdout: string[] = [];
   const stderr: string[] = [];
   const ready = new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`agent not ready after 30 s; stderr: ${stderr.join('')}`)), 30_000);
+    // Generous: on a loaded 2-core machine the workers' start alone took over 30 s (ready line after ~40 s).
+    const timer = setTimeout(() => reject(new Error(`agent not ready after 120 s; stderr: ${stderr.join('')}`)), 120_000);
     child.stdout?.on('data', (d: Buffer) => {
       stdout.push(d.toString());
       const m = /status at (http:\/\/\S+)/.exec(stdout.join(''));
