@@ -1,0 +1,150 @@
+import { lstat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Catalog } from '@filesync/store';
+import { type InvariantReport, emptyReport } from '../invariants';
+import { sha256File } from '../manifest';
+import type { TargetContent } from './target-content';
+import { type SourceVersion, type VersionLedger, versionKey, versionName } from './versions';
+import { targetsOf } from './watcher';
+
+/** What the changing-world checks count (beside the report's `lost`, `corrupt`, `removedEarly`). */
+export interface ChangingWorldFigures {
+  /** Versions the world wrote, by cause. */
+  readonly versions: Record<string, number>;
+  /** Versions the agent removed from their source. */
+  goneVersions: number;
+  /** …of which not on every routed target at the end: lost (in `lost`). */
+  lostVersions: number;
+  /** Stable files still on their source at the end and on no target, the agent having given no reason (in `lost`). */
+  undelivered: number;
+  /** Stable files the agent kept on their source and marked failed, with its reason: allowed, listed. */
+  refused: number;
+  /** Delivered but still on their `move` source at the end (reported; the delivery wait normally ends before). */
+  notRemoved: number;
+  /** Target files whose content no version ever had and the world did not put there (spliced reads, …) (in `corrupt`). */
+  unknownOnTargets: number;
+  /** Target files that are a prefix of a growing file (a snapshot delivered before it was stable): reported, not failed. */
+  growingPrefixes: number;
+  /** The secret outside the source reached a target, or was changed or removed through a symlink (in `corrupt`). */
+  secretLeaks: number;
+}
+
+/** The file outside the source the world's symlinks point at: recognisable, and never to be on a target. */
+export interface Secret {
+  readonly path: string;
+  readonly marker: string;
+  readonly sha256: string;
+}
+
+const MAX_PROBLEMS = 40;
+
+/**
+ * The changing world's invariants, on the real files (sources, the NAS's directory, the site's logs), not
+ * on the agent's word; the catalog only says why a file the agent kept was refused.
+ */
+export async function checkChangingWorld(
+  ledger: VersionLedger,
+  targets: TargetContent,
+  secret: Secret,
+  readCatalog: <T>(fn: (c: Catalog) => T) => T | undefined,
+): Promise<{ report: InvariantReport; figures: ChangingWorldFigures }> {
+  const report = emptyReport();
+  const problem = (text: string): void => {
+    if (report.problems.length < MAX_PROBLEMS) report.problems.push(text);
+  };
+  const figures: ChangingWorldFigures = {
+    versions: {}, goneVersions: 0, lostVersions: 0, undelivered: 0, refused: 0, notRemoved: 0, unknownOnTargets: 0, growingPrefixes: 0, secretLeaks: 0,
+  };
+  for (const v of ledger.all()) figures.versions[v.cause] = (figures.versions[v.cause] ?? 0) + 1;
+  await markGoneAtEnd(ledger);
+  await targets.refresh();
+  const of = (v: SourceVersion): number => ledger.versionsOf(versionKey(v)).length;
+  const missingOn = (v: SourceVersion): string[] => targetsOf(v).filter((t) => !targets.holds(t, v.sha256));
+
+  for (const v of ledger.all()) {
+    if (v.kind === 'fifo' || v.kind === 'symlink') continue;
+    if (v.end?.how === 'gone') {
+      figures.goneVersions++;
+      const missing = missingOn(v);
+      if (missing.length > 0) {
+        figures.lostVersions++;
+        report.lost++;
+        problem(`lost: ${versionName(v, of(v))} was removed from its source (seen by the ${v.end.seenBy}) and is not on ${missing.join(', ')}`);
+      } else if ((v.missingWhenGone ?? []).length > 0) {
+        report.removedEarly++;
+        problem(`removed early: ${versionName(v, of(v))} left its source while ${v.missingWhenGone!.join(', ')} lacked it`);
+      }
+    } else if (!v.end) {
+      // The last version at its path, still there: stable since the world stopped changing things.
+      const missing = missingOn(v);
+      const reason = missing.length > 0 ? readCatalog((c) => refusal(c, v)) : undefined;
+      if (missing.length === 0) {
+        figures.notRemoved++;
+        problem(`not removed: ${versionName(v, of(v))} is on every target but still on its move source`);
+      } else if (reason !== undefined) {
+        figures.refused++;
+        problem(`refused (allowed): ${versionName(v, of(v))} kept on its source: ${reason}`);
+      } else {
+        figures.undelivered++;
+        report.lost++;
+        problem(`lost: ${versionName(v, of(v))} is stable on its source but not on ${missing.join(', ')}, and the agent gives no reason`);
+      }
+    }
+  }
+  await checkTargetContent(ledger, targets, secret, figures, problem);
+  report.corrupt += figures.unknownOnTargets + figures.secretLeaks;
+  return { report, figures };
+}
+
+/** Versions whose file is not there any more at the end, unseen by the watcher (it samples every 100 ms). */
+async function markGoneAtEnd(ledger: VersionLedger): Promise<void> {
+  for (const key of ledger.keys()) {
+    const v = ledger.current(key);
+    if (!v || v.kind === 'fifo' || v.kind === 'symlink') continue;
+    const st = await lstat(join(v.source.dirs[0]!, v.path)).catch(() => undefined);
+    if (!st || st.ino !== v.ino) ledger.markGone(key, 'end');
+  }
+}
+
+/** The agent's reason, when its newest row of this path is this version and `failed`. */
+function refusal(catalog: Catalog, v: SourceVersion): string | undefined {
+  const rows = catalog.listFiles({ sourceId: v.source.catalogId }).filter((f) => f.path === v.path);
+  const newest = rows.sort((a, b) => a.foundAt - b.foundAt).at(-1);
+  if (newest?.state !== 'failed' || newest.size !== v.size) return undefined;
+  return newest.reason ?? '(failed, no reason recorded)';
+}
+
+async function checkTargetContent(
+  ledger: VersionLedger,
+  targets: TargetContent,
+  secret: Secret,
+  figures: ChangingWorldFigures,
+  problem: (text: string) => void,
+): Promise<void> {
+  const known = ledger.knownContent();
+  const grown = ledger.all().flatMap((v) => (v.grown ? [v.grown] : []));
+  for (const f of targets.files()) {
+    if (f.sha256 === secret.sha256) {
+      figures.secretLeaks++;
+      problem(`secret leaked: ${f.target}:${f.name} holds the file outside the source a symlink pointed at`);
+      continue;
+    }
+    if (known.has(f.sha256) || ledger.decoys.has(f.sha256)) continue;
+    const bytes = f.target === 'nas' ? await targets.nasBytes(f.name) : undefined;
+    if (bytes?.includes(secret.marker)) {
+      figures.secretLeaks++;
+      problem(`secret leaked: ${f.target}:${f.name} holds bytes of the file outside the source`);
+    } else if (bytes && grown.some((g) => bytes.length < g.length && g.subarray(0, bytes.length).equals(bytes))) {
+      figures.growingPrefixes++;
+      problem(`growing file delivered before it was stable (allowed, reported): ${f.target}:${f.name} is a ${bytes.length}-byte prefix`);
+    } else {
+      figures.unknownOnTargets++;
+      problem(`corrupt: ${f.target}:${f.name} (sha ${f.sha256.slice(0, 12)}) holds content no version of any source file ever had`);
+    }
+  }
+  const now = await sha256File(secret.path).catch(() => 'missing');
+  if (now !== secret.sha256) {
+    figures.secretLeaks++;
+    problem(`the file outside the source a symlink pointed at was ${now === 'missing' ? 'removed' : 'changed'}`);
+  }
+}
