@@ -46,7 +46,8 @@ export async function checkChangingWorld(
   ledger: VersionLedger,
   targets: TargetContent,
   secret: Secret,
-  readCatalog: <T>(fn: (c: Catalog) => T) => T | undefined,
+  /** The agent's reason for keeping this version on its source (its newest row `failed`), if it gave one. */
+  refusalOf: (v: SourceVersion) => string | undefined,
 ): Promise<{ report: InvariantReport; figures: ChangingWorldFigures }> {
   const report = emptyReport();
   const problem = (text: string): void => {
@@ -77,7 +78,7 @@ export async function checkChangingWorld(
     } else if (!v.end) {
       // The last version at its path, still there: stable since the world stopped changing things.
       const missing = missingOn(v);
-      const reason = missing.length > 0 ? readCatalog((c) => refusal(c, v)) : undefined;
+      const reason = missing.length > 0 ? refusalOf(v) : undefined;
       if (missing.length === 0) {
         figures.notRemoved++;
         problem(`not removed: ${versionName(v, of(v))} is on every target but still on its move source`);
@@ -107,7 +108,7 @@ async function markGoneAtEnd(ledger: VersionLedger): Promise<void> {
 }
 
 /** The agent's reason, when its newest row of this path is this version and `failed`. */
-function refusal(catalog: Catalog, v: SourceVersion): string | undefined {
+export function refusal(catalog: Catalog, v: SourceVersion): string | undefined {
   const rows = catalog.listFiles({ sourceId: v.source.catalogId }).filter((f) => f.path === v.path);
   const newest = rows.sort((a, b) => a.foundAt - b.foundAt).at(-1);
   if (newest?.state !== 'failed' || newest.size !== v.size) return undefined;

@@ -1,8 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { listFiles, sha256File } from '../manifest';
-import { flightReviewCopies } from '../upload-site';
-import { FLIGHT_REVIEW, type ChaosWorld } from '../world';
+import { FLIGHT_REVIEW } from '../world';
 
 /** One file on the NAS, by content. */
 interface NasFile {
@@ -21,11 +20,16 @@ export class TargetContent {
   private readonly nas = new Map<string, NasFile>();
   private site = new Map<string, number>();
 
-  constructor(private readonly world: ChaosWorld) {}
+  constructor(
+    /** The NAS simulator's root directory. */
+    private readonly nasRoot: string,
+    /** The site's stored logs, sha256 → copies (`flightReviewCopies`); undefined when it does not answer. */
+    private readonly siteCopies: () => Promise<ReadonlyMap<string, number> | undefined>,
+  ) {}
 
   /** Reads the targets again; NAS files unchanged in size and mtime since the last look are not hashed again. */
   async refresh(): Promise<void> {
-    const root = this.world.simRoot('nas');
+    const root = this.nasRoot;
     const seen = new Set<string>();
     for (const rel of await listFiles(root)) {
       if (rel.endsWith('.part')) continue;
@@ -38,7 +42,7 @@ export class TargetContent {
       if (sha256 !== undefined) this.nas.set(rel, { size: st.size, mtimeMs: st.mtimeMs, sha256 });
     }
     for (const rel of this.nas.keys()) if (!seen.has(rel)) this.nas.delete(rel);
-    if (this.world.sims.has(FLIGHT_REVIEW)) this.site = (await flightReviewCopies(this.world)) ?? this.site;
+    this.site = new Map((await this.siteCopies()) ?? this.site);
   }
 
   /** Whether `target` holds a file with this content. */
@@ -57,6 +61,6 @@ export class TargetContent {
 
   /** The bytes of a NAS file (undefined if gone). */
   async nasBytes(name: string): Promise<Buffer | undefined> {
-    return readFile(join(this.world.simRoot('nas'), name)).catch(() => undefined);
+    return readFile(join(this.nasRoot, name)).catch(() => undefined);
   }
 }
