@@ -37,6 +37,8 @@ export interface Secret {
 }
 
 const MAX_PROBLEMS = 40;
+/** Lines about files still on their source: an agent that stalls leaves dozens, all alike. */
+const MAX_LATER_LINES = 12;
 
 /**
  * The changing world's invariants, on the real files (sources, the NAS's directory, the site's logs), not
@@ -62,6 +64,8 @@ export async function checkChangingWorld(
   const of = (v: SourceVersion): number => ledger.versionsOf(versionKey(v)).length;
   const missingOn = (v: SourceVersion): string[] => targetsOf(v).filter((t) => !targets.holds(t, v.sha256));
 
+  // Removed versions first: with an agent that stalls, the undelivered files would crowd them out of the lines.
+  const later: string[] = [];
   for (const v of ledger.all()) {
     if (v.kind === 'fifo' || v.kind === 'symlink') continue;
     if (v.end?.how === 'gone') {
@@ -81,19 +85,22 @@ export async function checkChangingWorld(
       const reason = missing.length > 0 ? refusalOf(v) : undefined;
       if (missing.length === 0) {
         figures.notRemoved++;
-        problem(`not removed: ${versionName(v, of(v))} is on every target but still on its move source`);
+        later.push(`not removed: ${versionName(v, of(v))} is on every target but still on its move source`);
       } else if (reason !== undefined) {
         figures.refused++;
-        problem(`refused (allowed): ${versionName(v, of(v))} kept on its source: ${reason}`);
+        later.push(`refused (allowed): ${versionName(v, of(v))} kept on its source: ${reason}`);
       } else {
         figures.undelivered++;
         report.lost++;
-        problem(`lost: ${versionName(v, of(v))} is stable on its source but not on ${missing.join(', ')}, and the agent gives no reason`);
+        later.push(`lost: ${versionName(v, of(v))} is stable on its source but not on ${missing.join(', ')}, and the agent gives no reason`);
       }
     }
   }
   await checkTargetContent(ledger, targets, secret, figures, problem);
   report.corrupt += figures.unknownOnTargets + figures.secretLeaks;
+  const shown = MAX_LATER_LINES;
+  for (const line of later.slice(0, shown)) problem(line);
+  if (later.length > shown) problem(`… and ${later.length - shown} more files still on their source`);
   return { report, figures };
 }
 
