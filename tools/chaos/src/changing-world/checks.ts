@@ -114,12 +114,17 @@ async function markGoneAtEnd(ledger: VersionLedger): Promise<void> {
   }
 }
 
-/** The agent's reason, when its newest row of this path is this version and `failed`. */
+/**
+ * The agent's reason for keeping a version on its source: its newest row of the path is this version
+ * (same size) and is `failed`, or one of its targets is (a target that refuses the file for good).
+ */
 export function refusal(catalog: Catalog, v: SourceVersion): string | undefined {
   const rows = catalog.listFiles({ sourceId: v.source.catalogId }).filter((f) => f.path === v.path);
   const newest = rows.sort((a, b) => a.foundAt - b.foundAt).at(-1);
-  if (newest?.state !== 'failed' || newest.size !== v.size) return undefined;
-  return newest.reason ?? '(failed, no reason recorded)';
+  if (!newest || newest.size !== v.size) return undefined;
+  if (newest.state === 'failed') return newest.reason ?? '(failed, no reason recorded)';
+  const target = catalog.targetsOf(newest.fileId).find((t) => t.state === 'failed');
+  return target ? `${target.targetId}: ${target.reason ?? '(failed, no reason recorded)'}` : undefined;
 }
 
 async function checkTargetContent(

@@ -245,12 +245,14 @@ async function applyChange(cw: ChangingWorld, change: Change, rng: Rng, until: n
     case 'rewrite-while-uploading':
     case 'same-size-mtime-while-uploading': {
       // Read into staging, on its way to the targets, not yet removed: the cleaner's next delete is by path.
-      const sourceId = rng.chance(0.5) ? LOCAL_SOURCE : 'camera';
+      // In place with the same size and mtime only where the agent can tell (a local file has ctime and
+      // inode); an FTP camera shows size and mtime alone, which say nothing changed, and offers no checksum.
+      const sourceId = change === 'same-size-mtime-while-uploading' || rng.chance(0.5) ? LOCAL_SOURCE : 'camera';
       const hit = await cw.aimAt('staged', sourceId, until);
       if (!hit) return cw.log(`${change}: no ${sourceId} file was staged within ${AIM_MS} ms`);
       cw.fault(`${change}:${sourceId}`, 'staged');
       if (change === 'same-size-mtime-while-uploading') await cw.changes.replaceSameSizeAndMtime(hit.version.source, hit.version.path);
-      else await cw.changes.write(hit.version.source, hit.version.path, rng.int(20 * KIB, 200 * KIB), 'rewritten');
+      else await cw.changes.write(hit.version.source, hit.version.path, otherSize(rng, hit.version.size), 'rewritten');
       return;
     }
     case 'camera-format': {
@@ -261,8 +263,8 @@ async function applyChange(cw: ChangingWorld, change: Change, rng: Rng, until: n
       const restart = control(cw.world.controlUrl('camera'), 'POST', `/restart?downMs=${downMs}`);
       await sleep(150);
       const gone = cw.ledger.keys().map((k) => cw.ledger.versionsOf(k).at(-1)!).filter((v) => v.source === camera && v.end?.how === 'gone');
-      const reuse = [...(hit ? [hit.version.path] : []), ...gone.slice(0, 2).map((v) => v.path)];
-      for (const path of reuse) await cw.changes.write(camera, path, rng.int(20 * KIB, 200 * KIB), 'counter-restart');
+      const reuse = [...(hit ? [hit.version] : []), ...gone.slice(0, 2)];
+      for (const v of reuse) await cw.changes.write(camera, v.path, otherSize(rng, v.size), 'counter-restart');
       await restart;
       return;
     }
@@ -272,7 +274,7 @@ async function applyChange(cw: ChangingWorld, change: Change, rng: Rng, until: n
       if (gone.length === 0) return cw.log('counter-restart: no local file was removed yet');
       const v = rng.pick(gone);
       cw.fault('counter-restart:local', 'removed');
-      await cw.changes.write(local, v.path, rng.int(20 * KIB, 200 * KIB), 'counter-restart');
+      await cw.changes.write(local, v.path, otherSize(rng, v.size), 'counter-restart');
       return;
     }
     case 'fifo':
@@ -290,6 +292,12 @@ async function applyChange(cw: ChangingWorld, change: Change, rng: Rng, until: n
   }
 }
 
+/** A size for a rewrite: never the old one, so that a device that shows only size and mtime can tell. */
+function otherSize(rng: Rng, old: number): number {
+  const size = rng.int(20 * KIB, 200 * KIB);
+  return size === old ? size + 1 : size;
+}
+
 /**
  * Waits (bounded) until every file the world left stable is gone from its source (moved) or refused (its
  * newest row `failed`): the real files say when, not the catalog. True when the bound ran out, or the agent
@@ -305,10 +313,7 @@ async function awaitStable(cw: ChangingWorld, ms: number): Promise<boolean> {
       const st = await lstat(join(v.source.dirs[0]!, v.path)).catch(() => undefined);
       if (st && st.ino === v.ino) waiting.push(v);
     }
-    const refused = cw.world.readCatalog((c) => {
-      const rows = latestRows(c);
-      return waiting.filter((v) => rows.get(versionKey(v))?.state === 'failed').length;
-    });
+    const refused = cw.world.readCatalog((c) => waiting.filter((v) => refusal(c, v) !== undefined).length);
     if (waiting.length === 0 || (refused !== undefined && refused === waiting.length)) return false;
     if (!cw.world.agent?.isRunning()) {
       cw.log(`agent exited on its own: ${cw.world.agent?.stderrTail() ?? ''}`);
