@@ -101,7 +101,7 @@ export class SourceChanges {
     });
   }
 
-  /** A listed file swapped for a FIFO, or for a symlink to `outside` (a file not on the source). */
+  /** A listed file swapped for a FIFO, or for a symlink to `outside` (a file not on the source; unused for a FIFO). */
   swap(source: SourceInfo, path: string, kind: 'fifo' | 'symlink', outside: string): Promise<SourceVersion> {
     return this.atomically(source, path, async () => {
       const file = join(this.root(source), path);

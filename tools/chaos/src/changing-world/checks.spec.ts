@@ -24,7 +24,7 @@ describe('changing-world checks', () => {
     dir = undefined;
   });
 
-  async function setUp(): Promise<{ source: SourceInfo; nas: string; ledger: VersionLedger; changes: SourceChanges; targets: TargetContent; secret: Secret }> {
+  async function setUp(): Promise<{ source: SourceInfo; nas: string; ledger: VersionLedger; changes: SourceChanges; targets: TargetContent; secret: Secret; secretPath: string }> {
     dir = await mkdtemp(join(tmpdir(), 'fs-chaos-cw-'));
     const source: SourceInfo = { configId: 'field', catalogId: 'field', policy: 'move', dirs: [join(dir, 'field')], keep: () => true, targets: ['nas'] };
     const nas = join(dir, 'nas');
@@ -33,8 +33,8 @@ describe('changing-world checks', () => {
     const ledger = new VersionLedger();
     const secretPath = join(dir, 'secret.txt');
     await writeFile(secretPath, 'SECRET-MARKER\n'.repeat(50));
-    const secret = { path: secretPath, marker: 'SECRET-MARKER', sha256: await sha256File(secretPath) };
-    return { source, nas, ledger, changes: new SourceChanges(ledger, join(dir, 'tmp')), targets: new TargetContent(nas, () => Promise.resolve(undefined)), secret };
+    const secret: Secret = { marker: 'SECRET-MARKER', files: new Map([[secretPath, await sha256File(secretPath)]]) };
+    return { source, nas, ledger, changes: new SourceChanges(ledger, join(dir, 'tmp')), targets: new TargetContent(nas, () => Promise.resolve(undefined)), secret, secretPath };
   }
 
   /** The agent's delivery: the version's bytes at `name` on the NAS (default: its target path). */
@@ -124,17 +124,17 @@ describe('changing-world checks', () => {
   });
 
   it('a symlink to a file outside the source: its content on a target is a leak, and the outside file must stay', async () => {
-    const { source, nas, ledger, changes, targets, secret } = await setUp();
+    const { source, nas, ledger, changes, targets, secret, secretPath } = await setUp();
     await changes.write(source, 's.jpg', 100, 'new');
-    const swapped = await changes.swap(source, 's.jpg', 'symlink', secret.path);
+    const swapped = await changes.swap(source, 's.jpg', 'symlink', secretPath);
     expect(ledger.current(versionKey(swapped))?.kind).toBe('symlink');
     await mkdir(join(nas, 'field'), { recursive: true });
-    await copyFile(secret.path, join(nas, 'field', 's.jpg'));
-    const fifo = await changes.swap(source, 'f.jpg', 'fifo', secret.path);
+    await copyFile(secretPath, join(nas, 'field', 's.jpg'));
+    const fifo = await changes.swap(source, 'f.jpg', 'fifo', secretPath);
     expect(fifo.kind).toBe('fifo');
     const { report, figures } = await checkChangingWorld(ledger, targets, secret, () => undefined);
     expect([figures.secretLeaks, report.corrupt, report.lost]).toEqual([1, 1, 0]);
-    await unlink(secret.path);
+    await unlink(secretPath);
     expect((await checkChangingWorld(ledger, targets, secret, () => undefined)).figures.secretLeaks).toBe(2);
   });
 });

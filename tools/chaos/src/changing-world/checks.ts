@@ -29,11 +29,14 @@ export interface ChangingWorldFigures {
   secretLeaks: number;
 }
 
-/** The file outside the source the world's symlinks point at: recognisable, and never to be on a target. */
+/**
+ * The files outside the source the world's symlinks point at: each of the size and mtime of the file its
+ * symlink replaced (so that a listing that follows the link sees nothing change), all carrying `marker`,
+ * and never to be on a target. `files`: path → sha256.
+ */
 export interface Secret {
-  readonly path: string;
   readonly marker: string;
-  readonly sha256: string;
+  readonly files: Map<string, string>;
 }
 
 const MAX_PROBLEMS = 40;
@@ -136,10 +139,11 @@ async function checkTargetContent(
 ): Promise<void> {
   const known = ledger.knownContent();
   const grown = ledger.all().flatMap((v) => (v.grown ? [v.grown] : []));
+  const secrets = new Set(secret.files.values());
   for (const f of targets.files()) {
-    if (f.sha256 === secret.sha256) {
+    if (secrets.has(f.sha256)) {
       figures.secretLeaks++;
-      problem(`secret leaked: ${f.target}:${f.name} holds the file outside the source a symlink pointed at`);
+      problem(`secret leaked: ${f.target}:${f.name} holds a file outside the source a symlink pointed at`);
       continue;
     }
     if (known.has(f.sha256) || ledger.decoys.has(f.sha256)) continue;
@@ -155,9 +159,10 @@ async function checkTargetContent(
       problem(`corrupt: ${f.target}:${f.name} (sha ${f.sha256.slice(0, 12)}) holds content no version of any source file ever had`);
     }
   }
-  const now = await sha256File(secret.path).catch(() => 'missing');
-  if (now !== secret.sha256) {
+  for (const [path, sha] of secret.files) {
+    const now = await sha256File(path).catch(() => 'missing');
+    if (now === sha) continue;
     figures.secretLeaks++;
-    problem(`the file outside the source a symlink pointed at was ${now === 'missing' ? 'removed' : 'changed'}`);
+    problem(`${path}, outside the source, that a symlink pointed at, was ${now === 'missing' ? 'removed' : 'changed'}`);
   }
 }

@@ -1,4 +1,4 @@
-import { lstat, mkdir, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Catalog, FileRecord } from '@filesync/store';
@@ -111,7 +111,7 @@ export async function runChangingWorldRound(options: RoundOptions): Promise<Roun
   live.add(world);
   let watcher: SourceWatcher | undefined;
   try {
-    const secret = await writeSecret(world);
+    const secret: Secret = { marker: `FILESYNC-CHAOS-SECRET-${options.seed}`, files: new Map() };
     const cw = new ChangingWorld(world, rng.fork('faults'), secret, log);
     await firstFiles(cw, rng.fork('files'));
     await lieTargets(cw);
@@ -150,13 +150,20 @@ export async function runChangingWorldRound(options: RoundOptions): Promise<Roun
   }
 }
 
-/** The file outside every source the symlinks point at; it starts like a ULog, so a site would take it too. */
-async function writeSecret(world: ChaosWorld): Promise<Secret> {
-  const path = join(world.dir, 'outside', 'secret.ulg');
-  const marker = `FILESYNC-CHAOS-SECRET-${world.dir.slice(-6)}`;
-  await mkdir(join(world.dir, 'outside'), { recursive: true });
-  await writeFile(path, Buffer.concat([contentFor('x.ulg', 64), Buffer.from(`${marker}\n`.repeat(200))]));
-  return { path, marker, sha256: await sha256File(path) };
+/**
+ * A file outside every source for a symlink to point at instead of `v`: the same size and mtime as `v`, so
+ * that a listing that follows the link sees the same file; a ULog header (a site would take it), then the
+ * marker over and over.
+ */
+async function secretLike(cw: ChangingWorld, v: SourceVersion): Promise<string> {
+  const st = await lstat(join(v.source.dirs[0]!, v.path));
+  const path = join(cw.world.dir, 'outside', `secret-${cw.secret.files.size}.ulg`);
+  await mkdir(join(cw.world.dir, 'outside'), { recursive: true });
+  const lines = Buffer.from(`${cw.secret.marker}\n`.repeat(Math.ceil(st.size / (cw.secret.marker.length + 1)) + 1));
+  await writeFile(path, Buffer.concat([contentFor('x.ulg', 64), lines]).subarray(0, st.size));
+  await utimes(path, st.atime, st.mtime);
+  cw.secret.files.set(path, await sha256File(path));
+  return path;
 }
 
 /** The sources before the agent starts: the camera's files (written by the world's set-up), and the local directory's. */
@@ -286,7 +293,7 @@ async function applyChange(cw: ChangingWorld, change: Change, rng: Rng, until: n
       const target = hit?.version ?? cw.ledger.current(cw.ledger.keys().filter((k) => cw.ledger.current(k)?.source === local && cw.ledger.current(k)?.kind === 'stable').at(-1) ?? '');
       if (!target) return cw.log(`${change}: no local file to swap`);
       cw.fault(`${change}:local`, hit ? 'found' : 'any');
-      await cw.changes.swap(local, target.path, change, cw.secret.path);
+      await cw.changes.swap(local, target.path, change, change === 'symlink' ? await secretLike(cw, target) : '');
       return;
     }
   }
