@@ -22,7 +22,9 @@ import { SourceWatcher } from './watcher';
  */
 const TOPOLOGY: Topology = {
   camera: { files: 4, maxBytes: 700 * KIB, bandwidth: 2 * 1024 * KIB, policy: 'move' },
-  local: {},
+  // A listing every 3 s: a file swapped for a FIFO or a symlink after one listing is opened before the next
+  // sees the swap (the listing skips both), as with any real poll interval (the default is 30 s).
+  local: { pollIntervalSec: 3 },
   flightReview: true,
   nas: { bandwidth: 512 * KIB },
   staging: { maxBytes: 1024 * KIB },
@@ -73,7 +75,7 @@ class ChangingWorld {
     this.faults.push({ kind, phase });
   }
 
-  /** Polls the catalog (bounded) for a row `pick` accepts whose path holds the world's stable current version. */
+  /** Polls the catalog (bounded) for a newest row in `state` of `sourceId` whose path holds the world's stable current version, not aimed at before. */
   async aimAt(state: FileRecord['state'], sourceId: string, until: number): Promise<{ row: FileRecord; version: SourceVersion } | undefined> {
     for (let i = 0; i < 10_000 && Date.now() < until; i++) {
       const rows = this.world.readCatalog((c: Catalog) => [...latestRows(c).values()].filter((r) => r.state === state && r.sourceId === sourceId)) ?? [];
