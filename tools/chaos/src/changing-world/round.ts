@@ -194,6 +194,9 @@ async function lieTargets(cw: ChangingWorld): Promise<void> {
     const file = join(cw.world.simRoot('nas'), targetRel({ source: v.source, path: v.path, size: v.size, sha256: v.sha256 }));
     await mkdir(join(file, '..'), { recursive: true });
     await writeFile(file, contentFor(v.path, v.size));
+    // Older: from a day before, as a copy an earlier run (or another tool) left there.
+    const dayAgo = new Date(Date.now() - 86_400_000);
+    await utimes(file, dayAgo, dayAgo);
     cw.ledger.decoys.add(await sha256File(file));
     cw.fault('nas:older-file-same-size', 'before-start');
   }
