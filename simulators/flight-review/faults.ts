@@ -12,7 +12,12 @@ export type FaultSpec =
   /** Read the body at most at `bytesPerSec` (a slow uplink that keeps making progress). */
   | { readonly type: 'throttle'; readonly bytesPerSec: number; readonly times?: number }
   /** Store the log, then hold the answer for `delayMs` and drop the connection: the client never learns the URL. */
-  | { readonly type: 'lose-answer'; readonly delayMs?: number; readonly times?: number };
+  | { readonly type: 'lose-answer'; readonly delayMs?: number; readonly times?: number }
+  /**
+   * A captive portal (or any proxy in the way) answers for the site: `302 Location: <location>` (another
+   * host) from the headers alone, storing nothing. A client that takes any redirect as an upload is wrong.
+   */
+  | { readonly type: 'redirect'; readonly location: string; readonly times?: number };
 
 export class FaultQueue {
   private readonly queue: { spec: FaultSpec; left: number }[] = [];
@@ -67,7 +72,10 @@ export function validateFault(spec: unknown): asserts spec is FaultSpec {
     case 'lose-answer':
       if (s['delayMs'] !== undefined) int('delayMs', 0, 600_000);
       return;
+    case 'redirect':
+      if (typeof s['location'] !== 'string' || !/^https?:\/\/[^/]+/.test(s['location'])) throw new Error('fault.location: expected an absolute http(s) URL');
+      return;
     default:
-      throw new Error(`fault.type: expected status, stall, drop, throttle or lose-answer, got ${JSON.stringify(s['type'])}`);
+      throw new Error(`fault.type: expected status, stall, drop, throttle, lose-answer or redirect, got ${JSON.stringify(s['type'])}`);
   }
 }

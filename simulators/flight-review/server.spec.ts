@@ -130,6 +130,22 @@ describe('Flight Review simulator (in process)', () => {
     expect(s.logs().map((l) => l.idempotencyKey)).toEqual(['lost']);
   });
 
+  it('answers for the site on a redirect fault (a captive portal): 302 to the other host, nothing stored', async () => {
+    const s = await start({ faults: [{ type: 'redirect', location: 'http://portal.example/login?next=%2Fupload', times: 2 }] });
+    for (let i = 0; i < 2; i++) {
+      const res = await post(s, form(FR_FIELDS, { bytes: ulog(20_000) }));
+      expect([res.status, res.headers.get('location')]).toEqual([302, 'http://portal.example/login?next=%2Fupload']);
+    }
+    expect(s.logs()).toEqual([]);
+    expect(s.stats()).toMatchObject({ posts: 2, stored: 0, redirected: 2 });
+    // The portal gone, the site stores the log and redirects to its own page.
+    const res = await post(s, form(FR_FIELDS, { bytes: ulog(20_000) }));
+    expect(res.headers.get('location')).toMatch(/^\/plot_app\?log=/);
+    expect(s.logs()).toHaveLength(1);
+    const bad = await fetch(`${s.control}/faults`, { method: 'POST', body: JSON.stringify({ type: 'redirect', location: '/relative' }) });
+    expect([bad.status, ((await bad.json()) as { error: string }).error]).toEqual([400, 'fault.location: expected an absolute http(s) URL']);
+  });
+
   it('stalls the body on a stall fault and then completes the upload', async () => {
     const s = await start({ faults: [{ type: 'stall', afterBytes: 0, delayMs: 200 }] });
     expect((await post(s, form(FR_FIELDS, { bytes: ulog(300_000) }))).status).toBe(302);

@@ -46,6 +46,8 @@ export interface SimulatorStats {
   stored: number;
   rejected: Record<string, number>;
   dropped: number;
+  /** Uploads a `redirect` fault answered for the site (a captive portal): nothing stored. */
+  redirected: number;
 }
 
 export interface FlightReviewSimulator {
@@ -130,7 +132,7 @@ export async function startFlightReviewSimulator(options: FlightReviewSimulatorO
   for (const f of options.faults ?? []) faults.add(f);
   const logs = new Map<string, StoredLog>();
   const timers = new Set<NodeJS.Timeout>();
-  const stats: SimulatorStats = { posts: 0, stored: 0, rejected: {}, dropped: 0 };
+  const stats: SimulatorStats = { posts: 0, stored: 0, rejected: {}, dropped: 0, redirected: 0 };
 
   const reject = (res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void => {
     stats.rejected[status] = (stats.rejected[status] ?? 0) + 1;
@@ -166,6 +168,11 @@ export async function startFlightReviewSimulator(options: FlightReviewSimulatorO
     const fault = faults.take();
     // A proxy in front of the site answers 413 from the headers alone; Node drains the unread body.
     if (fault?.type === 'status' && fault.status === 413) return reject(res, 413, 'Request Entity Too Large');
+    // A captive portal answers before the site sees anything; Node drains the unread body.
+    if (fault?.type === 'redirect') {
+      stats.redirected += 1;
+      return send(res, 302, '', { location: fault.location });
+    }
     const length = Number(req.headers['content-length']);
     // Tornado answers 400 "Content-Length too long" before reading a body over max_body_size.
     if (Number.isFinite(length) && length > maxBytes) return reject(res, 400, 'Content-Length too long');

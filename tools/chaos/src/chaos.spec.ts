@@ -5,6 +5,7 @@ import { runCampaign } from './campaign';
 import { roundPassed, runRound } from './round';
 import type { Scenario } from './scenario';
 import { waitForStagingGrowth } from './scenarios/aim';
+import { changingWorld } from './scenarios/changing-world';
 import { SCENARIOS } from './scenarios/index';
 
 /**
@@ -23,7 +24,7 @@ describe('chaos', () => {
   });
 
   // Two rounds at a time (maxConcurrency in vitest.config.ts): each starts an agent and up to four simulators.
-  for (const scenario of SCENARIOS) {
+  for (const scenario of SCENARIOS.filter((s) => s.name !== changingWorld.name)) {
     it.concurrent(`${scenario.name}: nothing lost, nothing corrupt, nothing restarted from zero`, async ({ expect }) => {
       const r = await runRound(scenario, { seed: 20_261_125, faultMs: 20_000, deliverMs: 150_000 });
       const { problems, ...figures } = r;
@@ -44,6 +45,25 @@ describe('chaos', () => {
       expect(roundPassed(r, true), why).toBe(true);
     }, 240_000);
   }
+
+  // Issue 17's acceptance round: the world changes under a moving agent; checked on the real files.
+  // enabled when issue 17's fixes land
+  it.skip('changing-world: no version removed unless on every target, every stable file delivered, nothing from outside the source', async ({ expect }) => {
+    const r = await runRound(changingWorld, { seed: 20_261_125, faultMs: 20_000, deliverMs: 25_000 });
+    const { problems, ...figures } = r;
+    const why = `${JSON.stringify(figures)}\n${problems.join('\n')}`;
+    // The traps and the growing files always happen (the aimed rewrites only when their moment comes).
+    expect(Object.keys(r.changingWorld?.versions ?? {}).sort(), why).toEqual(expect.arrayContaining(['fifo', 'grown', 'symlink']));
+    expect(r.changingWorld?.goneVersions, why).toBeGreaterThan(0);
+    expect({ lost: r.lost, corrupt: r.corrupt, removedEarly: r.removedEarly, timedOut: r.timedOut, agentExit: r.agentExit }, why).toEqual({
+      lost: 0,
+      corrupt: 0,
+      removedEarly: 0,
+      timedOut: false,
+      agentExit: 'clean',
+    });
+    expect(roundPassed(r), why).toBe(true);
+  }, 90_000);
 
   // The camera counts what it writes to a connection; what the kernel still held when the agent died never
   // arrived. Seen in the long run (seed 30097): 1.57 MB over a 2.9 MB file after one cut under load.

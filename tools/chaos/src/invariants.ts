@@ -74,7 +74,8 @@ export interface InvariantReport {
   problems: string[];
 }
 
-function emptyReport(): InvariantReport {
+/** A report with every figure at zero (a scenario with checks of its own fills in what it measures). */
+export function emptyReport(): InvariantReport {
   return {
     lost: 0, corrupt: 0, restartedFromZero: 0, excusedRestarts: 0, removedEarly: 0, duplicates: 0, siteCopies: 0, leftoverParts: 0,
     catalogMismatch: 0, forgotten: 0, knownIssues: { sealedBeforeRecord: 0, uploadedNotDelivered: 0, phantomVersion: 0, restartsFromThem: 0 }, downloadResets: 0, uploadResets: 0, sourceChanged: 0, lostInFlight: 0, extraBytesRatio: 0, bytesNeeded: 0, bytesMoved: 0, problems: [],

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Catalog } from '@filesync/store';
+import type { ChangingWorldFigures } from './changing-world/checks';
 import { readCounters } from './counters';
 import { deliveredCount, deliveredIn, forgottenCount, latestRows } from './delivered';
 import { type Excuses, type InvariantReport, RESEND_ALLOWANCE, checkInvariants } from './invariants';
@@ -29,6 +30,8 @@ export interface RoundResult extends InvariantReport {
   /** Faults by what the agent was doing when they landed. */
   readonly phases: Record<string, number>;
   readonly seconds: number;
+  /** changing-world's own figures (versions written, removed, lost, refused, …). */
+  readonly changingWorld?: ChangingWorldFigures;
 }
 
 /** Worlds of rounds under way, so that an interrupted runner leaves no agent or simulator behind. */
@@ -161,6 +164,7 @@ export function roundResult(parts: {
 
 /** One seeded round: a fresh world, the scenario's faults, delivery, then the invariants on the real files. */
 export async function runRound(scenario: Scenario, options: RoundOptions): Promise<RoundResult> {
+  if ('round' in scenario) return scenario.round(options);
   const startedAt = Date.now();
   const rng = createRng(options.seed);
   const log = options.log ?? (() => undefined);

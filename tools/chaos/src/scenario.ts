@@ -2,6 +2,7 @@ import type { Catalog } from '@filesync/store';
 import type { Manifest } from './manifest';
 import type { RoundObserver } from './observer';
 import type { Rng } from './prng';
+import type { RoundOptions, RoundResult } from './round';
 import type { ChaosWorld, Topology } from './world';
 
 /** What a scenario's fault schedule works with. */
@@ -31,9 +32,13 @@ export interface ScenarioContext {
   excuseAll(): void;
 }
 
-export interface Scenario {
+interface ScenarioBase {
   readonly name: string;
   readonly summary: string;
+}
+
+/** A scenario of faults in a world whose files are all there before the agent starts (the manifest). */
+export interface FaultScenario extends ScenarioBase {
   readonly topology: (rng: Rng) => Topology;
   /**
    * Injects faults until done or `faultDeadline`; the agent was started just before. On return every
@@ -41,3 +46,13 @@ export interface Scenario {
    */
   readonly inject: (ctx: ScenarioContext) => Promise<void>;
 }
+
+/**
+ * A scenario whose world changes under the agent (changing-world): no manifest taken before the start can
+ * say what must arrive, so it runs its round itself, and checks it with its own invariants.
+ */
+export interface OwnRoundScenario extends ScenarioBase {
+  readonly round: (options: RoundOptions) => Promise<RoundResult>;
+}
+
+export type Scenario = FaultScenario | OwnRoundScenario;

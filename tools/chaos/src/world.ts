@@ -1,4 +1,4 @@
-import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,8 +21,13 @@ export interface Topology {
   readonly px4?: { readonly logs: number; readonly minBytes: number; readonly maxBytes: number };
   /** A FLIR flash drive under `move`. */
   readonly flash?: { readonly sessions: number; readonly images: number; readonly videos: number; readonly jpegKib: string; readonly videoMib: string };
-  /** An FTP camera (copy), files written by the runner. */
-  readonly camera?: { readonly files: number; readonly maxBytes: number; readonly bandwidth?: number };
+  /** An FTP camera (copy unless `policy` says otherwise), files written by the runner. */
+  readonly camera?: { readonly files: number; readonly maxBytes: number; readonly bandwidth?: number; readonly policy?: 'copy' | 'move' };
+  /**
+   * A local directory (`field`, at `<world>/field`) under `move`, which the scenario fills and changes
+   * itself (changing-world); its `*.ulg` go to Flight Review too when the world has the site.
+   */
+  readonly local?: { readonly pollIntervalSec?: number };
   /** A simulated Flight Review site the PX4 logs also go to, as in the demo (needs `px4`). */
   readonly flightReview?: boolean;
   /** The FTP NAS every source goes to. */
@@ -57,6 +62,8 @@ export interface SourceInfo {
   readonly dirs: readonly string[];
   readonly keep: (rel: string) => boolean;
   readonly targets: readonly string[];
+  /** The targets of one file, where they differ by file (the local source's `*.ulg` also go to Flight Review); else `targets`. */
+  readonly targetsOf?: (rel: string) => readonly string[];
 }
 
 export interface WorldOptions {
@@ -73,6 +80,8 @@ const CUT_AT_UNLINK_MODULE = fileURLToPath(new URL('./removal-cuts/cut-at-unlink
 export const FTP_LOGIN = { user: 'filesync', password: 'filesync' } as const;
 /** The Flight Review simulator's name, and its target's id. */
 export const FLIGHT_REVIEW = 'flight-review';
+/** The local source's config and catalog id. */
+export const LOCAL_SOURCE = 'field';
 /** Small checkpoints, so that a resume from the durable offset and a restart from zero differ in the counters. */
 export const CHECKPOINT_BYTES = 256 * KIB;
 
@@ -117,6 +126,10 @@ export class ChaosWorld {
   get removalCutTrigger(): string {
     return join(this.dir, 'removal-cut.trigger');
   }
+  /** The local source's directory (topology `local`). */
+  get localDir(): string {
+    return join(this.dir, 'field');
+  }
   get configFile(): string {
     return join(this.dir, 'config.json');
   }
@@ -142,6 +155,7 @@ export class ChaosWorld {
       world.tornWrites = topology.tornWrites === true;
       world.removalCuts = topology.removalCuts === true;
       await world.startSimulators(topology, rng);
+      if (topology.local) await mkdir(world.localDir, { recursive: true });
       if (topology.dataDisk) {
         // Undefined without root (CI, which is root, makes that an error): the round then cannot fill it.
         world.dataDisk = mountSmallDisk(topology.dataDisk.bytes, join(world.dir, 'data-disk'));
@@ -205,9 +219,21 @@ export class ChaosWorld {
       });
     }
     if (t.camera) {
+      const policy = t.camera.policy ?? 'copy';
       sources.push({ id: 'camera', type: 'ftp', url: String(this.sim('camera').ready['ftp']), ...FTP_LOGIN, pollIntervalSec: 1 });
-      routes.push({ source: 'camera', targets: ['nas'], policy: 'copy' });
-      this.sources.push({ configId: 'camera', catalogId: 'camera', policy: 'copy', dirs: [this.simRoot('camera')], keep: () => true, targets: ['nas'] });
+      routes.push({ source: 'camera', targets: ['nas'], policy });
+      this.sources.push({ configId: 'camera', catalogId: 'camera', policy, dirs: [this.simRoot('camera')], keep: () => true, targets: ['nas'] });
+    }
+    if (t.local) {
+      const dir = this.localDir;
+      sources.push({ id: LOCAL_SOURCE, type: 'local', dir, pollIntervalSec: t.local.pollIntervalSec ?? 1 });
+      const ulog = ['**/*.ulg'];
+      if (t.flightReview) {
+        routes.push({ source: LOCAL_SOURCE, targets: ['nas'], policy: 'move', filter: { include: ['**/*'], exclude: ulog } });
+        routes.push({ source: LOCAL_SOURCE, targets: ['nas', FLIGHT_REVIEW], policy: 'move', filter: { include: ulog, exclude: [] } });
+      } else routes.push({ source: LOCAL_SOURCE, targets: ['nas'], policy: 'move' });
+      const site = (p: string): string[] => (t.flightReview && p.endsWith('.ulg') ? ['nas', FLIGHT_REVIEW] : ['nas']);
+      this.sources.push({ configId: LOCAL_SOURCE, catalogId: LOCAL_SOURCE, policy: 'move', dirs: [dir], keep: () => true, targets: ['nas', ...(t.flightReview ? [FLIGHT_REVIEW] : [])], targetsOf: site });
     }
     return {
       dataDir: this.dataDir,
@@ -280,12 +306,12 @@ export class ChaosWorld {
    * once by design (exit 143, docs/operations.md), which is not the graceful stop this checks; a round
    * whose files were all delivered before its last restart would otherwise send it in that window.
    */
-  async stopAgent(): Promise<'clean' | 'killed' | 'failed' | 'not-running'> {
+  async stopAgent(boundMs?: number): Promise<'clean' | 'killed' | 'failed' | 'not-running'> {
     const agent = this.agent;
     if (!agent) return 'not-running';
     await untilServing(agent, 90_000);
     this.agentUp = false;
-    return stopAgent(agent);
+    return stopAgent(agent, boundMs);
   }
 
   /**

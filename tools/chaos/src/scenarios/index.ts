@@ -1,4 +1,5 @@
 import type { Scenario } from '../scenario';
+import { changingWorld } from './changing-world';
 import { corruptState } from './corrupt-state';
 import { diskFull } from './disk-full';
 import { ftpOutage } from './ftp-outage';
@@ -9,7 +10,7 @@ import { tornWrites } from './torn-writes';
 import { unplug } from './unplug';
 
 /** Every scenario, in the order `--scenario all` and the spec run them. */
-export const SCENARIOS: readonly Scenario[] = [powerLoss, unplug, ftpOutage, corruptState, px4Reboot, diskFull, tornWrites, removalCuts];
+export const SCENARIOS: readonly Scenario[] = [powerLoss, unplug, ftpOutage, corruptState, px4Reboot, diskFull, tornWrites, removalCuts, changingWorld];
 
 export function scenarioNamed(name: string): Scenario {
   const s = SCENARIOS.find((x) => x.name === name);
