@@ -26,6 +26,12 @@ export interface ServerFaults {
   sessionTimeoutMs: number;
   /** Paths (as the client names them) whose CRC32 is answered wrong; `times` left, or always. */
   wrongCrc: Record<string, number | 'always'>;
+  /**
+   * Paths (as the client names them) whose OpenFileRO is refused with this NAK error code, always:
+   * 1 Fail, 2 FailErrno (errno 5, EIO: a failing SD card), 3 InvalidDataSize, or a code PX4 does not
+   * define (e.g. 200). A file the autopilot lists but never gives.
+   */
+  nakOpen: Record<string, number>;
   /** Files that grow while being read (a log being written), bytes per second. */
   grow: Record<string, number>;
   /** A burst stream silently stops after this many frames, without burst_complete (0 = never). */
@@ -53,6 +59,7 @@ export const DEFAULT_FAULTS: Faults = {
   armed: false,
   sessionTimeoutMs: 30_000,
   wrongCrc: {},
+  nakOpen: {},
   grow: {},
   burstStopAfterFrames: 0,
   secondGcs: 'off',
@@ -64,7 +71,7 @@ const NUMBER_KEYS = ['lossUp', 'lossDown', 'dup', 'reorder', 'latencyMs', 'baud'
 /** Merges a partial fault set from JSON; names the bad key instead of guessing. */
 export function mergeFaults(current: Faults, patch: unknown): Faults {
   if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) throw new Error('faults must be a JSON object');
-  const next: Faults = { ...current, wrongCrc: { ...current.wrongCrc }, grow: { ...current.grow } };
+  const next: Faults = { ...current, wrongCrc: { ...current.wrongCrc }, nakOpen: { ...current.nakOpen }, grow: { ...current.grow } };
   for (const [key, value] of Object.entries(patch as Record<string, unknown>)) {
     if ((NUMBER_KEYS as readonly string[]).includes(key)) {
       if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new Error(`fault ${key} must be a non-negative number`);
@@ -80,6 +87,13 @@ export function mergeFaults(current: Faults, patch: unknown): Faults {
     } else if (key === 'secondGcs') {
       if (value !== 'off' && value !== 'hold' && value !== 'interleave') throw new Error('fault secondGcs must be "off", "hold" or "interleave"');
       next.secondGcs = value;
+    } else if (key === 'nakOpen') {
+      if (typeof value !== 'object' || value === null) throw new Error('fault nakOpen must be an object of path → NAK error code');
+      for (const [path, v] of Object.entries(value as Record<string, unknown>)) {
+        if (v === null) delete next.nakOpen[path];
+        else if (typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 255 && v !== 6) next.nakOpen[path] = v;
+        else throw new Error(`fault nakOpen["${path}"] must be a NAK error code 1..255 (not 6, EOF)`);
+      }
     } else if (key === 'wrongCrc' || key === 'grow') {
       if (typeof value !== 'object' || value === null) throw new Error(`fault ${key} must be an object of path → value`);
       for (const [path, v] of Object.entries(value as Record<string, unknown>)) {

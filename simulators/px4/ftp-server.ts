@@ -38,6 +38,8 @@ export interface ServerOptions {
   readonly px4Version: () => 'main' | 'v1.15';
   /** CRC32 answer for a path; a fault may corrupt it. */
   readonly crcFault: (vehiclePath: string, crc: number) => number;
+  /** A NAK error code to refuse OpenFileRO of a path with (a fault; FailErrno carries EIO), or undefined. */
+  readonly openFault?: (vehiclePath: string) => number | undefined;
 }
 
 export interface ServerCounters {
@@ -280,6 +282,11 @@ export class Px4FtpServer {
     if (this.session) return this.nak(req, NakError.NoSessionsAvailable);
     const path = this.resolve(req);
     if (typeof path !== 'string') return path;
+    const refusal = this.options.openFault?.(dataAsPath(req));
+    if (refusal !== undefined) {
+      this.lastErrno = 5; // EIO: what a failing SD card gives
+      return this.nak(req, refusal);
+    }
     try {
       const fd = openSync(path, 'r');
       const size = fstatSync(fd).size;

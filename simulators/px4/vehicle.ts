@@ -91,6 +91,7 @@ export class Vehicle {
         burstStopAfterFrames: () => this.faults.burstStopAfterFrames,
         px4Version: () => this.faults.px4,
         crcFault: (path, crc) => this.crcFault(path, crc),
+        openFault: (path) => this.faults.nakOpen[path],
       },
       {
         reply: (to: Sender, payload: FtpPayload) => link.send(encoder.ftp({ system: to.sysid, component: to.compid }, payload)),

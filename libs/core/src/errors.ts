@@ -155,3 +155,23 @@ export function classifyError(err: unknown): FilesyncError {
   }
   return classifyErrno(err) ?? new PermanentError('internal', err instanceof Error ? err.message : String(err), { cause: err });
 }
+
+/**
+ * Codes of faults of a link or device as a whole: another file would fail the same way now, and the
+ * same request may succeed once it recovers. Health backs off the device for them; they never count
+ * against a file.
+ */
+const LINK_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['timeout', 'disconnected', 'busy', 'device-gone', 'no-space', 'cancelled']);
+
+/** Marks a fault as the file's own although its code alone would read as the link's (e.g. a MAVFTP read NAK). */
+export const FILE_SCOPE = { scope: 'file' } as const;
+
+/**
+ * Whether a fault belongs to one file (counted against it, which steps aside while others go on) rather
+ * than to its link. A device says so by putting {@link FILE_SCOPE} in the error's detail when its code
+ * is a link code.
+ */
+export function isFileFault(error: ErrorData): boolean {
+  if (error.detail?.['scope'] === FILE_SCOPE.scope) return true;
+  return error.kind === 'permanent' || !LINK_CODES.has(error.code);
+}

@@ -35,4 +35,6 @@ export interface Staging {
   remove(fileId: string): Promise<void>;
   /** Free bytes on the staging file system. */
   freeBytes(): Promise<number>;
+  /** Size of the staging file system, when known: a file larger than it (less the reserve) can never be staged. */
+  totalBytes?(): Promise<number>;
 }

@@ -1,13 +1,17 @@
 import {
+  type BackoffPolicy,
   type Clock,
+  type ErrorData,
   type FilesyncError,
   type HashName,
   PermanentError,
   type Source,
   type Staging,
   TransientError,
+  backoffDelay,
   classifyError,
   hashStream,
+  isFileFault,
   systemClock,
 } from '@filesync/core';
 import type { FileRecord } from '@filesync/store';
@@ -24,9 +28,19 @@ export interface DownloaderOptions {
    */
   readonly sliceBytes: number;
   readonly sliceMs: number;
-  /** Verification failures (device checksum, short read) before a file is marked failed. */
+  /**
+   * Failed attempts of one file for its own reasons (a device refusing it, a checksum or short read,
+   * a path gone while listed) before it is marked failed with the device's reason. Faults of the link
+   * (timeouts, disconnects, a held session) never count: health backs the whole source off for them.
+   */
   readonly maxAttempts: number;
-  /** Downloads wait while staging has less free space than this. */
+  /** Wait after a file's failed attempt before it is tried again; other files go first meanwhile. */
+  readonly retryBackoff: BackoffPolicy;
+  /**
+   * Free space on the staging disk kept for the catalog (whose uploads records free staging) and logs.
+   * A download starts or goes on only if its remaining bytes fit in free space minus this and minus the
+   * remaining bytes of the downloads in flight, from every source, ahead of it.
+   */
   readonly reserveBytes: number;
   /**
    * Most bytes staging may hold at once (files staged or being downloaded, from every source, at their
@@ -44,7 +58,8 @@ export const DEFAULT_DOWNLOADER_OPTIONS: DownloaderOptions = {
   checkpointMs: 1000,
   sliceBytes: 16 * 1024 * 1024,
   sliceMs: 5000,
-  maxAttempts: 3,
+  maxAttempts: 5,
+  retryBackoff: { initialMs: 10_000, maxMs: 10 * 60_000, factor: 2, jitter: 0.3 },
   reserveBytes: 0,
   maxBytes: undefined,
   order: 'oldest-first',
@@ -53,8 +68,14 @@ export const DEFAULT_DOWNLOADER_OPTIONS: DownloaderOptions = {
 
 export type DownloadOutcome =
   | { readonly kind: 'idle' }
-  /** `heldBytes` is set when the wait is for the staging quota (`maxBytes`) rather than the disk's reserve. */
-  | { readonly kind: 'waiting-for-space'; readonly freeBytes: number; readonly heldBytes?: number }
+  /**
+   * No file may start now. `heldBytes` is set when the wait is for the staging quota (`maxBytes`);
+   * otherwise the first file waiting needs `needBytes`, and `freeBytes` is what the disk has for it
+   * after the reserve and the downloads in flight ahead of it.
+   */
+  | { readonly kind: 'waiting-for-space'; readonly freeBytes: number; readonly heldBytes?: number; readonly needBytes?: number; readonly path?: string }
+  /** The file failed for its own reasons and steps aside until `retryAt` (wall clock); others go first. */
+  | { readonly kind: 'stepped-aside'; readonly fileId: string; readonly attempts: number; readonly retryAt: number; readonly error: FilesyncError }
   | { readonly kind: 'progress'; readonly fileId: string; readonly offset: number }
   | { readonly kind: 'staged'; readonly fileId: string; readonly sha256: string }
   | { readonly kind: 'vanished'; readonly fileId: string }
@@ -70,6 +91,8 @@ export class Downloader {
   private readonly options: DownloaderOptions;
   /** Files a running step is working on. */
   private readonly active = new Set<string>();
+  /** Files failing for their own reasons in this run, by file id, the latest last. */
+  private readonly troubles = new Map<string, ErrorData>();
 
   constructor(
     private readonly source: Source,
@@ -83,10 +106,10 @@ export class Downloader {
   }
 
   /**
-   * The next file to work on: small before large, then in route order. With `startNew` false only a
-   * file already being downloaded is taken (it holds its share of the staging quota already).
+   * Files this downloader could work on now, best first (small before large, then route order). With
+   * `startNew` false only files already being downloaded (they hold their share of the staging quota
+   * already). A file stepping aside after a failed attempt waits for its `retryAt`.
    */
-  /** Files this downloader could work on now, best first (unfinished first, small before large, route order). */
   async candidates(startNew = true): Promise<FileRecord[]> {
     const candidates = [
       ...(await this.catalog.listFiles({ sourceId: this.source.id, state: 'downloading' })),
@@ -99,7 +122,8 @@ export class Downloader {
       if (sizeClass !== 0) return sizeClass;
       return sign * (a.mtimeMs - b.mtimeMs) || a.path.localeCompare(b.path);
     });
-    return candidates.filter((c) => !this.active.has(c.fileId));
+    const now = this.clock.now();
+    return candidates.filter((c) => !this.active.has(c.fileId) && c.retryAt <= now);
   }
 
   /** The next file to work on, not taken by a step already running. */
@@ -108,35 +132,84 @@ export class Downloader {
   }
 
   /**
-   * Takes the next file for one step. The take is synchronous after the last await, so steps running
-   * side by side (a source whose features allow parallel reads) never take the same file.
+   * The latest fault of a file failing for its own reasons in this run (stepping aside or given up),
+   * naming how many such files there are; undefined when none. Health shows it as `degraded`.
    */
-  private async claim(startNew: boolean): Promise<FileRecord | undefined> {
-    const file = (await this.candidates(startNew)).find((c) => !this.active.has(c.fileId));
-    if (file) this.active.add(file.fileId);
-    return file;
+  trouble(): ErrorData | undefined {
+    const latest = [...this.troubles.values()].at(-1);
+    if (latest === undefined || this.troubles.size === 1) return latest;
+    return { ...latest, message: `${latest.message} (${this.troubles.size} files failing)` };
   }
 
   /** Works one slice of the next file. Errors are classified and recorded, never thrown (but cancellation). */
   async step(signal?: AbortSignal): Promise<DownloadOutcome> {
-    if (this.options.reserveBytes > 0) {
-      const freeBytes = await this.staging.freeBytes();
-      if (freeBytes < this.options.reserveBytes) return { kind: 'waiting-for-space', freeBytes };
-    }
     const heldBytes = await this.quotaHeldBytes();
-    const file = await this.claim(heldBytes === undefined);
-    if (file === undefined) {
+    const candidates = await this.candidates(heldBytes === undefined);
+    if (candidates.length === 0) {
       if (heldBytes === undefined || (await this.next()) === undefined) return { kind: 'idle' };
       return { kind: 'waiting-for-space', freeBytes: Math.max(0, (this.options.maxBytes ?? 0) - heldBytes), heldBytes };
     }
+    const space = await this.space();
+    // From here to the take nothing awaits, so steps running side by side never take the same file.
+    const pick = this.admit(candidates, space);
+    if (pick.kind === 'wait') return pick.outcome;
+    const file = pick.file;
+    this.active.add(file.fileId);
     try {
-      return await this.work(file, signal);
+      if (pick.kind === 'never') return await this.failTooLarge(file, pick.reason);
+      const outcome = await this.work(file, signal);
+      if (outcome.kind === 'staged') this.troubles.delete(file.fileId);
+      return outcome;
     } catch (err) {
       if (signal?.aborted) throw err;
       return this.handleError(file, classifyError(err));
     } finally {
       this.active.delete(file.fileId);
     }
+  }
+
+  /** Free space, the disk's size, and every source's downloads in flight (they share staging), oldest first. */
+  private async space(): Promise<Space> {
+    const freeBytes = await this.staging.freeBytes();
+    const totalBytes = await this.staging.totalBytes?.();
+    const inFlight = (await this.catalog.listFiles({ state: 'downloading' })).sort((a, b) => a.foundAt - b.foundAt || a.fileId.localeCompare(b.fileId));
+    return { freeBytes, totalBytes, inFlight };
+  }
+
+  /**
+   * The first candidate that fits now, or that can never fit (to be failed); else the wait for the
+   * first one. A file fits when its remaining bytes fit in free space minus the reserve and minus the
+   * remaining bytes of the downloads in flight ahead of it: every one of them for a new file, only the
+   * older ones for a file in flight, so the oldest download can always go on and none deadlock.
+   */
+  private admit(candidates: readonly FileRecord[], space: Space): Admission {
+    const reserve = this.options.reserveBytes;
+    let wait: Admission | undefined;
+    for (const file of candidates) {
+      if (this.active.has(file.fileId)) continue;
+      if (space.totalBytes !== undefined && file.size > space.totalBytes - reserve) {
+        const reason =
+          `${file.path} is ${file.size} bytes; the staging disk holds ${space.totalBytes} bytes in all, ` +
+          `${reserve} of them kept free (staging.reserveBytes): it can never be staged there`;
+        return { kind: 'never', file, reason };
+      }
+      const at = file.state === 'downloading' ? space.inFlight.findIndex((f) => f.fileId === file.fileId) : -1;
+      const ahead = at >= 0 ? space.inFlight.slice(0, at) : space.inFlight.filter((f) => f.fileId !== file.fileId);
+      const reserved = ahead.reduce((n, f) => n + (f.size - f.downloadOffset), 0);
+      const available = space.freeBytes - reserve - reserved;
+      const needBytes = file.size - file.downloadOffset;
+      if (needBytes <= available) return { kind: 'fits', file };
+      wait ??= { kind: 'wait', outcome: { kind: 'waiting-for-space', freeBytes: Math.max(0, available), needBytes, path: file.path } };
+    }
+    return wait ?? { kind: 'wait', outcome: { kind: 'idle' } };
+  }
+
+  private async failTooLarge(file: FileRecord, reason: string): Promise<DownloadOutcome> {
+    await this.staging.remove(file.fileId);
+    await this.catalog.transitionFile(file.fileId, 'failed', { reason, downloadOffset: 0 });
+    this.log.error({ source: this.source.id, path: file.path, size: file.size }, `download failed: ${reason}`);
+    this.noteTrouble(file.fileId, { kind: 'permanent', code: 'no-space', message: reason });
+    return { kind: 'failed', fileId: file.fileId, reason };
   }
 
   /**
@@ -219,28 +292,70 @@ export class Downloader {
     return { kind: 'staged', fileId: record.fileId, sha256 };
   }
 
+  /**
+   * A fault of the link is left to health (the whole source backs off; it never counts against a file).
+   * A fault of the file's own counts one attempt: the file steps aside until its backoff is over while
+   * the others go on, and after `maxAttempts` (or at once, for a permanent fault) it is `failed` with
+   * the device's reason. A path the device says is gone is `vanished`, but counted too: one still
+   * listed (an FTP 550 on RETR) would otherwise come back at every scan and fail again for ever.
+   */
   private async handleError(file: FileRecord, error: FilesyncError): Promise<DownloadOutcome> {
-    const current = (await this.catalog.getFile(file.fileId)) ?? file;
-    if (error.kind === 'transient' && error.code !== 'conflict') {
+    if (!isFileFault(error.toData())) {
       this.log.debug({ fileId: file.fileId, code: error.code, err: error.message }, 'download interrupted');
       return { kind: 'retry', fileId: file.fileId, error };
     }
+    const current = (await this.catalog.getFile(file.fileId)) ?? file;
+    const attempts = current.attempts + 1;
+    // A bad checksum or a short read: the staged bytes are not to be trusted, start the file again.
+    const restart = error.code === 'checksum-mismatch' || error.code === 'conflict';
+    if (restart) await this.staging.remove(file.fileId);
+    const worthRetrying = error.kind === 'transient' || error.code === 'checksum-mismatch' || error.code === 'not-found';
+    const where = error.message.includes(file.path) ? error.message : `${file.path}: ${error.message}`;
+    if (attempts >= this.options.maxAttempts || !worthRetrying) {
+      const reason = attempts > 1 ? `${where} (${attempts} attempts)` : where;
+      await this.staging.remove(file.fileId);
+      await this.catalog.transitionFile(file.fileId, 'failed', { reason, attempts, downloadOffset: 0 });
+      this.log.error({ fileId: file.fileId, path: file.path, code: error.code, attempts }, `download failed: ${reason}`);
+      this.noteTrouble(file.fileId, { ...error.toData(), message: `failed: ${reason}` });
+      return { kind: 'failed', fileId: file.fileId, reason };
+    }
+    const retryAt = this.clock.now() + backoffDelay(this.options.retryBackoff, attempts - 1);
     if (error.code === 'not-found') {
-      await this.catalog.transitionFile(file.fileId, 'vanished', { reason: error.message });
+      await this.catalog.transitionFile(file.fileId, 'vanished', { reason: error.message, attempts, retryAt });
+      // Gone once is a file deleted; gone again after it was listed again is a file the device lists but will not give.
+      if (attempts > 1) this.noteTrouble(file.fileId, { ...error.toData(), message: `${where} (attempt ${attempts} of ${this.options.maxAttempts}; listed but not readable)` });
       return { kind: 'vanished', fileId: file.fileId };
     }
-    // A bad checksum or a short read: start the file again, and give up after maxAttempts.
-    await this.staging.remove(file.fileId);
-    const attempts = current.attempts + 1;
-    if (attempts >= this.options.maxAttempts || error.kind === 'permanent' && error.code !== 'checksum-mismatch') {
-      await this.catalog.transitionFile(file.fileId, 'failed', { reason: error.message, attempts, downloadOffset: 0 });
-      this.log.error({ fileId: file.fileId, path: file.path, code: error.code, attempts }, `download failed: ${error.message}`);
-      return { kind: 'failed', fileId: file.fileId, reason: error.message };
-    }
     if (current.state === 'downloading') {
-      await this.catalog.transitionFile(file.fileId, 'found', { reason: error.message, attempts, downloadOffset: 0 });
+      await this.catalog.transitionFile(file.fileId, restart ? 'found' : 'downloading', {
+        reason: error.message,
+        attempts,
+        retryAt,
+        ...(restart ? { downloadOffset: 0 } : {}),
+      });
     }
-    this.log.warn({ fileId: file.fileId, path: file.path, code: error.code, attempts }, `download restarts: ${error.message}`);
-    return { kind: 'retry', fileId: file.fileId, error };
+    const waitSec = Math.round((retryAt - this.clock.now()) / 1000);
+    this.log.warn(
+      { fileId: file.fileId, path: file.path, code: error.code, attempts, retryAt },
+      `download of ${file.path} failed (attempt ${attempts} of ${this.options.maxAttempts}), steps aside for ${waitSec} s: ${error.message}`,
+    );
+    this.noteTrouble(file.fileId, { ...error.toData(), message: `${where} (attempt ${attempts} of ${this.options.maxAttempts}; other files go first)` });
+    return { kind: 'stepped-aside', fileId: file.fileId, attempts, retryAt, error };
+  }
+
+  private noteTrouble(fileId: string, cause: ErrorData): void {
+    this.troubles.delete(fileId);
+    this.troubles.set(fileId, cause);
   }
 }
+
+interface Space {
+  readonly freeBytes: number;
+  readonly totalBytes: number | undefined;
+  readonly inFlight: readonly FileRecord[];
+}
+
+type Admission =
+  | { readonly kind: 'fits'; readonly file: FileRecord }
+  | { readonly kind: 'never'; readonly file: FileRecord; readonly reason: string }
+  | { readonly kind: 'wait'; readonly outcome: DownloadOutcome };

@@ -36,4 +36,20 @@ describe('device health', () => {
     health.failed(fault, 5_000);
     expect(health.waitMs()).toBe(5_000);
   });
+
+  it('shows a standing condition (a file failing, a wait for space) as degraded without backing off; the link\'s own faults come first', () => {
+    const clock = new ManualClock();
+    const health = new Health(clock, { initialMs: 100, maxMs: 10_000, factor: 2, jitter: 0 });
+    const failing = { kind: 'transient', code: 'busy', message: 'log/01.ulg: OpenFileRO refused: Fail (attempt 1 of 5)' } as const;
+    health.setCondition(failing);
+    health.succeeded();
+    expect(health.snapshot).toMatchObject({ state: 'degraded', cause: failing });
+    expect(health.ready()).toBe(true);
+    health.failed(fault);
+    expect(health.snapshot).toMatchObject({ state: 'degraded', cause: fault });
+    health.succeeded();
+    expect(health.snapshot.cause).toEqual(failing);
+    health.setCondition(undefined);
+    expect(health.snapshot).toMatchObject({ state: 'up', cause: undefined });
+  });
 });

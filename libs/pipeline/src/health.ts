@@ -25,6 +25,8 @@ export const HEALTH_BACKOFF: BackoffPolicy = { initialMs: 500, maxMs: 10_000, fa
  */
 export class Health {
   private snapshotValue: HealthSnapshot;
+  /** A standing condition that is not a link fault (files stepping aside, waiting for space). */
+  private condition: { cause: ErrorData; since: number } | undefined;
 
   constructor(
     private readonly clock: Clock = systemClock,
@@ -34,8 +36,23 @@ export class Health {
     this.snapshotValue = { state: 'up', cause: undefined, consecutiveFailures: 0, retryAtMs: 0, since: clock.now() };
   }
 
+  /**
+   * What status shows: the link's own state, or `degraded` with the standing condition as its cause
+   * while the link is up but files are failing or waiting (the link's faults come first).
+   */
   get snapshot(): HealthSnapshot {
-    return this.snapshotValue;
+    const c = this.condition;
+    if (c === undefined || this.snapshotValue.state !== 'up') return this.snapshotValue;
+    return { ...this.snapshotValue, state: 'degraded', cause: c.cause, since: c.since };
+  }
+
+  /**
+   * Sets (or, with undefined, ends) the standing condition. It does not back the device off: other
+   * files go on. Setting the same condition again keeps its `since`.
+   */
+  setCondition(cause: ErrorData | undefined): void {
+    if (cause === undefined) this.condition = undefined;
+    else if (this.condition?.cause.message !== cause.message) this.condition = { cause, since: this.clock.now() };
   }
 
   /** True when an attempt may be made now. */

@@ -1,4 +1,4 @@
-import { type BackoffPolicy, type Clock, assertNever, type Source, type Staging, classifyError, systemClock } from '@filesync/core';
+import { type BackoffPolicy, type Clock, type ErrorData, assertNever, type Source, type Staging, classifyError, systemClock } from '@filesync/core';
 import { type DownloadOutcome, Downloader, type DownloaderOptions } from './downloader';
 import { Finder } from './finder';
 import { Health } from './health';
@@ -99,21 +99,28 @@ export class SourcePipeline {
     }
   }
 
-  /** One loop result for the slices of a step: busy if any made progress, else the first fault, else idle. */
+  /**
+   * One loop result for the slices of a step: busy if any made progress, else the first fault, else
+   * idle. Health shows, beside the link's own state, why downloads wait for space or which file keeps
+   * failing (`degraded`, without backing the source off: its other files go on).
+   */
   private summarize(outcomes: readonly DownloadOutcome[]): StepResult {
     let busy = false;
-    let waiting = false;
+    let waiting: ErrorData | undefined;
     let fault: StepResult | undefined;
     for (const outcome of outcomes) {
       switch (outcome.kind) {
         case 'idle':
           break;
-        case 'waiting-for-space':
-          if (!this.waitingForSpace) {
-            this.log.warn({ source: this.source.id, freeBytes: outcome.freeBytes }, 'staging is full: downloads wait until uploads free space');
-          }
-          waiting = true;
+        case 'waiting-for-space': {
+          const why =
+            outcome.heldBytes !== undefined
+              ? `waiting for space: staging holds ${outcome.heldBytes} bytes, its quota (staging.maxBytes) is reached`
+              : `waiting for space: ${outcome.path ?? 'the next file'} needs ${outcome.needBytes ?? 0} bytes, ${outcome.freeBytes} free (after staging.reserveBytes and the downloads in flight)`;
+          if (!this.waitingForSpace) this.log.warn({ source: this.source.id, ...outcome }, `${why}; downloads go on once uploads free space`);
+          waiting ??= { kind: 'transient', code: 'no-space', message: why };
           break;
+        }
         case 'staged':
           this.options.onStaged?.();
           busy = true;
@@ -123,6 +130,7 @@ export class SourcePipeline {
           else busy = true;
           break;
         case 'progress':
+        case 'stepped-aside':
         case 'vanished':
         case 'failed':
           busy = true;
@@ -131,7 +139,8 @@ export class SourcePipeline {
           assertNever(outcome);
       }
     }
-    this.waitingForSpace = waiting && !busy;
+    this.waitingForSpace = waiting !== undefined && !busy;
+    this.health.setCondition(busy ? this.downloader.trouble() : (waiting ?? this.downloader.trouble()));
     return busy ? { kind: 'busy' } : (fault ?? { kind: 'idle' });
   }
 }

@@ -61,6 +61,11 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX files_by_sha256 ON files (sha256) WHERE sha256 IS NOT NULL;
     `);
   },
+  // v3: a file that keeps failing steps aside until this wall-clock time (ms; 0 = at once), so its
+  // backoff survives a restart and other files of its source go first.
+  (db) => {
+    db.exec('ALTER TABLE files ADD COLUMN retry_at INTEGER NOT NULL DEFAULT 0');
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;

@@ -16,6 +16,7 @@ export interface FileRow {
   found_at: number;
   updated_at: number;
   version_of: string | null;
+  retry_at: number;
 }
 
 export interface TargetRow {
@@ -55,6 +56,7 @@ export function toFileRecord(row: FileRow): FileRecord {
     foundAt: row.found_at,
     updatedAt: row.updated_at,
     versionOf: row.version_of,
+    retryAt: row.retry_at,
   };
 }
 

@@ -13,12 +13,14 @@ export interface FileRecord {
   readonly sha256: string | null;
   /** Why the file is in its current state (failed, skipped, vanished…); cleared by the next transition. */
   readonly reason: string | null;
-  /** Times the file entered `failed`. */
+  /** Failed attempts: times the file entered `failed`, and downloads that failed for this file's own reasons. */
   readonly attempts: number;
   readonly foundAt: number;
   readonly updatedAt: number;
   /** The earlier version of the same (source, path), when this one changed size or mtime. */
   readonly versionOf: string | null;
+  /** Wall-clock ms before which the file is not tried again (its backoff after a failed attempt); 0 = at once. */
+  readonly retryAt: number;
 }
 
 /** One file on one target. */
@@ -64,6 +66,8 @@ export interface FilePatch {
   readonly sha256?: string | null;
   readonly reason?: string | null;
   readonly attempts?: number;
+  /** Kept when not given. */
+  readonly retryAt?: number;
   /** Stored in the event row only. */
   readonly detail?: Record<string, unknown>;
 }

@@ -92,5 +92,10 @@ export function createLocalStaging(dir: string): Staging & { readonly dir: strin
       const fs = await classified(() => statfs(dir));
       return fs.bavail * fs.bsize;
     },
+    async totalBytes() {
+      await ensureDir();
+      const fs = await classified(() => statfs(dir));
+      return fs.blocks * fs.bsize;
+    },
   };
 }

@@ -1,4 +1,4 @@
-import { type FilesyncError, PermanentError, TransientError, classifyError } from '@filesync/core';
+import { FILE_SCOPE, type FilesyncError, PermanentError, TransientError, classifyError } from '@filesync/core';
 import { NakError, type NakInfo, nakErrorName, opcodeName } from '@filesync/mavftp-codec';
 
 /** A NAK from the autopilot, kept as data so the caller can branch on `error`. */
@@ -27,6 +27,13 @@ const ERRNO_CODES: Record<number, { transient: boolean; code: FilesyncError['cod
 /**
  * The device's one classifier: cancellation first, then MAVFTP NAK codes, then the shared errno
  * table. NAKs are treated generically where PX4 may send a stale errno (MAVFTP.md, NAK).
+ *
+ * Which NAKs are whose: the session ones (NoSessionsAvailable, InvalidSession) are the link's — any
+ * other file would meet them too. A generic refusal (Fail, FailErrno with EIO or an errno we do not
+ * know, InvalidDataSize, a code we do not know) answers a request about one path: it may pass, so it
+ * stays transient, but it is marked as that file's own (`FILE_SCOPE`), so the pipeline counts it
+ * against the file, which steps aside and ends `failed` with this reason rather than holding up the
+ * rest of the autopilot's files.
  */
 export function classify(err: unknown, path?: string): FilesyncError {
   if (err instanceof Error && err.name === 'AbortError') return new TransientError('cancelled', err.message, { cause: err });
@@ -48,15 +55,16 @@ export function classify(err: unknown, path?: string): FilesyncError {
         return new TransientError('disconnected', `${where}the FTP session was lost (autopilot rebooted or timed it out)`, { cause: err, detail });
       case NakError.FailErrno: {
         const mapped = ERRNO_CODES[err.nak.errno ?? -1];
-        if (mapped) {
+        if (mapped && mapped.code !== 'device-gone') {
           return mapped.transient
             ? new TransientError(mapped.code, `${where}${err.message}`, { cause: err, detail })
             : new PermanentError(mapped.code, `${where}${err.message}`, { cause: err, detail });
         }
-        return new TransientError('busy', `${where}${err.message}`, { cause: err, detail });
+        // EIO: the SD card failed this file's read; the autopilot itself is still answering.
+        return new TransientError('busy', `${where}${err.message}`, { cause: err, detail: { ...detail, ...FILE_SCOPE } });
       }
       default:
-        return new TransientError('busy', `${where}${err.message}`, { cause: err, detail });
+        return new TransientError('busy', `${where}${err.message}`, { cause: err, detail: { ...detail, ...FILE_SCOPE } });
     }
   }
   return classifyError(err);
