@@ -4,10 +4,9 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type SupervisionEvent, Supervisor } from '@filesync/actors';
-import { parseConfig, patternBytes } from '@filesync/core';
 import type { LinkMessage } from '@filesync/pipeline';
 import { type Agent, startAgent } from './agent';
-import { type RunningSimulator, startSimulator } from './demo/spawn-simulator';
+import { parseConfig, patternBytes, type RunningSimulator, startSimulator } from '@filesync/core';
 
 const MIB = 1024 * 1024;
 

@@ -12,3 +12,4 @@ export { writeFully } from './write-fully';
 export * from './collision';
 export * from './random';
 export * from './config/index';
+export * from './simulator-process';
