@@ -61,6 +61,10 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX files_by_sha256 ON files (sha256) WHERE sha256 IS NOT NULL;
     `);
   },
+  // v3: nothing looks files up by content (the dedupe lookup was never used): the index only cost writes.
+  (db) => {
+    db.exec('DROP INDEX IF EXISTS files_by_sha256');
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;
