@@ -93,7 +93,8 @@ export interface RunningAgent {
 /** Starts `filesync <argv>` from `repo` and watches for its "filesync: serving" line (300 s at most: the machine may be loaded). */
 export function startAgent(repo: string, argv: readonly string[]): RunningAgent {
   const started = performance.now();
-  const child = spawn(process.execPath, [filesyncBin(repo), ...argv], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: `kill()` stops the demo's simulators with it (a SIGTERM to the demo alone leaves them running).
+  const child = spawn(process.execPath, [filesyncBin(repo), ...argv], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   if (child.pid === undefined) throw new Error(`could not start ${filesyncBin(repo)}`);
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   let out = '';
@@ -119,13 +120,22 @@ export function startAgent(repo: string, argv: readonly string[]): RunningAgent 
     pid: child.pid,
     served,
     async kill() {
+      const group = (signal: NodeJS.Signals): void => {
+        try {
+          process.kill(-child.pid!, signal);
+        } catch {
+          // The group is gone already.
+        }
+      };
       if (child.exitCode === null && child.signalCode === null) {
-        // SIGTERM lets the demo stop its simulators; SIGKILL after 10 s.
-        child.kill('SIGTERM');
-        const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        // SIGTERM first, so the agent stops as in production; SIGKILL after 10 s.
+        group('SIGTERM');
+        const killer = setTimeout(() => group('SIGKILL'), 10_000);
         await exited;
         clearTimeout(killer);
       }
+      // Whatever it started and left behind (the demo's simulators) goes too.
+      group('SIGKILL');
     },
   };
 }
