@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type SupervisionEvent, Supervisor } from '@filesync/actors';
-import { parseConfig, patternBytes } from '@filesync/core';
 import type { LinkMessage } from '@filesync/pipeline';
 import { type Agent, startAgent } from './agent';
-import { type RunningSimulator, startSimulator } from './demo/spawn-simulator';
+import { ACTOR_RESOURCE_LIMITS, agentTree } from './agent-tree';
+import { parseConfig, patternBytes, type RunningSimulator, startSimulator } from '@filesync/core';
 
 const MIB = 1024 * 1024;
 
@@ -161,4 +161,18 @@ describe('the agent tree (real worker threads, real catalog, an FTP simulator an
     expect(history.filter((e) => e.kind === 'target.upload-reset' && e.detail?.['to'] === 0)).toEqual([]);
     expect(history.filter((e) => e.kind === 'target.state' && e.toState === 'uploading')).toHaveLength(1);
   }, 180_000);
+});
+
+describe('agentTree (the tree as data)', () => {
+  it('gives every actor thread its heap limits from the child spec', () => {
+    const config = parseConfig({
+      dataDir: '/tmp/unused',
+      sources: [{ id: 'inbox', type: 'local', dir: '/tmp/unused/in' }],
+      targets: [{ id: 'outbox', type: 'local', dir: '/tmp/unused/out' }],
+      routes: [{ source: 'inbox', targets: ['outbox'] }],
+    });
+    const actors = agentTree(config).children.flatMap((group) => ('supervisor' in group ? group.supervisor.children : []));
+    expect(actors.map((a) => a.id)).toEqual(['link', 'finder', 'downloader', 'cleaner', 'link', 'uploader']);
+    for (const actor of actors) expect('actor' in actor && actor.actor.resourceLimits).toEqual(ACTOR_RESOURCE_LIMITS);
+  });
 });

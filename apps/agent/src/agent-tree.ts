@@ -1,5 +1,5 @@
 import type { Config } from '@filesync/core';
-import { type ChildSpec, type Supervised, Supervisor, type SupervisorOptions, type SupervisorSpec, startSupervisor } from '@filesync/actors';
+import { type ActorResourceLimits, type ChildSpec, type Supervisor, type SupervisorOptions, type SupervisorSpec, startSupervisor } from '@filesync/actors';
 import { LINK_ACTOR_MODULE, type LinkArgs } from '@filesync/pipeline';
 import { STAGE_ACTOR_MODULE, type StageActorArgs, type StageRole } from './actors/stage-actor';
 
@@ -9,6 +9,13 @@ export const WORKER_SHUTDOWN_MS = 5_000;
 /** A group gives up after this many restarts in its period; the root then restarts the whole group. */
 const GROUP_INTENSITY = 5;
 const GROUP_PERIOD_MS = 60_000;
+
+/**
+ * Every actor thread's V8 heap limits. A worker's heap grows to what it needs (a few MB for a stage);
+ * the cap makes a runaway actor die with ERR_WORKER_OUT_OF_MEMORY and restart from the catalog instead
+ * of taking a 512 MB board down with it. File bytes live in Buffers, outside these limits.
+ */
+export const ACTOR_RESOURCE_LIMITS: ActorResourceLimits = { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 4 };
 
 const SOURCE_STAGES: readonly StageRole[] = ['finder', 'downloader', 'cleaner'];
 const TARGET_STAGES: readonly StageRole[] = ['uploader'];
@@ -41,12 +48,17 @@ export function agentTree(config: Config): SupervisorSpec {
       intensity: GROUP_INTENSITY,
       periodMs: GROUP_PERIOD_MS,
       children: [
-        { id: 'link', shutdown: WORKER_SHUTDOWN_MS, actor: { module: LINK_ACTOR_MODULE, args: { role, device, dataDir: config.dataDir, bus } satisfies LinkArgs } },
+        { id: 'link', shutdown: WORKER_SHUTDOWN_MS, actor: { module: LINK_ACTOR_MODULE, args: { role, device, dataDir: config.dataDir, bus } satisfies LinkArgs, resourceLimits: ACTOR_RESOURCE_LIMITS } },
         ...stagesOf(role).map(
           (stage): ChildSpec => ({
             id: stage,
             shutdown: WORKER_SHUTDOWN_MS,
-            actor: { module: STAGE_ACTOR_MODULE, args: { config, role: stage, id: device.id, bus } satisfies StageActorArgs, peers: { link: 'link' } },
+            actor: {
+              module: STAGE_ACTOR_MODULE,
+              args: { config, role: stage, id: device.id, bus } satisfies StageActorArgs,
+              peers: { link: 'link' },
+              resourceLimits: ACTOR_RESOURCE_LIMITS,
+            },
           }),
         ),
       ],
@@ -61,40 +73,7 @@ export function agentTree(config: Config): SupervisorSpec {
   };
 }
 
-/**
- * Starts the tree with its groups' first start side by side: the groups are independent (the root is
- * one_for_one), and started one after another the agent would wait for every worker thread in turn
- * (each loads tsx and its modules: about a third of a second of CPU). The root then adopts the
- * running groups; a group it restarts later is started afresh from the same spec. If a group fails
- * to start, those that started are stopped and the error names it, as `startSupervisor` does.
- */
-export async function startAgentTree(config: Config, options: SupervisorOptions): Promise<Supervisor> {
-  const spec = agentTree(config);
-  const groupOptions: SupervisorOptions = { ...options, parentPath: [spec.id] };
-  const groups = spec.children.map((child) => {
-    if (!('supervisor' in child)) throw new Error(`root child ${child.id} is not a group`);
-    return { child, group: child.supervisor };
-  });
-  const started = await Promise.allSettled(groups.map(({ group }) => startSupervisor(group, groupOptions)));
-  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) {
-    await Promise.all(started.map((r) => (r.status === 'fulfilled' ? r.value.stop() : undefined)));
-    throw failed.reason;
-  }
-  const first = new Map(groups.map(({ child }, i) => [child.id, (started[i] as PromiseFulfilledResult<Supervisor>).value]));
-  return startSupervisor(
-    {
-      ...spec,
-      children: groups.map(({ child, group }) => ({
-        id: child.id,
-        ...(child.shutdown === undefined ? {} : { shutdown: child.shutdown }),
-        start: async (): Promise<Supervised> => {
-          const running = first.get(child.id);
-          first.delete(child.id);
-          return running ?? startSupervisor(group, groupOptions);
-        },
-      })),
-    },
-    options,
-  );
+/** Starts the tree exactly as `agentTree` describes it: the running tree is the child-spec data. */
+export function startAgentTree(config: Config, options: SupervisorOptions): Promise<Supervisor> {
+  return startSupervisor(agentTree(config), options);
 }

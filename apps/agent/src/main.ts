@@ -1,13 +1,8 @@
 import { Command, CommanderError } from 'commander';
-import { checkConfig } from './commands/check-config';
-import { demo } from './commands/demo';
-import { exportCsv } from './commands/export-csv';
-import { ls } from './commands/ls';
-import { retry } from './commands/retry';
-import { serve } from './commands/serve';
-import { runMavftpCommand } from '@filesync/device-mavftp';
-import { status } from './commands/status';
 import { type CliIo, EXIT_BAD_INPUT, processIo, reportError } from './cli-io';
+
+// Each command loads its own modules when it runs: `filesync status` must not pay for the agent's
+// HTTP server, devices and actors (built, each of these imports is a chunk of its own).
 
 export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command('filesync')
@@ -20,13 +15,13 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .command('check-config')
     .argument('<file>', 'config file to check')
     .description('check a config file; prints one line per wrong field')
-    .action((file: string) => setExit(checkConfig(file, io)));
+    .action(async (file: string) => setExit((await import('./commands/check-config')).checkConfig(file, io)));
 
   program
     .command('serve')
     .description('run the agent until SIGTERM/SIGINT')
     .option(...configOption)
-    .action(async (opts: { config?: string }) => setExit(await serve(opts.config, io)));
+    .action(async (opts: { config?: string }) => setExit(await (await import('./commands/serve')).serve(opts.config, io)));
 
   program
     .command('demo')
@@ -36,7 +31,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .option('--duration <seconds>', 'stop after this long', (v) => Number(v))
     .action(async (opts: { dir?: string; statusPort?: number; duration?: number }) =>
       setExit(
-        await demo(
+        await (await import('./commands/demo')).demo(
           {
             ...(opts.dir === undefined ? {} : { dir: opts.dir }),
             ...(opts.statusPort === undefined ? {} : { statusPort: opts.statusPort }),
@@ -52,7 +47,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .description('counts per state, per source and per target, from the live catalog')
     .option(...configOption)
     .option('--json', 'one JSON object, for scripts')
-    .action(async (opts: { config?: string; json?: boolean }) => setExit(await status(opts.config, opts.json === true, io)));
+    .action(async (opts: { config?: string; json?: boolean }) => setExit(await (await import('./commands/status')).status(opts.config, opts.json === true, io)));
 
   program
     .command('ls')
@@ -61,7 +56,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .option('--state <state>', 'only files in this state')
     .option('--json', 'one JSON object per line')
     .action(async (opts: { config?: string; state?: string; json?: boolean }) =>
-      setExit(await ls(opts.config, { json: opts.json === true, ...(opts.state === undefined ? {} : { state: opts.state }) }, io)),
+      setExit(await (await import('./commands/ls')).ls(opts.config, { json: opts.json === true, ...(opts.state === undefined ? {} : { state: opts.state }) }, io)),
     );
 
   program
@@ -70,7 +65,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .option(...configOption)
     .option('--all', 'every failed file and upload')
     .argument('[fileIds...]', 'file ids, as `ls --json` shows them')
-    .action(async (fileIds: string[], opts: { config?: string; all?: boolean }) => setExit(await retry(opts.config, { all: opts.all === true, ids: fileIds }, io)));
+    .action(async (fileIds: string[], opts: { config?: string; all?: boolean }) => setExit(await (await import('./commands/retry')).retry(opts.config, { all: opts.all === true, ids: fileIds }, io)));
 
   program
     .command('mavftp')
@@ -78,7 +73,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .allowUnknownOption()
     .helpOption(false)
     .argument('[args...]')
-    .action(async (args: string[]) => setExit(await runMavftpCommand(args, { stdout: (t) => io.out(t.replace(/\n$/, '')), stderr: (t) => io.err(t.replace(/\n$/, '')) })));
+    .action(async (args: string[]) => setExit(await (await import('@filesync/device-mavftp')).runMavftpCommand(args, { stdout: (t) => io.out(t.replace(/\n$/, '')), stderr: (t) => io.err(t.replace(/\n$/, '')) })));
 
   program
     .command('export')
@@ -86,7 +81,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .option(...configOption)
     .requiredOption('--csv', 'as CSV, one row per file and target')
     .option('-o, --output <file>', 'write to a file instead of stdout')
-    .action(async (opts: { config?: string; output?: string }) => setExit(await exportCsv(opts.config, opts.output, io)));
+    .action(async (opts: { config?: string; output?: string }) => setExit(await (await import('./commands/export-csv')).exportCsv(opts.config, opts.output, io)));
 
   return program;
 }

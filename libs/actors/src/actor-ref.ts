@@ -81,8 +81,8 @@ export class ActorRef<M extends Message, R extends Replies<M>> implements ActorR
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? ACTOR_DEFAULTS.heartbeatIntervalMs,
       askTimeoutMs,
     };
-    // execArgv is explicit: the entry registers tsx itself, and flags of the parent (vitest's, or
-    // an `--import tsx` that Node 20 would not apply to the worker anyway) must not leak in.
+    // execArgv is explicit: flags of the parent (vitest's, or an `--import tsx` that Node 20 would
+    // not apply to the worker anyway) must not leak in. Built, ENTRY_URL is dist/worker-entry.js.
     this.worker = new Worker(ENTRY_URL, {
       workerData,
       transferList: [port2],

@@ -29,6 +29,19 @@ export interface ActorStart {
   readonly hangTimeoutMs?: number;
   readonly askTimeoutMs?: number;
   readonly startTimeoutMs?: number;
+  /**
+   * The thread's V8 heap limits (`new Worker(…, { resourceLimits })`): an actor that outgrows them
+   * dies with ERR_WORKER_OUT_OF_MEMORY and is restarted like any crash, instead of growing the agent.
+   */
+  readonly resourceLimits?: ActorResourceLimits;
+}
+
+/** The sizes Node's `ResourceLimits` takes, in MB; each optional. */
+export interface ActorResourceLimits {
+  readonly maxOldGenerationSizeMb?: number;
+  readonly maxYoungGenerationSizeMb?: number;
+  readonly codeRangeSizeMb?: number;
+  readonly stackSizeMb?: number;
 }
 
 /** What a custom `start` function gets (OTP's `{M, F, A}` as a closure). */
@@ -98,7 +111,8 @@ export interface NormalizedSupervisor {
 const SUPERVISOR_KEYS = ['id', 'strategy', 'intensity', 'periodMs', 'backoff', 'children'];
 const CHILD_KEYS = ['id', 'restart', 'shutdown', 'actor', 'supervisor', 'start'];
 const TIMING_KEYS = ['heartbeatIntervalMs', 'heartbeatTimeoutMs', 'hangTimeoutMs', 'askTimeoutMs', 'startTimeoutMs'];
-const ACTOR_KEYS = ['module', 'args', 'peers', ...TIMING_KEYS];
+const LIMIT_KEYS = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb'];
+const ACTOR_KEYS = ['module', 'args', 'peers', 'resourceLimits', ...TIMING_KEYS];
 const BACKOFF_KEYS = ['initialMs', 'maxMs', 'factor', 'jitter'];
 
 function bad(where: string, what: string, key: string): PermanentError {
@@ -146,6 +160,16 @@ function normalizeActor(where: string, value: unknown, earlierActors: ReadonlySe
     throw bad(`${where} actor`, '"module" must be a file URL or an absolute path', 'module');
   }
   for (const key of TIMING_KEYS) checkPositiveMs(`${where} actor`, value, key);
+  const { resourceLimits } = value;
+  if (resourceLimits !== undefined) {
+    if (!isRecord(resourceLimits)) throw bad(`${where} actor`, '"resourceLimits" must be an object of sizes in MB', 'resourceLimits');
+    checkKeys(`${where} actor resourceLimits`, resourceLimits, LIMIT_KEYS);
+    for (const [key, mb] of Object.entries(resourceLimits)) {
+      if (!(typeof mb === 'number' && Number.isFinite(mb) && mb > 0)) {
+        throw bad(`${where} actor resourceLimits`, `"${key}" must be a positive number of MB, got ${JSON.stringify(mb)}`, key);
+      }
+    }
+  }
   if (peers !== undefined) {
     if (!isRecord(peers)) throw bad(`${where} actor`, '"peers" must map channel names to sibling ids', 'peers');
     for (const [name, target] of Object.entries(peers)) {

@@ -16,7 +16,7 @@ export const ACTOR_DEFAULTS = {
    * (a read that never returns): the worker is terminated, as OTP would kill a stuck process.
    */
   hangTimeoutMs: 60_000,
-  /** Loading the module (tsx compiles it on first use) plus `init`. */
+  /** Loading the module (under vitest tsx compiles it on first use) plus `init`. */
   startTimeoutMs: 15_000,
 } as const;
 

@@ -12,6 +12,7 @@ export { liveWorkerCount } from './worker-registry';
 export { RESTART_TYPES, STRATEGIES, normalizeSupervisor } from './child-spec';
 export type {
   ActorChildSpec,
+  ActorResourceLimits,
   ActorStart,
   ChildSpec,
   CustomChildSpec,
@@ -37,8 +38,3 @@ export type { ExitKind, ExitReason } from './exit-reason';
 export type { ShutdownTimeout, Supervised } from './supervised';
 export { ACTOR_DEFAULTS, CHILD_DEFAULTS, SUPERVISOR_DEFAULTS } from './defaults';
 
-// Runtime and CPU pool.
-export { createActorSystem } from './actor-system';
-export type { ActorSystem, ActorSystemOptions } from './actor-system';
-export { createCpuPool } from './cpu-pool';
-export type { CpuPool, CpuPoolOptions } from './cpu-pool';

@@ -214,8 +214,28 @@ describe('shutdown', () => {
   });
 });
 
+describe('resource limits', () => {
+  it("starts each actor thread with its child spec's heap limits, and restarts it with them", async () => {
+    const { sup, log } = await start({
+      id: 'root',
+      backoff: FAST_BACKOFF,
+      children: [probe('small', { actor: { module: PROBE, resourceLimits: { maxOldGenerationSizeMb: 24, maxYoungGenerationSizeMb: 4 } } }), probe('plain')],
+    });
+    const limit = (id: string) => sup.actor<ProbeActor>(id)!.ask({ type: 'probe.heap-limit' });
+    const small = await limit('small');
+    expect(small).toBeLessThan(40);
+    expect(await limit('plain')).toBeGreaterThan(small * 4);
+    const mark = log.mark();
+    sup.actor<ProbeActor>('small')?.tell({ type: 'probe.crash', how: 'exit-3' });
+    await log.waitFor((e) => e.type === 'sup.child-restarted' && e.child === 'small', mark);
+    expect(await limit('small')).toBe(small);
+  });
+});
+
 describe('child spec validation', () => {
   it.each([
+    [{ id: 'root', children: [{ id: 'a', actor: { module: PROBE, resourceLimits: { maxOldGenerationSizeMb: 0 } } }] }, /"maxOldGenerationSizeMb" must be a positive number of MB/],
+    [{ id: 'root', children: [{ id: 'a', actor: { module: PROBE, resourceLimits: { maxHeapMb: 10 } } }] }, /unknown key "maxHeapMb"/],
     [{ id: 'root', children: [{ id: 'a', actor: { module: PROBE }, restrat: 'permanent' }] }, /child "a": unknown key "restrat"/],
     [{ id: 'root', children: [{ id: 'a', actor: { module: PROBE }, restart: 'sometimes' }] }, /"restart" must be one of/],
     [{ id: 'root', strategy: 'one_for_some', children: [] }, /"strategy" must be one of/],

@@ -13,3 +13,4 @@ export * from './collision';
 export * from './in-transit-name';
 export * from './random';
 export * from './config/index';
+export * from './simulator-process';

@@ -184,17 +184,6 @@ describe('Catalog', () => {
     expect(catalog.listFiles({ state: 'found', limit: 2 }).map((f) => f.fileId)).toEqual([ids[0], ids[1]]);
   });
 
-  it('finds a copy already uploaded to a target by its sha256 (dedupe)', () => {
-    const first = staged(1);
-    catalog.transitionTarget(first, 'a', 'uploading');
-    catalog.transitionTarget(first, 'a', 'uploaded', { receipt: 'ftp://a/1' });
-    const second = staged(2); // same sha256, different file
-    expect(catalog.findUploadedBySha256('a', SHA)).toEqual({ fileId: first, sourceId: 'px4', path: identity(1).path, receipt: 'ftp://a/1' });
-    expect(catalog.findUploadedBySha256('b', SHA)).toBeUndefined(); // not uploaded there
-    expect(catalog.findUploadedBySha256('a', 'b'.repeat(64))).toBeUndefined();
-    expect(second).not.toBe(first);
-  });
-
   it('keeps a history of all files, limited to the newest', () => {
     const a = catalog.recordFound(identity(1), []).fileId;
     const b = catalog.recordFound(identity(2), []).fileId;

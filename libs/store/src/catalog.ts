@@ -31,7 +31,6 @@ import type {
   StoreLogger,
   TargetPatch,
   TargetRecord,
-  UploadedCopy,
 } from './types';
 
 export interface CatalogOptions {
@@ -285,14 +284,6 @@ export class Catalog {
     return rows.reverse().map(toCatalogEvent);
   }
 
-  /** A copy with this content already uploaded to this target (the oldest), for dedupe. */
-  findUploadedBySha256(targetId: string, sha256: string): UploadedCopy | undefined {
-    const row = this.sql.uploadedBySha256.get(sha256, targetId) as
-      | { file_id: string; source_id: string; path: string; receipt: string | null }
-      | undefined;
-    return row === undefined ? undefined : { fileId: row.file_id, sourceId: row.source_id, path: row.path, receipt: row.receipt };
-  }
-
   /**
    * The catalog as CSV (header, then one row per file × target, RFC 4180 quoting). Without an
    * argument it returns the text; with a writable stream it writes page by page, honouring
@@ -456,11 +447,6 @@ function prepareStatements(db: Database) {
     countFiles: db.prepare('SELECT state, count(*) AS n FROM files GROUP BY state'),
     countBySource: db.prepare('SELECT source_id, state, count(*) AS n FROM files GROUP BY source_id, state'),
     countByTarget: db.prepare('SELECT target_id, state, count(*) AS n FROM file_targets GROUP BY target_id, state'),
-    uploadedBySha256: db.prepare(`
-      SELECT f.file_id, f.source_id, f.path, t.receipt
-      FROM files f JOIN file_targets t ON t.file_id = f.file_id
-      WHERE f.sha256 = ? AND t.target_id = ? AND t.state = 'uploaded'
-      ORDER BY t.updated_at, f.file_id LIMIT 1`),
     csvAll: db.prepare(`${csvSelect} ${csvOrder}`),
     csvFirstPage: db.prepare(`${csvSelect} ${csvOrder} LIMIT ?`),
     csvNextPage: db.prepare(

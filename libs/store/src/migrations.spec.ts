@@ -46,6 +46,18 @@ describe('migrations', () => {
     after.close();
   });
 
+  it('drops the unused sha256 index (v4) and keeps the path index', () => {
+    const path = join(dirs.make(), 'c.db');
+    const db = openConnection(path);
+    const indexes = (): string[] => (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'files'").all() as { name: string }[]).map((r) => r.name);
+    expect(migrate(db, 3)).toBe(3);
+    expect(indexes()).toContain('files_by_sha256');
+    expect(migrate(db, 4)).toBe(4);
+    expect(indexes()).not.toContain('files_by_sha256');
+    expect(indexes()).toContain('files_by_source_path');
+    db.close();
+  });
+
   it('rolls a failing migration back whole and leaves the version where it was', () => {
     const path = join(dirs.make(), 'c.db');
     const db = openConnection(path);

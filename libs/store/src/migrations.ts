@@ -66,6 +66,10 @@ export const MIGRATIONS: readonly Migration[] = [
   (db) => {
     db.exec('ALTER TABLE files ADD COLUMN retry_at INTEGER NOT NULL DEFAULT 0');
   },
+  // v4: nothing looks files up by content (the dedupe lookup was never used): the index only cost writes.
+  (db) => {
+    db.exec('DROP INDEX IF EXISTS files_by_sha256');
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;

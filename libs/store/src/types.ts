@@ -99,7 +99,7 @@ export interface CatalogCounts {
   readonly byTarget: Readonly<Record<string, Readonly<Record<TargetState, number>>>>;
 }
 
-/** A copy already on a target with the same content, for dedupe. */
+/** A copy already on a target with the same content (the uploader's earlier version of a file). */
 export interface UploadedCopy {
   readonly fileId: string;
   readonly sourceId: string;

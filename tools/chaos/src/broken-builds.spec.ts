@@ -35,6 +35,7 @@ describe('broken builds', () => {
       // prepareWorktree already checked that every @filesync package resolves inside it.
       expect(readFileSync(join(worktree.tree, changed!), 'utf8')).not.toBe(readFileSync(join(CHAOS_REPO_ROOT, changed!), 'utf8'));
       expect(existsSync(join(worktree.tree, 'node_modules/tsx'))).toBe(true);
+      expect(existsSync(join(worktree.tree, 'apps/agent/dist/filesync.js'))).toBe(true);
     } finally {
       worktree.remove();
     }

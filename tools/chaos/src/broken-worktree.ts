@@ -124,7 +124,7 @@ export interface BrokenWorktree {
 
 /**
  * A temporary `git worktree` of HEAD with `build`'s patch applied (none: the unpatched control), its
- * `node_modules` linked, and checked to resolve its own packages. `remove()` deletes it again.
+ * `node_modules` linked, checked to resolve its own packages, and its agent built. `remove()` deletes it again.
  */
 export function prepareWorktree(build: BrokenBuild | undefined, repoRoot = CHAOS_REPO_ROOT): BrokenWorktree {
   const dir = mkdtempSync(join(tmpdir(), 'fs-broken-'));
@@ -148,6 +148,8 @@ export function prepareWorktree(build: BrokenBuild | undefined, repoRoot = CHAOS
     if (build) git(tree, ['apply', build.patchFile]);
     linkNodeModules(repoRoot, tree);
     assertResolvesInside(tree);
+    // The agent runs built (apps/agent/bin/filesync.js loads dist/): build the patched sources.
+    execFileSync(process.execPath, ['tools/build-app.mjs', 'agent'], { cwd: tree, stdio: ['ignore', 'ignore', 'pipe'] });
     return { tree, head, remove };
   } catch (err) {
     remove();

@@ -2,14 +2,10 @@ import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ConfigInput } from '@filesync/core';
 // Not '@filesync/core/testing': its conformance suites import vitest, which the CLI runner is not under.
 import { type SmallDisk, mountSmallDisk } from '@filesync/core/testing/small-disk';
 import { type Catalog, openCatalogForReading } from '@filesync/store';
-// The agent is an app with no library entry point; its simulator launcher is reused as it is (a tool may
-// depend on the app), so the path is relative. Nothing else of the app is imported.
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { REPO_ROOT, type RunningSimulator, startSimulator } from '../../../apps/agent/src/demo/spawn-simulator';
+import { type ConfigInput, REPO_ROOT, type RunningSimulator, type SimulatorName, startSimulator } from '@filesync/core';
 import { type AgentProcess, killAgent, startAgentProcess, stopAgent, untilServing } from './agent-process';
 import { KIB, MIB, writeCameraFiles } from './content';
 import { type ManifestEntry, targetRel } from './manifest';
@@ -170,7 +166,7 @@ export class ChaosWorld {
   }
 
   private async startSimulators(t: Topology, rng: Rng): Promise<void> {
-    const start = async (name: string, kind: string, args: string[]): Promise<void> => {
+    const start = async (name: string, kind: SimulatorName, args: string[]): Promise<void> => {
       this.sims.set(name, await startSimulator(kind, ['--root', this.simRoot(name), '--port', '0', ...args]));
     };
     if (t.camera) await writeCameraFiles(this.simRoot('camera'), t.camera.files, t.camera.maxBytes, rng.fork('camera'));

@@ -1,10 +1,10 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadConfig } from '@filesync/core';
+import { loadConfig, REPO_ROOT, type RunningSimulator, type SimulatorName, startSimulator } from '@filesync/core';
 import type { AgentStatus } from '../agent';
 import type { CliIo } from '../cli-io';
 import { demoConfig } from '../demo/demo-config';
-import { REPO_ROOT, type RunningSimulator, startSimulator } from '../demo/spawn-simulator';
+
 import { runAgent } from './serve';
 
 export interface DemoOptions {
@@ -25,7 +25,7 @@ export async function demo(options: DemoOptions, io: CliIo): Promise<number> {
   io.out(`filesync demo: starting simulators in ${dir} …`);
   const sims: RunningSimulator[] = [];
   try {
-    const sim = async (name: string, args: string[]): Promise<RunningSimulator> => {
+    const sim = async (name: SimulatorName, args: string[]): Promise<RunningSimulator> => {
       const s = await startSimulator(name, args);
       sims.push(s);
       return s;

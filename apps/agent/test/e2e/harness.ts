@@ -3,10 +3,9 @@ import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import type { ConfigInput } from '@filesync/core';
 import { targetPathOf } from '@filesync/pipeline';
 import { type Catalog, openCatalogForReading } from '@filesync/store';
-import { type RunningSimulator, startSimulator } from '../../src/demo/spawn-simulator';
+import { type ConfigInput, type RunningSimulator, type SimulatorName, startSimulator } from '@filesync/core';
 import { type AgentProcess, startAgentProcess } from '../agent-process';
 
 /** What the e2e tests read of `GET /api/status`. */
@@ -50,7 +49,7 @@ export class E2eWorld {
     return { dataDir: this.dataDir, log: { level: 'info', file: join(this.dataDir, 'logs', 'filesync.log') }, status: { host: '127.0.0.1', port: 0 } };
   }
 
-  async sim(kind: string, root: string, args: readonly string[]): Promise<RunningSimulator> {
+  async sim(kind: SimulatorName, root: string, args: readonly string[]): Promise<RunningSimulator> {
     const s = await startSimulator(kind, ['--root', this.simRoot(root), ...args]);
     this.sims.push(s);
     return s;

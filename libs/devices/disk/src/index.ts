@@ -1,5 +1,4 @@
 export { createDiskDevice, DISK_DEFAULTS, type DiskDevice, type DiskDeviceOptions, type DiskEvent, type DiskStatus } from './disk-device';
-export { DISK_ACTOR_MODULE, type DiskActor, type DiskActorArgs, type DiskMessage, type DiskReplies } from './disk-actor';
 export {
   createVolumeSource,
   type ReadGate,

@@ -1,14 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { startSimulator } from '@filesync/core';
 import type { ReadGate } from '../src/volume-source';
 
 // Tests start simulators as processes and talk to their control API (ARCHITECTURE.md, Conventions):
 // a device may not import a simulator, and this is how the agent and chaos runs meet them too.
-const MAIN = fileURLToPath(new URL('../../../../simulators/flash/main.ts', import.meta.url));
 
 export interface FlashReady {
   readonly mountPoint: string;
@@ -35,13 +32,8 @@ export interface FlashSimProcess {
 
 export async function startFlashSimProcess(args: readonly string[]): Promise<FlashSimProcess> {
   const root = await mkdtemp(join(tmpdir(), 'fs-disk-sim-'));
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', MAIN, '--root', root, ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const ready = await new Promise<FlashReady>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', (line) => resolve(JSON.parse(line) as FlashReady));
-    child.once('exit', (code) => reject(new Error(`flash simulator exited with ${code} before it was ready`)));
-  });
+  const sim = await startSimulator<FlashReady>('flash', ['--root', root, ...args], { from: 'source', stderr: 'inherit' });
+  const { ready } = sim;
   const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const res = await fetch(`${ready.control}${path}`, { method, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
     const json = (await res.json()) as T & { error?: string };
@@ -61,7 +53,7 @@ export async function startFlashSimProcess(args: readonly string[]): Promise<Fla
     },
     cardDir: (uuid) => join(root, 'cards', uuid),
     async stop() {
-      child.kill('SIGKILL');
+      await sim.stop('SIGKILL');
       await rm(root, { recursive: true, force: true });
     },
   };

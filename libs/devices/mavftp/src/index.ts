@@ -7,6 +7,3 @@ export { parseLinkAddress, type LinkAddress, DEFAULT_SERIAL_BAUD } from './link-
 export { fetchVerified, type FetchVerifiedOptions, type FetchVerifiedResult } from './fetch-verified';
 export { runMavftpCommand, MAVFTP_USAGE, type CliIo } from './cli';
 export { classify, NakReply } from './errors';
-export { MAVFTP_ACTOR_MODULE } from './actor-module';
-export { createMavftpActorSource, type MavftpActorSourceOptions } from './mavftp-actor-source';
-export type { MavftpActor, MavftpActorArgs, MavftpMessage, MavftpReplies, MavftpStatus } from './mavftp-actor';

@@ -1,9 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
+import { startSimulator } from '@filesync/core';
 
 /**
  * The FTP simulator as a real child process, driven through its HTTP control API. Devices may not
@@ -24,31 +22,16 @@ export interface SimulatorProcess {
   stop(): Promise<void>;
 }
 
-const MAIN = fileURLToPath(new URL('../../../../../simulators/ftp/main.ts', import.meta.url));
-
 export async function startSimulatorProcess(extraArgs: readonly string[] = []): Promise<SimulatorProcess> {
   const root = await mkdtemp(join(tmpdir(), 'fs-ftp-sim-'));
   const user = 'uploader';
   const password = 'sim-Secret-7f3a9c';
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ['--import', 'tsx', MAIN, '--port', '0', '--root', root, '--no-seed', '--user', user, '--password', password, ...extraArgs],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+  const sim = await startSimulator<Record<string, string>>(
+    'ftp',
+    ['--port', '0', '--root', root, '--no-seed', '--user', user, '--password', password, ...extraArgs],
+    { from: 'source', timeoutMs: 20_000 },
   );
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-  const ready = await new Promise<Record<string, string>>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`simulator not ready in 20 s: ${stderr}`)), 20_000);
-    const lines = createInterface({ input: child.stdout! });
-    lines.once('line', (line) => {
-      clearTimeout(timer);
-      resolve(JSON.parse(line) as Record<string, string>);
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`simulator exited (${code}): ${stderr}`));
-    });
-  });
+  const { ready } = sim;
   const control = ready['control']!;
   const call = async (method: string, path: string, body?: unknown): Promise<unknown> => {
     const res = await fetch(`${control}${path}`, {
@@ -72,7 +55,7 @@ export async function startSimulatorProcess(extraArgs: readonly string[] = []): 
     deleteParts: async () => ((await call('POST', '/delete-parts')) as { removed: string[] }).removed,
     restart: async (downMs) => void (await call('POST', `/restart?downMs=${downMs}`)),
     stop: async () => {
-      child.kill('SIGKILL');
+      await sim.stop('SIGKILL');
       await rm(root, { recursive: true, force: true });
     },
   };

@@ -1,9 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { startSimulator } from '@filesync/core';
 
 /**
  * The Flight Review simulator as tests start it (ARCHITECTURE.md, Conventions): a child process
@@ -32,34 +30,14 @@ export interface SimLog {
   readonly path?: string;
 }
 
-export const SIM_MAIN = fileURLToPath(new URL('../../../../../simulators/flight-review/main.ts', import.meta.url));
-
 export function tsxArgs(script: string, args: readonly string[]): string[] {
   return ['--import', 'tsx', script, ...args];
 }
 
-/** Resolves with the first stdout line, or rejects if the child exits or stays silent for 20 s. */
-export function firstLine(child: ChildProcess, what: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let stderr = '';
-    child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => reject(new Error(`${what}: no ready line in 20 s; stderr: ${stderr}`)), 20_000);
-    const lines = createInterface({ input: child.stdout! });
-    lines.once('line', (line) => {
-      clearTimeout(timer);
-      resolve(line);
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${what} exited with ${code} before its ready line; stderr: ${stderr}`));
-    });
-  });
-}
-
 export async function startSimProcess(flags: readonly string[] = []): Promise<SimProcess> {
   const root = await mkdtemp(join(tmpdir(), 'fs-fr-sim-'));
-  const child = spawn(process.execPath, tsxArgs(SIM_MAIN, ['--port', '0', '--root', root, ...flags]), { stdio: ['ignore', 'pipe', 'pipe'] });
-  const ready = JSON.parse(await firstLine(child, 'flight-review simulator')) as { http: string; control: string };
+  const sim = await startSimulator<{ http: string; control: string }>('flight-review', ['--port', '0', '--root', root, ...flags], { from: 'source', timeoutMs: 20_000 });
+  const { ready } = sim;
   const control = async (method: string, path: string, body?: unknown): Promise<unknown> => {
     const res = await fetch(`${ready.control}${path}`, {
       method,
@@ -77,11 +55,7 @@ export async function startSimProcess(flags: readonly string[] = []): Promise<Si
     logs: async () => (await control('GET', '/logs')) as SimLog[],
     stats: async () => (await control('GET', '/stats')) as Awaited<ReturnType<SimProcess['stats']>>,
     kill: async () => {
-      if (child.exitCode === null) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGKILL');
-        await exited;
-      }
+      await sim.stop('SIGKILL');
       await rm(root, { recursive: true, force: true });
     },
   };

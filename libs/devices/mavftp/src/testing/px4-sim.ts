@@ -1,9 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { startSimulator } from '@filesync/core';
 
 /** The ready line of `simulators/px4/main.ts` (ARCHITECTURE.md, Conventions). */
 export interface Px4SimReady {
@@ -29,9 +27,6 @@ export interface SimState {
   readonly links: Record<string, { sessionOpen: boolean; server: { opens: number; resets: number; requests: Record<string, number>; naks: Record<string, number> } }>;
 }
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../..');
-const MAIN = join(REPO, 'simulators/px4/main.ts');
-
 /** Writes files (vehicle path → bytes) under a fresh root. */
 export async function makeSdRoot(files: Readonly<Record<string, Uint8Array>>): Promise<string> {
   const root = await mkdtemp(join(tmpdir(), 'fs-px4-sim-'));
@@ -49,26 +44,8 @@ export async function makeSdRoot(files: Readonly<Record<string, Uint8Array>>): P
  * its ready line. `root` should already hold the files the test wants served.
  */
 export async function startPx4Sim(root: string, args: readonly string[] = [], options: { removeRoot?: boolean } = {}): Promise<Px4Sim> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', MAIN, '--port', '0', '--root', root, ...args], {
-    cwd: REPO,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const ready = await new Promise<Px4SimReady>((resolvePromise, reject) => {
-    const timer = setTimeout(() => reject(new Error(`px4 simulator not ready in 20 s: ${stderr}`)), 20_000);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`px4 simulator exited (${code}): ${stderr}`));
-    });
-    const lines = createInterface({ input: child.stdout! });
-    lines.once('line', (line) => {
-      clearTimeout(timer);
-      resolvePromise(JSON.parse(line) as Px4SimReady);
-    });
-  });
+  const sim = await startSimulator<Px4SimReady>('px4', ['--port', '0', '--root', root, ...args], { from: 'source', timeoutMs: 20_000 });
+  const { ready } = sim;
   const post = async (path: string, body: unknown = {}): Promise<unknown> => {
     const res = await fetch(`${ready.control}${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
     const json = (await res.json()) as unknown;
@@ -80,12 +57,7 @@ export async function startPx4Sim(root: string, args: readonly string[] = [], op
     post,
     state: async () => (await (await fetch(`${ready.control}/state`)).json()) as SimState,
     stop: async () => {
-      // A child killed by a signal keeps exitCode null: check both, so a second stop() returns.
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGKILL');
-        await exited;
-      }
+      await sim.stop('SIGKILL');
       if (options.removeRoot) await rm(root, { recursive: true, force: true });
     },
   };

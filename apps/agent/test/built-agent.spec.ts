@@ -1,0 +1,75 @@
+import { execFile, spawn } from 'node:child_process';
+import { cp, mkdir, readFile, rm, symlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import { makeAgentWorld } from './agent-process';
+import { repoRoot } from './cli';
+
+interface Metafile {
+  inputs: Record<string, unknown>;
+  outputs: Record<string, { imports: { path: string; external?: boolean }[]; entryPoint?: string }>;
+}
+
+const COMPILERS = ['tsx', 'esbuild', 'typescript'];
+const rootPackage = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+
+/**
+ * The agent runs as built JavaScript (apps/agent/dist, made before the tests by tools/build-before-tests.ts):
+ * no TypeScript compiler is bundled in or imported, and the built agent runs from a copy that sees
+ * only the runtime `dependencies` of package.json, so nothing it loads (main thread or worker) can
+ * reach tsx, esbuild or typescript.
+ */
+describe('the built agent', () => {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0)) await c();
+  });
+
+  it('bundles no compiler and imports none', async () => {
+    const meta = JSON.parse(await readFile(join(repoRoot, 'apps/agent/dist/meta.json'), 'utf8')) as Metafile;
+    const inputs = Object.keys(meta.inputs);
+    expect(inputs.filter((p) => COMPILERS.some((c) => p.includes(`node_modules/${c}/`)))).toEqual([]);
+    const externals = new Set(Object.values(meta.outputs).flatMap((o) => o.imports.filter((i) => i.external).map((i) => i.path)));
+    const packages = [...externals].filter((p) => !p.startsWith('node:')).map((p) => p.split('/')[0]!);
+    // Every package the built agent imports is a runtime dependency (pino-roll is loaded by pino by name).
+    expect(packages.filter((p) => !(p in rootPackage.dependencies))).toEqual([]);
+    expect(packages.filter((p) => COMPILERS.includes(p))).toEqual([]);
+  });
+
+  it('serves from a copy that can resolve only the runtime dependencies, workers included', async () => {
+    const { dir, configFile } = await makeAgentWorld({ 'a/one.bin': 'one', 'two.bin': new Uint8Array(100_000).fill(3) });
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const app = join(dir, 'app');
+    await cp(join(repoRoot, 'apps/agent/bin'), join(app, 'apps/agent/bin'), { recursive: true });
+    await cp(join(repoRoot, 'apps/agent/dist'), join(app, 'apps/agent/dist'), { recursive: true });
+    await cp(join(repoRoot, 'apps/agent/config'), join(app, 'apps/agent/config'), { recursive: true });
+    await mkdir(join(app, 'node_modules'), { recursive: true });
+    for (const name of Object.keys(rootPackage.dependencies)) {
+      await mkdir(join(app, 'node_modules', name, '..'), { recursive: true });
+      await symlink(join(repoRoot, 'node_modules', name), join(app, 'node_modules', name));
+    }
+    const bin = join(app, 'apps/agent/bin/filesync.js');
+    const checked = await promisify(execFile)(process.execPath, [bin, 'check-config', configFile], { cwd: app });
+    expect(checked.stdout).toContain('ok');
+
+    const agent = spawn(process.execPath, [bin, 'serve', '--config', configFile], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] });
+    cleanups.push(async () => void (agent.exitCode === null && agent.kill('SIGKILL')));
+    let stderr = '';
+    let stdout = '';
+    agent.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    agent.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const exited = new Promise<number | null>((resolve) => agent.once('exit', resolve));
+    const delivered = join(dir, 'outbox/inbox/a/one.bin');
+    const deadline = Date.now() + 45_000;
+    let content: string | undefined;
+    for (let i = 0; i < 450 && Date.now() < deadline && agent.exitCode === null && (content === undefined || !stdout.includes('serving')); i++) {
+      content = await readFile(delivered, 'utf8').catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(stderr).toBe('');
+    expect(content).toBe('one');
+    agent.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  }, 60_000);
+});
