@@ -2,12 +2,18 @@ import { type Source, classifyError } from '@filesync/core';
 import type { FileRecord } from '@filesync/store';
 import type { CatalogPort, PipelineLogger } from './ports';
 import { silentLogger } from './ports';
+import { checkVersion } from './source-version';
 
 /**
  * Under `move`, removes delivered files from their source — only files every routed target has
- * uploaded and verified (not merely skipped), and only sources that can remove.
+ * uploaded and verified (not merely skipped), only sources that can remove, and only when the file
+ * now at the path is the very version delivered (identity before delete, see `checkVersion` and
+ * docs/identity.md). Anything else there is a new version: it is kept, and the finder records it.
  */
 export class SourceCleaner {
+  /** Files already reported as kept, so a poll does not log the same thing again. */
+  private readonly reported = new Set<string>();
+
   constructor(
     private readonly source: Source,
     private readonly catalog: CatalogPort,
@@ -16,10 +22,11 @@ export class SourceCleaner {
     private readonly log: PipelineLogger = silentLogger,
   ) {}
 
-  async sweep(): Promise<{ removed: number; errors: number }> {
+  async sweep(): Promise<{ removed: number; errors: number; kept: number }> {
     let removed = 0;
     let errors = 0;
-    if (!this.source.remove) return { removed, errors };
+    let kept = 0;
+    if (!this.source.remove) return { removed, errors, kept };
     for (const file of await this.catalog.listFiles({ sourceId: this.source.id, state: 'delivered' })) {
       if (!this.isMoved(file)) continue;
       const targets = await this.catalog.targetsOf(file.fileId);
@@ -27,7 +34,13 @@ export class SourceCleaner {
       // it: the source keeps its copy, or the file would exist nowhere under its own content.
       if (!targets.every((t) => t.state === 'uploaded')) continue;
       try {
-        await this.source.remove(file.path);
+        const check = await checkVersion(this.source, file, { checksum: true });
+        if (check.kind === 'changed' || check.kind === 'unprovable') {
+          kept++;
+          this.reportKept(file, check.kind === 'changed' ? `another version is there now: ${check.reason}` : check.reason);
+          continue;
+        }
+        if (check.kind === 'same') await this.source.remove(file.path);
       } catch (err) {
         const error = classifyError(err);
         // Already gone from the source (e.g. removed just before a crash): the removal is done.
@@ -37,10 +50,17 @@ export class SourceCleaner {
           continue;
         }
       }
+      this.reported.delete(file.fileId);
       await this.catalog.transitionFile(file.fileId, 'removed', { reason: 'moved: every target has it' });
       this.log.info({ source: this.source.id, path: file.path }, 'removed from source');
       removed++;
     }
-    return { removed, errors };
+    return { removed, errors, kept };
+  }
+
+  private reportKept(file: FileRecord, why: string): void {
+    if (this.reported.has(file.fileId)) return;
+    this.reported.add(file.fileId);
+    this.log.warn({ source: this.source.id, path: file.path, fileId: file.fileId }, `kept on the source, not removed: ${why}`);
   }
 }

@@ -124,6 +124,7 @@ export class SourcePipeline {
           break;
         case 'progress':
         case 'vanished':
+        case 'changed':
         case 'failed':
           busy = true;
           break;

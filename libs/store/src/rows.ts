@@ -16,6 +16,8 @@ export interface FileRow {
   found_at: number;
   updated_at: number;
   version_of: string | null;
+  fingerprint: string | null;
+  device_checksum: string | null;
 }
 
 export interface TargetRow {
@@ -55,6 +57,8 @@ export function toFileRecord(row: FileRow): FileRecord {
     foundAt: row.found_at,
     updatedAt: row.updated_at,
     versionOf: row.version_of,
+    fingerprint: row.fingerprint,
+    deviceChecksum: row.device_checksum,
   };
 }
 

@@ -19,6 +19,10 @@ export interface FileRecord {
   readonly updatedAt: number;
   /** The earlier version of the same (source, path), when this one changed size or mtime. */
   readonly versionOf: string | null;
+  /** The source's fingerprint of this version when the download began (`Source.stat`), where it has one. */
+  readonly fingerprint: string | null;
+  /** The device's own checksum of this version as `hash:value` (MAVFTP `mavlink-crc32:…`), recorded when staged. */
+  readonly deviceChecksum: string | null;
 }
 
 /** One file on one target. */
@@ -64,6 +68,9 @@ export interface FilePatch {
   readonly sha256?: string | null;
   readonly reason?: string | null;
   readonly attempts?: number;
+  /** What the downloader observed of the source version; kept unless given. */
+  readonly fingerprint?: string | null;
+  readonly deviceChecksum?: string | null;
   /** Stored in the event row only. */
   readonly detail?: Record<string, unknown>;
 }
