@@ -120,6 +120,13 @@ export function createFtpSource(options: FtpSourceOptions): FtpSource {
         infos = await listCommand.list(session, dir);
       } catch (err) {
         if (ftpCode(err) === 550) throw notFound(path);
+        // Some servers (ftp-srv) answer a listing of a missing directory with 451: SIZE tells
+        // "no such file" (550) apart from a real fault, which stands.
+        const missing = await session.client.size(abs).then(
+          () => false,
+          (sizeErr: unknown) => ftpCode(sizeErr) === 550,
+        );
+        if (missing) throw notFound(path);
         throw err;
       }
       const info = infos.find((i) => i.name === name && i.isFile);
