@@ -12,6 +12,7 @@ import {
 } from '@filesync/core';
 import type { FileRecord } from '@filesync/store';
 import { limitBytes } from './limit-stream';
+import { isSettling } from './settling';
 import { checkVersion } from './source-version';
 import type { CatalogPort, PipelineLogger } from './ports';
 import { silentLogger } from './ports';
@@ -102,9 +103,8 @@ export class Downloader {
       ...(await this.catalog.listFiles({ sourceId: this.source.id, state: 'downloading' })),
       ...(startNew ? await this.catalog.listFiles({ sourceId: this.source.id, state: 'found' }) : []),
     ];
-    // Still settling: seen too recently to know it is no longer being written.
-    const settledBefore = this.clock.now() - this.options.settleMs;
-    candidates = candidates.filter((c) => c.state !== 'found' || c.foundAt <= settledBefore);
+    const now = this.clock.now();
+    candidates = candidates.filter((c) => !isSettling(c, this.options.settleMs, now));
     const small = this.options.smallFileBytes;
     const sign = this.options.order === 'newest-first' ? -1 : 1;
     candidates.sort((a, b) => {
