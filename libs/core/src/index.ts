@@ -4,6 +4,7 @@ export * from './backoff';
 export * from './file-identity';
 export * from './states';
 export * from './source';
+export * from './file-stat';
 export * from './target';
 export * from './staging';
 export * from './filter';

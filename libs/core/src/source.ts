@@ -22,6 +22,22 @@ export interface SourceFeatures {
   readonly hashes: readonly HashName[];
   /** How many reads may run at once (1 for MAVFTP: one session on the autopilot). */
   readonly parallelism: number;
+  /**
+   * What `stat` proves about the version of a file now at a path (absent: the source has no `stat`,
+   * so nothing it lists is ever removed under `move`). `size-mtime`: its size and mtime, as `list`
+   * gives them. `fingerprint`: also an opaque fingerprint that changes when the file is replaced or
+   * rewritten in place, even with the same size and mtime (see docs/identity.md).
+   */
+  readonly identity?: 'size-mtime' | 'fingerprint';
+}
+
+/** The version of one file as the device sees it now (`Source.stat`). */
+export interface SourceStat {
+  /** Same units and precision as the `SourceEntry` that `list` gives for the path. */
+  readonly size: number;
+  readonly mtimeMs: number;
+  /** Present when `features.identity` is `fingerprint`; compared only for equality. */
+  readonly fingerprint?: string;
 }
 
 export interface ReadOptions {
@@ -36,6 +52,9 @@ export interface ReadOptions {
  *   goes away mid-read throws `TransientError` (`device-gone`, `disconnected` or `timeout`).
  * - `checksum(path, hash)` exists only when `features.hashes` is non-empty.
  * - `remove(path)` exists only when `features.canRemove`; a missing path rejects with `not-found`.
+ * - `stat(path)` exists only when `features.identity` is set: the version of the regular file at
+ *   `path` now, with the size and mtime `list` would give it; a missing path (or one that is no
+ *   longer a regular file) rejects with `not-found`.
  */
 export interface Source {
   readonly id: string;
@@ -44,5 +63,6 @@ export interface Source {
   read(path: string, offset: number, options?: ReadOptions): AsyncIterable<Uint8Array>;
   checksum?(path: string, hash: HashName): Promise<string>;
   remove?(path: string): Promise<void>;
+  stat?(path: string): Promise<SourceStat>;
   close(): Promise<void>;
 }

@@ -47,6 +47,26 @@ export function describeSourceConformance(name: string, harness: SourceHarness):
       expect(source.features.parallelism).toBeGreaterThanOrEqual(1);
       expect(typeof source.remove === 'function').toBe(source.features.canRemove);
       expect(typeof source.checksum === 'function').toBe(source.features.hashes.length > 0);
+      expect(typeof source.stat === 'function').toBe(source.features.identity !== undefined);
+    });
+
+    it('stats a file as listed (same size and mtime; a fingerprint where declared) and a missing one as not-found', async () => {
+      const source = await open();
+      if (!source.stat) return;
+      const listed = [];
+      for await (const e of source.list()) listed.push(e);
+      for (const entry of listed) {
+        const stat = await source.stat(entry.path);
+        expect({ size: stat.size, mtimeMs: stat.mtimeMs }, entry.path).toEqual({ size: entry.size, mtimeMs: entry.mtimeMs });
+        if (source.features.identity === 'fingerprint') expect(stat.fingerprint, entry.path).toMatch(/\S/);
+      }
+      // Every file its own fingerprint (what tells a replaced file from the one read).
+      if (source.features.identity === 'fingerprint') {
+        const prints = await Promise.all(listed.map(async (e) => (await source.stat!(e.path)).fingerprint));
+        expect(new Set(prints).size).toBe(listed.length);
+      }
+      const missing = await caught(() => source.stat!('no/such/file.bin'));
+      expect(isFilesyncError(missing) && missing.code, String(missing)).toBe('not-found');
     });
 
     it('lists every file once with its size, and no directories', async () => {

@@ -16,6 +16,8 @@ import {
 } from '@filesync/core';
 import type { FileRecord } from '@filesync/store';
 import { limitBytes } from './limit-stream';
+import { isSettling } from './settling';
+import { checkVersion } from './source-version';
 import type { CatalogPort, PipelineLogger } from './ports';
 import { silentLogger } from './ports';
 
@@ -51,6 +53,12 @@ export interface DownloaderOptions {
   readonly order: 'oldest-first' | 'newest-first';
   /** Files at most this large go before larger ones. */
   readonly smallFileBytes: number;
+  /**
+   * A listed version waits this long after it was first found before its download starts, and is
+   * staged only if the source then still shows the same size and mtime: a file still being written
+   * (a log, a video) is never delivered as a prefix. The config's `settleSec` (default 3 s) sets it.
+   */
+  readonly settleMs: number;
 }
 
 export const DEFAULT_DOWNLOADER_OPTIONS: DownloaderOptions = {
@@ -64,6 +72,7 @@ export const DEFAULT_DOWNLOADER_OPTIONS: DownloaderOptions = {
   maxBytes: undefined,
   order: 'oldest-first',
   smallFileBytes: 1024 * 1024,
+  settleMs: 0,
 };
 
 export type DownloadOutcome =
@@ -79,6 +88,8 @@ export type DownloadOutcome =
   | { readonly kind: 'progress'; readonly fileId: string; readonly offset: number }
   | { readonly kind: 'staged'; readonly fileId: string; readonly sha256: string }
   | { readonly kind: 'vanished'; readonly fileId: string }
+  /** The file was replaced while read (same size and mtime, another fingerprint): its copy is discarded and it is taken again. */
+  | { readonly kind: 'changed'; readonly fileId: string; readonly reason: string }
   | { readonly kind: 'retry'; readonly fileId: string; readonly error: FilesyncError }
   | { readonly kind: 'failed'; readonly fileId: string; readonly reason: string };
 
@@ -111,10 +122,12 @@ export class Downloader {
    * already). A file stepping aside after a failed attempt waits for its `retryAt`.
    */
   async candidates(startNew = true): Promise<FileRecord[]> {
-    const candidates = [
+    let candidates = [
       ...(await this.catalog.listFiles({ sourceId: this.source.id, state: 'downloading' })),
       ...(startNew ? await this.catalog.listFiles({ sourceId: this.source.id, state: 'found' }) : []),
     ];
+    const now = this.clock.now();
+    candidates = candidates.filter((c) => !isSettling(c, this.options.settleMs, now));
     const small = this.options.smallFileBytes;
     const sign = this.options.order === 'newest-first' ? -1 : 1;
     candidates.sort((a, b) => {
@@ -230,7 +243,15 @@ export class Downloader {
 
   private async work(file: FileRecord, signal?: AbortSignal): Promise<DownloadOutcome> {
     let record = file;
-    if (record.state === 'found') record = await this.catalog.transitionFile(record.fileId, 'downloading', { downloadOffset: 0 });
+    if (record.state === 'found') {
+      // The version the read starts from: its fingerprint is what the end of the read, and the
+      // cleaner, compare with.
+      const start = await checkVersion(this.source, { ...record, fingerprint: null, deviceChecksum: null });
+      if (start.kind === 'gone') throw new PermanentError('not-found', `${record.path} is gone from the source`);
+      if (start.kind === 'changed') return this.supersede(record, start.reason);
+      const fingerprint = start.kind === 'same' ? (start.stat.fingerprint ?? null) : null;
+      record = await this.catalog.transitionFile(record.fileId, 'downloading', { downloadOffset: 0, fingerprint });
+    }
     let offset = await this.staging.resume(record.fileId, record.downloadOffset);
     if (offset < record.downloadOffset) {
       // Staging holds fewer bytes than were recorded (lost with the power): go on from what is there.
@@ -255,7 +276,31 @@ export class Downloader {
       }
       if (offset < record.size) return { kind: 'progress', fileId: record.fileId, offset };
     }
+    // The read reached the listed size: the bytes are this version's only if it is still there.
+    const end = await checkVersion(this.source, { ...record, deviceChecksum: null });
+    if (end.kind === 'gone') throw new PermanentError('not-found', `${record.path} is gone from the source`);
+    if (end.kind === 'changed') {
+      await this.staging.remove(record.fileId);
+      if (!end.sameIdentity) return this.supersede(record, end.reason);
+      // Same size and mtime, other content: the spliced copy is discarded and the file read again.
+      const reason = `${record.path} changed while read (${end.reason}); its copy is discarded and it is read again`;
+      await this.catalog.transitionFile(record.fileId, 'found', { reason, downloadOffset: 0, fingerprint: null });
+      this.log.warn({ source: this.source.id, path: record.path, fileId: record.fileId }, reason);
+      return { kind: 'changed', fileId: record.fileId, reason };
+    }
     return this.verifyAndStage(record);
+  }
+
+  /**
+   * Another size or mtime is at the path: that is another version, which the finder records as a file
+   * of its own at its next listing. This one never existed whole as listed, so it is not staged.
+   */
+  private async supersede(record: FileRecord, why: string): Promise<DownloadOutcome> {
+    await this.staging.remove(record.fileId);
+    const reason = `${record.path} changed on the source before it was staged (${why}); the new version is taken as a file of its own`;
+    await this.catalog.transitionFile(record.fileId, 'vanished', { reason });
+    this.log.warn({ source: this.source.id, path: record.path, fileId: record.fileId }, reason);
+    return { kind: 'vanished', fileId: record.fileId };
   }
 
   private async verifyAndStage(record: FileRecord): Promise<DownloadOutcome> {
@@ -269,6 +314,7 @@ export class Downloader {
       throw new TransientError('conflict', `staged copy of ${record.path} disappeared before it was sealed`, { cause: err });
     }
     const deviceHash = this.source.features.hashes.find((h): h is HashName => h !== 'sha256');
+    let deviceChecksum: string | null = null;
     if (deviceHash !== undefined && this.source.checksum) {
       const [theirs, ours] = await Promise.all([
         this.source.checksum(record.path, deviceHash),
@@ -279,6 +325,7 @@ export class Downloader {
           detail: { hash: deviceHash, device: theirs, staged: ours },
         });
       }
+      deviceChecksum = `${deviceHash}:${theirs}`;
     } else if (this.source.features.hashes.includes('sha256') && this.source.checksum) {
       const theirs = await this.source.checksum(record.path, 'sha256');
       if (theirs !== sha256) {
@@ -287,7 +334,7 @@ export class Downloader {
         });
       }
     }
-    await this.catalog.transitionFile(record.fileId, 'staged', { sha256, downloadOffset: record.size });
+    await this.catalog.transitionFile(record.fileId, 'staged', { sha256, downloadOffset: record.size, deviceChecksum });
     this.log.info({ source: this.source.id, path: record.path, size: record.size, sha256 }, 'staged');
     return { kind: 'staged', fileId: record.fileId, sha256 };
   }

@@ -41,11 +41,14 @@ export class Finder {
   async scan(): Promise<ScanResult> {
     const now = this.clock.now();
     const seen = new Set<string>();
+    /** Size of each path this listing showed, to tell a superseded version from a vanished file. */
+    const listedSize = new Map<string, number>();
     let listed = 0;
     let recorded = 0;
     let reappeared = 0;
     for await (const entry of this.source.list()) {
       listed++;
+      listedSize.set(entry.path, entry.size);
       const targets = [...new Set(this.routes.filter((r) => r.accepts(entry, now)).flatMap((r) => r.targets))];
       if (targets.length === 0) continue;
       const identity = { sourceId: this.source.id, path: entry.path, size: entry.size, mtimeMs: entry.mtimeMs };
@@ -65,8 +68,15 @@ export class Finder {
     for (const state of UNSTAGED) {
       for (const file of await this.catalog.listFiles({ sourceId: this.source.id, state })) {
         if (seen.has(file.fileId)) continue;
-        await this.catalog.transitionFile(file.fileId, 'vanished', { reason: 'gone from the source before it was staged' });
-        this.log.warn({ source: this.source.id, path: file.path, fileId: file.fileId }, 'file vanished before it was staged');
+        const now = listedSize.get(file.path);
+        if (now !== undefined) {
+          // Still there with another size or mtime (a file being written): the new version is recorded above.
+          await this.catalog.transitionFile(file.fileId, 'vanished', { reason: `superseded: changed on the source (now ${now} bytes) before it was staged` });
+          this.log.debug({ source: this.source.id, path: file.path, fileId: file.fileId, size: now }, 'file changed before it was staged');
+        } else {
+          await this.catalog.transitionFile(file.fileId, 'vanished', { reason: 'gone from the source before it was staged' });
+          this.log.warn({ source: this.source.id, path: file.path, fileId: file.fileId }, 'file vanished before it was staged');
+        }
         vanished++;
       }
     }

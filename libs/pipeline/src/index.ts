@@ -16,3 +16,5 @@ export { LINK_ACTOR_MODULE, LINK_CHANNEL, type JobReply, type LinkActor, type Li
 export { LinkClient, type LinkRef } from './actors/link-client';
 export { createRemoteSource, createRemoteSourceProvider } from './actors/remote-source';
 export { createRemoteTarget } from './actors/remote-target';
+export { isSettling } from './settling';
+export { type VersionCheck, checkVersion } from './source-version';

@@ -128,6 +128,7 @@ export class Pipeline {
           checkpointMs: this.parts.config.staging.checkpointMs,
           reserveBytes: this.parts.config.staging.reserveBytes,
           maxBytes: this.parts.config.staging.maxBytes,
+          settleMs: (sourceConfig?.settleSec ?? 3) * 1000,
         },
       },
       this.clock,

@@ -3,14 +3,20 @@ import type { FileRecord } from '@filesync/store';
 import type { CatalogPort, PipelineLogger } from './ports';
 import { silentLogger } from './ports';
 import { ThrottledLog } from './throttled-log';
+import { checkVersion } from './source-version';
 
 /**
  * Under `move`, removes delivered files from their source — only files every routed target has
- * uploaded and verified (not merely skipped), and only sources that can remove.
+ * uploaded and verified (not merely skipped), only sources that can remove, and only when the file
+ * now at the path is the very version delivered (identity before delete, see `checkVersion` and
+ * docs/identity.md). Anything else there is a new version: it is kept, and the finder records it.
  */
 export class SourceCleaner {
-  /** A refused remove is tried at every sweep; it is said once per file and interval, not every time. */
-  private readonly refused: ThrottledLog;
+  /**
+   * A refused remove is tried, and a kept file checked, at every sweep: each is said once per file and
+   * interval, not every time.
+   */
+  private readonly warnings: ThrottledLog;
 
   constructor(
     private readonly source: Source,
@@ -18,15 +24,16 @@ export class SourceCleaner {
     /** Whether this file's routes ask for it to be moved (every route that took it says `move`). */
     private readonly isMoved: (file: FileRecord) => boolean,
     private readonly log: PipelineLogger = silentLogger,
-    refused?: ThrottledLog,
+    warnings?: ThrottledLog,
   ) {
-    this.refused = refused ?? new ThrottledLog(log);
+    this.warnings = warnings ?? new ThrottledLog(log);
   }
 
-  async sweep(): Promise<{ removed: number; errors: number }> {
+  async sweep(): Promise<{ removed: number; errors: number; kept: number }> {
     let removed = 0;
     let errors = 0;
-    if (!this.source.remove) return { removed, errors };
+    let kept = 0;
+    if (!this.source.remove) return { removed, errors, kept };
     for (const file of await this.catalog.listFiles({ sourceId: this.source.id, state: 'delivered' })) {
       if (!this.isMoved(file)) continue;
       const targets = await this.catalog.targetsOf(file.fileId);
@@ -34,21 +41,32 @@ export class SourceCleaner {
       // it: the source keeps its copy, or the file would exist nowhere under its own content.
       if (!targets.every((t) => t.state === 'uploaded')) continue;
       try {
-        await this.source.remove(file.path);
+        const check = await checkVersion(this.source, file, { checksum: true });
+        if (check.kind === 'changed' || check.kind === 'unprovable') {
+          kept++;
+          this.reportKept(file, check.kind === 'changed' ? `another version is there now: ${check.reason}` : check.reason);
+          continue;
+        }
+        if (check.kind === 'same') await this.source.remove(file.path);
       } catch (err) {
         const error = classifyError(err);
         // Already gone from the source (e.g. removed just before a crash): the removal is done.
         if (error.code !== 'not-found') {
           errors++;
-          this.refused.warn(file.fileId, { source: this.source.id, path: file.path, code: error.code }, `could not remove from source: ${error.message}`);
+          this.warnings.warn(`refused:${file.fileId}`, { source: this.source.id, path: file.path, code: error.code }, `could not remove from source: ${error.message}`);
           continue;
         }
       }
-      this.refused.clear(file.fileId);
+      this.warnings.clear(`refused:${file.fileId}`);
+      this.warnings.clear(`kept:${file.fileId}`);
       await this.catalog.transitionFile(file.fileId, 'removed', { reason: 'moved: every target has it' });
       this.log.info({ source: this.source.id, path: file.path }, 'removed from source');
       removed++;
     }
-    return { removed, errors };
+    return { removed, errors, kept };
+  }
+
+  private reportKept(file: FileRecord, why: string): void {
+    this.warnings.warn(`kept:${file.fileId}`, { source: this.source.id, path: file.path, fileId: file.fileId }, `kept on the source, not removed: ${why}`);
   }
 }

@@ -1,3 +1,5 @@
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Source } from '@filesync/core';
 import { patternBytes } from '@filesync/core/testing';
@@ -73,7 +75,12 @@ describe('source cleaner under move', () => {
   it('keeps a file on the source when a target skipped it (a different file held its name)', async () => {
     const { SourceCleaner } = await import('./source-cleaner');
     await world.writeFiles('cam', { 'a.bin': patternBytes(10, 1), 'b.bin': patternBytes(10, 2) });
-    const ids = ['a.bin', 'b.bin'].map((path) => world.catalog.recordFound({ sourceId: 'cam', path, size: 10, mtimeMs: 1 }, ['nas']).fileId);
+    // Recorded as listed: the cleaner removes only the version at the path now.
+    const ids: string[] = [];
+    for (const path of ['a.bin', 'b.bin']) {
+      const { mtimeMs } = await stat(join(world.sourceDir('cam'), path));
+      ids.push(world.catalog.recordFound({ sourceId: 'cam', path, size: 10, mtimeMs: Math.trunc(mtimeMs) }, ['nas']).fileId);
+    }
     for (const [i, id] of ids.entries()) {
       world.catalog.transitionFile(id, 'downloading');
       world.catalog.transitionFile(id, 'staged', { sha256: 'x'.repeat(64), downloadOffset: 10 });
@@ -82,7 +89,7 @@ describe('source cleaner under move', () => {
       world.catalog.transitionFile(id, 'delivered');
     }
     const cleaner = new SourceCleaner(world.source('cam'), world.catalog, () => true);
-    expect(await cleaner.sweep()).toEqual({ removed: 1, errors: 0 });
+    expect(await cleaner.sweep()).toEqual({ removed: 1, errors: 0, kept: 0 });
     expect([...(await world.readTree(world.sourceDir('cam'))).keys()]).toEqual(['b.bin']);
     expect(world.catalog.getFile(ids[1]!)?.state).toBe('delivered');
   });

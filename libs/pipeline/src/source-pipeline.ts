@@ -132,6 +132,7 @@ export class SourcePipeline {
         case 'progress':
         case 'stepped-aside':
         case 'vanished':
+        case 'changed':
         case 'failed':
           busy = true;
           break;

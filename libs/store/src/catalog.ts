@@ -140,14 +140,31 @@ export class Catalog {
       const reason = patch.reason ?? null;
       const retryAt = patch.retryAt ?? row.retry_at;
       const now = this.clock.now();
-      this.sql.updateFile.run({ file_id: fileId, state: to, download_offset: downloadOffset, sha256, reason, attempts, retry_at: retryAt, at: now });
+      const fingerprint = patch.fingerprint !== undefined ? patch.fingerprint : row.fingerprint;
+      const deviceChecksum = patch.deviceChecksum !== undefined ? patch.deviceChecksum : row.device_checksum;
+      this.sql.updateFile.run({
+        file_id: fileId, state: to, download_offset: downloadOffset, sha256, reason, attempts, retry_at: retryAt, at: now, fingerprint, device_checksum: deviceChecksum,
+      });
       const detail: Record<string, unknown> = { ...patch.detail };
       if (reason !== null) detail['reason'] = reason;
       if (patch.sha256 !== undefined) detail['sha256'] = patch.sha256;
+      if (patch.fingerprint !== undefined) detail['fingerprint'] = patch.fingerprint;
+      if (patch.deviceChecksum !== undefined) detail['deviceChecksum'] = patch.deviceChecksum;
       if (downloadOffset !== row.download_offset) detail['downloadOffset'] = downloadOffset;
       if (retryAt !== row.retry_at) detail['retryAt'] = retryAt;
       this.event(now, fileId, null, 'file.state', row.state, to, detail);
-      return toFileRecord({ ...row, state: to, download_offset: downloadOffset, sha256, reason, attempts, retry_at: retryAt, updated_at: now });
+      return toFileRecord({
+        ...row,
+        state: to,
+        download_offset: downloadOffset,
+        sha256,
+        reason,
+        attempts,
+        retry_at: retryAt,
+        updated_at: now,
+        fingerprint,
+        device_checksum: deviceChecksum,
+      });
     });
   }
 
@@ -428,7 +445,7 @@ function prepareStatements(db: Database) {
       VALUES (@file_id, @source_id, @path, @size, @mtime_ms, @state, @at, @at, @version_of)`),
     updateFile: db.prepare(`
       UPDATE files SET state = @state, download_offset = @download_offset, sha256 = @sha256, reason = @reason,
-        attempts = @attempts, retry_at = @retry_at, updated_at = @at
+        attempts = @attempts, retry_at = @retry_at, updated_at = @at, fingerprint = @fingerprint, device_checksum = @device_checksum
       WHERE file_id = @file_id`),
     updateDownloadOffset: db.prepare('UPDATE files SET download_offset = ?, updated_at = ? WHERE file_id = ?'),
     insertTarget: db.prepare('INSERT INTO file_targets (file_id, target_id, state, updated_at) VALUES (?, ?, ?, ?)'),

@@ -70,6 +70,14 @@ export const MIGRATIONS: readonly Migration[] = [
   (db) => {
     db.exec('DROP INDEX IF EXISTS files_by_sha256');
   },
+  // v5: what the downloader observed of the source file it staged (its fingerprint and the device's
+  // checksum), so the cleaner removes only that exact version (identity before delete).
+  (db) => {
+    db.exec(`
+      ALTER TABLE files ADD COLUMN fingerprint TEXT;
+      ALTER TABLE files ADD COLUMN device_checksum TEXT;
+    `);
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;

@@ -17,6 +17,8 @@ export interface FileRow {
   updated_at: number;
   version_of: string | null;
   retry_at: number;
+  fingerprint: string | null;
+  device_checksum: string | null;
 }
 
 export interface TargetRow {
@@ -57,6 +59,8 @@ export function toFileRecord(row: FileRow): FileRecord {
     updatedAt: row.updated_at,
     versionOf: row.version_of,
     retryAt: row.retry_at,
+    fingerprint: row.fingerprint,
+    deviceChecksum: row.device_checksum,
   };
 }
 

@@ -21,6 +21,10 @@ export interface FileRecord {
   readonly versionOf: string | null;
   /** Wall-clock ms before which the file is not tried again (its backoff after a failed attempt); 0 = at once. */
   readonly retryAt: number;
+  /** The source's fingerprint of this version when the download began (`Source.stat`), where it has one. */
+  readonly fingerprint: string | null;
+  /** The device's own checksum of this version as `hash:value` (MAVFTP `mavlink-crc32:…`), recorded when staged. */
+  readonly deviceChecksum: string | null;
 }
 
 /** One file on one target. */
@@ -68,6 +72,9 @@ export interface FilePatch {
   readonly attempts?: number;
   /** Kept when not given. */
   readonly retryAt?: number;
+  /** What the downloader observed of the source version; kept unless given. */
+  readonly fingerprint?: string | null;
+  readonly deviceChecksum?: string | null;
   /** Stored in the event row only. */
   readonly detail?: Record<string, unknown>;
 }

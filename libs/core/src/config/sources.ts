@@ -4,6 +4,11 @@ import { byteSize, credentials, deviceId, ftpUrl, seconds, tlsOptions } from './
 const sourceBase = {
   id: deviceId,
   pollIntervalSec: seconds.default(30).describe('How often the source is listed for new files.'),
+  settleSec: seconds
+    .default(3)
+    .describe(
+      'A file is staged only once the same size and mtime have been seen at least this long apart (a file still being written waits, shown as "settling"; see docs/identity.md).',
+    ),
 };
 
 export const localSourceSchema = z

@@ -15,7 +15,7 @@ describe('disk device from a config entry', () => {
       const device = createDiskDevice({ ...config, diskDir: join(root, 'no-udev') });
       await device.start();
       expect(device.current()?.id).toMatch(/^flir:dev-[0-9a-f]{12}$/);
-      expect(device.current()?.features).toEqual({ canResume: true, canRemove: true, hashes: [], parallelism: 1 });
+      expect(device.current()?.features).toEqual({ canResume: true, canRemove: true, hashes: [], parallelism: 1, identity: 'fingerprint' });
       await device.close();
     } finally {
       await rm(root, { recursive: true, force: true });

@@ -9,6 +9,7 @@ import {
   TransientError,
   classifyError,
   normalizeSourcePath,
+  statRegularFile,
 } from '@filesync/core';
 import type { ReadFailureTracker } from './read-failure-tracker';
 import type { MountedDrive } from './volume-identity';
@@ -231,11 +232,23 @@ export function createVolumeSource(options: VolumeSourceOptions): VolumeSource {
   const base = {
     id: sourceId,
     drive,
-    features: { canResume: true, canRemove, hashes: [], parallelism: 1 },
+    features: { canResume: true, canRemove, hashes: [], parallelism: 1, identity: 'fingerprint' as const },
     list: () => walk(root, ''),
     read,
     readChunk,
     stats: (): VolumeStats => ({ bytesRead, reads }),
+    async stat(path: string) {
+      const { rel, file } = resolvePath(path);
+      let st;
+      try {
+        st = await statRegularFile(file, rel);
+      } catch (err) {
+        throw await plainFailure(err, `looking at ${rel}`, { path: rel });
+      }
+      // As for reads: a file seen on another card at the same mount point is not this volume's version.
+      if (!(await options.isPresent())) throw gone(undefined, `looking at ${rel}`, { path: rel });
+      return st;
+    },
     close: async () => undefined,
   };
   if (!canRemove) return base satisfies VolumeSource;

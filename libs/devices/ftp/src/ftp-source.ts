@@ -1,11 +1,11 @@
 import type { FileInfo } from 'basic-ftp';
-import { type ReadOptions, type Source, type SourceEntry, type SourceFeatures, systemClock } from '@filesync/core';
+import { type ReadOptions, type Source, type SourceEntry, type SourceFeatures, type SourceStat, systemClock } from '@filesync/core';
 import { FtpConnectionPool, type FtpSession } from './connection-pool';
 import { ftpCode } from './errors';
 import { ListCommand } from './list-command';
 import { ListingTimes } from './listing-times';
 import type { FtpConnectionOptions } from './options';
-import { relativeTo, remotePath } from './paths';
+import { parentOf, relativeTo, remotePath } from './paths';
 import { askMdtm, downloadStream, notFound } from './remote-ops';
 
 export interface FtpSourceOptions extends FtpConnectionOptions {
@@ -24,7 +24,7 @@ export interface FtpSource extends Source {
  * does not depend on the connection or command that answered (see listing-times.ts).
  */
 export function createFtpSource(options: FtpSourceOptions): FtpSource {
-  let features: SourceFeatures = { canResume: true, canRemove: true, hashes: [], parallelism: options.maxConnections ?? 2 };
+  let features: SourceFeatures = { canResume: true, canRemove: true, hashes: [], parallelism: options.maxConnections ?? 2, identity: 'size-mtime' };
   const pool = new FtpConnectionPool(options, '', (server) => {
     features = { ...features, canResume: server.rest || server.size };
   });
@@ -102,8 +102,38 @@ export function createFtpSource(options: FtpSourceOptions): FtpSource {
           throw err;
         }
       }),
+    stat: (path: string) => statOf(path),
     close: () => pool.close(),
   } satisfies FtpSource;
+
+  /**
+   * The file's line in a fresh listing of its directory, with the mtime `list` would give it (same
+   * MLSD fact or MDTM, same per-source memory), so equal means the same version as far as FTP can tell.
+   */
+  async function statOf(path: string): Promise<SourceStat> {
+    return pool.use(async (session) => {
+      const abs = remotePath(session.home, pool.endpoint.dir, path);
+      const dir = parentOf(abs);
+      const name = abs.slice(dir === '/' ? 1 : dir.length + 1);
+      let infos: FileInfo[];
+      try {
+        infos = await listCommand.list(session, dir);
+      } catch (err) {
+        if (ftpCode(err) === 550) throw notFound(path);
+        // Some servers (ftp-srv) answer a listing of a missing directory with 451: SIZE tells
+        // "no such file" (550) apart from a real fault, which stands.
+        const missing = await session.client.size(abs).then(
+          () => false,
+          (sizeErr: unknown) => ftpCode(sizeErr) === 550,
+        );
+        if (missing) throw notFound(path);
+        throw err;
+      }
+      const info = infos.find((i) => i.name === name && i.isFile);
+      if (!info) throw notFound(path);
+      return { size: info.size, mtimeMs: await mtimeOf(session, info, abs, path) };
+    });
+  }
 
   async function* readFrom(path: string, offset: number, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
     // A read kept running since the last slice needs no connection to find its path (both may be taken).

@@ -7,6 +7,7 @@ import {
   type SourceEntry,
   hashStream,
   normalizeSourcePath,
+  statRegularFile,
 } from '@filesync/core';
 import { classified, notFound } from './errors';
 import { readChunks } from './read-chunks';
@@ -36,7 +37,7 @@ export function createLocalSource(options: LocalSourceOptions): Source {
 
   const source = {
     id: options.id,
-    features: { canResume: true, canRemove: true, hashes: ['sha256'] as HashName[], parallelism: 2 },
+    features: { canResume: true, canRemove: true, hashes: ['sha256'] as HashName[], parallelism: 2, identity: 'fingerprint' as const },
     list: () => walk(options.dir, ''),
     read: (path: string, offset: number, readOptions?: ReadOptions) =>
       readChunks(resolvePath(path), offset, readOptions?.signal ? { signal: readOptions.signal } : {}),
@@ -45,6 +46,7 @@ export function createLocalSource(options: LocalSourceOptions): Source {
       return hashStream(hash, readChunks(resolvePath(path), 0));
     },
     remove: (path: string) => classified(() => unlink(resolvePath(path))),
+    stat: (path: string) => classified(() => statRegularFile(resolvePath(path), path)),
     close: async () => undefined,
   } satisfies Source;
   return source;

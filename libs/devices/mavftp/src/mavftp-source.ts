@@ -69,7 +69,7 @@ export function createMavftpSource(options: MavftpSourceOptions): MavftpSource {
 
   const source: MavftpSource = {
     id: options.id,
-    features: { canResume: true, canRemove: true, hashes: ['mavlink-crc32'], parallelism: 1 },
+    features: { canResume: true, canRemove: true, hashes: ['mavlink-crc32'], parallelism: 1, identity: 'size-mtime' },
     client,
 
     async *list() {
@@ -121,6 +121,22 @@ export function createMavftpSource(options: MavftpSourceOptions): MavftpSource {
       } catch (err) {
         throw classify(err, full);
       }
+    },
+
+    /** The file's entry in a fresh listing of its directory (size, and mtime where PX4 lists one); its CRC32 is `checksum`. */
+    async stat(path: string) {
+      const full = vehiclePath(path);
+      const slash = full.lastIndexOf('/');
+      const name = full.slice(slash + 1);
+      let entries;
+      try {
+        entries = await (await client()).listDirectory(full.slice(0, slash));
+      } catch (err) {
+        throw classify(err, full);
+      }
+      const entry = entries.find((e) => e.kind !== 'dir' && e.name === name);
+      if (!entry) throw new PermanentError('not-found', `no such file on the vehicle: ${full}`, { detail: { path } });
+      return { size: entry.size, mtimeMs: entry.mtimeSec * 1000 };
     },
 
     async remove(path: string) {

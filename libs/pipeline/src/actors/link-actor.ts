@@ -55,6 +55,7 @@ const TYPE_SET: Readonly<Record<LinkMessage['type'], true>> = {
   'link.read-close': true,
   'link.checksum': true,
   'link.remove': true,
+  'link.source-stat': true,
   'link.stat': true,
   'link.partial-size': true,
   'link.write-open': true,
@@ -338,6 +339,12 @@ const linkActor: LinkActor = defineActor<LinkMessage, LinkReplies, LinkArgs>({
       const remove = s.remove?.bind(s);
       if (!remove) throw new PermanentError('unsupported', `${msg.sourceId} does not remove files`);
       return run(() => remove(msg.path), { what: `removing ${msg.path}` });
+    },
+    'link.source-stat': (msg) => {
+      const s = currentSource(msg.sourceId);
+      const stat = s.stat?.bind(s);
+      if (!stat) throw new PermanentError('unsupported', `${msg.sourceId} cannot tell the version of a file`);
+      return run(() => stat(msg.path), { what: `looking at ${msg.path}` });
     },
     'link.stat': (msg) => {
       const t = currentTarget();

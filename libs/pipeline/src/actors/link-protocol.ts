@@ -1,4 +1,4 @@
-import type { CommitReceipt, ExpectedContent, HashName, SourceConfig, SourceEntry, SourceFeatures, TargetConfig, TargetFeatures, TargetStat } from '@filesync/core';
+import type { CommitReceipt, ExpectedContent, HashName, SourceConfig, SourceEntry, SourceFeatures, SourceStat, TargetConfig, TargetFeatures, TargetStat } from '@filesync/core';
 import { type ActorDefinition, defineChannel } from '@filesync/actors/actor';
 
 /**
@@ -54,6 +54,8 @@ export type LinkMessage =
   | { readonly type: 'link.read-close'; readonly handle: string }
   | ({ readonly type: 'link.checksum'; readonly path: string; readonly hash: HashName } & OnSource)
   | ({ readonly type: 'link.remove'; readonly path: string } & OnSource)
+  /** `Source.stat`: the version of one file now (named apart from the target's `link.stat`). */
+  | ({ readonly type: 'link.source-stat'; readonly path: string } & OnSource)
   // Target side.
   | { readonly type: 'link.stat'; readonly path: string }
   | { readonly type: 'link.partial-size'; readonly path: string }
@@ -88,6 +90,7 @@ export interface LinkReplies {
   'link.read-close': void;
   'link.checksum': JobReply<string>;
   'link.remove': JobReply<void>;
+  'link.source-stat': JobReply<SourceStat>;
   'link.stat': JobReply<TargetStat | null>;
   'link.partial-size': JobReply<number>;
   'link.write-open': { readonly handle: string };

@@ -1,33 +1,14 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { ftpSourceSchema } from '@filesync/core';
 import { startActor } from '@filesync/actors';
 import { describe, expect, it } from 'vitest';
 import { LinkClient } from './link-client';
 import { LINK_ACTOR_MODULE, type LinkActor } from './link-protocol';
 import { createRemoteSource } from './remote-source';
-
-// The FTP simulator as a process (this project may not import simulators).
-const SIM_MAIN = fileURLToPath(new URL('../../../../simulators/ftp/main.ts', import.meta.url));
-
-async function startFtpSim(root: string): Promise<{ ready: Record<string, string>; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SIM_MAIN, '--port', '0', '--root', root, '--no-seed', '--user', 'u', '--password', 'p'], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  const ready = await new Promise<Record<string, string>>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('ftp simulator not ready in 20 s')), 20_000);
-    createInterface({ input: child.stdout! }).once('line', (line) => {
-      clearTimeout(timer);
-      resolve(JSON.parse(line) as Record<string, string>);
-    });
-  });
-  return { ready, child };
-}
+import { startFtpSim } from '../testing/ftp-simulator';
 
 describe('remote source on an FTP link: a read closed between chunks', () => {
   it('is taken up again by the next read from that offset, so the camera sends no byte twice (a downloader slice ending on time)', async () => {

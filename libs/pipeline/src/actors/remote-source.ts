@@ -60,6 +60,7 @@ export function createRemoteSource(client: LinkClient, sourceId: string, initial
     close: async () => undefined,
   };
   if (initialFeatures.hashes.length > 0) remote.checksum = (path: string, hash: HashName) => client.call({ type: 'link.checksum', sourceId, path, hash });
+  if (initialFeatures.identity !== undefined) remote.stat = (path: string) => client.call({ type: 'link.source-stat', sourceId, path });
   if (initialFeatures.canRemove) remote.remove = (path: string) => client.call({ type: 'link.remove', sourceId, path });
   return remote;
 }
