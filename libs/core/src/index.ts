@@ -4,6 +4,8 @@ export * from './backoff';
 export * from './file-identity';
 export * from './states';
 export * from './source';
+export * from './walk-guard';
+export { openRegularFile } from './safe-open';
 export * from './target';
 export * from './staging';
 export * from './filter';
