@@ -44,6 +44,11 @@ export interface ServerFaults {
    * an empty ACK at offset 0, 10 s session timeout.
    */
   px4: 'main' | 'v1.15';
+  /**
+   * A hostile or non-PX4 MAVFTP server: `.` and `..` listed as directories (`D.`, `D..`) instead of
+   * PX4's skip entries, so a client that walks every `D` entry never finishes.
+   */
+  dotDirs: boolean;
 }
 
 export type Faults = LinkFaults & ServerFaults;
@@ -64,6 +69,7 @@ export const DEFAULT_FAULTS: Faults = {
   burstStopAfterFrames: 0,
   secondGcs: 'off',
   px4: 'main',
+  dotDirs: false,
 };
 
 const NUMBER_KEYS = ['lossUp', 'lossDown', 'dup', 'reorder', 'latencyMs', 'baud', 'txBuffer', 'sessionTimeoutMs', 'burstStopAfterFrames'] as const;
@@ -77,9 +83,9 @@ export function mergeFaults(current: Faults, patch: unknown): Faults {
       if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new Error(`fault ${key} must be a non-negative number`);
       if (['lossUp', 'lossDown', 'dup', 'reorder'].includes(key) && value > 1) throw new Error(`fault ${key} is a probability (0..1)`);
       (next as unknown as Record<string, number>)[key] = value;
-    } else if (key === 'armed') {
-      if (typeof value !== 'boolean') throw new Error('fault armed must be true or false');
-      next.armed = value;
+    } else if (key === 'armed' || key === 'dotDirs') {
+      if (typeof value !== 'boolean') throw new Error(`fault ${key} must be true or false`);
+      next[key] = value;
     } else if (key === 'px4') {
       if (value !== 'main' && value !== 'v1.15') throw new Error('fault px4 must be "main" or "v1.15"');
       next.px4 = value;

@@ -36,6 +36,8 @@ export interface ServerOptions {
   readonly burstStopAfterFrames: () => number;
   /** Which PX4 to imitate where released versions differ from main (see faults.ts `px4`). */
   readonly px4Version: () => 'main' | 'v1.15';
+  /** List `.` and `..` as directories, as a hostile server would (fault `dotDirs`). */
+  readonly dotDirs?: () => boolean;
   /** CRC32 answer for a path; a fault may corrupt it. */
   readonly crcFault: (vehiclePath: string, crc: number) => number;
   /** A NAK error code to refuse OpenFileRO of a path with (a fault; FailErrno carries EIO), or undefined. */
@@ -258,7 +260,10 @@ export class Px4FtpServer {
     const withTime = req.opcode === Opcode.ListDirectoryWithTime;
     // POSIX readdir (SITL) also returns `.` and `..`, sent as skip entries; the released-vehicle
     // flavour imitates NuttX's FAT readdir, which has neither.
-    const all: DirEntry[] = this.options.px4Version() === 'v1.15' ? [] : [{ kind: 'skip' }, { kind: 'skip' }];
+    const dots: DirEntry[] = this.options.dotDirs?.()
+      ? [{ kind: 'dir', name: '.' }, { kind: 'dir', name: '..' }]
+      : [{ kind: 'skip' }, { kind: 'skip' }];
+    const all: DirEntry[] = this.options.px4Version() === 'v1.15' && !this.options.dotDirs?.() ? [] : dots;
     for (const name of names) {
       try {
         const st = statSync(`${dir}/${name}`);

@@ -90,6 +90,7 @@ export class Vehicle {
         sessionTimeoutMs: () => this.faults.sessionTimeoutMs,
         burstStopAfterFrames: () => this.faults.burstStopAfterFrames,
         px4Version: () => this.faults.px4,
+        dotDirs: () => this.faults.dotDirs,
         crcFault: (path, crc) => this.crcFault(path, crc),
         openFault: (path) => this.faults.nakOpen[path],
       },

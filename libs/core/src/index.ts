@@ -5,6 +5,8 @@ export * from './file-identity';
 export * from './states';
 export * from './source';
 export * from './file-stat';
+export * from './walk-guard';
+export { openRegularFile } from './safe-open';
 export * from './target';
 export * from './staging';
 export * from './filter';

@@ -40,13 +40,39 @@ export interface SourceStat {
   readonly fingerprint?: string;
 }
 
+/**
+ * Something a listing could not read. The walk reports it and goes on; the finder shows it in the
+ * source's status and keeps every file it covers as "not seen" (never `vanished`).
+ */
+export interface ListProblem {
+  /** POSIX path relative to the source root ("" is the root: the whole listing is incomplete). */
+  readonly path: string;
+  /** `tree`: nothing at or below `path` was listed (unreadable directory, cycle, bound); `entry`: this one entry was left out. */
+  readonly scope: 'tree' | 'entry';
+  readonly reason: string;
+}
+
+export interface ListOptions {
+  /** Told of each directory or entry the walk had to leave out. */
+  readonly onProblem?: (problem: ListProblem) => void;
+}
+
+/** Whether `path` lies in what `problem` left out of a listing. */
+export function problemCovers(problem: ListProblem, path: string): boolean {
+  if (problem.scope === 'entry') return path === problem.path;
+  return problem.path === '' || path === problem.path || path.startsWith(`${problem.path}/`);
+}
+
 export interface ReadOptions {
   readonly signal?: AbortSignal;
 }
 
 /**
  * A place files come from. Contracts (checked by `@filesync/core/testing`):
- * - `list()` yields every regular file below the root once; directories are not entries.
+ * - `list()` yields every regular file below the root once; directories and symlinks are not
+ *   entries. An unreadable directory or a malformed entry below the root is reported through
+ *   `onProblem` and the walk goes on; a root that cannot be listed rejects. Walks stop at
+ *   `WALK_LIMITS` and at directory cycles, reporting them as problems.
  * - `read(path, offset)` yields the bytes from `offset` to the end. A missing path rejects with
  *   `PermanentError('not-found')`; an offset at or past the end yields no bytes. A device that
  *   goes away mid-read throws `TransientError` (`device-gone`, `disconnected` or `timeout`).
@@ -59,7 +85,7 @@ export interface ReadOptions {
 export interface Source {
   readonly id: string;
   readonly features: SourceFeatures;
-  list(): AsyncIterable<SourceEntry>;
+  list(options?: ListOptions): AsyncIterable<SourceEntry>;
   read(path: string, offset: number, options?: ReadOptions): AsyncIterable<Uint8Array>;
   checksum?(path: string, hash: HashName): Promise<string>;
   remove?(path: string): Promise<void>;

@@ -135,7 +135,6 @@ export class Downloader {
       if (sizeClass !== 0) return sizeClass;
       return sign * (a.mtimeMs - b.mtimeMs) || a.path.localeCompare(b.path);
     });
-    const now = this.clock.now();
     return candidates.filter((c) => !this.active.has(c.fileId) && c.retryAt <= now);
   }
 

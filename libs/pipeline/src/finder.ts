@@ -1,10 +1,13 @@
 import {
   type Clock,
+  type ListProblem,
+  PermanentError,
   type RouteConfig,
   type Source,
   type SourceEntry,
   compileFilter,
   fileId,
+  problemCovers,
   systemClock,
 } from '@filesync/core';
 import type { CatalogPort, PipelineLogger } from './ports';
@@ -15,6 +18,22 @@ export interface ScanResult {
   readonly recorded: number;
   readonly reappeared: number;
   readonly vanished: number;
+  /** What the listing had to leave out (unreadable directories, malformed entries, cycles, bounds). */
+  readonly problems: readonly ListProblem[];
+}
+
+/** A problem list as one line for the log and status: "2 problems: a/b: …; c: …". */
+export function describeProblems(problems: readonly ListProblem[], shown = 3): string {
+  const head = problems.slice(0, shown).map((p) => `${p.path || '/'}: ${p.reason}`);
+  const more = problems.length > shown ? `; and ${problems.length - shown} more` : '';
+  return `${problems.length} problem${problems.length === 1 ? '' : 's'}: ${head.join('; ')}${more}`;
+}
+
+/** Why an entry cannot be recorded, or undefined: a size or mtime no catalog can hold. */
+function malformed(entry: SourceEntry): string | undefined {
+  if (!Number.isSafeInteger(entry.size) || entry.size < 0) return `size ${String(entry.size)} is not a non-negative integer: left out`;
+  if (!Number.isFinite(entry.mtimeMs)) return `mtime ${String(entry.mtimeMs)} is not a time: left out`;
+  return undefined;
 }
 
 /** States of a file the finder may still call vanished: not yet staged, so only the source has it. */
@@ -23,7 +42,8 @@ const UNSTAGED = ['found', 'downloading'] as const;
 /**
  * Lists one source and records what the routes want of it. A file whose size or mtime changed is a new
  * version (a new identity); one that is gone before it was staged becomes `vanished`. Only a listing
- * that succeeded can make a file vanish: an unplugged drive throws instead of listing nothing.
+ * that succeeded can make a file vanish: an unplugged drive throws instead of listing nothing, and a
+ * file under a directory the walk could not list (a problem) is "not seen", never vanished.
  */
 export class Finder {
   private readonly routes: readonly { targets: readonly string[]; accepts: (e: SourceEntry, now: number) => boolean }[];
@@ -46,14 +66,30 @@ export class Finder {
     let listed = 0;
     let recorded = 0;
     let reappeared = 0;
-    for await (const entry of this.source.list()) {
+    const problems: ListProblem[] = [];
+    const onProblem = (problem: ListProblem): void => void problems.push(problem);
+    for await (const entry of this.source.list({ onProblem })) {
       listed++;
+      const bad = malformed(entry);
+      if (bad !== undefined) {
+        onProblem({ path: entry.path, scope: 'entry', reason: bad });
+        continue;
+      }
       listedSize.set(entry.path, entry.size);
       const targets = [...new Set(this.routes.filter((r) => r.accepts(entry, now)).flatMap((r) => r.targets))];
       if (targets.length === 0) continue;
       const identity = { sourceId: this.source.id, path: entry.path, size: entry.size, mtimeMs: entry.mtimeMs };
       seen.add(fileId(identity));
-      const { fileId: id, isNew } = await this.catalog.recordFound(identity, targets);
+      let found;
+      try {
+        found = await this.catalog.recordFound(identity, targets);
+      } catch (err) {
+        // One entry the catalog refuses (a name it cannot hold) is that entry's problem, not the walk's.
+        if (!(err instanceof PermanentError && err.code === 'bad-request')) throw err;
+        onProblem({ path: entry.path, scope: 'entry', reason: err.message });
+        continue;
+      }
+      const { fileId: id, isNew } = found;
       if (isNew) {
         recorded++;
         continue;
@@ -67,7 +103,7 @@ export class Finder {
     let vanished = 0;
     for (const state of UNSTAGED) {
       for (const file of await this.catalog.listFiles({ sourceId: this.source.id, state })) {
-        if (seen.has(file.fileId)) continue;
+        if (seen.has(file.fileId) || problems.some((p) => problemCovers(p, file.path))) continue;
         const now = listedSize.get(file.path);
         if (now !== undefined) {
           // Still there with another size or mtime (a file being written): the new version is recorded above.
@@ -80,6 +116,6 @@ export class Finder {
         vanished++;
       }
     }
-    return { listed, recorded, reappeared, vanished };
+    return { listed, recorded, reappeared, vanished, problems };
   }
 }

@@ -10,6 +10,8 @@ export interface HealthSnapshot {
   /** Monotonic ms before which no new attempt should be made (0 when up). */
   readonly retryAtMs: number;
   readonly since: number;
+  /** A source whose last listing had to leave something out: "N problems: <path>: <reason>; …". */
+  readonly listingProblems?: string;
 }
 
 /** Failures in a row before a device counts as down rather than degraded. */

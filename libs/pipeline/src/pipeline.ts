@@ -176,7 +176,7 @@ export class Pipeline {
     return {
       sources: {
         ...Object.fromEntries(this.absent),
-        ...Object.fromEntries([...this.sourceLoops].map(([id, s]) => [id, s.pipeline.health.snapshot])),
+        ...Object.fromEntries([...this.sourceLoops].map(([id, s]) => [id, s.pipeline.healthSnapshot()])),
       },
       targets: Object.fromEntries([...this.targets].map(([id, t]) => [id, t.health.snapshot])),
     };

@@ -1,12 +1,15 @@
 import { type BackoffPolicy, type Clock, type ErrorData, assertNever, type Source, type Staging, classifyError, systemClock } from '@filesync/core';
 import { type DownloadOutcome, Downloader, type DownloaderOptions } from './downloader';
-import { Finder } from './finder';
-import { Health } from './health';
+import { Finder, describeProblems } from './finder';
+import { Health, type HealthSnapshot } from './health';
 import type { CatalogPort, PipelineLogger } from './ports';
 import { silentLogger } from './ports';
 import type { Routing } from './routing';
 import { SourceCleaner } from './source-cleaner';
 import { type StepResult, WorkLoop } from './work-loop';
+
+/** A listing problem that lasts is logged again at most this often (it is in the status all along). */
+const PROBLEM_LOG_MS = 10 * 60_000;
 
 /** The three jobs done on a source; the agent runs each in its own worker, tests run all three in one loop. */
 export type SourceStage = 'find' | 'download' | 'clean';
@@ -37,6 +40,9 @@ export class SourcePipeline {
   private lastScanAt = -Infinity;
   private lastCleanAt = -Infinity;
   private cleanupDue = true;
+  /** The last scan's problems in one line ("2 problems: …"), shown in health; undefined when it had none. */
+  private listingProblems: string | undefined;
+  private problemsLoggedAt = -Infinity;
   private readonly stages: ReadonlySet<SourceStage>;
   /** Said once per wait, not at every poll. */
   private waitingForSpace = false;
@@ -76,7 +82,10 @@ export class SourcePipeline {
         this.lastScanAt = this.clock.monotonic();
         // Deliveries happen on the targets' loops (other threads in the agent): look for them at each scan.
         this.cleanupDue = true;
-        if (scan.recorded + scan.reappeared + scan.vanished > 0) this.log.info({ source: this.source.id, ...scan }, 'scanned');
+        this.noteProblems(scan.problems.length > 0 ? describeProblems(scan.problems) : undefined);
+        if (scan.recorded + scan.reappeared + scan.vanished > 0) {
+          this.log.info({ source: this.source.id, listed: scan.listed, recorded: scan.recorded, reappeared: scan.reappeared, vanished: scan.vanished }, 'scanned');
+        }
         if (scan.recorded + scan.reappeared > 0) this.options.onFound?.();
       }
       // A cleaner on its own hears of deliveries by `wake`; the poll interval is its fallback.
@@ -98,6 +107,22 @@ export class SourcePipeline {
       return { kind: 'fault', error } as const;
     }
   }
+
+  /** The listing's problems with the health snapshot, for status. */
+  healthSnapshot(): HealthSnapshot {
+    const snapshot = this.health.snapshot;
+    return this.listingProblems === undefined ? snapshot : { ...snapshot, listingProblems: this.listingProblems };
+  }
+
+  /** Logs a scan's problems when they change, and while they last at most every `PROBLEM_LOG_MS`. */
+  private noteProblems(problems: string | undefined): void {
+    const changed = problems !== this.listingProblems;
+    this.listingProblems = problems;
+    if (problems === undefined || (!changed && this.clock.monotonic() - this.problemsLoggedAt < PROBLEM_LOG_MS)) return;
+    this.problemsLoggedAt = this.clock.monotonic();
+    this.log.warn({ source: this.source.id }, `listing incomplete, the walk went on: ${problems}`);
+  }
+
 
   /**
    * One loop result for the slices of a step: busy if any made progress, else the first fault, else

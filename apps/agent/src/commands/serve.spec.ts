@@ -1,4 +1,5 @@
-import { readFile, rm, truncate, unlink, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, readFile, rm, truncate, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openCatalog } from '@filesync/store';
@@ -54,6 +55,30 @@ describe('filesync serve (real process)', () => {
     // The rotated log file holds the run; no secrets or stack traces needed to read it.
     expect(await readFile(join(dir, 'logs', 'filesync.1.log'), 'utf8').catch(() => readFile(join(dir, 'logs', 'filesync.log'), 'utf8'))).toContain('agent started');
   }, 60_000);
+
+  it('ends within its stop deadline even when a worker is stuck in the kernel (an upload opening a FIFO nobody reads)', async () => {
+    const { dir, configFile } = await makeAgentWorld({ 'stuck.bin': 'bytes' });
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    // The local target writes its in-transit copy to stuck.bin.part: a FIFO there blocks that open() for ever.
+    await mkdir(join(dir, 'outbox', 'inbox'), { recursive: true });
+    execFileSync('mkfifo', [join(dir, 'outbox', 'inbox', 'stuck.bin.part')]);
+    agent = startAgentProcess(configFile);
+    const url = await agent.ready;
+    const deadline = Date.now() + 30_000;
+    for (let i = 0; i < 300 && Date.now() < deadline; i++) {
+      const body = (await (await fetch(`${url}/api/status`)).json()) as StatusBody;
+      if (body.counts.files['staged'] === 1) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    const stoppedAt = Date.now();
+    agent.child.kill('SIGTERM');
+    const ended = await Promise.race([agent.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 25_000))]);
+    expect(ended).toBe(true);
+    // Stop bound 10 s, plus start-up slack on a loaded machine.
+    expect(Date.now() - stoppedAt).toBeLessThan(25_000);
+    expect(agent.stderr.join('')).toMatch(/stop took longer than 10000 ms; exiting/);
+  }, 90_000);
 
   const damages: Record<string, (db: string) => Promise<void>> = {
     'overwritten with garbage': (db) => writeFile(db, Buffer.alloc(64 * 1024, 0x5a)),

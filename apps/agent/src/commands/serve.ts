@@ -16,6 +16,18 @@ export interface RunOptions {
   readonly tickMs?: number;
 }
 
+/**
+ * Ends the process whatever its threads are doing. `process.exit` does not: it tears the worker
+ * threads down and waits for their pending file-system requests, and one stuck in the kernel (an
+ * open that never returns) keeps the process alive for ever after it said "exiting". SIGKILL to
+ * itself cannot be held up; the service manager sees a killed process and restarts it.
+ */
+function exitNow(): never {
+  process.kill(process.pid, 'SIGKILL');
+  // Not reached: the signal ends the process before kill returns to JavaScript's next statement.
+  throw new Error('SIGKILL did not end the process');
+}
+
 /** Runs the agent until SIGTERM/SIGINT (or `durationMs`), then stops it cleanly. Resolves with the exit code. */
 export async function runAgent(config: Config, label: string, io: CliIo, options: RunOptions = {}): Promise<number> {
   const log = createLogger(config);
@@ -36,7 +48,7 @@ export async function runAgent(config: Config, label: string, io: CliIo, options
   log.info({ reason }, 'stopping');
   const bound = setTimeout(() => {
     io.err(`filesync: stop took longer than ${STOP_BOUND_MS} ms; exiting`);
-    process.exit(1);
+    exitNow();
   }, STOP_BOUND_MS);
   bound.unref();
   await status?.close();

@@ -1,15 +1,18 @@
-import { open, readdir, stat, unlink } from 'node:fs/promises';
+import { lstat, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type FilesyncError,
+  type ListOptions,
   type ReadOptions,
   type Source,
   type SourceEntry,
   PermanentError,
   TransientError,
+  WalkGuard,
   classifyError,
   normalizeSourcePath,
   statRegularFile,
+  openRegularFile,
 } from '@filesync/core';
 import type { ReadFailureTracker } from './read-failure-tracker';
 import type { MountedDrive } from './volume-identity';
@@ -83,8 +86,9 @@ interface Chunk {
  * so an eject is never refused as busy, and a drive pulled between chunks fails the next open
  * instead of leaving a descriptor to a vanished file system.
  */
-async function readChunkAt(file: string, position: number, length: number): Promise<Chunk> {
-  const handle = await open(file, 'r');
+async function readChunkAt(root: string, rel: string, position: number, length: number): Promise<Chunk> {
+  // Only a regular file inside the volume: not a FIFO (blocks for ever), not through a symlink.
+  const handle = await openRegularFile(root, rel);
   try {
     const { size } = await handle.stat();
     if (position >= size) return { bytes: new Uint8Array(), size };
@@ -164,13 +168,13 @@ export function createVolumeSource(options: VolumeSourceOptions): VolumeSource {
 
   /** One chunk from `offset`, and whether it reached the end; the unit a read and the actor both use. */
   async function readChunk(path: string, offset: number, signal?: AbortSignal): Promise<VolumeChunk> {
-    const { rel, file } = resolvePath(path);
+    const { rel } = resolvePath(path);
     const position = Math.max(0, Math.trunc(offset));
     signal?.throwIfAborted();
     let chunk: Chunk;
     try {
       await options.readGate?.({ sourceId, path: rel, offset: position, length: options.readChunkBytes });
-      chunk = await readChunkAt(file, position, options.readChunkBytes);
+      chunk = await readChunkAt(root, rel, position, options.readChunkBytes);
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
       throw await readFailure(err, rel, position);
@@ -196,34 +200,51 @@ export function createVolumeSource(options: VolumeSourceOptions): VolumeSource {
     }
   }
 
-  async function* walk(dir: string, prefix: string): AsyncGenerator<SourceEntry> {
+  /**
+   * Sorted, depth first. A directory below the root that cannot be listed (the drive still there) is
+   * a problem and the walk goes on; the drive gone ends the listing. Symlinks are not entries and
+   * not followed; a directory met again (by device and inode) is a cycle.
+   */
+  async function* walk(guard: WalkGuard, dir: string, prefix: string, ancestors: ReadonlyMap<string, string>): AsyncGenerator<SourceEntry> {
     let names;
+    let here: string;
     try {
+      const st = await lstat(dir);
+      here = `${st.dev}:${st.ino}`;
+      const again = ancestors.get(here);
+      if (again !== undefined) return guard.cycle(prefix, again);
       names = await readdir(dir, { withFileTypes: true });
     } catch (err) {
       const failure = await plainFailure(err, `listing ${prefix || '/'}`, { path: prefix });
       // The configured sub-directory not (yet) on the card, or a directory deleted while we walk.
       if (failure.code === 'not-found') return;
-      throw failure;
+      if (prefix === '' || failure.code === 'device-gone') throw failure;
+      guard.report({ path: prefix, scope: 'tree', reason: failure.message });
+      return;
     }
     // As for reads: names listed from another card at the same mount point are not this volume's.
     if (!(await options.isPresent())) throw gone(undefined, `listing ${prefix || '/'}`, { path: prefix });
+    const inside = new Map(ancestors).set(here, prefix);
     names.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of names) {
+      if (!guard.counted()) return;
       const rel = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
       if (entry.isDirectory()) {
         if (prefix === '' && JUNK_DIRS.has(entry.name)) continue;
-        yield* walk(join(dir, entry.name), rel);
+        if (guard.mayEnter(rel, inside.size)) yield* walk(guard, join(dir, entry.name), rel, inside);
       } else if (entry.isFile() && !isJunkFile(entry.name)) {
         let st;
         try {
-          st = await stat(join(dir, entry.name));
+          st = await lstat(join(dir, entry.name));
         } catch (err) {
           const failure = await plainFailure(err, `listing ${rel}`, { path: rel });
           if (failure.code === 'not-found') continue;
-          throw failure;
+          if (failure.code === 'device-gone') throw failure;
+          guard.report({ path: rel, scope: 'entry', reason: failure.message });
+          continue;
         }
-        yield { path: rel, size: st.size, mtimeMs: Math.trunc(st.mtimeMs) };
+        // Swapped for a symlink or something else since readdir: not a file of this volume now.
+        if (st.isFile()) yield { path: rel, size: st.size, mtimeMs: Math.trunc(st.mtimeMs) };
       }
     }
   }
@@ -233,7 +254,7 @@ export function createVolumeSource(options: VolumeSourceOptions): VolumeSource {
     id: sourceId,
     drive,
     features: { canResume: true, canRemove, hashes: [], parallelism: 1, identity: 'fingerprint' as const },
-    list: () => walk(root, ''),
+    list: (listOptions?: ListOptions) => walk(new WalkGuard(listOptions?.onProblem ?? (() => undefined)), root, '', new Map()),
     read,
     readChunk,
     stats: (): VolumeStats => ({ bytesRead, reads }),
@@ -259,6 +280,9 @@ export function createVolumeSource(options: VolumeSourceOptions): VolumeSource {
       // Never delete by name from a card that is not this volume (same names, other pictures).
       if (!(await options.isPresent())) throw gone(undefined, `removing ${rel}`, { path: rel });
       try {
+        // Never through a symlink (the file or a directory on its way swapped for one since the listing).
+        const handle = await openRegularFile(root, rel);
+        await handle.close();
         await unlink(file);
       } catch (err) {
         throw await plainFailure(err, `removing ${rel}`, { path: rel });

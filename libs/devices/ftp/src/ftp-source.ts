@@ -1,5 +1,5 @@
 import type { FileInfo } from 'basic-ftp';
-import { type ReadOptions, type Source, type SourceEntry, type SourceFeatures, type SourceStat, systemClock } from '@filesync/core';
+import { type ListOptions, type ReadOptions, type Source, type SourceEntry, type SourceFeatures, type SourceStat, WalkGuard, isTransient, systemClock } from '@filesync/core';
 import { FtpConnectionPool, type FtpSession } from './connection-pool';
 import { ftpCode } from './errors';
 import { ListCommand } from './list-command';
@@ -12,6 +12,13 @@ export interface FtpSourceOptions extends FtpConnectionOptions {
   readonly id: string;
   /** Set false to never ask MDTM when only LIST is offered: no round trips, mtimes at LIST precision (minute; day after six months). */
   readonly mdtm?: boolean;
+}
+
+/** A directory waiting to be listed, with its ancestors' listings (to see a symlink loop). */
+interface PendingDir {
+  readonly abs: string;
+  readonly depth: number;
+  readonly ancestors: readonly { readonly abs: string; readonly fingerprint: string }[];
 }
 
 export interface FtpSource extends Source {
@@ -58,29 +65,73 @@ export function createFtpSource(options: FtpSourceOptions): FtpSource {
     );
   }
 
-  async function* walk(): AsyncGenerator<SourceEntry> {
+  /** Rejects (550) when the server will not enter `absDir`; the session is left in its home directory. */
+  async function enterable(session: FtpSession, absDir: string): Promise<void> {
+    await session.client.cd(absDir);
+    await session.client.cd(session.home);
+  }
+
+  /**
+   * Depth first. A directory below the root the server refuses to list (550) is a problem and the
+   * walk goes on; a fault of the connection ends the listing (retried as a whole). FTP has no
+   * inodes, and a server that follows symlinks lists a directory loop as plain directories: a
+   * directory whose listing is the same as one of its ancestors' (names, kinds, sizes and dates) is
+   * taken for that ancestor again and not walked; `WALK_LIMITS` bound the rest.
+   */
+  async function* walk(listOptions?: ListOptions): AsyncGenerator<SourceEntry> {
+    const guard = new WalkGuard(listOptions?.onProblem ?? (() => undefined));
     const root = await pool.use(async (session) => rootOf(session));
-    const pending = [root];
+    const relOf = (abs: string): string => (abs === root ? '' : relativeTo(root, abs));
+    const pending: PendingDir[] = [{ abs: root, depth: 0, ancestors: [] }];
     const seen = new Set<string>();
     for (let dir = pending.pop(); dir !== undefined; dir = pending.pop()) {
       const current = dir;
+      const rel = relOf(current.abs);
       // Each directory is listed and released before its entries are yielded, so a slow consumer
       // never holds a connection.
-      const entries = await pool.use(async (session) => {
-        const found: SourceEntry[] = [];
-        for (const info of await listCommand.list(session, current)) {
-          if (info.name === '.' || info.name === '..') continue;
-          const abs = `${current === '/' ? '' : current}/${info.name}`;
-          if (info.isDirectory) pending.push(abs);
-          else if (info.isFile) {
-            const path = relativeTo(root, abs);
-            found.push({ path, size: info.size, mtimeMs: await mtimeOf(session, info, abs, path) });
+      let listed: { entries: SourceEntry[]; dirs: string[]; fingerprint: string } | undefined;
+      try {
+        listed = await pool.use(async (session) => {
+          const infos = (await listCommand.list(session, current.abs)).filter((info) => info.name !== '.' && info.name !== '..');
+          // vsftpd answers LIST of a directory it cannot read with 226 and an empty listing, or one
+          // naming the directory itself (as `ls -d`): such a listing is confirmed with CWD, which the
+          // server then refuses (550).
+          const suspect = infos.length === 0 || (infos.length === 1 && infos[0]?.name === current.abs.slice(current.abs.lastIndexOf('/') + 1));
+          if (suspect && current.depth > 0) await enterable(session, current.abs);
+          const fingerprint = infos
+            .map((info) => `${info.type}:${info.name}:${info.size}:${info.rawModifiedAt}`)
+            .sort()
+            .join('/');
+          if (current.ancestors.some((a) => a.fingerprint === fingerprint)) return { entries: [], dirs: [], fingerprint };
+          const found: SourceEntry[] = [];
+          const dirs: string[] = [];
+          for (const info of infos) {
+            if (!guard.counted()) break;
+            const abs = `${current.abs === '/' ? '' : current.abs}/${info.name}`;
+            if (info.isDirectory) dirs.push(abs);
+            else if (info.isFile) {
+              const path = relativeTo(root, abs);
+              found.push({ path, size: info.size, mtimeMs: await mtimeOf(session, info, abs, path) });
+            }
           }
-        }
-        return found;
-      });
-      for (const entry of entries) seen.add(entry.path);
-      yield* entries;
+          return { entries: found, dirs, fingerprint };
+        });
+      } catch (err) {
+        if (current.depth === 0 || isTransient(err)) throw err;
+        guard.report({ path: rel, scope: 'tree', reason: (err as Error).message });
+        continue;
+      }
+      const again = current.ancestors.find((a) => a.fingerprint === listed.fingerprint);
+      if (again) {
+        guard.cycle(rel, relOf(again.abs));
+        continue;
+      }
+      const ancestors = [...current.ancestors, { abs: current.abs, fingerprint: listed.fingerprint }];
+      for (const abs of listed.dirs) {
+        if (guard.mayEnter(relOf(abs), current.depth + 1)) pending.push({ abs, depth: current.depth + 1, ancestors });
+      }
+      for (const entry of listed.entries) seen.add(entry.path);
+      yield* listed.entries;
     }
     times.keepOnly(seen);
   }
@@ -91,7 +142,7 @@ export function createFtpSource(options: FtpSourceOptions): FtpSource {
       return features;
     },
     describe: () => ({ id: options.id, url: pool.endpoint.display, user: pool.endpoint.user, secure: pool.endpoint.secure }),
-    list: () => walk(),
+    list: (listOptions?: ListOptions) => walk(listOptions),
     read: (path: string, offset: number, readOptions?: ReadOptions) => readFrom(path, offset, readOptions?.signal),
     remove: (path: string) =>
       pool.use(async (session) => {

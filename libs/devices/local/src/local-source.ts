@@ -1,15 +1,18 @@
-import { opendir, stat, unlink } from 'node:fs/promises';
+import { lstat, opendir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type HashName,
+  type ListOptions,
   type ReadOptions,
   type Source,
   type SourceEntry,
   hashStream,
+  WalkGuard,
   normalizeSourcePath,
   statRegularFile,
+  openRegularFile,
 } from '@filesync/core';
-import { classified, notFound } from './errors';
+import { classified, classify, notFound } from './errors';
 import { readChunks } from './read-chunks';
 
 export interface LocalSourceOptions {
@@ -20,32 +23,64 @@ export interface LocalSourceOptions {
 /** A plain directory as a source: the reference device for the conformance suite. */
 export function createLocalSource(options: LocalSourceOptions): Source {
   const resolvePath = (path: string): string => join(options.dir, normalizeSourcePath(path));
+  const openFile = (path: string) => openRegularFile(options.dir, normalizeSourcePath(path));
 
-  async function* walk(dir: string, prefix: string): AsyncGenerator<SourceEntry> {
-    const entries = await classified(() => opendir(dir));
-    for await (const entry of entries) {
-      const rel = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
-      if (entry.isDirectory()) {
-        yield* walk(join(dir, entry.name), rel);
-      } else if (entry.isFile()) {
-        // A file deleted between readdir and stat is simply not listed this time.
-        const st = await stat(join(dir, entry.name)).catch(() => undefined);
-        if (st?.isFile()) yield { path: rel, size: st.size, mtimeMs: Math.trunc(st.mtimeMs) };
+  /**
+   * Depth first, one directory open at a time. A directory below the root that cannot be listed is
+   * a problem and the walk goes on; symlinks are never followed (they are not entries), and a
+   * directory met again (a bind mount inside itself) is a cycle, by device and inode.
+   */
+  async function* walk(guard: WalkGuard, dir: string, prefix: string, ancestors: ReadonlyMap<string, string>): AsyncGenerator<SourceEntry> {
+    let entries;
+    let here: string;
+    try {
+      const st = await lstat(dir);
+      here = `${st.dev}:${st.ino}`;
+      const again = ancestors.get(here);
+      if (again !== undefined) return guard.cycle(prefix, again);
+      entries = await opendir(dir);
+    } catch (err) {
+      if (prefix === '') throw classify(err);
+      guard.report({ path: prefix, scope: 'tree', reason: classify(err).message });
+      return;
+    }
+    const inside = new Map(ancestors).set(here, prefix);
+    try {
+      for await (const entry of entries) {
+        if (!guard.counted()) return;
+        const rel = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
+        if (entry.isDirectory()) {
+          if (guard.mayEnter(rel, inside.size)) yield* walk(guard, join(dir, entry.name), rel, inside);
+        } else if (entry.isFile()) {
+          // lstat: a file swapped for a symlink since readdir is not listed; one deleted is simply not listed this time.
+          const st = await lstat(join(dir, entry.name)).catch(() => undefined);
+          if (st?.isFile()) yield { path: rel, size: st.size, mtimeMs: Math.trunc(st.mtimeMs) };
+        }
       }
+    } catch (err) {
+      // Reading the directory failed part way (EIO): what was not read is not seen.
+      if (prefix === '') throw classify(err);
+      guard.report({ path: prefix, scope: 'tree', reason: classify(err).message });
     }
   }
 
   const source = {
     id: options.id,
     features: { canResume: true, canRemove: true, hashes: ['sha256'] as HashName[], parallelism: 2, identity: 'fingerprint' as const },
-    list: () => walk(options.dir, ''),
+    list: (listOptions?: ListOptions) => walk(new WalkGuard(listOptions?.onProblem ?? (() => undefined)), options.dir, '', new Map()),
     read: (path: string, offset: number, readOptions?: ReadOptions) =>
-      readChunks(resolvePath(path), offset, readOptions?.signal ? { signal: readOptions.signal } : {}),
+      readChunks(() => openFile(path), offset, readOptions?.signal ? { signal: readOptions.signal } : {}),
     checksum: async (path: string, hash: HashName) => {
       if (hash !== 'sha256') throw notFound(`${path} (hash ${hash} is not offered)`);
-      return hashStream(hash, readChunks(resolvePath(path), 0));
+      return hashStream(hash, readChunks(() => openFile(path), 0));
     },
-    remove: (path: string) => classified(() => unlink(resolvePath(path))),
+    remove: (path: string) =>
+      classified(async () => {
+        // Never through a symlink: a listed file since swapped for one, or a directory on the way swapped for one.
+        const handle = await openFile(path);
+        await handle.close();
+        await unlink(resolvePath(path));
+      }),
     stat: (path: string) => classified(() => statRegularFile(resolvePath(path), path)),
     close: async () => undefined,
   } satisfies Source;

@@ -1,22 +1,22 @@
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { classify } from './errors';
 
 export const DEFAULT_CHUNK_BYTES = 256 * 1024;
 
 /**
- * Yields a file's bytes from `offset` with positional reads. Every chunk is a fresh buffer (a consumer
+ * Yields a file's bytes (`file` is a path, or how to open it: a source opens only regular files) from `offset` with positional reads. Every chunk is a fresh buffer (a consumer
  * may keep it), and every failure — including one in the middle, as when a drive is pulled — is
  * classified, so EIO/ENODEV arrive as transient `device-gone`.
  */
 export async function* readChunks(
-  file: string,
+  file: string | (() => Promise<FileHandle>),
   offset: number,
   options: { chunkBytes?: number; signal?: AbortSignal } = {},
 ): AsyncGenerator<Uint8Array> {
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   let handle;
   try {
-    handle = await open(file, 'r');
+    handle = typeof file === 'string' ? await open(file, 'r') : await file();
   } catch (err) {
     throw classify(err);
   }

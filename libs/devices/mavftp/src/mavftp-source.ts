@@ -1,4 +1,4 @@
-import { type Clock, type HashName, PermanentError, type ReadOptions, type Source, type SourceEntry, systemClock } from '@filesync/core';
+import { type Clock, type HashName, type ListOptions, PermanentError, type ReadOptions, type Source, type SourceEntry, WalkGuard, systemClock } from '@filesync/core';
 import { connectMavftp, type ConnectOptions } from './connect';
 import { classify } from './errors';
 import type { MavftpClient, ReadFileOptions } from './ftp-client';
@@ -20,8 +20,6 @@ export interface MavftpSource extends Source {
   /** `read` with arming pauses reported (`onPause(true)` when a transfer waits for disarm). */
   readWithPause(path: string, offset: number, options: ReadFileOptions): AsyncIterable<Uint8Array>;
 }
-
-const MAX_DEPTH = 8;
 
 /**
  * PX4 logs over MAVLink FTP as a `Source`: lists the log directory recursively, reads from an
@@ -58,12 +56,33 @@ export function createMavftpSource(options: MavftpSourceOptions): MavftpSource {
     return `${logDir}/${path.replace(/^\/+/, '')}`;
   };
 
-  async function* walk(c: MavftpClient, dir: string, rel: string, depth: number): AsyncGenerator<SourceEntry> {
-    if (depth > MAX_DEPTH) return;
-    for (const e of await c.listDirectory(dir)) {
+  /**
+   * Depth first. `.` and `..` are never walked (PX4 sends them as skip entries; a server that lists
+   * them as directories would make the walk endless) and a name with a `/` is not a name. A directory
+   * below the log root the vehicle refuses (FileNotFound, a NAK) is a problem and the walk goes on; a
+   * fault of the link ends the listing.
+   */
+  async function* walk(guard: WalkGuard, c: MavftpClient, dir: string, rel: string, depth: number): AsyncGenerator<SourceEntry> {
+    let entries;
+    try {
+      entries = await c.listDirectory(dir);
+    } catch (err) {
+      const failure = classify(err, dir);
+      if (depth === 0 || failure.kind === 'transient') throw failure;
+      guard.report({ path: rel, scope: 'tree', reason: failure.message });
+      return;
+    }
+    for (const e of entries) {
+      if (!guard.counted()) return;
+      if (e.name === '.' || e.name === '..') continue;
       const path = rel === '' ? e.name : `${rel}/${e.name}`;
-      if (e.kind === 'dir') yield* walk(c, `${dir}/${e.name}`, path, depth + 1);
-      else yield { path, size: e.size, mtimeMs: e.mtimeSec * 1000 };
+      if (e.name === '' || e.name.includes('/')) {
+        guard.report({ path, scope: 'entry', reason: `"${e.name}" is not a file name: left out` });
+        continue;
+      }
+      if (e.kind === 'dir') {
+        if (guard.mayEnter(path, depth + 1)) yield* walk(guard, c, `${dir}/${e.name}`, path, depth + 1);
+      } else yield { path, size: e.size, mtimeMs: e.mtimeSec * 1000 };
     }
   }
 
@@ -72,12 +91,12 @@ export function createMavftpSource(options: MavftpSourceOptions): MavftpSource {
     features: { canResume: true, canRemove: true, hashes: ['mavlink-crc32'], parallelism: 1, identity: 'size-mtime' },
     client,
 
-    async *list() {
+    async *list(listOptions?: ListOptions) {
       let c: MavftpClient;
       const entries: SourceEntry[] = [];
       try {
         c = await client();
-        for await (const e of walk(c, logDir, '', 0)) entries.push(e);
+        for await (const e of walk(new WalkGuard(listOptions?.onProblem ?? (() => undefined)), c, logDir, '', 0)) entries.push(e);
       } catch (err) {
         throw classify(err, logDir);
       }

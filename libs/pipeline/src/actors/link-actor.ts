@@ -13,7 +13,7 @@ import {
 import { defineActor, guardMessage } from '@filesync/actors/actor';
 import type { SourceProvider } from '../source-provider';
 import { ChunkQueue } from './chunk-queue';
-import type { JobReply, LinkActor, LinkArgs, LinkDescription, LinkMessage, LinkReplies } from './link-protocol';
+import type { JobReply, LinkActor, LinkArgs, LinkDescription, LinkMessage, LinkReplies, Listing } from './link-protocol';
 import { openSource, openTarget } from './open-device';
 import { type SignalBus, openSignalBus } from './signal-bus';
 
@@ -298,9 +298,9 @@ const linkActor: LinkActor = defineActor<LinkMessage, LinkReplies, LinkArgs>({
       const s = currentSource(msg.sourceId);
       return run(
         async () => {
-          const entries = [];
-          for await (const entry of s.list()) entries.push(entry);
-          return entries;
+          const listing: Listing = { entries: [], problems: [] };
+          for await (const entry of s.list({ onProblem: (p) => void listing.problems.push(p) })) listing.entries.push(entry);
+          return listing;
         },
         { what: `listing ${msg.sourceId}` },
       );

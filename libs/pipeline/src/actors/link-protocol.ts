@@ -1,4 +1,4 @@
-import type { CommitReceipt, ExpectedContent, HashName, SourceConfig, SourceEntry, SourceFeatures, SourceStat, TargetConfig, TargetFeatures, TargetStat } from '@filesync/core';
+import type { CommitReceipt, ExpectedContent, HashName, ListProblem, SourceConfig, SourceEntry, SourceFeatures, SourceStat, TargetConfig, TargetFeatures, TargetStat } from '@filesync/core';
 import { type ActorDefinition, defineChannel } from '@filesync/actors/actor';
 
 /**
@@ -81,10 +81,16 @@ export interface ReadChunk {
   readonly data: Uint8Array | null;
 }
 
+/** A whole listing: its entries and what the walk had to leave out (see `ListOptions`). */
+export interface Listing {
+  readonly entries: SourceEntry[];
+  readonly problems: ListProblem[];
+}
+
 export interface LinkReplies {
   'link.describe': LinkDescription;
   'link.await': JobReply<unknown>;
-  'link.list': JobReply<SourceEntry[]>;
+  'link.list': JobReply<Listing>;
   'link.read-open': { readonly handle: string };
   'link.read-next': JobReply<ReadChunk>;
   'link.read-close': void;

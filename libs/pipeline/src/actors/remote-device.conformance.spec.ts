@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -21,27 +22,40 @@ async function startLink(args: Omit<LinkArgs, 'bus' | 'waitMs'>): Promise<ActorR
 describe('link: a read stuck in the kernel', () => {
   it('crashes the link after stuckMs (its event loop stays free, so no heartbeat would notice), and the asker gets a TransientError', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'fs-remote-stuck-'));
-    const fifo = join(dir, 'src', 'pipe');
     await mkdir(join(dir, 'src'));
-    // Opening a FIFO nobody writes to blocks in the kernel, on one of libuv's threads: a dead USB read.
-    execFileSync('mkfifo', [fifo]);
+    await writeFile(join(dir, 'src', 'file.bin'), 'bytes');
     const link = await startActor<LinkActor>({
       id: 'link',
       module: LINK_ACTOR_MODULE,
       args: { role: 'source', device: localSourceSchema.parse({ id: 'cam', type: 'local', dir: join(dir, 'src') }), dataDir: dir, bus: dir, stuckMs: 300 },
     });
+    // A dead USB read, for real: every thread of libuv's pool (shared by all worker threads of the
+    // process) blocked in the kernel opening a FIFO nobody writes to, so the link's open waits behind them.
+    const poolSize = Number(process.env['UV_THREADPOOL_SIZE'] ?? 4);
+    const fifos = Array.from({ length: poolSize }, (_, i) => join(dir, `pipe${i}`));
+    for (const fifo of fifos) execFileSync('mkfifo', [fifo]);
+    const blocked = fifos.map((fifo) => open(fifo, 'r').then((h) => h.close()));
+    let released = false;
+    // Writers opened synchronously: the pool is still full. Once only (a second writer would wait for a reader).
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      for (const fifo of fifos) closeSync(openSync(fifo, 'w'));
+    };
     try {
       const source = createRemoteSource(new LinkClient(link), 'cam', { canResume: true, canRemove: true, hashes: [], parallelism: 1 });
-      const err = await source.read('pipe', 0)[Symbol.asyncIterator]().next().then(
+      const err = await source.read('file.bin', 0)[Symbol.asyncIterator]().next().then(
         () => undefined,
         (e: unknown) => e,
       );
       expect(isFilesyncError(err) && err.kind === 'transient').toBe(true);
-      // The thread ends only once the open returns (Node waits for its pending fs request): give it its writer.
-      await (await open(fifo, 'w')).close();
+      // The link's thread ends only once its open returns (Node waits for its pending fs request).
+      release();
+      await Promise.all(blocked);
       const reason = await link.exited;
       expect(reason.kind === 'error' && reason.error.message).toMatch(/hung for more than 300 ms/);
     } finally {
+      release();
       await link.kill();
       await rm(dir, { recursive: true, force: true });
     }

@@ -1,4 +1,4 @@
-import type { HashName, ReadOptions, Source, SourceEntry, SourceFeatures } from '@filesync/core';
+import type { HashName, ListOptions, ReadOptions, Source, SourceEntry, SourceFeatures } from '@filesync/core';
 import type { SourceProvider } from '../source-provider';
 import type { LinkClient } from './link-client';
 import type { LinkDescription } from './link-protocol';
@@ -47,8 +47,10 @@ export function createRemoteSource(client: LinkClient, sourceId: string, initial
     get features() {
       return (client.features as SourceFeatures | undefined) ?? initialFeatures;
     },
-    async *list(): AsyncIterable<SourceEntry> {
-      yield* await client.call({ type: 'link.list', sourceId });
+    async *list(options?: ListOptions): AsyncIterable<SourceEntry> {
+      const { entries, problems } = await client.call({ type: 'link.list', sourceId });
+      for (const problem of problems) options?.onProblem?.(problem);
+      yield* entries;
     },
     async *read(path: string, offset: number, options?: ReadOptions): AsyncIterable<Uint8Array> {
       const signal = options?.signal;

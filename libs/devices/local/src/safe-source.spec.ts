@@ -1,0 +1,116 @@
+import { execFile } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ListProblem, SourceEntry } from '@filesync/core';
+import { createLocalSource } from './local-source';
+
+const run = promisify(execFile);
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const d of dirs.splice(0)) {
+    await run('chmod', ['-R', 'u+rwx', d]).catch(() => undefined);
+    await rm(d, { recursive: true, force: true });
+  }
+});
+
+async function tempDir(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), 'fs-safe-src-'));
+  dirs.push(d);
+  return d;
+}
+
+async function collect(source: ReturnType<typeof createLocalSource>): Promise<{ entries: SourceEntry[]; problems: ListProblem[] }> {
+  const entries: SourceEntry[] = [];
+  const problems: ListProblem[] = [];
+  for await (const e of source.list({ onProblem: (p) => problems.push(p) })) entries.push(e);
+  return { entries: entries.sort((a, b) => a.path.localeCompare(b.path)), problems };
+}
+
+const bytesOf = async (source: ReturnType<typeof createLocalSource>, path: string): Promise<string> => {
+  let out = '';
+  for await (const chunk of source.read(path, 0)) out += Buffer.from(chunk).toString();
+  return out;
+};
+
+const mkfifo = (path: string) => run('mkfifo', [path]);
+
+describe('local source: walks that always finish', () => {
+  // Tests run as root, and root reads a chmod 000 directory. The child lists without the two
+  // capabilities that let root do so, so the directory is as unreadable as for any other user.
+  const script = fileURLToPath(new URL('./testing/list-once.ts', import.meta.url));
+  it.skipIf(userInfo().uid !== 0)('an unreadable directory is a problem, and the rest of the walk is listed', async () => {
+    const dir = await tempDir();
+    await mkdir(join(dir, 'a'));
+    await mkdir(join(dir, 'locked'));
+    await mkdir(join(dir, 'z'));
+    await writeFile(join(dir, 'a', 'one.bin'), '1');
+    await writeFile(join(dir, 'locked', 'hidden.bin'), '2');
+    await writeFile(join(dir, 'z', 'three.bin'), '3');
+    await chmod(join(dir, 'locked'), 0o000);
+    const { stdout } = await run('setpriv', ['--bounding-set', '-dac_override,-dac_read_search', process.execPath, '--import', 'tsx', script, dir], {
+      timeout: 60_000,
+    });
+    const listed = JSON.parse(stdout) as { entries: SourceEntry[]; problems: ListProblem[] };
+    expect(listed.entries.map((e) => e.path).sort()).toEqual(['a/one.bin', 'z/three.bin']);
+    expect(listed.problems).toHaveLength(1);
+    expect(listed.problems[0]).toMatchObject({ path: 'locked', scope: 'tree' });
+    expect(listed.problems[0]?.reason).toMatch(/permission|EACCES/i);
+  }, 90_000);
+
+  it('a directory that is a symlink (to a parent: a loop) is not walked, and files that are symlinks are not listed', async () => {
+    const dir = await tempDir();
+    const outside = await tempDir();
+    await writeFile(join(outside, 'secret.txt'), 'secret');
+    await mkdir(join(dir, 'd'));
+    await writeFile(join(dir, 'd', 'real.bin'), 'r');
+    await symlink(dir, join(dir, 'd', 'loop'));
+    await symlink(join(outside, 'secret.txt'), join(dir, 'link.txt'));
+    const { entries, problems } = await collect(createLocalSource({ id: 'l', dir }));
+    expect(entries.map((e) => e.path)).toEqual(['d/real.bin']);
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('local source: safe opens', () => {
+  it('a listed file swapped for a FIFO is refused at once, naming what it is', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'f.bin'), 'data');
+    const source = createLocalSource({ id: 'l', dir });
+    expect((await collect(source)).entries.map((e) => e.path)).toEqual(['f.bin']);
+    await rm(join(dir, 'f.bin'));
+    await mkfifo(join(dir, 'f.bin'));
+    // Without O_NONBLOCK the open blocks for ever (no writer): the test would time out.
+    await expect(bytesOf(source, 'f.bin')).rejects.toMatchObject({ kind: 'permanent', message: expect.stringMatching(/f\.bin is a FIFO/) });
+    await expect(source.remove?.('f.bin')).rejects.toMatchObject({ kind: 'permanent' });
+  });
+
+  it('a listed file swapped for a symlink to a file outside the source is not read and not removed', async () => {
+    const dir = await tempDir();
+    const outside = await tempDir();
+    await writeFile(join(outside, 'secret.txt'), 'secret');
+    await writeFile(join(dir, 'f.txt'), 'mine');
+    const source = createLocalSource({ id: 'l', dir });
+    await rm(join(dir, 'f.txt'));
+    await symlink(join(outside, 'secret.txt'), join(dir, 'f.txt'));
+    await expect(bytesOf(source, 'f.txt')).rejects.toMatchObject({ kind: 'permanent', message: expect.stringMatching(/f\.txt is a symlink/) });
+    await expect(source.remove?.('f.txt')).rejects.toMatchObject({ kind: 'permanent' });
+  });
+
+  it('a parent directory swapped for a symlink out of the source is not read through', async () => {
+    const dir = await tempDir();
+    const outside = await tempDir();
+    await writeFile(join(outside, 'secret.txt'), 'secret');
+    await mkdir(join(dir, 'sub'));
+    await writeFile(join(dir, 'sub', 'secret.txt'), 'mine');
+    const source = createLocalSource({ id: 'l', dir });
+    await rm(join(dir, 'sub'), { recursive: true });
+    await symlink(outside, join(dir, 'sub'));
+    await expect(bytesOf(source, 'sub/secret.txt')).rejects.toMatchObject({ kind: 'permanent', message: expect.stringMatching(/outside the source/) });
+    await expect(source.remove?.('sub/secret.txt')).rejects.toMatchObject({ kind: 'permanent' });
+    expect(await bytesOf(createLocalSource({ id: 'o', dir: outside }), 'secret.txt')).toBe('secret');
+  });
+});
