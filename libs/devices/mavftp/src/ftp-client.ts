@@ -2,7 +2,7 @@ import { type BackoffPolicy, type Clock, TransientError, backoffDelay, sleep, sy
 import { type DirEntry, MAX_DATA, NakError, Opcode, dataAsU32, parseDirEntries, pathData } from '@filesync/mavftp-codec';
 import { type Chunk, type ChunkOptions, SessionLost, readChunk } from './chunk-reader';
 import { NakReply } from './errors';
-import { type ReadMode, ReadModePicker } from './read-mode';
+import { type ReadMode, ReadModePicker, TRIAL_CHUNK_BYTES } from './read-mode';
 import { FtpChannel } from './ftp-channel';
 import type { MavlinkLink } from './mavlink-link';
 
@@ -306,7 +306,8 @@ export class MavftpClient {
     const { readBytes, readWindow, plainWindow, maxChunkBytes } = this.options;
     // With bursts configured off, plain reads keep their old few-rounds-per-chunk shape.
     const plain = mode === 'plain' && this.options.burst ? { plainWindow } : {};
-    return { burst: mode === 'burst', readBytes, readWindow, maxChunkBytes, ...plain, ...(signal ? { signal } : {}) };
+    const chunkBytes = this.readMode.isTrial(mode) ? Math.min(maxChunkBytes, TRIAL_CHUNK_BYTES) : maxChunkBytes;
+    return { burst: mode === 'burst', readBytes, readWindow, maxChunkBytes: chunkBytes, ...plain, ...(signal ? { signal } : {}) };
   }
 
   private async lockSession(): Promise<() => void> {

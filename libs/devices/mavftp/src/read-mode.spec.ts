@@ -13,6 +13,16 @@ describe('ReadModePicker', () => {
     expect(modes).toContain('burst');
   });
 
+  it('marks a mode as on trial until it has measured faster than the other', () => {
+    const picker = new ReadModePicker(true);
+    expect(picker.isTrial('burst')).toBe(true);
+    picker.record('burst', 40_000, 50);
+    expect(picker.isTrial('plain')).toBe(true);
+    picker.record('plain', 40_000, 20);
+    expect(picker.isTrial('plain')).toBe(false);
+    expect(picker.isTrial('burst')).toBe(true);
+  });
+
   it('keeps bursting when the burst is faster', () => {
     const picker = new ReadModePicker(true);
     picker.record('burst', 36_000, 400); // a 921600-baud UART: ~90 kB/s

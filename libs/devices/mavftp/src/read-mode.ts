@@ -13,6 +13,8 @@ export type ReadMode = 'burst' | 'plain';
 export const PLAIN_TRIAL_MAX_RTT_MS = 20;
 /** After this many chunks in the chosen mode, one chunk re-measures the other (links change). */
 const REMEASURE_EVERY = 24;
+/** Upper bound of a chunk that measures a mode, so a losing trial costs little (a burst chunk is ~36–40 kB). */
+export const TRIAL_CHUNK_BYTES = 40 * 1024;
 
 export class ReadModePicker {
   private readonly rate: Record<ReadMode, number | undefined> = { burst: undefined, plain: undefined };
@@ -33,6 +35,13 @@ export class ReadModePicker {
       return best === 'plain' ? 'burst' : 'plain';
     }
     return best;
+  }
+
+  /** Whether `mode` is being measured rather than known faster: its chunk is kept small (TRIAL_CHUNK_BYTES). */
+  isTrial(mode: ReadMode): boolean {
+    const other = this.rate[mode === 'plain' ? 'burst' : 'plain'];
+    const own = this.rate[mode];
+    return this.burstAllowed && this.plainAllowed && (own === undefined || (other !== undefined && own <= other));
   }
 
   /** Bytes one chunk in `mode` delivered and how long it took. */
