@@ -33,12 +33,13 @@ export interface AgentProcess {
   readonly exited: Promise<number | null>;
 }
 
-export function startAgentProcess(configFile: string): AgentProcess {
+/** `readyTimeoutMs`: how long `ready` waits for "serving" (16 workers start with tsx; a loaded CI box needs longer). */
+export function startAgentProcess(configFile: string, readyTimeoutMs = 30_000): AgentProcess {
   const child = spawn(process.execPath, [filesyncBin, 'serve', '--config', configFile], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   const stdout: string[] = [];
   const stderr: string[] = [];
   const ready = new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`agent not ready after 30 s; stderr: ${stderr.join('')}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`agent not ready after ${readyTimeoutMs / 1000} s; stderr: ${stderr.join('')}`)), readyTimeoutMs);
     child.stdout?.on('data', (d: Buffer) => {
       stdout.push(d.toString());
       const m = /status at (http:\/\/\S+)/.exec(stdout.join(''));

@@ -14,6 +14,8 @@ const missing = px4SitlMissing();
 
 /** Small checkpoints, so "re-read at most one checkpoint" is a tight bound on a 2–5 MB log. */
 const CHECKPOINT_BYTES = 128 * 1024;
+/** The agent's start (16 workers under tsx) took over 30 s on the shared 2-core box at load 20. */
+const AGENT_READY_MS = 120_000;
 
 describe.skipIf(missing !== undefined)(`e2e: the agent against a real PX4 (PX4 SITL)${missing ? ` — skipped: ${missing}` : ''}`, () => {
   let world: E2eWorld | undefined;
@@ -53,7 +55,9 @@ describe.skipIf(missing !== undefined)(`e2e: the agent against a real PX4 (PX4 S
     let missingNow: string[] = [];
     for (let i = 0; i < 2000 && Date.now() < deadline; i++) {
       sample?.();
-      const got = new Map([...(await hashTree(join(w.dir, 'out')))].map(([p, f]) => [p.split('/').slice(-2).join('/'), f.sha256]));
+      // The agent renames `.part` files while this walks the target: a walk that meets one gone is retried.
+      const tree = await hashTree(join(w.dir, 'out')).catch(() => new Map<string, { sha256: string }>());
+      const got = new Map([...tree].map(([p, f]) => [p.split('/').slice(-2).join('/'), f.sha256]));
       missingNow = [...expected].filter(([name, sha]) => got.get(name) !== sha).map(([name]) => name);
       if (missingNow.length === 0) return;
       if (w.agent?.child.exitCode !== null) break;
@@ -97,13 +101,11 @@ describe.skipIf(missing !== undefined)(`e2e: the agent against a real PX4 (PX4 S
       const resets = cat.history(f.fileId).filter((e) => e.kind === 'file.download-reset');
       expect(resets, `${f.path}: download resets`).toEqual([]);
     }
+    // Durable offsets seen over the run, including the one at the cut, only ever grew: the download
+    // went on from its last checkpoint after the fault (the rest may finish between two samples).
     const offsets = watch.seen.get(cut.name) ?? [];
     expect(offsets, `${cut.name}: durable offsets`).toEqual([...offsets].sort((a, b) => a - b));
-    // After the fault the download went on from where it was durable: the next offset recorded is
-    // beyond the one at the cut, never a fresh start (a restart would first record ≤ one checkpoint).
-    const after = offsets.filter((o) => o > cut.offset);
-    expect(after.length, `${cut.name}: progress after the fault`).toBeGreaterThan(0);
-    expect(Math.min(...offsets.filter((o) => o >= cut.offset))).toBe(cut.offset);
+    expect(offsets, `${cut.name}: the offset at the cut was seen`).toContain(cut.offset);
   }
 
   it('delivers every closed PX4 log byte-identical (sha256 against the files in PX4\'s log directory)', async () => {
@@ -111,7 +113,7 @@ describe.skipIf(missing !== undefined)(`e2e: the agent against a real PX4 (PX4 S
     const w = (world = await E2eWorld.create());
     const expected = await closedLogs(px4);
     expect(expected.size).toBe(2);
-    await w.startAgent(config(w, px4));
+    await w.startAgent(config(w, px4), AGENT_READY_MS);
     await waitDelivered(w, expected, 120_000);
     expect(await w.stopAgent()).toBe(0);
   }, 180_000);
@@ -122,7 +124,7 @@ describe.skipIf(missing !== undefined)(`e2e: the agent against a real PX4 (PX4 S
     const expected = await closedLogs(px4);
     gcs = await Px4Gcs.open(px4);
     await gcs.armAndTakeOff();
-    await w.startAgent(config(w, px4));
+    await w.startAgent(config(w, px4), AGENT_READY_MS);
     catalog = await waitForCatalog(join(w.dataDir, 'catalog.db'));
     // Long enough that an unpaused download of a seed log would have begun and checkpointed, and
     // past PX4's ~10 s auto-disarm on the ground (the take-off keeps it armed).
@@ -144,7 +146,7 @@ describe.skipIf(missing !== undefined)(`e2e: the agent against a real PX4 (PX4 S
     const w = (world = await E2eWorld.create());
     const expected = await closedLogs(sitl);
     const sizes = await logSizes(sitl);
-    await w.startAgent(config(w, sitl));
+    await w.startAgent(config(w, sitl), AGENT_READY_MS);
     catalog = await waitForCatalog(join(w.dataDir, 'catalog.db'));
     const watch = new OffsetWatch(() => catalog, new Set(expected.keys()));
     let cut: { name: string; offset: number } | undefined;
@@ -168,7 +170,7 @@ describe.skipIf(missing !== undefined)(`e2e: the agent against a real PX4 (PX4 S
     const expected = await closedLogs(sitl);
     const sizes = await logSizes(sitl);
     const cfg = config(w, sitl);
-    await w.startAgent(cfg);
+    await w.startAgent(cfg, AGENT_READY_MS);
     catalog = await waitForCatalog(join(w.dataDir, 'catalog.db'));
     const watch = new OffsetWatch(() => catalog, new Set(expected.keys()));
     let cut: { name: string; offset: number } | undefined;
@@ -184,7 +186,7 @@ describe.skipIf(missing !== undefined)(`e2e: the agent against a real PX4 (PX4 S
     const durable = catalog.listFiles().find((f) => f.path.endsWith(basename(cut!.name)))!.downloadOffset;
     cut = { name: cut!.name, offset: durable };
     watch.sample();
-    await w.startAgent(cfg);
+    await w.startAgent(cfg, AGENT_READY_MS);
     await waitDelivered(w, expected, 180_000, () => watch.sample());
     expectResumed(catalog, watch, cut);
     expect(await w.stopAgent()).toBe(0);
