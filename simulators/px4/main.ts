@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { startControl } from './control';
 import { type Endpoint, startPtyEndpoint, startUdpEndpoint } from './endpoints';
 import type { Faults } from './faults';
+import type { LoggingMode } from './logger';
 import { DEFAULT_SD_CARD, generateSdCard, isEmptyDir } from './sd-card';
 import { Vehicle } from './vehicle';
 
@@ -40,6 +41,8 @@ const { values } = parseArgs({
     'wrong-crc': { type: 'string', multiple: true },
     grow: { type: 'string', multiple: true },
     'stale-session': { type: 'boolean', default: false },
+    logging: { type: 'string' },
+    'log-rate': { type: 'string' },
   },
   strict: true,
 });
@@ -90,7 +93,10 @@ async function main(): Promise<void> {
     );
   }
 
-  const vehicle = new Vehicle({ root, sysid: num('sysid', values.sysid) ?? 1, compid: num('compid', values.compid) ?? 1, faults });
+  if (values.logging !== undefined && values.logging !== 'boot' && values.logging !== 'armed') throw new Error(`--logging must be "boot" or "armed", got "${values.logging}"`);
+  // PX4 SITL's logger writes about 0.23 MB/s.
+  const logging = values.logging === undefined ? undefined : { mode: values.logging as LoggingMode, bytesPerSec: num('log-rate', values['log-rate']) ?? 200_000 };
+  const vehicle = new Vehicle({ root, sysid: num('sysid', values.sysid) ?? 1, compid: num('compid', values.compid) ?? 1, faults, ...(logging ? { logging } : {}) });
   const endpoints: Endpoint[] = [];
   const remoteSpec = values['udp-remote'];
   const remoteMatch = remoteSpec === undefined ? undefined : /^([^:]+):(\d+)$/.exec(remoteSpec);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { type FtpPayload, MODE_FLAG_SAFETY_ARMED, MavlinkDecoder, MavlinkEncoder, Opcode, ftpPayload, pathData } from '@filesync/mavftp-codec';
 import { DEFAULT_FAULTS, type Faults, mergeFaults } from './faults';
 import { FaultyLink } from './faulty-link';
+import { type LoggingMode, SimLogger } from './logger';
 import { Px4FtpServer, type Sender } from './ftp-server';
 import { LOG_ROOT, resolveVehiclePath } from './vehicle-fs';
 
@@ -11,6 +12,8 @@ export interface VehicleOptions {
   readonly sysid?: number;
   readonly compid?: number;
   readonly faults?: Partial<Faults>;
+  /** PX4's logger writing an open, growing log (SDLOG_MODE): `--logging boot|armed`. */
+  readonly logging?: { readonly mode: LoggingMode; readonly bytesPerSec: number };
 }
 
 /** One MAVLink instance (PX4 runs one per link: UDP, USB, TELEM…), each with its own FTP server. */
@@ -48,11 +51,13 @@ export class Vehicle {
   readonly sysid: number;
   readonly compid: number;
   reboots = 0;
+  readonly logger: SimLogger | undefined;
 
   constructor(private readonly options: VehicleOptions) {
     this.sysid = options.sysid ?? 1;
     this.compid = options.compid ?? 1;
     this.faults = mergeFaults(DEFAULT_FAULTS, options.faults ?? {});
+    this.logger = options.logging ? new SimLogger(options.root, options.logging.mode, options.logging.bytesPerSec) : undefined;
     this.timers.push(setInterval(() => this.ftpTick(), FTP_TICK_MS));
     this.timers.push(setInterval(() => this.announce(), 1000));
     this.timers.push(setInterval(() => this.slowTick(), 100));
@@ -129,6 +134,7 @@ export class Vehicle {
   /** Power-cycles the autopilot: sessions, reply caches and boot time reset; silent for `downMs`. */
   reboot(downMs = 1500): void {
     this.reboots++;
+    this.logger?.reboot();
     for (const i of this.instances) i.server.reset();
     this.bootAt = performance.now() + downMs;
     this.downUntil = performance.now() + downMs;
@@ -207,6 +213,7 @@ export class Vehicle {
   }
 
   private slowTick(): void {
+    if (!this.isDown()) this.logger?.tick(this.faults.armed, performance.now());
     for (const [path, perSec] of Object.entries(this.faults.grow)) {
       const file = resolveVehiclePath(this.options.root, path);
       if (file && perSec > 0) {

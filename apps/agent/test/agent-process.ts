@@ -33,13 +33,13 @@ export interface AgentProcess {
   readonly exited: Promise<number | null>;
 }
 
-export function startAgentProcess(configFile: string): AgentProcess {
+/** `readyTimeoutMs`: how long `ready` waits for "serving" (a loaded 2-core CI box needs long). */
+export function startAgentProcess(configFile: string, readyTimeoutMs = 120_000): AgentProcess {
   const child = spawn(process.execPath, [filesyncBin, 'serve', '--config', configFile], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   const stdout: string[] = [];
   const stderr: string[] = [];
   const ready = new Promise<string>((resolve, reject) => {
-    // Generous: on a loaded 2-core machine the workers' start alone took over 30 s (ready line after ~40 s).
-    const timer = setTimeout(() => reject(new Error(`agent not ready after 120 s; stderr: ${stderr.join('')}`)), 120_000);
+    const timer = setTimeout(() => reject(new Error(`agent not ready after ${readyTimeoutMs / 1000} s; stderr: ${stderr.join('')}`)), readyTimeoutMs);
     child.stdout?.on('data', (d: Buffer) => {
       stdout.push(d.toString());
       const m = /status at (http:\/\/\S+)/.exec(stdout.join(''));

@@ -56,10 +56,10 @@ export class E2eWorld {
   }
 
   /** Writes the config and starts `filesync serve --config` as a real process; resolves with the status URL. */
-  async startAgent(config: ConfigInput): Promise<string> {
+  async startAgent(config: ConfigInput, readyTimeoutMs?: number): Promise<string> {
     const configFile = join(this.dir, 'config.json');
     await writeFile(configFile, JSON.stringify(config, null, 2));
-    this.agent = startAgentProcess(configFile);
+    this.agent = startAgentProcess(configFile, readyTimeoutMs);
     return this.agent.ready;
   }
 

@@ -67,6 +67,19 @@ export class MavlinkEncoder {
     return this.protocol.serialize(msg, this.nextSeq());
   }
 
+  /** COMMAND_LONG (test ground stations arm, take off and disarm a PX4 SITL with it). */
+  commandLong(target: { system: number; component: number }, command: number, params: readonly number[]): Buffer {
+    const msg = new common.CommandLong();
+    msg.targetSystem = target.system;
+    msg.targetComponent = target.component;
+    // node-mavlink types the command as an enum; the number is the wire value.
+    msg.command = command as common.MavCmd;
+    msg.confirmation = 0;
+    const p = (i: number): number => params[i] ?? 0;
+    [msg._param1, msg._param2, msg._param3, msg._param4, msg._param5, msg._param6, msg._param7] = [p(0), p(1), p(2), p(3), p(4), p(5), p(6)];
+    return this.protocol.serialize(msg, this.nextSeq());
+  }
+
   private nextSeq(): number {
     const s = this.seq;
     this.seq = (this.seq + 1) & 0xff;

@@ -15,6 +15,11 @@ export interface ChunkOptions {
   readonly readBytes: number;
   /** ReadFile requests in flight while filling gaps (MAVProxy-style, not one at a time). */
   readonly readWindow: number;
+  /**
+   * Without burst: read the whole chunk by ReadFile with this many in flight (the fast-link mode
+   * read-mode.ts picks). Unset: only a few rounds of `readWindow` per chunk.
+   */
+  readonly plainWindow?: number;
   /** Upper bound of one chunk (a chunk is one queue turn, so listings interleave between chunks). */
   readonly maxChunkBytes: number;
   readonly signal?: AbortSignal;
@@ -78,9 +83,10 @@ export async function readChunk(channel: FtpChannel, clock: Clock, offset: numbe
     }
   }
   // No burst data at all (burst off, or it never started): make progress with reads alone.
-  const fillTo = frames === 0 && !eof ? Math.min(end, offset + options.readBytes * options.readWindow * 8) : high;
+  const plain = !options.burst && options.plainWindow !== undefined;
+  const fillTo = plain ? end : frames === 0 && !eof ? Math.min(end, offset + options.readBytes * options.readWindow * 8) : high;
   const holes = findHoles(got, offset, fillTo);
-  const eofAt = await fillHoles(channel, holes, options, place);
+  const eofAt = await fillHoles(channel, holes, plain ? { ...options, readWindow: options.plainWindow! } : options, place);
   if (eofAt !== undefined) {
     eof = true;
     end = Math.min(end, eofAt);

@@ -173,8 +173,19 @@ describe('end to end against the simulator: faults', () => {
   it('restarts bursts that stop early without burst_complete', async () => {
     // Fault: every burst dies after 20 frames.
     await sim.post('/faults', { burstStopAfterFrames: 20 });
+    // Bursts only (plainWindow 0): on this fast link the client would otherwise measure that plain reads beat the broken burst.
+    await client.link.close();
+    client = await connectMavftp({ link: `udpout:${sim.udp}`, requestTimeoutMs: 200, plainWindow: 0 });
     expect(sha256Hex(await collect(client.readFile(SMALL, 0)))).toBe(sha256Hex(small));
     expect((await sim.state()).links['udp']!.server.requests['BurstReadFile']).toBeGreaterThanOrEqual(Math.floor(small.length / (20 * 239)));
+  });
+
+  it('on a fast link switches to pipelined plain reads when they beat the burst (here bursts stop after 20 frames, each costing a stall)', async () => {
+    await sim.post('/faults', { burstStopAfterFrames: 20 });
+    expect(sha256Hex(await collect(client.readFile(BIG, 0)))).toBe(sha256Hex(big));
+    expect(client.stats.plainChunks).toBeGreaterThan(client.stats.burstChunks);
+    const requests = (await sim.state()).links['udp']!.server.requests;
+    expect(requests['ReadFile'] ?? 0).toBeGreaterThan(big.length / 239 / 2);
   });
 });
 

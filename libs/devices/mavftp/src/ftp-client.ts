@@ -2,6 +2,7 @@ import { type BackoffPolicy, type Clock, TransientError, backoffDelay, sleep, sy
 import { type DirEntry, MAX_DATA, NakError, Opcode, dataAsU32, parseDirEntries, pathData } from '@filesync/mavftp-codec';
 import { type Chunk, type ChunkOptions, SessionLost, readChunk } from './chunk-reader';
 import { NakReply } from './errors';
+import { type ReadMode, ReadModePicker, TRIAL_CHUNK_BYTES } from './read-mode';
 import { FtpChannel } from './ftp-channel';
 import type { MavlinkLink } from './mavlink-link';
 
@@ -17,6 +18,8 @@ export interface MavftpClientOptions {
   readonly burst?: boolean;
   readonly readBytes?: number;
   readonly readWindow?: number;
+  /** ReadFile requests in flight when plain reads beat the burst (links with a short round trip); 0: bursts only. */
+  readonly plainWindow?: number;
   readonly maxChunkBytes?: number;
   /** ResetSessions-and-retry rounds when Open meets "no sessions available". */
   readonly busyResets?: number;
@@ -53,6 +56,9 @@ export interface ClientStats {
   readonly busyWaits: number;
   readonly armedPauses: number;
   readonly srttMs: number | undefined;
+  /** Chunks read by burst and by pipelined plain ReadFile (read-mode.ts chooses per chunk). */
+  readonly burstChunks: number;
+  readonly plainChunks: number;
 }
 
 const DEFAULTS = {
@@ -63,6 +69,7 @@ const DEFAULTS = {
   burst: true,
   readBytes: MAX_DATA,
   readWindow: 4,
+  plainWindow: 2,
   maxChunkBytes: 192 * 1024,
   busyResets: 4,
   busyWaitMs: 0,
@@ -90,13 +97,16 @@ export class MavftpClient {
   private rebooted = false;
   /** Monotonic ms of our last successful Open. */
   private openedAt: number | undefined;
-  private counters = { reopens: 0, busyResets: 0, busyWaits: 0, armedPauses: 0 };
+  private counters = { reopens: 0, busyResets: 0, busyWaits: 0, armedPauses: 0, burstChunks: 0, plainChunks: 0 };
+  /** Learns per link whether bursts or pipelined plain reads are faster. */
+  private readonly readMode: ReadModePicker;
 
   constructor(readonly link: MavlinkLink, options: MavftpClientOptions = {}) {
     this.clock = options.clock ?? systemClock;
     const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
     this.options = { ...DEFAULTS, ...defined } as typeof DEFAULTS;
     this.options.readBytes = Math.max(1, Math.min(MAX_DATA, this.options.readBytes));
+    this.readMode = new ReadModePicker(this.options.burst, this.options.plainWindow > 0);
     this.channel = new FtpChannel(link, { requestTimeoutMs: this.options.requestTimeoutMs, maxSends: this.options.maxSends, clock: this.clock });
     link.onReboot(() => {
       // The reboot is seen in the first SYSTEM_TIME after it, which may come after we already
@@ -200,7 +210,11 @@ export class MavftpClient {
             this.rebooted = false;
             throw new SessionLost('autopilot rebooted');
           }
-          chunk = await this.exclusive(() => readChunk(this.channel, this.clock, at, size, this.chunkOptions(options.signal)));
+          const mode = this.readMode.next(this.channel.rtt.smoothedMs);
+          const startedAt = this.clock.monotonic();
+          chunk = await this.exclusive(() => readChunk(this.channel, this.clock, at, size, this.chunkOptions(mode, options.signal)));
+          this.readMode.record(mode, chunk.data.length, this.clock.monotonic() - startedAt);
+          this.counters[mode === 'burst' ? 'burstChunks' : 'plainChunks']++;
         } catch (err) {
           if (!(err instanceof SessionLost)) throw err;
           if (++reopensWithoutProgress > this.options.maxReopens) {
@@ -288,9 +302,12 @@ export class MavftpClient {
     return true;
   }
 
-  private chunkOptions(signal: AbortSignal | undefined): ChunkOptions {
-    const { burst, readBytes, readWindow, maxChunkBytes } = this.options;
-    return { burst, readBytes, readWindow, maxChunkBytes, ...(signal ? { signal } : {}) };
+  private chunkOptions(mode: ReadMode, signal: AbortSignal | undefined): ChunkOptions {
+    const { readBytes, readWindow, plainWindow, maxChunkBytes } = this.options;
+    // With bursts configured off, plain reads keep their old few-rounds-per-chunk shape.
+    const plain = mode === 'plain' && this.options.burst ? { plainWindow } : {};
+    const chunkBytes = this.readMode.isTrial(mode) ? Math.min(maxChunkBytes, TRIAL_CHUNK_BYTES) : maxChunkBytes;
+    return { burst: mode === 'burst', readBytes, readWindow, maxChunkBytes: chunkBytes, ...plain, ...(signal ? { signal } : {}) };
   }
 
   private async lockSession(): Promise<() => void> {

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { PLAIN_TRIAL_MAX_RTT_MS, ReadModePicker } from './read-mode';
+
+describe('ReadModePicker', () => {
+  it('on a fast link measures both modes, then keeps the faster one and re-measures the other now and then', () => {
+    const picker = new ReadModePicker(true);
+    expect(picker.next(0.3)).toBe('burst');
+    picker.record('burst', 40_000, 50); // 0.8 MB/s
+    expect(picker.next(0.3)).toBe('plain');
+    picker.record('plain', 192_000, 60); // 3.2 MB/s
+    const modes = Array.from({ length: 50 }, () => picker.next(0.3));
+    expect(modes.filter((m) => m === 'plain').length).toBeGreaterThanOrEqual(47);
+    expect(modes).toContain('burst');
+  });
+
+  it('marks a mode as on trial until it has measured faster than the other', () => {
+    const picker = new ReadModePicker(true);
+    expect(picker.isTrial('burst')).toBe(true);
+    picker.record('burst', 40_000, 50);
+    expect(picker.isTrial('plain')).toBe(true);
+    picker.record('plain', 40_000, 20);
+    expect(picker.isTrial('plain')).toBe(false);
+    expect(picker.isTrial('burst')).toBe(true);
+  });
+
+  it('keeps bursting when the burst is faster', () => {
+    const picker = new ReadModePicker(true);
+    picker.record('burst', 36_000, 400); // a 921600-baud UART: ~90 kB/s
+    expect(picker.next(5)).toBe('plain');
+    picker.record('plain', 36_000, 600);
+    const modes = Array.from({ length: 50 }, () => picker.next(5));
+    expect(modes.filter((m) => m === 'burst').length).toBeGreaterThanOrEqual(47);
+  });
+
+  it('never tries plain reads on a radio (long round trip) or before a round trip was measured', () => {
+    const picker = new ReadModePicker(true);
+    picker.record('burst', 36_000, 6000);
+    expect(picker.next(undefined)).toBe('burst');
+    for (let i = 0; i < 100; i++) expect(picker.next(PLAIN_TRIAL_MAX_RTT_MS + 1)).toBe('burst');
+  });
+
+  it('bursts only when plain reads are configured off (plainWindow 0)', () => {
+    const picker = new ReadModePicker(true, false);
+    picker.record('burst', 1000, 1000);
+    for (let i = 0; i < 100; i++) expect(picker.next(0.1)).toBe('burst');
+  });
+
+  it('reads plain only when bursts are configured off', () => {
+    const picker = new ReadModePicker(false);
+    expect(picker.next(undefined)).toBe('plain');
+    expect(picker.next(100)).toBe('plain');
+  });
+});

@@ -1,0 +1,58 @@
+/**
+ * Burst or pipelined plain reads, chosen from what the link shows. PX4 paces a burst by its TX
+ * budget per ~10 ms cycle (MAVFTP.md), so on a link with a short round trip (UDP to SITL, a
+ * companion on Ethernet) several ReadFile requests in flight beat it several times over (SITL: burst
+ * ≈ 0.7 MB/s, one ReadFile at a time ≈ 3.3 MB/s). Which one wins depends on the link and the
+ * autopilot's load, so it is measured: the first chunk bursts, the second reads plain, then the faster
+ * mode goes on and every few dozen chunks one chunk re-measures the other. On a telemetry radio the
+ * round trip alone is long and the burst fills the wire: plain reads are not tried there.
+ */
+export type ReadMode = 'burst' | 'plain';
+
+/** Round trips above this are radios: burst only (a 266-byte frame alone takes 23 ms at 115200 baud, 2.9 ms at 921600). */
+export const PLAIN_TRIAL_MAX_RTT_MS = 20;
+/** After this many chunks in the chosen mode, one chunk re-measures the other (links change). */
+const REMEASURE_EVERY = 24;
+/** Upper bound of a chunk that measures a mode, so a losing trial costs little (a burst chunk is ~36–40 kB). */
+export const TRIAL_CHUNK_BYTES = 40 * 1024;
+
+export class ReadModePicker {
+  private readonly rate: Record<ReadMode, number | undefined> = { burst: undefined, plain: undefined };
+  private chunksSinceTrial = 0;
+
+  constructor(private readonly burstAllowed: boolean, private readonly plainAllowed = true) {}
+
+  /** The mode for the next chunk, given the smoothed round trip of plain requests. */
+  next(srttMs: number | undefined): ReadMode {
+    if (!this.burstAllowed) return 'plain';
+    if (!this.plainAllowed || srttMs === undefined || srttMs > PLAIN_TRIAL_MAX_RTT_MS) return 'burst';
+    const { burst, plain } = this.rate;
+    if (burst === undefined) return 'burst';
+    if (plain === undefined) return 'plain';
+    const best: ReadMode = plain > burst ? 'plain' : 'burst';
+    if (++this.chunksSinceTrial > REMEASURE_EVERY) {
+      this.chunksSinceTrial = 0;
+      return best === 'plain' ? 'burst' : 'plain';
+    }
+    return best;
+  }
+
+  /** Whether `mode` is being measured rather than known faster: its chunk is kept small (TRIAL_CHUNK_BYTES). */
+  isTrial(mode: ReadMode): boolean {
+    const other = this.rate[mode === 'plain' ? 'burst' : 'plain'];
+    const own = this.rate[mode];
+    return this.burstAllowed && this.plainAllowed && (own === undefined || (other !== undefined && own <= other));
+  }
+
+  /** Bytes one chunk in `mode` delivered and how long it took. */
+  record(mode: ReadMode, bytes: number, ms: number): void {
+    if (bytes <= 0) return;
+    const rate = bytes / Math.max(ms, 0.001);
+    const prev = this.rate[mode];
+    this.rate[mode] = prev === undefined ? rate : 0.5 * prev + 0.5 * rate;
+  }
+
+  get rates(): Readonly<Record<ReadMode, number | undefined>> {
+    return this.rate;
+  }
+}
