@@ -243,13 +243,16 @@ export class Downloader {
   private async work(file: FileRecord, signal?: AbortSignal): Promise<DownloadOutcome> {
     let record = file;
     if (record.state === 'found') {
+      // Downloading before anything awaits the device: admission counts the file's bytes as taken
+      // from here on, so steps running side by side (this source's or another's) cannot overcommit.
+      record = await this.catalog.transitionFile(record.fileId, 'downloading', { downloadOffset: 0, fingerprint: null });
       // The version the read starts from: its fingerprint is what the end of the read, and the
       // cleaner, compare with.
-      const start = await checkVersion(this.source, { ...record, fingerprint: null, deviceChecksum: null });
+      const start = await checkVersion(this.source, { ...record, deviceChecksum: null });
       if (start.kind === 'gone') throw new PermanentError('not-found', `${record.path} is gone from the source`);
       if (start.kind === 'changed') return this.supersede(record, start.reason);
       const fingerprint = start.kind === 'same' ? (start.stat.fingerprint ?? null) : null;
-      record = await this.catalog.transitionFile(record.fileId, 'downloading', { downloadOffset: 0, fingerprint });
+      if (fingerprint !== null) record = await this.catalog.transitionFile(record.fileId, 'downloading', { fingerprint });
     }
     let offset = await this.staging.resume(record.fileId, record.downloadOffset);
     if (offset < record.downloadOffset) {

@@ -3,7 +3,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { type IncomingMessage, type Server, type ServerResponse, createServer, request } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { E2eWorld, ULOG_MAGIC, flightReviewHashes, getStatus, sha256, waitForStatus } from './harness';
+import { E2eWorld, ULOG_MAGIC, flightReviewHashes, sha256, waitForStatus } from './harness';
 
 /**
  * Issue 17 item 2 with the real agent: a captive portal stands between the agent and Flight Review
@@ -73,7 +73,8 @@ describe('e2e: a captive portal in front of Flight Review (real agent process, r
     expect(end.counts.byTarget['fr']?.['uploaded']).toBe(files.size);
     expect(await flightReviewHashes(w.simRoot('review'))).toEqual([...files.values()].sort());
     expect(await readdir(sourceDir)).toEqual([]);
-    expect((await getStatus(url)).health.targets['fr']?.state).toBe('up');
+    // Health reaches status by a poll of the workers (about once a second): it follows the moves shortly.
+    await waitForStatus(w, url, (s) => s.health.targets['fr']?.state === 'up', 'the target up again', 30_000);
     expect(await w.stopAgent()).toBe(0);
   }, 300_000);
 });
