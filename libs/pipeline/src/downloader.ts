@@ -346,11 +346,18 @@ export class Downloader {
    * listed (an FTP 550 on RETR) would otherwise come back at every scan and fail again for ever.
    */
   private async handleError(file: FileRecord, error: FilesyncError): Promise<DownloadOutcome> {
+    const current = await this.catalog.getFile(file.fileId);
+    if (current === undefined || current.state === 'vanished') {
+      // The finder saw another size or mtime meanwhile (a file still being written) and took the new
+      // version; this one's partial copy is worthless, and failing it would show a file that was never lost.
+      await this.staging.remove(file.fileId);
+      this.log.debug({ fileId: file.fileId, path: file.path, err: error.message }, 'download of a superseded version stopped');
+      return { kind: 'vanished', fileId: file.fileId };
+    }
     if (!isFileFault(error.toData())) {
       this.log.debug({ fileId: file.fileId, code: error.code, err: error.message }, 'download interrupted');
       return { kind: 'retry', fileId: file.fileId, error };
     }
-    const current = (await this.catalog.getFile(file.fileId)) ?? file;
     const attempts = current.attempts + 1;
     // A bad checksum or a short read: the staged bytes are not to be trusted, start the file again.
     const restart = error.code === 'checksum-mismatch' || error.code === 'conflict';
