@@ -88,7 +88,10 @@ export type DownloadOutcome =
   | { readonly kind: 'progress'; readonly fileId: string; readonly offset: number }
   | { readonly kind: 'staged'; readonly fileId: string; readonly sha256: string }
   | { readonly kind: 'vanished'; readonly fileId: string }
-  /** The file was replaced while read (same size and mtime, another fingerprint): its copy is discarded and it is taken again. */
+  /**
+   * The file was replaced while read (same size and mtime, another fingerprint): its copy is discarded and
+   * it is taken again; or, about to start, it showed another size (still being written) and settles again.
+   */
   | { readonly kind: 'changed'; readonly fileId: string; readonly reason: string }
   | { readonly kind: 'retry'; readonly fileId: string; readonly error: FilesyncError }
   | { readonly kind: 'failed'; readonly fileId: string; readonly reason: string };
@@ -247,7 +250,7 @@ export class Downloader {
       // cleaner, compare with.
       const start = await checkVersion(this.source, { ...record, fingerprint: null, deviceChecksum: null });
       if (start.kind === 'gone') throw new PermanentError('not-found', `${record.path} is gone from the source`);
-      if (start.kind === 'changed') return this.supersede(record, start.reason);
+      if (start.kind === 'changed') return start.sameIdentity ? this.supersede(record, start.reason) : this.stillGrowing(record, start.stat, start.reason);
       const fingerprint = start.kind === 'same' ? (start.stat.fingerprint ?? null) : null;
       record = await this.catalog.transitionFile(record.fileId, 'downloading', { downloadOffset: 0, fingerprint });
     }
@@ -288,6 +291,22 @@ export class Downloader {
       return { kind: 'changed', fileId: record.fileId, reason };
     }
     return this.verifyAndStage(record);
+  }
+
+  /**
+   * A version that looked settled only because no listing came in time (a busy link: a MAVFTP listing
+   * waits behind the chunks of other files) but is another size or mtime now: still being written.
+   * Nothing of it was read, so its row moves to what the source shows, as the finder's listing would
+   * have moved it, and settles again; it never becomes `vanished`.
+   */
+  private async stillGrowing(record: FileRecord, stat: { size: number; mtimeMs: number }, why: string): Promise<DownloadOutcome> {
+    const targets = (await this.catalog.targetsOf(record.fileId)).map((t) => t.targetId);
+    // No targets: the finder moved the row meanwhile, and its listing is the newer word.
+    if (targets.length === 0) return { kind: 'vanished', fileId: record.fileId };
+    const { fileId } = await this.catalog.recordFound({ sourceId: this.source.id, path: record.path, size: stat.size, mtimeMs: stat.mtimeMs }, targets);
+    const reason = `${record.path} is still being written (${why}); it settles again at its new size`;
+    this.log.debug({ source: this.source.id, path: record.path, fileId, size: stat.size }, reason);
+    return { kind: 'changed', fileId, reason };
   }
 
   /**

@@ -57,4 +57,25 @@ describe('a file that grows while it is read', () => {
     expect(rows.find((f) => f.state === 'staged')?.sha256).toBe(sha256Hex(Buffer.concat([head, tail])));
     for (const f of rows) expect(world.catalog.history(f.fileId).map((e) => e.toState)).not.toContain('failed');
   });
+
+  it('a version that settled only for want of a listing, but grew: about to start, it settles again at its new size (one row, never vanished)', async () => {
+    const settleMs = 100;
+    await world.writeFiles('cam', { 'log/02.ulg': patternBytes(CHUNK, 3) });
+    const file = join(world.sourceDir('cam'), 'log/02.ulg');
+    const source = world.source('cam');
+    const finder = new Finder(source, [{ targets: ['nas'], filter: { include: ['**/*'], exclude: [] } }], world.catalog);
+    await finder.scan();
+    // The writer goes on, and no listing comes before the version is settleMs old (a busy link).
+    await appendFile(file, patternBytes(CHUNK, 4));
+    await new Promise((r) => setTimeout(r, settleMs + 20));
+    const downloader = new Downloader(source, world.staging, world.catalog, { settleMs });
+    expect((await downloader.step()).kind).toBe('changed');
+    const [row] = world.catalog.listFiles({});
+    expect(world.catalog.listFiles({}).map((f) => [f.size, f.state])).toEqual([[2 * CHUNK, 'found']]);
+    expect((await downloader.step()).kind, 'settling again at its new size').toBe('idle');
+    await new Promise((r) => setTimeout(r, settleMs + 20));
+    expect((await downloader.step()).kind).toBe('staged');
+    expect(world.catalog.getFile(row!.fileId)?.state).toBe('staged');
+    expect(world.catalog.history(row!.fileId).map((e) => e.toState)).not.toContain('vanished');
+  });
 });
