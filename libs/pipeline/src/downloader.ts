@@ -88,7 +88,10 @@ export type DownloadOutcome =
   | { readonly kind: 'progress'; readonly fileId: string; readonly offset: number }
   | { readonly kind: 'staged'; readonly fileId: string; readonly sha256: string }
   | { readonly kind: 'vanished'; readonly fileId: string }
-  /** The file was replaced while read (same size and mtime, another fingerprint): its copy is discarded and it is taken again. */
+  /**
+   * The file was replaced while read (same size and mtime, another fingerprint): its copy is discarded and
+   * it is taken again; or, about to start, it showed another size (still being written) and settles again.
+   */
   | { readonly kind: 'changed'; readonly fileId: string; readonly reason: string }
   | { readonly kind: 'retry'; readonly fileId: string; readonly error: FilesyncError }
   | { readonly kind: 'failed'; readonly fileId: string; readonly reason: string };
@@ -250,7 +253,7 @@ export class Downloader {
       // cleaner, compare with.
       const start = await checkVersion(this.source, { ...record, deviceChecksum: null });
       if (start.kind === 'gone') throw new PermanentError('not-found', `${record.path} is gone from the source`);
-      if (start.kind === 'changed') return this.supersede(record, start.reason);
+      if (start.kind === 'changed') return start.sameIdentity ? this.supersede(record, start.reason) : this.stillGrowing(record, start.stat, start.reason);
       const fingerprint = start.kind === 'same' ? (start.stat.fingerprint ?? null) : null;
       if (fingerprint !== null) record = await this.catalog.transitionFile(record.fileId, 'downloading', { fingerprint });
     }
@@ -291,6 +294,22 @@ export class Downloader {
       return { kind: 'changed', fileId: record.fileId, reason };
     }
     return this.verifyAndStage(record);
+  }
+
+  /**
+   * A version that looked settled only because no listing came in time (a busy link: a MAVFTP listing
+   * waits behind the chunks of other files) but is another size or mtime now: still being written.
+   * Nothing of it was read, so its row moves to what the source shows, as the finder's listing would
+   * have moved it, and settles again; it never becomes `vanished`.
+   */
+  private async stillGrowing(record: FileRecord, stat: { size: number; mtimeMs: number }, why: string): Promise<DownloadOutcome> {
+    const targets = (await this.catalog.targetsOf(record.fileId)).map((t) => t.targetId);
+    // No targets: the finder moved the row meanwhile, and its listing is the newer word.
+    if (targets.length === 0) return { kind: 'vanished', fileId: record.fileId };
+    const { fileId } = await this.catalog.recordFound({ sourceId: this.source.id, path: record.path, size: stat.size, mtimeMs: stat.mtimeMs }, targets);
+    const reason = `${record.path} is still being written (${why}); it settles again at its new size`;
+    this.log.debug({ source: this.source.id, path: record.path, fileId, size: stat.size }, reason);
+    return { kind: 'changed', fileId, reason };
   }
 
   /**
@@ -349,11 +368,18 @@ export class Downloader {
    * listed (an FTP 550 on RETR) would otherwise come back at every scan and fail again for ever.
    */
   private async handleError(file: FileRecord, error: FilesyncError): Promise<DownloadOutcome> {
+    const current = await this.catalog.getFile(file.fileId);
+    if (current === undefined || current.state === 'vanished') {
+      // The finder saw another size or mtime meanwhile (a file still being written) and took the new
+      // version; this one's partial copy is worthless, and failing it would show a file that was never lost.
+      await this.staging.remove(file.fileId);
+      this.log.debug({ fileId: file.fileId, path: file.path, err: error.message }, 'download of a superseded version stopped');
+      return { kind: 'vanished', fileId: file.fileId };
+    }
     if (!isFileFault(error.toData())) {
       this.log.debug({ fileId: file.fileId, code: error.code, err: error.message }, 'download interrupted');
       return { kind: 'retry', fileId: file.fileId, error };
     }
-    const current = (await this.catalog.getFile(file.fileId)) ?? file;
     const attempts = current.attempts + 1;
     // A bad checksum or a short read: the staged bytes are not to be trusted, start the file again.
     const restart = error.code === 'checksum-mismatch' || error.code === 'conflict';

@@ -60,12 +60,29 @@ describe('Finder: one error in a listing never ends the walk', () => {
 });
 
 describe('Finder: a file that changes between listings', () => {
-  it('records the new version and calls the old one superseded, not gone', async () => {
+  it('a file growing before its download began is one row at its latest size, never vanished', async () => {
     const w = await makeWorld();
     world = w;
     await w.writeFiles('cam', { 'log.ulg': Buffer.from('one\n') });
     const finder = new Finder(w.source('cam'), [{ targets: ['nas'], filter: { include: ['**/*'], exclude: [] } }], w.catalog);
     expect(await finder.scan()).toMatchObject({ recorded: 1, vanished: 0 });
+    for (let i = 0; i < 5; i++) {
+      await appendFile(join(w.sourceDir('cam'), 'log.ulg'), 'more\n');
+      expect(await finder.scan()).toMatchObject({ recorded: 1, vanished: 0 });
+    }
+    const rows = w.catalog.listFiles({});
+    expect(rows.map((f) => [f.path, f.size, f.state])).toEqual([['log.ulg', 29, 'found']]);
+    expect(w.catalog.history(rows[0]!.fileId).filter((e) => e.kind === 'file.found')).toHaveLength(6);
+  });
+
+  it('a file that changes after its download began: the new version is recorded, the old one superseded, not gone', async () => {
+    const w = await makeWorld();
+    world = w;
+    await w.writeFiles('cam', { 'log.ulg': Buffer.from('one\n') });
+    const finder = new Finder(w.source('cam'), [{ targets: ['nas'], filter: { include: ['**/*'], exclude: [] } }], w.catalog);
+    expect(await finder.scan()).toMatchObject({ recorded: 1, vanished: 0 });
+    const [first] = w.catalog.listFiles({ state: 'found' });
+    w.catalog.transitionFile(first!.fileId, 'downloading');
     await appendFile(join(w.sourceDir('cam'), 'log.ulg'), 'two\n');
     expect(await finder.scan()).toMatchObject({ recorded: 1, vanished: 1 });
     const [old] = w.catalog.listFiles({ state: 'vanished' });

@@ -47,11 +47,42 @@ describe('Catalog', () => {
 
   it('links a changed file (new size or mtime) to its earlier version', () => {
     const v1 = catalog.recordFound(identity(1), ['a']).fileId;
+    catalog.transitionFile(v1, 'downloading');
     clock.advance(10);
     const v2 = catalog.recordFound(identity(1, { size: 5000 }), ['a']).fileId;
     expect(v2).not.toBe(v1);
     expect(catalog.getFile(v2)?.versionOf).toBe(v1);
     expect(catalog.history(v2)[0]?.detail).toEqual({ targets: ['a'], versionOf: v1 });
+  });
+
+  it('a file growing before its download began stays one row: the found row becomes the new version, its history kept', () => {
+    const older = catalog.recordFound(identity(1, { size: 10 }), ['a']).fileId;
+    catalog.transitionFile(older, 'downloading');
+    catalog.transitionFile(older, 'vanished', { reason: 'superseded' });
+    const v1 = catalog.recordFound(identity(1, { size: 100 }), ['a', 'b']).fileId;
+    const sizes = [200, 300, 400];
+    let latest = v1;
+    for (const size of sizes) {
+      clock.advance(1000);
+      const r = catalog.recordFound(identity(1, { size }), ['a']);
+      expect(r).toEqual({ fileId: fileId(identity(1, { size })), isNew: true, grew: latest });
+      latest = r.fileId;
+    }
+    const rows = catalog.listFiles({ sourceId: identity(1).sourceId });
+    expect(rows.map((f) => [f.size, f.state])).toEqual([[10, 'vanished'], [400, 'found']]);
+    const row = catalog.getFile(latest)!;
+    expect(row).toMatchObject({ size: 400, versionOf: older, foundAt: clock.now(), downloadOffset: 0 });
+    expect(catalog.getFile(v1)).toBeUndefined();
+    expect(catalog.targetsOf(latest).map((t) => [t.targetId, t.state])).toEqual([['a', 'pending']]);
+    const history = catalog.history(latest);
+    expect(history.map((e) => `${e.kind}:${e.fromState ?? ''}>${e.toState ?? ''}`)).toEqual(['file.found:>found', ...sizes.map(() => 'file.found:found>found')]);
+    expect(history[1]?.detail).toEqual({ targets: ['a'], grewFrom: { fileId: v1, size: 100, mtimeMs: identity(1).mtimeMs } });
+    // Once its download began, a change is a version of its own again.
+    catalog.transitionFile(latest, 'downloading');
+    const next = catalog.recordFound(identity(1, { size: 500 }), ['a']);
+    expect(next.grew).toBeUndefined();
+    expect(catalog.getFile(next.fileId)?.versionOf).toBe(latest);
+    expect(catalog.checkIntegrity()).toEqual([]);
   });
 
   it('walks the normal path and writes one event per transition', () => {

@@ -89,8 +89,14 @@ export class Catalog {
    * Records a file seen on a source. Idempotent: a known identity returns `isNew: false` and changes
    * nothing. A new one gets a `found` row, one `pending` row per target and a `file.found` event; when
    * the same (source, path) was seen before with another size or mtime, it links to that version.
+   *
+   * A file still being written (a log, a video) shows another size at every listing. While its latest
+   * version is only `found` (nothing downloaded, nothing staged), that row becomes the new version
+   * (`grew`: new id, size, mtime and found time, its history kept) instead of one `vanished` row per
+   * listing: a growing file is one row. Nothing of the old version exists anywhere but on the source,
+   * so there is nothing whose identity a removal could confuse.
    */
-  recordFound(identity: FileIdentity, targets: readonly string[]): { fileId: string; isNew: boolean } {
+  recordFound(identity: FileIdentity, targets: readonly string[]): { fileId: string; isNew: boolean; grew?: string } {
     checkIdentity(identity);
     for (const t of targets) {
       if (typeof t !== 'string' || t === '') throw new PermanentError('bad-request', 'target ids must be non-empty strings');
@@ -99,7 +105,8 @@ export class Catalog {
     return this.tx(() => {
       if (this.sql.getFile.get(id) !== undefined) return { fileId: id, isNew: false };
       const now = this.clock.now();
-      const previous = this.sql.latestVersion.get(identity.sourceId, identity.path) as { file_id: string } | undefined;
+      const previous = this.sql.latestVersion.get(identity.sourceId, identity.path) as FileRow | undefined;
+      if (previous?.state === 'found' && previous.download_offset === 0) return this.regrow(previous, identity, id, targets, now);
       const versionOf = previous?.file_id ?? null;
       this.sql.insertFile.run({
         file_id: id,
@@ -118,6 +125,21 @@ export class Catalog {
       this.event(now, id, null, 'file.found', null, 'found', detail);
       return { fileId: id, isNew: true };
     });
+  }
+
+  /** {@link recordFound}'s growing file: the unstarted row `previous` becomes version `id`, in this transaction. */
+  private regrow(previous: FileRow, identity: FileIdentity, id: string, targets: readonly string[], now: number): { fileId: string; isNew: boolean; grew: string } {
+    const from = previous.file_id;
+    // Targets and events refer to the row by id: checked at commit, once every reference moved.
+    this.db.pragma('defer_foreign_keys = ON');
+    this.sql.regrowFile.run({ from, file_id: id, size: identity.size, mtime_ms: Math.trunc(identity.mtimeMs), at: now });
+    this.sql.deleteTargets.run(from);
+    const uniqueTargets = [...new Set(targets)];
+    for (const targetId of uniqueTargets) this.sql.insertTarget.run(id, targetId, 'pending', now);
+    this.sql.moveEvents.run(id, from);
+    this.sql.moveVersionOf.run(id, from);
+    this.event(now, id, null, 'file.found', 'found', 'found', { targets: uniqueTargets, grewFrom: { fileId: from, size: previous.size, mtimeMs: previous.mtime_ms } });
+    return { fileId: id, isNew: true, grew: from };
   }
 
   /**
@@ -439,7 +461,7 @@ function prepareStatements(db: Database) {
   const csvOrder = `ORDER BY f.found_at, f.file_id, coalesce(t.target_id, '')`;
   return {
     getFile: db.prepare('SELECT * FROM files WHERE file_id = ?'),
-    latestVersion: db.prepare('SELECT file_id FROM files WHERE source_id = ? AND path = ? ORDER BY found_at DESC, rowid DESC LIMIT 1'),
+    latestVersion: db.prepare('SELECT * FROM files WHERE source_id = ? AND path = ? ORDER BY found_at DESC, rowid DESC LIMIT 1'),
     insertFile: db.prepare(`
       INSERT INTO files (file_id, source_id, path, size, mtime_ms, state, found_at, updated_at, version_of)
       VALUES (@file_id, @source_id, @path, @size, @mtime_ms, @state, @at, @at, @version_of)`),
@@ -447,6 +469,13 @@ function prepareStatements(db: Database) {
       UPDATE files SET state = @state, download_offset = @download_offset, sha256 = @sha256, reason = @reason,
         attempts = @attempts, retry_at = @retry_at, updated_at = @at, fingerprint = @fingerprint, device_checksum = @device_checksum
       WHERE file_id = @file_id`),
+    regrowFile: db.prepare(`
+      UPDATE files SET file_id = @file_id, size = @size, mtime_ms = @mtime_ms, found_at = @at, updated_at = @at,
+        reason = NULL, attempts = 0, retry_at = 0, fingerprint = NULL, device_checksum = NULL
+      WHERE file_id = @from`),
+    deleteTargets: db.prepare('DELETE FROM file_targets WHERE file_id = ?'),
+    moveEvents: db.prepare('UPDATE events SET file_id = ? WHERE file_id = ?'),
+    moveVersionOf: db.prepare('UPDATE files SET version_of = ? WHERE version_of = ?'),
     updateDownloadOffset: db.prepare('UPDATE files SET download_offset = ?, updated_at = ? WHERE file_id = ?'),
     insertTarget: db.prepare('INSERT INTO file_targets (file_id, target_id, state, updated_at) VALUES (?, ?, ?, ?)'),
     getTarget: db.prepare('SELECT * FROM file_targets WHERE file_id = ? AND target_id = ?'),

@@ -26,7 +26,7 @@ describe('migrations', () => {
     expect(migrate(db, 1)).toBe(1);
     db.prepare(
       `INSERT INTO files (file_id, source_id, path, size, mtime_ms, state, found_at, updated_at)
-       VALUES ('old', 'px4', 'log/1.ulg', 10, 5, 'found', 1, 1)`,
+       VALUES ('old', 'px4', 'log/1.ulg', 10, 5, 'downloading', 1, 1)`,
     ).run();
     db.prepare(`INSERT INTO file_targets (file_id, target_id, state, updated_at) VALUES ('old', 'ftp', 'pending', 1)`).run();
     const columnsV1 = (db.prepare('PRAGMA table_info(files)').all() as { name: string }[]).map((c) => c.name);
@@ -35,11 +35,11 @@ describe('migrations', () => {
 
     const { catalog, repair } = openCatalog(path);
     expect(repair).toBeUndefined();
-    expect(catalog.getFile('old')).toMatchObject({ state: 'found', versionOf: null });
+    expect(catalog.getFile('old')).toMatchObject({ state: 'downloading', versionOf: null });
     // v2's version link works on the upgraded store
     const next = catalog.recordFound({ sourceId: 'px4', path: 'log/1.ulg', size: 20, mtimeMs: 6 }, ['ftp']);
     expect(catalog.getFile(next.fileId)?.versionOf).toBe('old');
-    catalog.transitionFile('old', 'downloading');
+    catalog.transitionFile('old', 'staged', { sha256: 'a'.repeat(64), downloadOffset: 10 });
     catalog.close();
     const after = openConnection(path);
     expect(schemaVersion(after)).toBe(LATEST_SCHEMA_VERSION);

@@ -2,13 +2,14 @@ import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Px4Sitl, Px4Gcs, px4SitlMissing, startPx4Sitl } from '@filesync/device-mavftp/testing';
 import type { ConfigInput } from '@filesync/core';
+import { isSettling } from '@filesync/pipeline';
 import type { Catalog } from '@filesync/store';
 import { E2eWorld, hashTree, waitForCatalog } from './harness';
 
 /**
  * Issue 19 point 2: the real agent process against a real PX4 (PX4 SITL from ../shared/px4-sitl):
  * its real MAVLink stack, FTP server and ULog logger. PX4 logs from boot until the first disarm, so
- * its newest log is open; these tests check the closed ones (the open log's policy is point 1).
+ * its newest log is open: the last test follows it (point 1) until PX4 closes it.
  */
 const missing = px4SitlMissing();
 
@@ -140,6 +141,51 @@ describe.skipIf(missing !== undefined)(`e2e: the agent against a real PX4 (PX4 S
     await waitDelivered(w, expected, 120_000);
     expect(await w.stopAgent()).toBe(0);
   }, 240_000);
+
+  for (const [how, end] of [
+    ['delivered whole after a clean stop (px4-sitl stop)', (sitl: Px4Sitl) => sitl.shutdown()],
+    ['torn by a kill (a power cut), delivered as it is on the card', (sitl: Px4Sitl) => sitl.kill()],
+  ] as const) {
+    it(`the open log (PX4 logs from boot): one settling row at its growing size, never vanished or failed; ${how}`, async () => {
+      const sitl = (px4 = await startPx4Sitl());
+      const w = (world = await E2eWorld.create());
+      const expected = await closedLogs(sitl);
+      const open = [...(await hashTree(sitl.logDir, (p) => p.endsWith('.ulg'))).keys()].sort().at(-1)!;
+      expect(expected.has(open)).toBe(false);
+      const settleMs = 3000;
+      await w.startAgent(config(w, sitl), AGENT_READY_MS);
+      catalog = await waitForCatalog(join(w.dataDir, 'catalog.db'));
+      const rowsOfOpen = (): ReturnType<Catalog['listFiles']> => catalog!.listFiles().filter((f) => f.path.endsWith(open.split('/').slice(-2).join('/')));
+      // While PX4 writes it: the closed logs arrive, the open one is one row, settling, at ever larger sizes.
+      await waitDelivered(w, expected, 120_000);
+      const sizes = new Set<number>();
+      const until = Date.now() + 60_000;
+      for (let i = 0; i < 600 && sizes.size < 5 && Date.now() < until; i++) {
+        const rows = rowsOfOpen();
+        expect(rows.length, 'one row for the open log').toBeLessThanOrEqual(1);
+        if (rows[0]) {
+          expect(rows[0].state).toBe('found');
+          expect(isSettling(rows[0], settleMs, Date.now()), `${rows[0].size} bytes, found ${Date.now() - rows[0].foundAt} ms ago: settling`).toBe(true);
+          sizes.add(rows[0].size);
+        }
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(sizes.size, 'sizes of the open log seen growing').toBeGreaterThanOrEqual(5);
+      // A clean stop closes the log, a kill leaves it torn; PX4 started again serves it (and opens a new one of its own).
+      await end(sitl);
+      const closed = (await hashTree(sitl.logDir)).get(open)!;
+      expect(closed.size).toBeGreaterThan(Math.max(...sizes));
+      await sitl.restart();
+      await waitDelivered(w, new Map([[open, closed.sha256]]), 180_000);
+      const rows = rowsOfOpen();
+      const events = rows.flatMap((f) => catalog!.history(f.fileId));
+      const bad = events.filter((e) => e.toState === 'vanished' || e.toState === 'failed');
+      expect(bad.map((e) => `${e.fromState ?? ''}>${e.toState ?? ''}: ${JSON.stringify(e.detail)}`), `events of ${open}`).toEqual([]);
+      expect(rows.filter((f) => f.state !== 'removed' && f.state !== 'delivered').map((f) => `${f.size} ${f.state}`), 'left undelivered').toEqual([]);
+      expect(rows.find((f) => f.size === closed.size)?.state).toBe('delivered');
+      expect(await w.stopAgent()).toBe(0);
+    }, 360_000);
+  }
 
   it('PX4 killed mid-transfer (a power cut) and started again: the transfer resumes from its durable offset', async () => {
     const sitl = (px4 = await startPx4Sitl());

@@ -1,4 +1,4 @@
-import { type Clock, type HashName, type ListOptions, PermanentError, type ReadOptions, type Source, type SourceEntry, WalkGuard, systemClock } from '@filesync/core';
+import { type HashName, type ListOptions, PermanentError, type ReadOptions, type Source, type SourceEntry, WalkGuard } from '@filesync/core';
 import { connectMavftp, type ConnectOptions } from './connect';
 import { classify } from './errors';
 import type { MavftpClient, ReadFileOptions } from './ftp-client';
@@ -7,11 +7,6 @@ export interface MavftpSourceOptions extends Omit<ConnectOptions, 'signal'> {
   readonly id: string;
   /** Log directory on the vehicle (`/fs/microsd/log`; newer PX4 also serves `@MAV_LOG`). */
   readonly logDir?: string;
-  /**
-   * A file whose size changed less than this long ago is left out of a listing (a log the logger
-   * is still writing); the newest log is left out while armed and for this long after disarm.
-   */
-  readonly stableMs?: number;
 }
 
 export interface MavftpSource extends Source {
@@ -28,9 +23,6 @@ export interface MavftpSource extends Source {
  */
 export function createMavftpSource(options: MavftpSourceOptions): MavftpSource {
   const logDir = (options.logDir ?? '/fs/microsd/log').replace(/\/+$/, '');
-  const clock: Clock = options.clock ?? systemClock;
-  const stableMs = options.stableMs ?? 5000;
-  const seen = new Map<string, { size: number; changedAt: number }>();
   let connecting: Promise<MavftpClient> | undefined;
   const connect = (): Promise<MavftpClient> => {
     connecting ??= connectMavftp(options).catch((err: unknown) => {
@@ -91,29 +83,19 @@ export function createMavftpSource(options: MavftpSourceOptions): MavftpSource {
     features: { canResume: true, canRemove: true, hashes: ['mavlink-crc32'], parallelism: 1, identity: 'size-mtime' },
     client,
 
+    /**
+     * Every file, the open log too: PX4 logs from boot until the first disarm and while armed, so its
+     * newest log grows. Whether a file is still being written is the pipeline's one rule (`settleSec`:
+     * a version is taken once it was listed unchanged that long), not the device's; until then the
+     * log shows as settling with its size, and while armed the read itself waits for disarm.
+     */
     async *list(listOptions?: ListOptions) {
       let c: MavftpClient;
-      const entries: SourceEntry[] = [];
       try {
         c = await client();
-        for await (const e of walk(new WalkGuard(listOptions?.onProblem ?? (() => undefined)), c, logDir, '', 0)) entries.push(e);
+        yield* walk(new WalkGuard(listOptions?.onProblem ?? (() => undefined)), c, logDir, '', 0);
       } catch (err) {
         throw classify(err, logDir);
-      }
-      const now = clock.monotonic();
-      const newest = entries.reduce<SourceEntry | undefined>((a, e) => (a === undefined || e.mtimeMs > a.mtimeMs || (e.mtimeMs === a.mtimeMs && e.path > a.path) ? e : a), undefined);
-      for (const e of entries) {
-        const before = seen.get(e.path);
-        if (before && before.size !== e.size) seen.set(e.path, { size: e.size, changedAt: now });
-        else if (!before) seen.set(e.path, { size: e.size, changedAt: -Infinity });
-        const changedAt = seen.get(e.path)?.changedAt ?? -Infinity;
-        // A log still being written: growing now, or the newest one while the vehicle flies.
-        if (now - changedAt < stableMs) continue;
-        // The newest log while armed, and until `stableMs` after disarm (the logger closes it then).
-        const v = c.link.vehicle;
-        const flying = v?.armed === true || (v?.lastArmedAt !== undefined && now - v.lastArmedAt < stableMs);
-        if (flying && e === newest && !options.transferWhileArmed) continue;
-        yield e;
       }
     },
 

@@ -14,7 +14,7 @@ afterAll(async () => sim?.stop());
 describe('MAVFTP source: walks that always finish', () => {
   it('never walks "." and "..", even from a server that lists them as directories', async () => {
     await sim.post('/faults', { dotDirs: true });
-    const source = createMavftpSource({ id: 'px4', link: `udpout:${sim.udp}`, stableMs: 0 });
+    const source = createMavftpSource({ id: 'px4', link: `udpout:${sim.udp}` });
     const entries: SourceEntry[] = [];
     const problems: ListProblem[] = [];
     try {

@@ -21,8 +21,6 @@ export interface VehicleState {
   readonly reboots: number;
   /** The autopilot's last SYSTEM_TIME `time_boot_ms`, if any arrived. */
   readonly timeBootMs: number | undefined;
-  /** Monotonic ms of the last HEARTBEAT that said armed (the logger may still write after disarm). */
-  readonly lastArmedAt: number | undefined;
 }
 
 /** MAV_AUTOPILOT_INVALID: ground stations and companions send it; autopilots never do. */
@@ -156,7 +154,6 @@ export class MavlinkLink {
         const changed = !v || v.armed !== armed;
         const now = this.clock.monotonic();
         this.vehicleState = {
-          lastArmedAt: armed ? now : v?.lastArmedAt,
           sysid: m.sysid,
           compid: m.compid,
           armed,

@@ -1,0 +1,81 @@
+import { appendFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { patternBytes, sha256Hex } from '@filesync/core/testing';
+import { ReadFailureTracker, createVolumeSource } from '@filesync/device-disk';
+import { Downloader } from './downloader';
+import { Finder } from './finder';
+import { type World, makeWorld } from './testing/fixture';
+
+// Issue 19 point 1: a file that settled, then grew while it was read (a log whose writer paused
+// longer than settleSec). The finder's next listing supersedes the version being read; the
+// downloader's next checkpoint then met a row in state `vanished` and the file ended `failed`
+// ("download progress … in state vanished") although nothing was ever lost.
+
+const SIZE = 1024 * 1024;
+const CHUNK = 64 * 1024;
+
+describe('a file that grows while it is read', () => {
+  let world: World;
+  beforeEach(async () => {
+    world = await makeWorld();
+  });
+  afterEach(() => world.cleanup());
+
+  it('the superseded version stops quietly (vanished, never failed) and the grown file is staged whole', async () => {
+    const mount = world.sourceDir('card');
+    const head = patternBytes(SIZE, 1);
+    const tail = patternBytes(CHUNK, 2);
+    await world.writeFiles('card', { 'log/01.ulg': head });
+    const file = join(mount, 'log/01.ulg');
+    let grown = false;
+    const source = createVolumeSource({
+      sourceId: 'card:1234-ABCD',
+      drive: { device: '/dev/test', mountPoint: mount, mountId: '1', fsType: 'ext4', uuid: '1234-ABCD', label: undefined },
+      readChunkBytes: CHUNK,
+      tracker: new ReadFailureTracker(3),
+      isPresent: async () => true,
+      // A quarter in, the writer appends and the finder lists meanwhile (its poll runs beside the download).
+      readGate: async ({ offset }) => {
+        if (grown || offset < SIZE / 4) return;
+        grown = true;
+        await appendFile(file, tail);
+        await finder.scan();
+      },
+    });
+    const finder = new Finder(source, [{ targets: ['nas'], filter: { include: ['**/*'], exclude: [] } }], world.catalog);
+    await finder.scan();
+    const downloader = new Downloader(source, world.staging, world.catalog, { sliceBytes: SIZE * 4, checkpointBytes: CHUNK });
+    const outcomes: string[] = [];
+    for (let i = 0; i < 10 && world.catalog.counts().files.staged === 0; i++) outcomes.push((await downloader.step()).kind);
+    expect(grown).toBe(true);
+    expect(outcomes).toEqual(['vanished', 'staged']);
+    const rows = world.catalog.listFiles({});
+    expect(rows.map((f) => [f.size, f.state])).toEqual(expect.arrayContaining([[SIZE, 'vanished'], [SIZE + CHUNK, 'staged']]));
+    expect(rows).toHaveLength(2);
+    expect(rows.find((f) => f.state === 'vanished')?.reason).toMatch(/^superseded/);
+    expect(rows.find((f) => f.state === 'staged')?.sha256).toBe(sha256Hex(Buffer.concat([head, tail])));
+    for (const f of rows) expect(world.catalog.history(f.fileId).map((e) => e.toState)).not.toContain('failed');
+  });
+
+  it('a version that settled only for want of a listing, but grew: about to start, it settles again at its new size (one row, never vanished)', async () => {
+    const settleMs = 100;
+    await world.writeFiles('cam', { 'log/02.ulg': patternBytes(CHUNK, 3) });
+    const file = join(world.sourceDir('cam'), 'log/02.ulg');
+    const source = world.source('cam');
+    const finder = new Finder(source, [{ targets: ['nas'], filter: { include: ['**/*'], exclude: [] } }], world.catalog);
+    await finder.scan();
+    // The writer goes on, and no listing comes before the version is settleMs old (a busy link).
+    await appendFile(file, patternBytes(CHUNK, 4));
+    await new Promise((r) => setTimeout(r, settleMs + 20));
+    const downloader = new Downloader(source, world.staging, world.catalog, { settleMs });
+    expect((await downloader.step()).kind).toBe('changed');
+    const [row] = world.catalog.listFiles({});
+    expect(world.catalog.listFiles({}).map((f) => [f.size, f.state])).toEqual([[2 * CHUNK, 'found']]);
+    expect((await downloader.step()).kind, 'settling again at its new size').toBe('idle');
+    await new Promise((r) => setTimeout(r, settleMs + 20));
+    expect((await downloader.step()).kind).toBe('staged');
+    expect(world.catalog.getFile(row!.fileId)?.state).toBe('staged');
+    expect(world.catalog.history(row!.fileId).map((e) => e.toState)).not.toContain('vanished');
+  });
+});
