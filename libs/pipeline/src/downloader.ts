@@ -306,6 +306,9 @@ export class Downloader {
     const targets = (await this.catalog.targetsOf(record.fileId)).map((t) => t.targetId);
     // No targets: the finder moved the row meanwhile, and its listing is the newer word.
     if (targets.length === 0) return { kind: 'vanished', fileId: record.fileId };
+    // Back to found with nothing read (it went downloading only to hold its space), so the catalog
+    // moves this one row to the new size rather than leaving a superseded row behind.
+    await this.catalog.transitionFile(record.fileId, 'found', { downloadOffset: 0 });
     const { fileId } = await this.catalog.recordFound({ sourceId: this.source.id, path: record.path, size: stat.size, mtimeMs: stat.mtimeMs }, targets);
     const reason = `${record.path} is still being written (${why}); it settles again at its new size`;
     this.log.debug({ source: this.source.id, path: record.path, fileId, size: stat.size }, reason);
