@@ -1,3 +1,5 @@
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock, PermanentError, type Source } from '@filesync/core';
 import { patternBytes } from '@filesync/core/testing';
@@ -21,7 +23,9 @@ describe('repeated warnings are rate-limited', () => {
 
   it('a remove the source refuses at every sweep is warned once, not at every poll', async () => {
     await world.writeFiles('cam', { 'kept.bin': patternBytes(10, 1) });
-    const id = world.catalog.recordFound({ sourceId: 'cam', path: 'kept.bin', size: 10, mtimeMs: 1 }, ['nas']).fileId;
+    // The version on the source (its real mtime): the cleaner's identity check must find it the same.
+    const { mtimeMs } = await stat(join(world.sourceDir('cam'), 'kept.bin'));
+    const id = world.catalog.recordFound({ sourceId: 'cam', path: 'kept.bin', size: 10, mtimeMs }, ['nas']).fileId;
     world.catalog.transitionFile(id, 'downloading');
     world.catalog.transitionFile(id, 'staged', { sha256: 'x'.repeat(64), downloadOffset: 10 });
     world.catalog.transitionTarget(id, 'nas', 'uploading');
@@ -40,7 +44,7 @@ describe('repeated warnings are rate-limited', () => {
     };
     const log = recording();
     const cleaner = new SourceCleaner(refusing, world.catalog, () => true, log);
-    for (let i = 0; i < 5; i++) expect(await cleaner.sweep()).toEqual({ removed: 0, errors: 1 });
+    for (let i = 0; i < 5; i++) expect(await cleaner.sweep()).toEqual({ removed: 0, errors: 1, kept: 0 });
     expect(log.warnings).toHaveLength(1);
     expect(log.warnings[0]!.msg).toContain('could not remove from source: kept.bin: the autopilot protects this path');
   });
