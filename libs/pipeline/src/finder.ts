@@ -6,7 +6,6 @@ import {
   type Source,
   type SourceEntry,
   compileFilter,
-  fileId,
   problemCovers,
   systemClock,
 } from '@filesync/core';
@@ -79,7 +78,6 @@ export class Finder {
       const targets = [...new Set(this.routes.filter((r) => r.accepts(entry, now)).flatMap((r) => r.targets))];
       if (targets.length === 0) continue;
       const identity = { sourceId: this.source.id, path: entry.path, size: entry.size, mtimeMs: entry.mtimeMs };
-      seen.add(fileId(identity));
       let found;
       try {
         found = await this.catalog.recordFound(identity, targets);
@@ -90,6 +88,8 @@ export class Finder {
         continue;
       }
       const { fileId: id, isNew } = found;
+      // The row that answers for this entry: usually fileId(identity), a version rewritten in place otherwise.
+      seen.add(id);
       if (isNew) {
         recorded++;
         continue;

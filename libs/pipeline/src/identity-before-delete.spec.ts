@@ -1,4 +1,4 @@
-import { appendFile, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
@@ -145,6 +145,38 @@ for (const device of [local, ftp]) {
       const versions = world.catalog.listFiles({ sourceId: 'cam' });
       expect(versions.map((f) => f.size).sort()).toEqual([50_000, 70_000]);
       expect(versions.find((f) => f.size === 70_000)?.state).toBe('removed');
+    });
+
+    it.runIf(device === local)('copies a file rewritten in place with the same size and mtime after it was staged, then moves it', async () => {
+      const v1 = patternBytes(60_000, 3);
+      const v2 = patternBytes(60_000, 4);
+      const path = join(world.sourceDir('cam'), 'DCIM/IMG_0002.JPG');
+      await world.writeFiles('cam', { 'DCIM/IMG_0002.JPG': v1 });
+      // A whole second, so that setting it back is exact (a Date or a float of seconds rounds).
+      const mtime = 1_780_000_000;
+      await utimes(path, mtime, mtime);
+      const nas = gated(world.target('nas'));
+      nas.down = true;
+      const config = withSettle(world.config([{ source: 'cam', targets: ['nas'], policy: 'move' }]), 0);
+      const source = freezable(await openSource());
+      pipeline = new Pipeline({ config, catalog: world.catalog, staging: world.staging, sources: [source], targets: [nas] });
+      pipeline.start();
+      await waitFor(() => world.catalog.counts().files.staged === 1, 20_000, 'the first version staged');
+      // Other bytes written into the same inode, the mtime set back: size and mtime (the catalog's key,
+      // all a listing shows) say nothing changed; only the fingerprint (ctime) does. No listing sees
+      // the file half-written (the writer's own in-between states are other, short-lived versions).
+      await source.freeze();
+      await writeFile(path, v2);
+      await utimes(path, mtime, mtime);
+      source.thaw();
+      nas.down = false;
+      await waitFor(async () => (await readdir(join(world.sourceDir('cam'), 'DCIM'))).length === 0, 15_000, 'the rewritten version moved');
+      expect((await targetContents()).sort()).toEqual([sha256Hex(v1), sha256Hex(v2)].sort());
+      const versions = world.catalog.listFiles({ sourceId: 'cam' });
+      expect(versions).toHaveLength(2);
+      const rewritten = versions.find((f) => f.versionOf !== null);
+      expect(rewritten?.sha256).toBe(sha256Hex(v2));
+      expect(rewritten?.state).toBe('removed');
     });
 
     it('delivers a file that grows while the pipeline runs only whole, once stable, and never removes it before', async () => {

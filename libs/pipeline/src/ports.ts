@@ -7,6 +7,7 @@ import type { Catalog } from '@filesync/store';
 export type CatalogPort = {
   [K in
     | 'recordFound'
+    | 'recordRewrittenInPlace'
     | 'transitionFile'
     | 'recordDownloadProgress'
     | 'transitionTarget'

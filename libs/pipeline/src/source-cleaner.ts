@@ -9,7 +9,8 @@ import { checkVersion } from './source-version';
  * Under `move`, removes delivered files from their source — only files every routed target has
  * uploaded and verified (not merely skipped), only sources that can remove, and only when the file
  * now at the path is the very version delivered (identity before delete, see `checkVersion` and
- * docs/identity.md). Anything else there is a new version: it is kept, and the finder records it.
+ * docs/identity.md). Anything else there is a new version: it is kept, and recorded to be copied — by the
+ * finder when its size or mtime differ, here when only the fingerprint or device checksum tells.
  */
 export class SourceCleaner {
   /**
@@ -44,6 +45,8 @@ export class SourceCleaner {
         const check = await checkVersion(this.source, file, { checksum: true });
         if (check.kind === 'changed' || check.kind === 'unprovable') {
           kept++;
+          // A rewrite with the same size and mtime has this row's key, so no listing records it: record it here.
+          if (check.kind === 'changed' && check.proof !== undefined) await this.recordRewritten(file, check.proof, check.reason);
           this.reportKept(file, check.kind === 'changed' ? `another version is there now: ${check.reason}` : check.reason);
           continue;
         }
@@ -64,6 +67,11 @@ export class SourceCleaner {
       removed++;
     }
     return { removed, errors, kept };
+  }
+
+  private async recordRewritten(file: FileRecord, proof: string, reason: string): Promise<void> {
+    const { fileId, isNew } = await this.catalog.recordRewrittenInPlace(file.fileId, proof, reason);
+    if (isNew) this.log.info({ source: this.source.id, path: file.path, fileId, versionOf: file.fileId }, `new version (rewritten in place): ${reason}`);
   }
 
   private reportKept(file: FileRecord, why: string): void {

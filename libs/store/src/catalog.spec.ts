@@ -85,6 +85,25 @@ describe('Catalog', () => {
     expect(catalog.checkIntegrity()).toEqual([]);
   });
 
+  it('records a version rewritten in place (same size and mtime) once, as the one a listing of that key now means', () => {
+    const v1 = staged(1);
+    clock.advance(10);
+    const v2 = catalog.recordRewrittenInPlace(v1, '8:42:999:1001:1', 'fingerprint differs');
+    expect(v2.isNew).toBe(true);
+    expect(v2.fileId).not.toBe(v1);
+    expect(catalog.getFile(v2.fileId)).toMatchObject({ state: 'found', size: 1001, versionOf: v1, downloadOffset: 0, sha256: null });
+    expect(catalog.targetsOf(v2.fileId).map((t) => [t.targetId, t.state])).toEqual([
+      ['a', 'pending'],
+      ['b', 'pending'],
+    ]);
+    // The listing shows only size and mtime: it now means the rewritten version, not the first one.
+    expect(catalog.recordFound(identity(1), ['a', 'b'])).toEqual({ fileId: v2.fileId, isNew: false });
+    // Seen again (every sweep), or from the older row: nothing new.
+    expect(catalog.recordRewrittenInPlace(v1, '8:42:999:1001:1', 'again')).toEqual({ fileId: v2.fileId, isNew: false });
+    expect(catalog.recordRewrittenInPlace(v1, '8:42:1234:1001:1', 'a third rewrite, seen from the first row')).toEqual({ fileId: v2.fileId, isNew: false });
+    expect(catalog.listFiles({ sourceId: identity(1).sourceId })).toHaveLength(2);
+  });
+
   it('walks the normal path and writes one event per transition', () => {
     const id = staged();
     for (const t of ['a', 'b']) {

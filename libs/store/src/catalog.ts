@@ -1,4 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import {
   FILE_STATES,
@@ -56,6 +57,12 @@ type CsvRow = FileRow & {
 
 const CSV_PAGE_ROWS = 500;
 
+
+/** The id of a version rewritten in place: the earlier version's id and the fingerprint that tells them apart. */
+function rewrittenVersionId(previous: string, fingerprint: string): string {
+  return createHash('sha256').update(`${previous}\u0000${fingerprint}`).digest('hex').slice(0, 32);
+}
+
 /**
  * The catalog: one row per file version and one per (file, target), each with a state and a durable
  * offset, plus an append-only history. Every change runs in one IMMEDIATE transaction that re-reads
@@ -103,9 +110,14 @@ export class Catalog {
     }
     const id = fileIdOf(identity);
     return this.tx(() => {
+      const previous = this.sql.latestVersion.get(identity.sourceId, identity.path) as FileRow | undefined;
+      // The newest version of the path answers for its size and mtime: after a rewrite in place with the
+      // same size and mtime (see recordRewrittenInPlace) that is the rewritten version, not the first row.
+      if (previous !== undefined && previous.size === identity.size && previous.mtime_ms === Math.trunc(identity.mtimeMs)) {
+        return { fileId: previous.file_id, isNew: false };
+      }
       if (this.sql.getFile.get(id) !== undefined) return { fileId: id, isNew: false };
       const now = this.clock.now();
-      const previous = this.sql.latestVersion.get(identity.sourceId, identity.path) as FileRow | undefined;
       if (previous?.state === 'found' && previous.download_offset === 0) return this.regrow(previous, identity, id, targets, now);
       const versionOf = previous?.file_id ?? null;
       this.sql.insertFile.run({
@@ -140,6 +152,39 @@ export class Catalog {
     this.sql.moveVersionOf.run(id, from);
     this.event(now, id, null, 'file.found', 'found', 'found', { targets: uniqueTargets, grewFrom: { fileId: from, size: previous.size, mtimeMs: previous.mtime_ms } });
     return { fileId: id, isNew: true, grew: from };
+  }
+
+  /**
+   * Records a new version of a file that a source shows with the same size and mtime as `fileId`'s but
+   * another fingerprint (`fingerprint`: the device's, as `Source.stat` gave it) — a rewrite in place that
+   * the listing cannot tell apart, found by the cleaner's identity check. It gets a row of its own (an id
+   * made from the earlier one and the fingerprint, linked to it by `versionOf`), `found`, with the earlier
+   * version's targets `pending`, so it is copied like any new version. Idempotent, and only the newest
+   * version of a path can be superseded so: for an older row it returns the newest one, `isNew: false`.
+   */
+  recordRewrittenInPlace(fileId: string, fingerprint: string, reason: string): { fileId: string; isNew: boolean } {
+    if (typeof fingerprint !== 'string' || fingerprint === '') throw new PermanentError('bad-request', 'a rewritten version needs the fingerprint that tells it apart');
+    return this.tx(() => {
+      const row = this.requireFile(fileId);
+      const latest = this.sql.latestVersion.get(row.source_id, row.path) as FileRow;
+      if (latest.file_id !== fileId) return { fileId: latest.file_id, isNew: false };
+      const id = rewrittenVersionId(fileId, fingerprint);
+      const now = this.clock.now();
+      this.sql.insertFile.run({
+        file_id: id,
+        source_id: row.source_id,
+        path: row.path,
+        size: row.size,
+        mtime_ms: row.mtime_ms,
+        state: 'found',
+        at: now,
+        version_of: fileId,
+      });
+      const targets = (this.sql.targetsOf.all(fileId) as TargetRow[]).map((t) => t.target_id);
+      for (const targetId of targets) this.sql.insertTarget.run(id, targetId, 'pending', now);
+      this.event(now, id, null, 'file.found', null, 'found', { targets, versionOf: fileId, rewrittenInPlace: reason });
+      return { fileId: id, isNew: true };
+    });
   }
 
   /**

@@ -47,8 +47,7 @@ describe('chaos', () => {
   }
 
   // Issue 17's acceptance round: the world changes under a moving agent; checked on the real files.
-  // enabled when issue 17's fixes land
-  it.skip('changing-world: no version removed unless on every target, every stable file delivered, nothing from outside the source', async ({ expect }) => {
+  it('changing-world: no version removed unless on every target, every stable file delivered, nothing from outside the source', async ({ expect }) => {
     const r = await runRound(changingWorld, { seed: 20_261_125, faultMs: 20_000, deliverMs: 25_000 });
     const { problems, ...figures } = r;
     const why = `${JSON.stringify(figures)}\n${problems.join('\n')}`;
