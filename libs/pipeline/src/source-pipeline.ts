@@ -6,10 +6,10 @@ import type { CatalogPort, PipelineLogger } from './ports';
 import { silentLogger } from './ports';
 import type { Routing } from './routing';
 import { SourceCleaner } from './source-cleaner';
+import { ThrottledLog, WARN_EVERY_MS } from './throttled-log';
 import { type StepResult, WorkLoop } from './work-loop';
 
 /** A listing problem that lasts is logged again at most this often (it is in the status all along). */
-const PROBLEM_LOG_MS = 10 * 60_000;
 
 /** The three jobs done on a source; the agent runs each in its own worker, tests run all three in one loop. */
 export type SourceStage = 'find' | 'download' | 'clean';
@@ -42,7 +42,8 @@ export class SourcePipeline {
   private cleanupDue = true;
   /** The last scan's problems in one line ("2 problems: …"), shown in health; undefined when it had none. */
   private listingProblems: string | undefined;
-  private problemsLoggedAt = -Infinity;
+  /** Says the problems when they change, and while they last once per `WARN_EVERY_MS`. */
+  private readonly problemLog: ThrottledLog;
   private readonly stages: ReadonlySet<SourceStage>;
   /** Said once per wait, not at every poll. */
   private waitingForSpace = false;
@@ -57,6 +58,7 @@ export class SourcePipeline {
     private readonly log: PipelineLogger = silentLogger,
   ) {
     this.health = new Health(clock, options.healthBackoff);
+    this.problemLog = new ThrottledLog(log, WARN_EVERY_MS, clock);
     this.stages = new Set(options.stages ?? SOURCE_STAGES);
     this.finder = new Finder(source, routing.routesOf(source.id), catalog, clock, log);
     this.downloader = new Downloader(source, staging, catalog, { order: routing.orderOf(source.id), ...options.downloader }, clock, log);
@@ -114,13 +116,11 @@ export class SourcePipeline {
     return this.listingProblems === undefined ? snapshot : { ...snapshot, listingProblems: this.listingProblems };
   }
 
-  /** Logs a scan's problems when they change, and while they last at most every `PROBLEM_LOG_MS`. */
+  /** Logs a scan's problems when they change, and while they last at most once per `WARN_EVERY_MS`. */
   private noteProblems(problems: string | undefined): void {
-    const changed = problems !== this.listingProblems;
+    if (problems !== this.listingProblems) this.problemLog.clear('listing');
     this.listingProblems = problems;
-    if (problems === undefined || (!changed && this.clock.monotonic() - this.problemsLoggedAt < PROBLEM_LOG_MS)) return;
-    this.problemsLoggedAt = this.clock.monotonic();
-    this.log.warn({ source: this.source.id }, `listing incomplete, the walk went on: ${problems}`);
+    if (problems !== undefined) this.problemLog.warn('listing', { source: this.source.id }, `listing incomplete, the walk went on: ${problems}`);
   }
 
 
