@@ -1,3 +1,4 @@
+import { lstat } from 'node:fs/promises';
 import type { ListProblem } from './source';
 
 /**
@@ -34,6 +35,22 @@ export class WalkGuard {
     this.full = true;
     this.report({ path: '', scope: 'tree', reason: `more than ${this.limits.maxEntries} entries: the listing stopped there` });
     return false;
+  }
+
+  /**
+   * Enters the local directory `dir` (at `path` in the walk) below `ancestors` (device:inode → path):
+   * the ancestors for its children, or undefined when it is one of its own ancestors (a bind mount
+   * inside itself), reported as a cycle. An lstat failure rejects, for the caller to classify.
+   */
+  async enterLocal(dir: string, path: string, ancestors: ReadonlyMap<string, string>): Promise<ReadonlyMap<string, string> | undefined> {
+    const st = await lstat(dir);
+    const here = `${st.dev}:${st.ino}`;
+    const again = ancestors.get(here);
+    if (again !== undefined) {
+      this.cycle(path, again);
+      return undefined;
+    }
+    return new Map(ancestors).set(here, path);
   }
 
   /** Reports a directory skipped because it repeats one of its ancestors. */

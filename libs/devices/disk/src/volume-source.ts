@@ -207,12 +207,10 @@ export function createVolumeSource(options: VolumeSourceOptions): VolumeSource {
    */
   async function* walk(guard: WalkGuard, dir: string, prefix: string, ancestors: ReadonlyMap<string, string>): AsyncGenerator<SourceEntry> {
     let names;
-    let here: string;
+    let inside: ReadonlyMap<string, string> | undefined;
     try {
-      const st = await lstat(dir);
-      here = `${st.dev}:${st.ino}`;
-      const again = ancestors.get(here);
-      if (again !== undefined) return guard.cycle(prefix, again);
+      inside = await guard.enterLocal(dir, prefix, ancestors);
+      if (inside === undefined) return;
       names = await readdir(dir, { withFileTypes: true });
     } catch (err) {
       const failure = await plainFailure(err, `listing ${prefix || '/'}`, { path: prefix });
@@ -224,7 +222,6 @@ export function createVolumeSource(options: VolumeSourceOptions): VolumeSource {
     }
     // As for reads: names listed from another card at the same mount point are not this volume's.
     if (!(await options.isPresent())) throw gone(undefined, `listing ${prefix || '/'}`, { path: prefix });
-    const inside = new Map(ancestors).set(here, prefix);
     names.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of names) {
       if (!guard.counted()) return;

@@ -32,19 +32,16 @@ export function createLocalSource(options: LocalSourceOptions): Source {
    */
   async function* walk(guard: WalkGuard, dir: string, prefix: string, ancestors: ReadonlyMap<string, string>): AsyncGenerator<SourceEntry> {
     let entries;
-    let here: string;
+    let inside: ReadonlyMap<string, string> | undefined;
     try {
-      const st = await lstat(dir);
-      here = `${st.dev}:${st.ino}`;
-      const again = ancestors.get(here);
-      if (again !== undefined) return guard.cycle(prefix, again);
+      inside = await guard.enterLocal(dir, prefix, ancestors);
+      if (inside === undefined) return;
       entries = await opendir(dir);
     } catch (err) {
       if (prefix === '') throw classify(err);
       guard.report({ path: prefix, scope: 'tree', reason: classify(err).message });
       return;
     }
-    const inside = new Map(ancestors).set(here, prefix);
     try {
       for await (const entry of entries) {
         if (!guard.counted()) return;
