@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type CameraDownload, type CounterSnapshot, cameraDownloads, readCounters, sameDownload, settledCameraDownloads } from './counters';
 import { latestRows } from './delivered';
+import { SamplingLoop } from './sampling-loop';
 import { type Manifest, type ManifestEntry, findOnSource, sha256File } from './manifest';
 import type { ChaosWorld } from './world';
 
@@ -61,9 +62,7 @@ export class RoundObserver {
   private readonly missing = new Map<string, number>();
   private readonly gone = new Set<string>();
   private readonly stagingHigh = new Map<string, number>();
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = false;
+  private readonly loop = new SamplingLoop(() => this.sample(), SAMPLE_MS);
 
   constructor(
     private readonly world: ChaosWorld,
@@ -74,22 +73,13 @@ export class RoundObserver {
 
   start(): void {
     this.unwatchKills = this.world.onKill((killedAt) => this.measureLostInFlight(killedAt));
-    const tick = (): void => {
-      if (this.stopped) return;
-      this.running = this.sample().finally(() => {
-        if (!this.stopped) this.timer = setTimeout(tick, SAMPLE_MS);
-      });
-    };
-    tick();
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
     this.unwatchKills?.();
-    clearTimeout(this.timer);
-    await this.running;
-    await this.sample();
+    this.unwatchKills = undefined;
+    await this.loop.stop();
   }
 
   /** Records a fault about to be injected (call just before injecting it). */

@@ -1,5 +1,6 @@
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { SamplingLoop } from '../sampling-loop';
 import type { TargetContent } from './target-content';
 import type { SourceVersion, VersionLedger } from './versions';
 
@@ -15,9 +16,7 @@ export const targetsOf = (v: SourceVersion): readonly string[] => v.source.targe
  * lack then was removed early, and if they still lack it at the end, it is lost).
  */
 export class SourceWatcher {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = false;
+  private readonly loop = new SamplingLoop(() => this.sample(), SAMPLE_MS);
 
   constructor(
     private readonly ledger: VersionLedger,
@@ -25,21 +24,11 @@ export class SourceWatcher {
   ) {}
 
   start(): void {
-    const tick = (): void => {
-      if (this.stopped) return;
-      this.running = this.sample().finally(() => {
-        if (!this.stopped) this.timer = setTimeout(tick, SAMPLE_MS);
-      });
-    };
-    tick();
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
-    await this.sample();
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   private async sample(): Promise<void> {
