@@ -38,11 +38,14 @@ export class FtpConnectionPool {
   private readonly options: FtpConnectionOptions;
   private readonly idle: Idle[] = [];
   private readonly live = new Set<FtpSession>();
-  private readonly waiters: Array<() => void> = [];
+  private readonly waiters = new Set<() => void>();
   private open = 0;
   private closed = false;
   /** Reads stopped between chunks, holding their connections for a moment (see ParkedTransfers). */
-  readonly parked = new ParkedTransfers((session) => this.discard(session));
+  readonly parked = new ParkedTransfers(
+    (session) => this.discard(session),
+    () => this.wake(),
+  );
   private secrets: string[] = [];
   private keepAliveTimer: unknown;
   private readonly clock: Clock;
@@ -134,8 +137,24 @@ export class FtpConnectionPool {
       }
       // A kept read waits for a reader that may not come: its connection goes to one who is here.
       if (this.parked.dropOldest()) continue;
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
+      await this.waitForChange(signal);
     }
+  }
+
+  /**
+   * Resolves at the pool's next change (a connection given back, closed or parked) or on abort.
+   * Every waiter looks again, so a waiter that gave up cannot swallow the wake-up another needed.
+   */
+  private waitForChange(signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        this.waiters.delete(done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      this.waiters.add(done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
   }
 
   release(session: FtpSession): void {
@@ -163,11 +182,11 @@ export class FtpConnectionPool {
     for (const session of this.live) session.client.close();
     this.live.clear();
     this.open = 0;
-    for (const w of this.waiters.splice(0)) w();
+    this.wake();
   }
 
   private wake(): void {
-    this.waiters.shift()?.();
+    for (const w of [...this.waiters]) w();
   }
 
   private async connect(): Promise<FtpSession> {

@@ -25,6 +25,8 @@ export class ParkedTransfers {
 
   constructor(
     private readonly discard: (session: FtpSession) => void,
+    /** Called once a transfer is kept: someone waiting for a connection may take this one back. */
+    private readonly onParked: () => void = () => undefined,
     private readonly keepMs = 5000,
   ) {}
 
@@ -33,6 +35,7 @@ export class ParkedTransfers {
     const timer = setTimeout(() => this.drop(key), this.keepMs);
     timer.unref();
     this.kept.set(key, { transfer, timer });
+    this.onParked();
   }
 
   /** The transfer kept under `key` if it goes on exactly at `position`; any other one under `key` is closed. */

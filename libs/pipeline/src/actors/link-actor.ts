@@ -38,6 +38,8 @@ interface OpenRead {
   job: number | undefined;
   /** Set by the source while the read waits for disarm. */
   readonly pause: { paused: boolean };
+  /** Set once its first `next()` took a turn: the read holds its device stream from then on. */
+  started: boolean;
 }
 
 interface OpenWrite {
@@ -129,15 +131,18 @@ function noteOutcome(error: unknown): void {
  * Starts a device call as a job. `stuck` arms the hang deadline: past `stuckMs` (not counting a
  * read paused for arming) the link throws on a timer, crashing on purpose so that its supervisor
  * restarts the group; a read stuck in the kernel keeps its event loop free, so nothing else would.
+ * With `ownTurn` the call goes on something that already holds its device stream (an open read's
+ * next chunk) and takes no turn: waiting for one would deadlock against calls that hold the turns
+ * while they wait for the stream's connection.
  */
-function startJob(call: () => Promise<unknown>, stuck?: { what: string; paused?: () => boolean }): number {
+function startJob(call: () => Promise<unknown>, stuck?: { what: string; paused?: () => boolean }, ownTurn = false): number {
   const id = nextId++;
   const stuckMs = args.stuckMs ?? 120_000;
   // A result nobody comes for (its asker crashed) is dropped; a live asker is back within a round trip.
   const forget = (): void => void setTimeout(() => jobs.delete(id), KEEP_RESULT_MS).unref();
   const job: Job = {
     outcome: undefined,
-    promise: withTurn(async () => {
+    promise: (ownTurn ? (f: () => Promise<unknown>) => f() : withTurn)(async () => {
       let timer: NodeJS.Timeout | undefined;
       const arm = (): void => {
         timer = setTimeout(() => {
@@ -220,7 +225,7 @@ function openRead(iterate: (signal: AbortSignal, onPause: (paused: boolean) => v
   const pause = { paused: false };
   const iterator = iterate(abort.signal, (paused) => (pause.paused = paused))[Symbol.asyncIterator]();
   const h = handle('read');
-  reads.set(h, { iterator, abort, job: undefined, pause });
+  reads.set(h, { iterator, abort, job: undefined, pause, started: false });
   return h;
 }
 
@@ -324,7 +329,9 @@ const linkActor: LinkActor = defineActor<LinkMessage, LinkReplies, LinkArgs>({
           return { data: next.done ? null : next.value };
         },
         { what: `a read on ${args.device.id}`, paused: () => read.pause.paused },
+        read.started,
       );
+      read.started = true;
       return collect(read.job);
     },
     'link.read-close': (msg) => closeRead(msg.handle),

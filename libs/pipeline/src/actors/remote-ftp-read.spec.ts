@@ -44,3 +44,45 @@ describe('remote source on an FTP link: a read closed between chunks', () => {
     }
   });
 });
+
+describe('remote source on an FTP link: reads under way while other calls wait for a connection', () => {
+  it("an open read's next chunk never waits for a turn held by a listing and a stat that wait for the read's own connection", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fs-remote-ftp-'));
+    await mkdir(join(dir, 'cam', 'dcim'), { recursive: true });
+    const files = ['a.mp4', 'b.mp4'];
+    for (const name of files) await writeFile(join(dir, 'cam', 'dcim', name), randomBytes(4 * 1024 * 1024));
+    const { ready, child } = await startFtpSim(join(dir, 'cam'));
+    // Two connections, two turns: the camera in the chaos rounds.
+    const device = ftpSourceSchema.parse({ id: 'camera', type: 'ftp', url: ready['ftp'], user: 'u', password: 'p' });
+    const link = await startActor<LinkActor>({ id: 'link', module: LINK_ACTOR_MODULE, args: { role: 'source', device, dataDir: dir, bus: dir } });
+    try {
+      const client = new LinkClient(link);
+      const d = await client.ask({ type: 'link.describe' });
+      if (d.role !== 'source' || d.sourceId === undefined || d.features === undefined) throw new Error('expected a source link');
+      const source = createRemoteSource(client, d.sourceId, d.features);
+      // Both reads started: each holds one of the two connections between its chunks (the downloader's two steps).
+      const reads = files.map((name) => source.read(`dcim/${name}`, 0)[Symbol.asyncIterator]());
+      for (const read of reads) expect((await read.next()).done).toBe(false);
+      // The finder's listing and the cleaner's stat take both turns, and wait for a connection.
+      const listing = (async () => {
+        const names: string[] = [];
+        for await (const entry of source.list()) names.push(entry.path);
+        return names;
+      })();
+      const stat = source.stat?.('dcim/a.mp4');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'still waiting'>((resolve) => (timer = setTimeout(() => resolve('still waiting'), 5_000)));
+      const next = await Promise.race([reads[0]!.next(), late]).finally(() => clearTimeout(timer));
+      expect(next).not.toBe('still waiting');
+      // The reads end (a slice done): their connections go to the listing and the stat.
+      for (const read of reads) await read.return?.();
+      expect((await listing).sort()).toEqual(['dcim/a.mp4', 'dcim/b.mp4']);
+      expect(await stat).toMatchObject({ size: 4 * 1024 * 1024 });
+    } finally {
+      await link.shutdown(2_000);
+      child.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
