@@ -154,6 +154,8 @@ export class Vehicle {
     return {
       armed: this.faults.armed,
       down: this.isDown(),
+      // The vehicle path of the log the logger is writing, if any (`--logging`).
+      openLog: this.logger?.openLog,
       reboots: this.reboots,
       faults: this.faults,
       links: Object.fromEntries(

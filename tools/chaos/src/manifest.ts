@@ -43,16 +43,28 @@ export async function listFiles(root: string): Promise<string[]> {
 }
 
 /** Reads every source's files (sizes and sha256) before the agent first starts. */
-export async function takeManifest(sources: readonly SourceInfo[]): Promise<Manifest> {
+export async function takeManifest(sources: readonly SourceInfo[]): Promise<Map<string, ManifestEntry>> {
   const out = new Map<string, ManifestEntry>();
-  for (const source of sources) {
-    const dir = source.dirs[0]!;
-    for (const path of (await listFiles(dir)).filter(source.keep)) {
-      const file = join(dir, path);
-      out.set(manifestKey(source.catalogId, path), { source, path, size: (await stat(file)).size, sha256: await sha256File(file) });
-    }
-  }
+  for (const source of sources) await readSourceInto(out, source);
   return out;
+}
+
+/**
+ * Reads `source`'s files into `manifest` again: a file written or changed since (a log PX4 closed while
+ * the agent ran) is expected as it is now. Returns how many entries it added or changed.
+ */
+export async function readSourceInto(manifest: Map<string, ManifestEntry>, source: SourceInfo): Promise<number> {
+  const dir = source.dirs[0]!;
+  let changed = 0;
+  for (const path of (await listFiles(dir)).filter(source.keep)) {
+    const file = join(dir, path);
+    const entry = { source, path, size: (await stat(file)).size, sha256: await sha256File(file) };
+    const key = manifestKey(source.catalogId, path);
+    if (manifest.get(key)?.sha256 === entry.sha256) continue;
+    manifest.set(key, entry);
+    changed++;
+  }
+  return changed;
 }
 
 /** Where a source file currently is on its source, if anywhere (a pulled card's files are in its backing directory). */

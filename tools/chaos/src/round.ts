@@ -4,7 +4,7 @@ import type { ChangingWorldFigures } from './changing-world/checks';
 import { readCounters } from './counters';
 import { deliveredCount, deliveredIn, forgottenCount, latestRows } from './delivered';
 import { type Excuses, type InvariantReport, RESEND_ALLOWANCE, checkInvariants } from './invariants';
-import { type Manifest, takeManifest } from './manifest';
+import { type Manifest, type ManifestEntry, readSourceInto, takeManifest } from './manifest';
 import { RoundObserver } from './observer';
 import { type Rng, createRng } from './prng';
 import type { Scenario, ScenarioContext } from './scenario';
@@ -58,7 +58,7 @@ const POLL_MS = 100;
 export function scenarioContext(
   world: ChaosWorld,
   rng: Rng,
-  manifest: Manifest,
+  manifest: Map<string, ManifestEntry>,
   observer: RoundObserver,
   faultMs: number,
   log: (line: string) => void,
@@ -89,6 +89,11 @@ export function scenarioContext(
     excuse: (key) => excused.add(key),
     excuseAll: () => {
       excuseAll = true;
+    },
+    retakeManifest: async (configId) => {
+      const source = world.sources.find((s) => s.configId === configId);
+      if (!source) throw new Error(`no source ${configId} in this world`);
+      log(`manifest: ${await readSourceInto(manifest, source)} file(s) of ${configId} expected as they are now`);
     },
   };
   return { ctx, excuses: () => ({ keys: excused, all: excuseAll }) };

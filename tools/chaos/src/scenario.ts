@@ -30,6 +30,8 @@ export interface ScenarioContext {
   excuse(key: string): void;
   /** The fault destroyed durable state wholesale (the catalog): restarts are counted but not failed. */
   excuseAll(): void;
+  /** The source's files are expected as they are now (a log written while the agent ran, then closed). */
+  retakeManifest(configId: string): Promise<void>;
 }
 
 interface ScenarioBase {

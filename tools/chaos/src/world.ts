@@ -14,7 +14,13 @@ import type { Rng } from './prng';
 /** Which simulated devices a round uses and how much they hold. Every scenario uses this one drone. */
 export interface Topology {
   /** A PX4 over MAVFTP/UDP (copy). MAVFTP moves a few hundred KiB/s: keep it to a few small logs. */
-  readonly px4?: { readonly logs: number; readonly minBytes: number; readonly maxBytes: number };
+  readonly px4?: {
+    readonly logs: number;
+    readonly minBytes: number;
+    readonly maxBytes: number;
+    /** PX4's logger from boot (SDLOG_MODE 1): an open log growing at `bytesPerSec` from the start. */
+    readonly logging?: { readonly mode: 'boot' | 'armed'; readonly bytesPerSec: number };
+  };
   /** A FLIR flash drive under `move`. */
   readonly flash?: { readonly sessions: number; readonly images: number; readonly videos: number; readonly jpegKib: string; readonly videoMib: string };
   /** An FTP camera (copy unless `policy` says otherwise), files written by the runner. */
@@ -176,7 +182,14 @@ export class ChaosWorld {
       t.camera ? start('camera', 'ftp', bw(t.camera.bandwidth)) : undefined,
       t.flightReview ? start(FLIGHT_REVIEW, 'flight-review', []) : undefined,
       t.px4
-        ? start('px4', 'px4', ['--no-pty', '--logs', String(t.px4.logs), '--min-bytes', String(t.px4.minBytes), '--max-bytes', String(t.px4.maxBytes), '--seed', String(rng.int(1, 1e6))])
+        ? start('px4', 'px4', [
+            '--no-pty',
+            '--logs', String(t.px4.logs),
+            '--min-bytes', String(t.px4.minBytes),
+            '--max-bytes', String(t.px4.maxBytes),
+            '--seed', String(rng.int(1, 1e6)),
+            ...(t.px4.logging ? ['--logging', t.px4.logging.mode, '--log-rate', String(t.px4.logging.bytesPerSec)] : []),
+          ])
         : undefined,
       t.flash
         ? start('flash', 'flash', [

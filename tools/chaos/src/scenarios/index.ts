@@ -3,6 +3,7 @@ import { changingWorld } from './changing-world';
 import { corruptState } from './corrupt-state';
 import { diskFull } from './disk-full';
 import { ftpOutage } from './ftp-outage';
+import { openLog } from './open-log';
 import { powerLoss } from './power-loss';
 import { px4Reboot } from './px4-reboot';
 import { removalCuts } from './removal-cuts';
@@ -10,7 +11,7 @@ import { tornWrites } from './torn-writes';
 import { unplug } from './unplug';
 
 /** Every scenario, in the order `--scenario all` and the spec run them. */
-export const SCENARIOS: readonly Scenario[] = [powerLoss, unplug, ftpOutage, corruptState, px4Reboot, diskFull, tornWrites, removalCuts, changingWorld];
+export const SCENARIOS: readonly Scenario[] = [powerLoss, unplug, ftpOutage, corruptState, px4Reboot, openLog, diskFull, tornWrites, removalCuts, changingWorld];
 
 export function scenarioNamed(name: string): Scenario {
   const s = SCENARIOS.find((x) => x.name === name);
