@@ -4,8 +4,9 @@ import { type ActorDefinition, defineChannel } from '@filesync/actors/actor';
 /**
  * The link: the one worker that owns a device (a Source, a removable drive's mount watch with its
  * volumes, or a Target) and serves its contract as messages to the finder, downloader, cleaner or
- * uploader of its group. Being the only owner, it runs at most `parallelism` device calls at once
- * (1 for MAVFTP: "Busy" cannot happen).
+ * uploader of its group. Being the only owner, it starts at most `parallelism` device calls at once
+ * (1 for MAVFTP: "Busy" cannot happen); an open read's later chunks take no turn, since the read
+ * already holds its stream and a turn-holder may be waiting for that stream's connection.
  *
  * A call that takes long (a listing over a radio, a read waiting for the vehicle to disarm, a big
  * commit) must not hold the link's mailbox (every other asker waits behind it, and past the
