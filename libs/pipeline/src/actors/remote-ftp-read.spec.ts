@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ftpSourceSchema } from '@filesync/core';
+import { type Source, ftpSourceSchema } from '@filesync/core';
 import { startActor } from '@filesync/actors';
 import { describe, expect, it } from 'vitest';
 import { LinkClient } from './link-client';
@@ -10,20 +10,31 @@ import { LINK_ACTOR_MODULE, type LinkActor } from './link-protocol';
 import { createRemoteSource } from './remote-source';
 import { startFtpSim } from '../testing/ftp-simulator';
 
+/** A camera (the FTP simulator) holding `files` (name → bytes) under dcim/, its link worker, and the remote source a stage worker sees. */
+async function withCameraLink(files: Record<string, Buffer>, test: (source: Source, control: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'fs-remote-ftp-'));
+  await mkdir(join(dir, 'cam', 'dcim'), { recursive: true });
+  for (const [name, bytes] of Object.entries(files)) await writeFile(join(dir, 'cam', 'dcim', name), bytes);
+  const { ready, child } = await startFtpSim(join(dir, 'cam'));
+  // Two connections, two turns, as for the cameras of the chaos rounds.
+  const device = ftpSourceSchema.parse({ id: 'camera', type: 'ftp', url: ready['ftp'], user: 'u', password: 'p' });
+  const link = await startActor<LinkActor>({ id: 'link', module: LINK_ACTOR_MODULE, args: { role: 'source', device, dataDir: dir, bus: dir } });
+  try {
+    const client = new LinkClient(link);
+    const d = await client.ask({ type: 'link.describe' });
+    if (d.role !== 'source' || d.sourceId === undefined || d.features === undefined) throw new Error('expected a source link');
+    await test(createRemoteSource(client, d.sourceId, d.features), String(ready['control']));
+  } finally {
+    await link.shutdown(2_000);
+    child.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 describe('remote source on an FTP link: a read closed between chunks', () => {
   it('is taken up again by the next read from that offset, so the camera sends no byte twice (a downloader slice ending on time)', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'fs-remote-ftp-'));
-    await mkdir(join(dir, 'cam', 'dcim'), { recursive: true });
     const bytes = randomBytes(4 * 1024 * 1024);
-    await writeFile(join(dir, 'cam', 'dcim', 'clip.mp4'), bytes);
-    const { ready, child } = await startFtpSim(join(dir, 'cam'));
-    const device = ftpSourceSchema.parse({ id: 'camera', type: 'ftp', url: ready['ftp'], user: 'u', password: 'p' });
-    const link = await startActor<LinkActor>({ id: 'link', module: LINK_ACTOR_MODULE, args: { role: 'source', device, dataDir: dir, bus: dir } });
-    try {
-      const client = new LinkClient(link);
-      const d = await client.ask({ type: 'link.describe' });
-      if (d.role !== 'source' || d.sourceId === undefined || d.features === undefined) throw new Error('expected a source link');
-      const source = createRemoteSource(client, d.sourceId, d.features);
+    await withCameraLink({ 'clip.mp4': bytes }, async (source, control) => {
       const got: Buffer[] = [];
       let length = 0;
       for await (const chunk of source.read('dcim/clip.mp4', 0)) {
@@ -35,33 +46,18 @@ describe('remote source on an FTP link: a read closed between chunks', () => {
       await new Promise((resolve) => setTimeout(resolve, 300));
       for await (const chunk of source.read('dcim/clip.mp4', length)) got.push(Buffer.from(chunk));
       expect(Buffer.concat(got).equals(bytes)).toBe(true);
-      const stats = (await (await fetch(`${ready['control']}/stats`)).json()) as { sent: Record<string, number> };
+      const stats = (await (await fetch(`${control}/stats`)).json()) as { sent: Record<string, number> };
       expect(stats.sent['/dcim/clip.mp4']).toBe(bytes.length);
-    } finally {
-      await link.shutdown(2_000);
-      child.kill('SIGKILL');
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
 describe('remote source on an FTP link: reads under way while other calls wait for a connection', () => {
   it("an open read's next chunk never waits for a turn held by a listing and a stat that wait for the read's own connection", async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'fs-remote-ftp-'));
-    await mkdir(join(dir, 'cam', 'dcim'), { recursive: true });
-    const files = ['a.mp4', 'b.mp4'];
-    for (const name of files) await writeFile(join(dir, 'cam', 'dcim', name), randomBytes(4 * 1024 * 1024));
-    const { ready, child } = await startFtpSim(join(dir, 'cam'));
-    // Two connections, two turns: the camera in the chaos rounds.
-    const device = ftpSourceSchema.parse({ id: 'camera', type: 'ftp', url: ready['ftp'], user: 'u', password: 'p' });
-    const link = await startActor<LinkActor>({ id: 'link', module: LINK_ACTOR_MODULE, args: { role: 'source', device, dataDir: dir, bus: dir } });
-    try {
-      const client = new LinkClient(link);
-      const d = await client.ask({ type: 'link.describe' });
-      if (d.role !== 'source' || d.sourceId === undefined || d.features === undefined) throw new Error('expected a source link');
-      const source = createRemoteSource(client, d.sourceId, d.features);
+    const size = 4 * 1024 * 1024;
+    await withCameraLink({ 'a.mp4': randomBytes(size), 'b.mp4': randomBytes(size) }, async (source) => {
       // Both reads started: each holds one of the two connections between its chunks (the downloader's two steps).
-      const reads = files.map((name) => source.read(`dcim/${name}`, 0)[Symbol.asyncIterator]());
+      const reads = ['a.mp4', 'b.mp4'].map((name) => source.read(`dcim/${name}`, 0)[Symbol.asyncIterator]());
       for (const read of reads) expect((await read.next()).done).toBe(false);
       // The finder's listing and the cleaner's stat take both turns, and wait for a connection.
       const listing = (async () => {
@@ -78,11 +74,7 @@ describe('remote source on an FTP link: reads under way while other calls wait f
       // The reads end (a slice done): their connections go to the listing and the stat.
       for (const read of reads) await read.return?.();
       expect((await listing).sort()).toEqual(['dcim/a.mp4', 'dcim/b.mp4']);
-      expect(await stat).toMatchObject({ size: 4 * 1024 * 1024 });
-    } finally {
-      await link.shutdown(2_000);
-      child.kill('SIGKILL');
-      await rm(dir, { recursive: true, force: true });
-    }
+      expect(await stat).toMatchObject({ size });
+    });
   });
 });
