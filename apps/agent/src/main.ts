@@ -9,7 +9,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .description('Moves files off hard-to-reach devices to their targets, surviving power loss and unplugs.')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
-  const configOption = ['-c, --config <file>', 'config file (default: $FILESYNC_CONFIG, else the embedded demo config)'] as const;
+  const configOption = ['-c, --config <file>', 'config file (default: $FILESYNC_CONFIG; `filesync demo` needs none)'] as const;
 
   program
     .command('check-config')

@@ -31,6 +31,15 @@ describe('filesync serve (real process)', () => {
     for (const c of cleanups.splice(0)) await c();
   });
 
+  it('without --config or FILESYNC_CONFIG, serve and status start nothing: exit 2 with how to give a config', async () => {
+    for (const command of ['serve', 'status']) {
+      const { code, stdout, stderr } = await runProcess([command], { FILESYNC_CONFIG: '' });
+      expect({ command, code, stdout }).toEqual({ command, code: 2, stdout: '' });
+      expect(stderr).toMatch(/no config file: pass --config FILE or set FILESYNC_CONFIG .*`npm start` runs the demo/);
+      expect(stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+
   it('moves files, answers status beside the agent, and stops cleanly on SIGTERM', async () => {
     const { dir, configFile } = await makeAgentWorld({ 'a/one.bin': 'one', 'two.bin': new Uint8Array(200_000).fill(7) });
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
