@@ -1,12 +1,20 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { type CliIo, EXIT_BAD_INPUT, processIo, reportError } from './cli-io';
 
 // Each command loads its own modules when it runs: `filesync status` must not pay for the agent's
 // HTTP server, devices and actors (built, each of these imports is a chunk of its own).
 
+/** The agent's version, from its package.json (the same file from `src/` and from the built `dist/`). */
+function agentVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+}
+
 export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command('filesync')
     .description('Moves files off hard-to-reach devices to their targets, surviving power loss and unplugs.')
+    .version(`filesync ${agentVersion()} (node ${process.versions.node})`, '-V, --version')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
   const configOption = ['-c, --config <file>', 'config file (default: $FILESYNC_CONFIG; `filesync demo` needs none)'] as const;

@@ -43,7 +43,8 @@ describe('the built agent', () => {
     const app = join(dir, 'app');
     await cp(join(repoRoot, 'apps/agent/bin'), join(app, 'apps/agent/bin'), { recursive: true });
     await cp(join(repoRoot, 'apps/agent/dist'), join(app, 'apps/agent/dist'), { recursive: true });
-    await cp(join(repoRoot, 'apps/agent/config'), join(app, 'apps/agent/config'), { recursive: true });
+    // `--version` reads it, as an installed agent would.
+    await cp(join(repoRoot, 'apps/agent/package.json'), join(app, 'apps/agent/package.json'));
     await mkdir(join(app, 'node_modules'), { recursive: true });
     for (const name of Object.keys(rootPackage.dependencies)) {
       await mkdir(join(app, 'node_modules', name, '..'), { recursive: true });
@@ -52,6 +53,8 @@ describe('the built agent', () => {
     const bin = join(app, 'apps/agent/bin/filesync.js');
     const checked = await promisify(execFile)(process.execPath, [bin, 'check-config', configFile], { cwd: app });
     expect(checked.stdout).toContain('ok');
+    const version = await promisify(execFile)(process.execPath, [bin, '--version'], { cwd: app });
+    expect(version.stdout.trim()).toMatch(/^filesync \d+\.\d+\.\d+ \(node \d+\.\d+\.\d+\)$/);
 
     const agent = spawn(process.execPath, [bin, 'serve', '--config', configFile], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] });
     cleanups.push(async () => void (agent.exitCode === null && agent.kill('SIGKILL')));
