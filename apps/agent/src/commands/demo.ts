@@ -50,7 +50,7 @@ export async function demo(options: DemoOptions, io: CliIo): Promise<number> {
     );
     const configFile = join(dir, 'config.json');
     await writeFile(configFile, `${JSON.stringify(config, null, 2)}\n`);
-    io.out(`filesync demo: simulators ready; config in ${configFile}; \`npx filesync status\` shows progress from another terminal`);
+    io.out(`filesync demo: simulators ready; config in ${configFile}; \`npx filesync status --config ${configFile}\` shows progress from another terminal`);
     return await runAgent(loadConfig(configFile), configFile, io, {
       ...(options.durationSec === undefined ? {} : { durationMs: options.durationSec * 1000 }),
       onTick: (status) => io.out(progressLine(status)),

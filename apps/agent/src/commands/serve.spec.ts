@@ -58,11 +58,25 @@ describe('filesync serve (real process)', () => {
     expect(await readFile(join(dir, 'outbox/inbox/a/one.bin'), 'utf8')).toBe('one');
     const status = await runProcess(['status', '--json', '--config', configFile]);
     expect(status.code).toBe(0);
-    expect(JSON.parse(status.stdout)).toMatchObject({ files: { delivered: 2 }, byTarget: { outbox: { uploaded: 2 } } });
+    expect(JSON.parse(status.stdout)).toMatchObject({ agent: { running: true, url }, files: { delivered: 2 }, byTarget: { outbox: { uploaded: 2 } } });
     agent.child.kill('SIGTERM');
     expect(await agent.exited).toBe(0);
+    const after = await runProcess(['status', '--config', configFile]);
+    expect(after.stdout.split('\n')[0]).toBe('agent: not running (it has not served since its last clean stop)');
     // The rotated log file holds the run; no secrets or stack traces needed to read it.
     expect(await readFile(join(dir, 'logs', 'filesync.1.log'), 'utf8').catch(() => readFile(join(dir, 'logs', 'filesync.log'), 'utf8'))).toContain('agent started');
+  }, 60_000);
+
+  it('status tells an agent killed (power cut) from a running one: its address no longer answers', async () => {
+    const { dir, configFile } = await makeAgentWorld({ 'one.bin': 'one' });
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    agent = startAgentProcess(configFile);
+    const url = await agent.ready;
+    agent.child.kill('SIGKILL');
+    await agent.exited;
+    const status = await runProcess(['status', '--config', configFile]);
+    expect(status.code).toBe(0);
+    expect(status.stdout.split('\n')[0]).toBe(`agent: not running (no answer at ${url}; it was stopped without a clean stop, or is starting)`);
   }, 60_000);
 
   it('ends within its stop deadline even when a worker is stuck in the kernel (an upload opening a FIFO nobody reads)', async () => {

@@ -4,6 +4,7 @@ import { loadConfigFile } from '../config-file';
 import { type AgentStatus, startAgent } from '../agent';
 import { createLogger } from '../logging';
 import { startStatusServer } from '../status-server';
+import { removeStatusUrl, writeStatusUrl } from '../status-url-file';
 
 /** How long a stop may take before the process exits anyway (each loop stops at a chunk boundary). */
 const STOP_BOUND_MS = 10_000;
@@ -34,6 +35,8 @@ export async function runAgent(config: Config, label: string, io: CliIo, options
   const agent = await startAgent(config, log);
   if (agent.repair) io.err(`filesync: the catalog was damaged (${agent.repair.reason}); it was repaired (${agent.repair.action}) and the sources will be re-scanned`);
   const status = config.status === false ? undefined : await startStatusServer(() => agent.status(), config.status.host, config.status.port);
+  // Only `filesync status` reads it: a full disk must not keep the agent from running.
+  if (status) await writeStatusUrl(config.dataDir, status.url).catch(() => undefined);
   // The handlers go in before the "serving" line: whoever waits for that line may stop the agent at
   // once, and a SIGTERM in between would find no handler and end the process without a clean stop.
   const stopRequested = new Promise<string>((resolve) => {
@@ -52,6 +55,7 @@ export async function runAgent(config: Config, label: string, io: CliIo, options
   }, STOP_BOUND_MS);
   bound.unref();
   await status?.close();
+  await removeStatusUrl(config.dataDir).catch(() => undefined);
   await agent.stop();
   options.onTick?.(agent.status());
   clearTimeout(bound);
