@@ -18,6 +18,7 @@ const broken: Record<string, string[]> = {
   'bad-http-target.json': ['targets[0].mode', 'targets[0].url'],
   'bad-disk-match.json': ['status.port', 'sources[0].match'],
   'bad-ids.json': ['sources[0].id', 'targets', 'routes'],
+  'bad-types.json': ['status.port', 'sources[0].pollIntervalSec'],
   'bad-not-json.json': ['(file)'],
   'bad-http-url-schemes.json': ['targets[0].url', 'targets[1].url', 'targets[2].url'],
   'bad-ftp-ports.json': ['sources[0].url', 'targets[0].url'],

@@ -31,9 +31,21 @@ export function formatIssuePath(path: readonly PropertyKey[]): string {
   return out === '' ? '(root)' : out;
 }
 
+/** What a JSON value is, in the words a config's author uses. */
+function jsonKind(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'string') return 'a string';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'a whole number' : 'a number';
+  return `${typeof value}`;
+}
+
 function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} (check the spelling)`;
   if (issue.code === 'invalid_type' && issue.input === undefined) return `is required (${issue.expected})`;
+  // The value's kind only, never the value: a wrong field may hold a secret.
+  if (issue.code === 'invalid_type') return `expected ${issue.expected === 'object' ? 'an object' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}, got ${jsonKind(issue.input)}`;
   if (issue.code === 'invalid_union' && 'note' in issue && issue.note === 'No matching discriminator') {
     const types = issue.path[0] === 'targets' ? TARGET_TYPES : SOURCE_TYPES;
     return `unknown type; expected one of ${types.map((t) => `"${t}"`).join(', ')}`;
@@ -47,9 +59,28 @@ function issuePath(issue: z.core.$ZodIssue): string {
   return typeof at === 'string' ? at : formatIssuePath(issue.path);
 }
 
+const depth = (issues: readonly z.core.$ZodIssue[]): number => Math.max(0, ...issues.map((i) => i.path.length));
+
+/**
+ * A field that may take several shapes (`status`: false or an object) fails with one issue per
+ * shape. The shape the value got furthest into (its issues lie deepest) is the one the author meant:
+ * its issues are reported at their own fields. Where no shape got into the value, one line lists them.
+ */
+function flatten(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code !== 'invalid_union' || ('note' in issue && issue.note === 'No matching discriminator') || issue.errors.length === 0) return [issue];
+  const deepest = [...issue.errors].sort((a, b) => depth(b) - depth(a) || a.length - b.length)[0]!;
+  if (depth(deepest) === 0) {
+    const shape = (i: z.core.$ZodIssue): string =>
+      i.code === 'invalid_value' ? i.values.map((v) => JSON.stringify(v)).join(' or ') : describeIssue(i).replace(/^expected /, '').replace(/, got .*$/, '');
+    const got = issue.errors.flat().find((i) => i.code === 'invalid_type')?.input;
+    return [{ ...issue, message: `expected ${[...new Set(issue.errors.flat().map(shape))].join(', or ')}, got ${jsonKind(got ?? issue.input)}` }];
+  }
+  return deepest.flatMap((i) => flatten({ ...i, path: [...issue.path, ...i.path] }));
+}
+
 /** Every problem with a config: the schema's, plus the cross-references even when the schema failed first. */
 export function problemsOf(error: z.ZodError, input: unknown): ConfigProblem[] {
-  const problems = error.issues.map((issue) => ({ path: issuePath(issue), message: describeIssue(issue) }));
+  const problems = error.issues.flatMap(flatten).map((issue) => ({ path: issuePath(issue), message: describeIssue(issue) }));
   for (const extra of crossReferenceProblems(input)) {
     if (!problems.some((p) => p.path === extra.path && p.message === extra.message)) problems.push(extra);
   }
@@ -58,7 +89,8 @@ export function problemsOf(error: z.ZodError, input: unknown): ConfigProblem[] {
 
 /** Validates already-parsed JSON. Relative paths stay as written. */
 export function parseConfig(input: unknown, file = '<config>'): Config {
-  const result = configSchema.safeParse(input);
+  // The input rides on each issue so that a message can say what kind of value was there.
+  const result = configSchema.safeParse(input, { reportInput: true });
   if (!result.success) throw new ConfigError(file, problemsOf(result.error, input));
   return result.data;
 }

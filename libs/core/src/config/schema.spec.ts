@@ -31,6 +31,27 @@ describe('config schema', () => {
     }
   });
 
+  it('says what kind of value a wrong field holds and names the field, inside a field of several shapes too', () => {
+    const problems = (bad: object): { path: string; message: string }[] => {
+      try {
+        parseConfig(bad, 'x.json');
+      } catch (err) {
+        if (err instanceof ConfigError) return [...err.problems];
+      }
+      throw new Error('expected a ConfigError');
+    };
+    expect(problems({ ...minimal, status: { port: 'eighty' } })).toEqual([{ path: 'status.port', message: 'expected a number, got a string' }]);
+    expect(problems({ ...minimal, status: 'on' })).toEqual([{ path: 'status', message: 'expected false, or an object, got a string' }]);
+    // Present with the wrong type is not "required".
+    expect(problems({ ...minimal, sources: [{ id: 'a', type: 'local', dir: '/tmp/a', pollIntervalSec: '5' }] })).toEqual([
+      { path: 'sources[0].pollIntervalSec', message: 'expected a number, got a string' },
+    ]);
+    expect(problems({ ...minimal, sources: [{ id: 'a', type: 'local' }] })).toEqual([{ path: 'sources[0].dir', message: 'is required (string)' }]);
+    // The kind of a wrong value, never the value: it may be a secret.
+    const secret = problems({ ...minimal, sources: [{ id: 'a', type: 'ftp', url: 'ftp://127.0.0.1', password: 918273645 }] });
+    expect(secret).toEqual([{ path: 'sources[0].password', message: 'expected a string, got a whole number' }]);
+  });
+
   it('parses sizes with units', () => {
     expect(parseByteSize('512MiB')).toBe(512 * 2 ** 20);
     expect(parseByteSize('2GB')).toBe(2e9);
