@@ -1,13 +1,29 @@
+import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { AgentStatus } from './agent';
+import type { StatusAccess } from './status-access';
 
-/** The status API (`GET /api/status`) and a small page that polls it. Listens on loopback by default. */
-export async function startStatusServer(status: () => AgentStatus, host: string, port: number): Promise<{ url: string; close(): Promise<void> }> {
+/**
+ * The status API (`GET /api/status`) and a small page that polls it. Listens on loopback by default;
+ * `access` decides who may use it. `url` is the address really bound (a host of 0.0.0.0 says so).
+ */
+export async function startStatusServer(
+  status: () => AgentStatus,
+  host: string,
+  port: number,
+  access: StatusAccess,
+): Promise<{ url: string; close(): Promise<void> }> {
   const app: FastifyInstance = Fastify({ logger: false });
+  app.addHook('onRequest', async (req, reply) => {
+    const refused = access.refuse(req.headers, req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : '');
+    if (refused) await reply.code(refused.status).send({ error: refused.reason });
+  });
   app.get('/api/status', async () => status());
   app.get('/', async (_req, reply) => reply.type('text/html').send(STATUS_PAGE));
-  const address = await app.listen({ host, port });
-  return { url: address, close: () => app.close() };
+  await app.listen({ host, port });
+  const bound = app.server.address() as AddressInfo;
+  const name = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
+  return { url: `http://${name}:${bound.port}`, close: () => app.close() };
 }
 
 const STATUS_PAGE = `<!doctype html>
@@ -21,7 +37,7 @@ function table(title, rows) {
 }
 async function refresh() {
   try {
-    const s = await (await fetch('api/status')).json();
+    const s = await (await fetch('api/status' + location.search)).json();
     const files = table('Files', Object.entries(s.counts.files).map(([k, v]) => [esc(k), esc(v)]));
     const health = (kind, m) => table(kind, Object.entries(m).map(([id, h]) => [esc(id), '<span class="' + esc(h.state) + '">' + esc(h.state) + '</span>', esc(h.cause ? h.cause.message : '')]));
     const targets = table('Per target', Object.entries(s.counts.byTarget).map(([id, c]) => [esc(id), esc(Object.entries(c).filter(([, n]) => n > 0).map(([k, n]) => k + ' ' + n).join(', '))]));

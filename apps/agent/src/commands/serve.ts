@@ -4,6 +4,7 @@ import { loadConfigFile } from '../config-file';
 import { type AgentStatus, startAgent } from '../agent';
 import { createLogger } from '../logging';
 import { startStatusServer } from '../status-server';
+import { statusAccess, statusToken } from '../status-access';
 import { removeStatusUrl, writeStatusUrl } from '../status-url-file';
 
 /** How long a stop may take before the process exits anyway (each loop stops at a chunk boundary). */
@@ -31,10 +32,12 @@ function exitNow(): never {
 
 /** Runs the agent until SIGTERM/SIGINT (or `durationMs`), then stops it cleanly. Resolves with the exit code. */
 export async function runAgent(config: Config, label: string, io: CliIo, options: RunOptions = {}): Promise<number> {
+  // Before anything starts: a token that cannot be had is a config error, not a status server left open.
+  const access = config.status === false ? undefined : statusAccess(statusToken(config.status, label));
   const log = createLogger(config);
   const agent = await startAgent(config, log);
   if (agent.repair) io.err(`filesync: the catalog was damaged (${agent.repair.reason}); it was repaired (${agent.repair.action}) and the sources will be re-scanned`);
-  const status = config.status === false ? undefined : await startStatusServer(() => agent.status(), config.status.host, config.status.port);
+  const status = config.status === false || !access ? undefined : await startStatusServer(() => agent.status(), config.status.host, config.status.port, access);
   // Only `filesync status` reads it: a full disk must not keep the agent from running.
   if (status) await writeStatusUrl(config.dataDir, status.url).catch(() => undefined);
   // The handlers go in before the "serving" line: whoever waits for that line may stop the agent at

@@ -140,6 +140,7 @@ export function resolveConfigPaths(config: Config, baseDir: string): Config {
       ...config.log,
       file: config.log.file === '-' ? '-' : abs(config.log.file ?? resolve(dataDir, 'logs', 'filesync.log')),
     },
+    status: config.status === false || config.status.tokenFile === undefined ? config.status : { ...config.status, tokenFile: abs(config.status.tokenFile) },
     sources: config.sources.map((s) => (s.type === 'local' ? { ...s, dir: abs(s.dir) } : s)),
     targets: config.targets.map((t) => (t.type === 'local' ? { ...t, dir: abs(t.dir) } : t)),
   };

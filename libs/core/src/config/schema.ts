@@ -78,10 +78,25 @@ export const configSchema = z
     status: z
       .union([
         z.literal(false),
-        z.strictObject({
-          host: z.string().default('127.0.0.1').describe('Address the status page listens on.'),
-          port: z.number().int().min(0).max(65535).default(8080),
-        }),
+        z
+          .strictObject({
+            host: z.string().default('127.0.0.1').describe('Address the status page listens on (loopback unless a token is set).'),
+            port: z.number().int().min(0).max(65535).default(8080),
+            token: z.string().min(16, 'use at least 16 characters').optional().describe('Bearer token every request must carry; required off loopback.'),
+            tokenFile: z.string().min(1).optional().describe('A file holding the token (first line).'),
+            tokenEnv: z.string().min(1).optional().describe('An environment variable holding the token.'),
+          })
+          .superRefine((status, ctx) => {
+            const given = (['token', 'tokenFile', 'tokenEnv'] as const).filter((k) => status[k] !== undefined);
+            if (given.length > 1) ctx.addIssue({ code: 'custom', path: [given[1]!], message: `give the token one way: ${given.join(' and ')} are both set` });
+            if (given.length === 0 && !isLoopbackHost(status.host)) {
+              ctx.addIssue({
+                code: 'custom',
+                path: ['host'],
+                message: 'is not a loopback address: anyone who reaches it could read the status and act on files; set status.token, tokenFile or tokenEnv',
+              });
+            }
+          }),
       ])
       .default({ host: '127.0.0.1', port: 8080 })
       .describe('Status API and page; false turns it off.'),
@@ -93,6 +108,11 @@ export const configSchema = z
     for (const problem of crossReferenceProblems(config)) ctx.addIssue({ code: 'custom', path: [], message: problem.message, params: { at: problem.path } });
   })
   .describe('filesync configuration');
+
+/** Whether `host` is reachable from this machine only (the status server needs no token there). */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
 
 export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;

@@ -1,0 +1,124 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, parseConfig } from '@filesync/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type AgentProcess, makeAgentWorld, startAgentProcess } from '../test/agent-process';
+import { runProcess } from '../test/cli';
+import { statusAccess, statusToken } from './status-access';
+
+const TOKEN = 'a-token-of-twenty-four-c';
+const minimal = {
+  dataDir: '/tmp/x',
+  sources: [{ id: 'a', type: 'local', dir: '/tmp/a' }],
+  targets: [{ id: 'b', type: 'local', dir: '/tmp/b' }],
+  routes: [{ source: 'a', targets: ['b'] }],
+};
+
+function problems(config: object): { path: string; message: string }[] {
+  try {
+    parseConfig(config, 'x.json');
+    return [];
+  } catch (err) {
+    if (err instanceof ConfigError) return [...err.problems];
+    throw err;
+  }
+}
+
+describe('status server access', () => {
+  it('off loopback the config needs a token; the token comes one way', () => {
+    expect(problems({ ...minimal, status: { host: '0.0.0.0', port: 8080 } })).toEqual([
+      { path: 'status.host', message: expect.stringMatching(/^is not a loopback address: .*set status\.token, tokenFile or tokenEnv$/) },
+    ]);
+    expect(problems({ ...minimal, status: { host: '0.0.0.0', port: 8080, tokenEnv: 'FILESYNC_STATUS_TOKEN' } })).toEqual([]);
+    expect(problems({ ...minimal, status: { host: '127.0.0.1', port: 8080, token: TOKEN, tokenEnv: 'X' } })).toEqual([
+      { path: 'status.tokenEnv', message: 'give the token one way: token and tokenEnv are both set' },
+    ]);
+    expect(problems({ ...minimal, status: { host: '::1', port: 8080 } })).toEqual([]);
+  });
+
+  it('a token from a variable that is not set is a config error naming the field, never the value', () => {
+    delete process.env['FILESYNC_TEST_UNSET_TOKEN'];
+    expect(() => statusToken({ host: '0.0.0.0', port: 1, tokenEnv: 'FILESYNC_TEST_UNSET_TOKEN' }, 'c.json')).toThrow(
+      expect.objectContaining({ problems: [{ path: 'status.tokenEnv', message: '$FILESYNC_TEST_UNSET_TOKEN is empty or not set' }] }),
+    );
+  });
+
+  it('with a token: a request needs it (bearer or ?token=); without: only Host names of this machine', () => {
+    const guarded = statusAccess(TOKEN);
+    expect(guarded.refuse({ host: '127.0.0.1:8080' }, '')).toMatchObject({ status: 401 });
+    expect(guarded.refuse({ host: 'x', authorization: 'Bearer wrong-token-of-twenty-four' }, '')).toMatchObject({ status: 401 });
+    expect(guarded.refuse({ host: 'x', authorization: `Bearer ${TOKEN}` }, '')).toBeUndefined();
+    expect(guarded.refuse({ host: 'x' }, `token=${TOKEN}`)).toBeUndefined();
+    const open = statusAccess(undefined);
+    for (const host of ['127.0.0.1:8080', 'localhost:8080', '[::1]:8080']) expect(open.refuse({ host }, '')).toBeUndefined();
+    // DNS rebinding: a page served by another name that now resolves to 127.0.0.1.
+    expect(open.refuse({ host: 'evil.example:8080' }, '')).toMatchObject({ status: 403 });
+  });
+});
+
+describe('status server access (real agent)', () => {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  let agent: AgentProcess | undefined;
+  afterEach(async () => {
+    if (agent && agent.child.exitCode === null) agent.child.kill('SIGKILL');
+    agent = undefined;
+    for (const c of cleanups.splice(0)) await c();
+  });
+
+  it('refuses to start on a non-loopback address without a token: exit 2 naming status.host, nothing bound', async () => {
+    const { dir, configFile } = await makeAgentWorld({ 'one.bin': 'one' });
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const config = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>;
+    await writeFile(configFile, JSON.stringify({ ...config, status: { host: '0.0.0.0', port: 0 } }));
+    const { code, stdout, stderr } = await runProcess(['serve', '--config', configFile]);
+    expect({ code, stdout }).toEqual({ code: 2, stdout: '' });
+    expect(stderr).toMatch(/status\.host: is not a loopback address/);
+  });
+
+  it('with a token from a file: 401 without it, the status with it, and `filesync status` (which sends it) sees the agent running', async () => {
+    const { dir, configFile } = await makeAgentWorld({ 'one.bin': 'one' });
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const secrets = await mkdtemp(join(tmpdir(), 'fs-token-'));
+    cleanups.push(() => rm(secrets, { recursive: true, force: true }));
+    await writeFile(join(secrets, 'token'), `${TOKEN}\n`);
+    const config = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>;
+    await writeFile(configFile, JSON.stringify({ ...config, status: { host: '127.0.0.1', port: 0, tokenFile: join(secrets, 'token') } }));
+    agent = startAgentProcess(configFile);
+    const url = await agent.ready;
+    const refused = await fetch(`${url}/api/status`);
+    expect(refused.status).toBe(401);
+    expect(await refused.text()).not.toContain(TOKEN);
+    const served = await fetch(`${url}/api/status`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(served.status).toBe(200);
+    expect((await fetch(`${url}/?token=${TOKEN}`)).status).toBe(200);
+    const status = await runProcess(['status', '--config', configFile]);
+    expect(status.stdout.split('\n')[0]).toBe(`agent: running, status at ${url}`);
+    expect(status.stdout + status.stderr + agent.stdout.join('') + agent.stderr.join('')).not.toContain(TOKEN);
+    agent.child.kill('SIGTERM');
+    expect(await agent.exited).toBe(0);
+  }, 60_000);
+
+  it('on loopback without a token, a request whose Host names another machine is refused (DNS rebinding)', async () => {
+    const { dir, configFile } = await makeAgentWorld({ 'one.bin': 'one' });
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    agent = startAgentProcess(configFile);
+    const url = await agent.ready;
+    const port = new URL(url).port;
+    // fetch sets Host from the URL; node:http lets the test name another.
+    const { request } = await import('node:http');
+    const statusWithHost = (host: string): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, path: '/api/status', headers: { host } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    expect(await statusWithHost('evil.example')).toBe(403);
+    expect(await statusWithHost(`127.0.0.1:${port}`)).toBe(200);
+    agent.child.kill('SIGTERM');
+    expect(await agent.exited).toBe(0);
+  }, 60_000);
+});
