@@ -1,12 +1,13 @@
 import type { Logger } from 'pino';
 import { type Config, toErrorData } from '@filesync/core';
 import { type SupervisionEvent, type SupervisionListener, Supervisor, type SupervisorSnapshot, describeExit } from '@filesync/actors';
-import type { HealthSnapshot, PipelineHealth } from '@filesync/pipeline';
+import type { PipelineHealth } from '@filesync/pipeline';
 import { type Catalog, type CatalogCounts, type RepairReport, openCatalog } from '@filesync/store';
 import { retryFailed } from './retry';
 import { collectWorkerLogs } from './actors/log-channel';
 import type { StageActor } from './actors/stage-actor';
 import { stagesOf, startAgentTree } from './agent-tree';
+import { HealthBoard } from './health-board';
 
 export interface AgentStatus {
   readonly startedAt: number;
@@ -38,12 +39,6 @@ const HEALTH_POLL_MS = 1_000;
  * on a loaded machine still exits 0 (at 9 s, one `agentExit: failed` was seen in a chaos round).
  */
 const TREE_SHUTDOWN_MS = 7_000;
-const HEALTH_RANK = { up: 0, degraded: 1, down: 2 } as const;
-
-/** The worst of what the stages of one device report: a link the finder cannot list is down even while the cleaner idles. */
-function worst(a: HealthSnapshot | undefined, b: HealthSnapshot): HealthSnapshot {
-  return a === undefined || HEALTH_RANK[b.state] > HEALTH_RANK[a.state] ? b : a;
-}
 
 /**
  * Opens the catalog (repairing it if damaged: start-up never fails on the store), then starts the
@@ -86,18 +81,15 @@ export async function startAgent(config: Config, log: Logger): Promise<Agent> {
   }
 
   // Health lives in the stage workers; it is polled so that status() stays a cheap synchronous read.
-  const health: { sources: Record<string, HealthSnapshot>; targets: Record<string, HealthSnapshot> } = { sources: {}, targets: {} };
+  const board = new HealthBoard();
   const pollHealth = async (): Promise<void> => {
     for (const [role, list] of [['source', config.sources], ['target', config.targets]] as const) {
       for (const { id } of list) {
         const group = tree.child(`${role}:${id}`);
         if (!(group instanceof Supervisor)) continue;
-        const merged: Record<string, HealthSnapshot> = {};
-        for (const stage of stagesOf(role)) {
-          const reply = await group.actor<StageActor>(stage)?.ask({ type: 'pipeline.health' }, { timeoutMs: 2_000 }).catch(() => undefined);
-          for (const [device, h] of Object.entries(reply ?? {})) merged[device] = worst(merged[device], h);
-        }
-        Object.assign(role === 'source' ? health.sources : health.targets, merged);
+        const replies = [];
+        for (const stage of stagesOf(role)) replies.push(await group.actor<StageActor>(stage)?.ask({ type: 'pipeline.health' }, { timeoutMs: 2_000 }).catch(() => undefined));
+        board.report(role, id, replies);
       }
     }
   };
@@ -109,7 +101,7 @@ export async function startAgent(config: Config, log: Logger): Promise<Agent> {
   backupTimer.unref();
 
   const startedAt = Date.now();
-  const snapshot = (): AgentStatus => ({ startedAt, counts: catalog.counts(), health, repair, tree: tree.snapshot() });
+  const snapshot = (): AgentStatus => ({ startedAt, counts: catalog.counts(), health: board.health, repair, tree: tree.snapshot() });
   // Kept from just before the catalog closes, for a last report after stop.
   let last: AgentStatus | undefined;
   log.info({ sources: config.sources.map((s) => s.id), targets: config.targets.map((t) => t.id) }, 'agent started');
