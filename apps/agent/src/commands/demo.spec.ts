@@ -27,6 +27,12 @@ describe('npm start (filesync demo)', () => {
       expect(run.code, run.stderr).toBe(0);
       expect(run.stdout).toMatch(/simulators ready/);
       expect(run.stdout).toMatch(/files \d+: delivered [1-9]/);
+      // A line only when something changed, with its time: never the same counts twice in a row.
+      const progress = run.stdout.split('\n').filter((l) => / files \d+: /.test(l));
+      expect(progress.length).toBeGreaterThan(0);
+      for (const line of progress) expect(line).toMatch(/^\d\d:\d\d:\d\d files \d+: /);
+      const counts = progress.map((l) => l.slice(9));
+      expect(counts.filter((c, i) => i > 0 && c === counts[i - 1])).toEqual([]);
       const nas = await filesBelow(join(dir, 'sim', 'nas'));
       // The camera FTP server's files, byte-identical on the simulated NAS.
       const camera = (await filesBelow(join(dir, 'sim', 'camera'))).filter((f) => !f.endsWith('.part'));

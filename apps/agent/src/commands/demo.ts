@@ -51,13 +51,29 @@ export async function demo(options: DemoOptions, io: CliIo): Promise<number> {
     const configFile = join(dir, 'config.json');
     await writeFile(configFile, `${JSON.stringify(config, null, 2)}\n`);
     io.out(`filesync demo: simulators ready; config in ${configFile}; \`npx filesync status --config ${configFile}\` shows progress from another terminal`);
+    const progress = changedLines(io);
     return await runAgent(loadConfig(configFile), configFile, io, {
       ...(options.durationSec === undefined ? {} : { durationMs: options.durationSec * 1000 }),
-      onTick: (status) => io.out(progressLine(status)),
+      onTick: (status) => progress.show(progressLine(status)),
     });
   } finally {
     await Promise.all(sims.map((s) => s.stop()));
   }
+}
+
+/**
+ * Prints a progress line only when it differs from the last one, with the time: a terminal left
+ * open for an hour tells what happened and when, not the same counts every 2 s.
+ */
+export function changedLines(io: CliIo): { show(line: string): void } {
+  let last: string | undefined;
+  return {
+    show(line) {
+      if (line === last) return;
+      last = line;
+      io.out(`${new Date().toISOString().slice(11, 19)} ${line}`);
+    },
+  };
 }
 
 export function progressLine(status: AgentStatus): string {

@@ -48,6 +48,7 @@ export async function runAgent(config: Config, label: string, io: CliIo, options
     void agent.gaveUp.then((why) => resolve(`gave up: ${why}`));
   });
   io.out(`filesync: serving ${label}${status ? `; status at ${status.url}` : ''}`);
+  if (config.log.file !== undefined && config.log.file !== '-') io.out(`filesync: log in ${config.log.file}`);
   const ticker = options.onTick ? setInterval(() => options.onTick?.(agent.status()), options.tickMs ?? 2000) : undefined;
   const reason = await stopRequested;
   if (ticker) clearInterval(ticker);
