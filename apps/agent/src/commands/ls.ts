@@ -17,7 +17,7 @@ export function ls(configOption: string | undefined, options: { state?: string; 
   const { config } = loadConfigFile(configOption);
   const settleMs = new Map(config.sources.map((s) => [s.id, s.settleSec * 1000]));
   const now = Date.now();
-  return withCatalog(configOption, (catalog) => {
+  return withCatalog(config, (catalog) => {
     // "failed" also lists files whose copy failed on a target (the file itself stays staged).
     const files = state === 'failed' ? failedFiles(catalog) : catalog.listFiles(state === undefined ? {} : { state });
     for (const file of files) {

@@ -36,7 +36,7 @@ async function agentRunning(config: Config, file: string): Promise<Running> {
 export async function status(configOption: string | undefined, json: boolean, io: CliIo): Promise<number> {
   const { file, config } = loadConfigFile(configOption);
   const agent = await agentRunning(config, file);
-  return withCatalog(configOption, (catalog) => {
+  return withCatalog(config, (catalog) => {
     const counts = catalog.counts();
     const lastRepair = catalog.lastRepair();
     if (json) {
