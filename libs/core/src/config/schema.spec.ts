@@ -12,6 +12,16 @@ const minimal = {
   routes: [{ source: 'a', targets: ['b'] }],
 };
 
+/** The problems `parseConfig` reports for `bad`. */
+function problems(bad: object): { path: string; message: string }[] {
+  try {
+    parseConfig(bad, 'x.json');
+  } catch (err) {
+    if (err instanceof ConfigError) return [...err.problems];
+  }
+  throw new Error('expected a ConfigError');
+}
+
 describe('config schema', () => {
   it('fills defaults for a minimal config', () => {
     const config = parseConfig(minimal);
@@ -32,14 +42,6 @@ describe('config schema', () => {
   });
 
   it('says what kind of value a wrong field holds and names the field, inside a field of several shapes too', () => {
-    const problems = (bad: object): { path: string; message: string }[] => {
-      try {
-        parseConfig(bad, 'x.json');
-      } catch (err) {
-        if (err instanceof ConfigError) return [...err.problems];
-      }
-      throw new Error('expected a ConfigError');
-    };
     expect(problems({ ...minimal, status: { port: 'eighty' } })).toEqual([{ path: 'status.port', message: 'expected a number, got a string' }]);
     expect(problems({ ...minimal, status: 'on' })).toEqual([{ path: 'status', message: 'expected false, or an object, got a string' }]);
     // Present with the wrong type is not "required".
@@ -50,6 +52,18 @@ describe('config schema', () => {
     // The kind of a wrong value, never the value: it may be a secret.
     const secret = problems({ ...minimal, sources: [{ id: 'a', type: 'ftp', url: 'ftp://127.0.0.1', password: 918273645 }] });
     expect(secret).toEqual([{ path: 'sources[0].password', message: 'expected a string, got a whole number' }]);
+  });
+
+  it('status off loopback needs a token, given one way', () => {
+    const token = 'a-token-of-twenty-four-c';
+    expect(problems({ ...minimal, status: { host: '0.0.0.0', port: 8080 } })).toEqual([
+      { path: 'status.host', message: expect.stringMatching(/^is not a loopback address: .*set status\.token, tokenFile or tokenEnv$/) },
+    ]);
+    expect(parseConfig({ ...minimal, status: { host: '0.0.0.0', port: 8080, tokenEnv: 'FILESYNC_STATUS_TOKEN' } }).status).toMatchObject({ host: '0.0.0.0' });
+    expect(problems({ ...minimal, status: { host: '127.0.0.1', port: 8080, token, tokenEnv: 'X' } })).toEqual([
+      { path: 'status.tokenEnv', message: 'give the token one way: token and tokenEnv are both set' },
+    ]);
+    expect(parseConfig({ ...minimal, status: { host: '::1', port: 8080 } }).status).toMatchObject({ host: '::1' });
   });
 
   it('parses sizes with units', () => {
