@@ -1,8 +1,8 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type AgentProcess, makeAgentWorld, startAgentProcess } from '../test/agent-process';
+import { describe, expect, it } from 'vitest';
+import { agentsForTests, makeAgentWorld } from '../test/agent-process';
 import { runProcess } from '../test/cli';
 import { statusAccess, statusToken } from './status-access';
 
@@ -30,17 +30,11 @@ describe('status server access', () => {
 });
 
 describe('status server access (real agent)', () => {
-  const cleanups: (() => Promise<unknown>)[] = [];
-  let agent: AgentProcess | undefined;
-  afterEach(async () => {
-    if (agent && agent.child.exitCode === null) agent.child.kill('SIGKILL');
-    agent = undefined;
-    for (const c of cleanups.splice(0)) await c();
-  });
+  const agents = agentsForTests();
 
   it('refuses to start on a non-loopback address without a token: exit 2 naming status.host, nothing bound', async () => {
     const { dir, configFile } = await makeAgentWorld({ 'one.bin': 'one' });
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    agents.cleanup(() => rm(dir, { recursive: true, force: true }));
     const config = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>;
     await writeFile(configFile, JSON.stringify({ ...config, status: { host: '0.0.0.0', port: 0 } }));
     const { code, stdout, stderr } = await runProcess(['serve', '--config', configFile]);
@@ -50,13 +44,13 @@ describe('status server access (real agent)', () => {
 
   it('with a token from a file: 401 without it, the status with it, and `filesync status` (which sends it) sees the agent running', async () => {
     const { dir, configFile } = await makeAgentWorld({ 'one.bin': 'one' });
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    agents.cleanup(() => rm(dir, { recursive: true, force: true }));
     const secrets = await mkdtemp(join(tmpdir(), 'fs-token-'));
-    cleanups.push(() => rm(secrets, { recursive: true, force: true }));
+    agents.cleanup(() => rm(secrets, { recursive: true, force: true }));
     await writeFile(join(secrets, 'token'), `${TOKEN}\n`);
     const config = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>;
     await writeFile(configFile, JSON.stringify({ ...config, status: { host: '127.0.0.1', port: 0, tokenFile: join(secrets, 'token') } }));
-    agent = startAgentProcess(configFile);
+    const agent = agents.start(configFile);
     const url = await agent.ready;
     const refused = await fetch(`${url}/api/status`);
     expect(refused.status).toBe(401);
@@ -73,8 +67,8 @@ describe('status server access (real agent)', () => {
 
   it('on loopback without a token, a request whose Host names another machine is refused (DNS rebinding)', async () => {
     const { dir, configFile } = await makeAgentWorld({ 'one.bin': 'one' });
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    agent = startAgentProcess(configFile);
+    agents.cleanup(() => rm(dir, { recursive: true, force: true }));
+    const agent = agents.start(configFile);
     const url = await agent.ready;
     const port = new URL(url).port;
     // fetch sets Host from the URL; node:http lets the test name another.

@@ -1,27 +1,21 @@
 import { rm } from 'node:fs/promises';
 import { chromium } from 'playwright-core';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type AgentProcess, makeAgentWorld, startAgentProcess } from '../test/agent-process';
+import { describe, expect, it } from 'vitest';
+import { agentsForTests, makeAgentWorld } from '../test/agent-process';
 
 describe('status page in a real browser (Debian chromium)', () => {
-  let agent: AgentProcess | undefined;
-  const cleanups: (() => Promise<unknown>)[] = [];
-  afterEach(async () => {
-    if (agent && agent.child.exitCode === null) agent.child.kill('SIGKILL');
-    agent = undefined;
-    for (const c of cleanups.splice(0)) await c();
-  });
+  const agents = agentsForTests();
 
   it('shows the files, the devices and the worker tree, updated live', async () => {
     const { dir, configFile } = await makeAgentWorld({ 'a.bin': 'a', 'b/c.bin': 'bc' });
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    agent = startAgentProcess(configFile);
+    agents.cleanup(() => rm(dir, { recursive: true, force: true }));
+    const agent = agents.start(configFile);
     const url = await agent.ready;
     const browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
     });
-    cleanups.push(() => browser.close());
+    agents.cleanup(() => browser.close());
     const page = await browser.newPage();
     await page.goto(url);
     // The page polls the API every second, and the agent polls its workers' health every second: wait

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { afterEach } from 'vitest';
 import { filesyncBin, repoRoot } from './cli';
 
 /** A temp world with a local→local config, for running the real agent process. */
@@ -53,4 +54,25 @@ export function startAgentProcess(configFile: string, readyTimeoutMs = 120_000):
   child.stderr?.on('data', (d: Buffer) => stderr.push(d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { child, stdout, stderr, ready, exited };
+}
+
+/**
+ * Real agents for one describe block's tests: after each test, an agent it started that still runs
+ * is SIGKILLed, then what it registered with `cleanup` (temp directories) is undone.
+ */
+export function agentsForTests(): { start(configFile: string): AgentProcess; cleanup(undo: () => Promise<unknown>): void } {
+  const started: AgentProcess[] = [];
+  const undos: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    for (const agent of started.splice(0)) if (agent.child.exitCode === null) agent.child.kill('SIGKILL');
+    for (const undo of undos.splice(0)) await undo();
+  });
+  return {
+    start(configFile) {
+      const agent = startAgentProcess(configFile);
+      started.push(agent);
+      return agent;
+    },
+    cleanup: (undo) => void undos.push(undo),
+  };
 }

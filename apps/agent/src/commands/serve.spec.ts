@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, rm, truncate, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openCatalog } from '@filesync/store';
-import { type AgentProcess, makeAgentWorld, startAgentProcess } from '../../test/agent-process';
+import { agentsForTests, makeAgentWorld } from '../../test/agent-process';
 import { runProcess } from '../../test/cli';
 
 interface StatusBody {
@@ -23,13 +23,7 @@ async function waitForDelivered(url: string, n: number): Promise<StatusBody> {
 }
 
 describe('filesync serve (real process)', () => {
-  const cleanups: (() => Promise<unknown>)[] = [];
-  let agent: AgentProcess | undefined;
-  afterEach(async () => {
-    if (agent && agent.child.exitCode === null) agent.child.kill('SIGKILL');
-    agent = undefined;
-    for (const c of cleanups.splice(0)) await c();
-  });
+  const agents = agentsForTests();
 
   it('without --config or FILESYNC_CONFIG, serve and status start nothing: exit 2 with how to give a config', async () => {
     for (const command of ['serve', 'status']) {
@@ -42,8 +36,8 @@ describe('filesync serve (real process)', () => {
 
   it('moves files, answers status beside the agent, and stops cleanly on SIGTERM', async () => {
     const { dir, configFile } = await makeAgentWorld({ 'a/one.bin': 'one', 'two.bin': new Uint8Array(200_000).fill(7) });
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    agent = startAgentProcess(configFile);
+    agents.cleanup(() => rm(dir, { recursive: true, force: true }));
+    const agent = agents.start(configFile);
     const url = await agent.ready;
     const body = await waitForDelivered(url, 2);
     // A rest_for_one group per source and per target under the root, each worker a thread of its own.
@@ -69,8 +63,8 @@ describe('filesync serve (real process)', () => {
 
   it('status tells an agent killed (power cut) from a running one: its address no longer answers', async () => {
     const { dir, configFile } = await makeAgentWorld({ 'one.bin': 'one' });
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    agent = startAgentProcess(configFile);
+    agents.cleanup(() => rm(dir, { recursive: true, force: true }));
+    const agent = agents.start(configFile);
     const url = await agent.ready;
     agent.child.kill('SIGKILL');
     await agent.exited;
@@ -81,11 +75,11 @@ describe('filesync serve (real process)', () => {
 
   it('ends within its stop deadline even when a worker is stuck in the kernel (an upload opening a FIFO nobody reads)', async () => {
     const { dir, configFile } = await makeAgentWorld({ 'stuck.bin': 'bytes' });
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    agents.cleanup(() => rm(dir, { recursive: true, force: true }));
     // The local target writes its in-transit copy to stuck.bin.part: a FIFO there blocks that open() for ever.
     await mkdir(join(dir, 'outbox', 'inbox'), { recursive: true });
     execFileSync('mkfifo', [join(dir, 'outbox', 'inbox', 'stuck.bin.part')]);
-    agent = startAgentProcess(configFile);
+    const agent = agents.start(configFile);
     const url = await agent.ready;
     const deadline = Date.now() + 30_000;
     for (let i = 0; i < 300 && Date.now() < deadline; i++) {
@@ -112,14 +106,14 @@ describe('filesync serve (real process)', () => {
   for (const [name, damage] of Object.entries(damages)) {
     it(`starts on a catalog ${name}, reports the repair, and the catalog is usable`, async () => {
       const { dir, configFile } = await makeAgentWorld({ 'x.bin': 'x', 'y.bin': 'yy' });
-      cleanups.push(() => rm(dir, { recursive: true, force: true }));
+      agents.cleanup(() => rm(dir, { recursive: true, force: true }));
       const db = join(dir, 'catalog.db');
       const { catalog } = openCatalog(db);
       catalog.recordFound({ sourceId: 'inbox', path: 'old.bin', size: 1, mtimeMs: 1 }, ['outbox']);
       catalog.close();
       await damage(db);
       if (name.includes('WAL')) await writeFile(`${db}-wal`, Buffer.alloc(4096, 1));
-      agent = startAgentProcess(configFile);
+      const agent = agents.start(configFile);
       const url = await agent.ready;
       const body = await waitForDelivered(url, 2);
       expect(body.repair?.reason).toBeTruthy();
