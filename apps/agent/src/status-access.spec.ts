@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -33,23 +33,19 @@ describe('status server access (real agent)', () => {
   const agents = agentsForTests();
 
   it('refuses to start on a non-loopback address without a token: exit 2 naming status.host, nothing bound', async () => {
-    const { dir, configFile } = await makeAgentWorld({ 'one.bin': 'one' });
+    const { dir, configFile } = await makeAgentWorld({ 'one.bin': 'one' }, { status: { host: '0.0.0.0', port: 0 } });
     agents.cleanup(() => rm(dir, { recursive: true, force: true }));
-    const config = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>;
-    await writeFile(configFile, JSON.stringify({ ...config, status: { host: '0.0.0.0', port: 0 } }));
     const { code, stdout, stderr } = await runProcess(['serve', '--config', configFile]);
     expect({ code, stdout }).toEqual({ code: 2, stdout: '' });
     expect(stderr).toMatch(/status\.host: is not a loopback address/);
   });
 
   it('with a token from a file: 401 without it, the status with it, and `filesync status` (which sends it) sees the agent running', async () => {
-    const { dir, configFile } = await makeAgentWorld({ 'one.bin': 'one' });
-    agents.cleanup(() => rm(dir, { recursive: true, force: true }));
     const secrets = await mkdtemp(join(tmpdir(), 'fs-token-'));
     agents.cleanup(() => rm(secrets, { recursive: true, force: true }));
     await writeFile(join(secrets, 'token'), `${TOKEN}\n`);
-    const config = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>;
-    await writeFile(configFile, JSON.stringify({ ...config, status: { host: '127.0.0.1', port: 0, tokenFile: join(secrets, 'token') } }));
+    const { dir, configFile } = await makeAgentWorld({ 'one.bin': 'one' }, { status: { host: '127.0.0.1', port: 0, tokenFile: join(secrets, 'token') } });
+    agents.cleanup(() => rm(dir, { recursive: true, force: true }));
     const agent = agents.start(configFile);
     const url = await agent.ready;
     const refused = await fetch(`${url}/api/status`);

@@ -5,8 +5,8 @@ import { dirname, join } from 'node:path';
 import { afterEach } from 'vitest';
 import { filesyncBin, repoRoot } from './cli';
 
-/** A temp world with a local→local config, for running the real agent process. */
-export async function makeAgentWorld(files: Record<string, Uint8Array | string>): Promise<{ dir: string; configFile: string }> {
+/** A temp world with a local→local config (top-level fields replaced by `overrides`), for running the real agent process. */
+export async function makeAgentWorld(files: Record<string, Uint8Array | string>, overrides: Record<string, unknown> = {}): Promise<{ dir: string; configFile: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'fs-agent-'));
   for (const [path, bytes] of Object.entries(files)) {
     await mkdir(dirname(join(dir, 'inbox', path)), { recursive: true });
@@ -19,6 +19,7 @@ export async function makeAgentWorld(files: Record<string, Uint8Array | string>)
     sources: [{ id: 'inbox', type: 'local', dir: join(dir, 'inbox'), pollIntervalSec: 0.2 }],
     targets: [{ id: 'outbox', type: 'local', dir: join(dir, 'outbox') }],
     routes: [{ source: 'inbox', targets: ['outbox'] }],
+    ...overrides,
   };
   const configFile = join(dir, 'config.json');
   await writeFile(configFile, JSON.stringify(config));
