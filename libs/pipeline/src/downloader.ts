@@ -253,7 +253,8 @@ export class Downloader {
       // cleaner, compare with.
       const start = await checkVersion(this.source, { ...record, deviceChecksum: null });
       if (start.kind === 'gone') throw new PermanentError('not-found', `${record.path} is gone from the source`);
-      if (start.kind === 'changed') return start.sameIdentity ? this.supersede(record, start.reason) : this.stillGrowing(record, start.stat, start.reason);
+      // No fingerprint is recorded yet, so only a size or mtime can differ here: still being written.
+      if (start.kind === 'changed') return this.stillGrowing(record, start.stat, start.reason);
       const fingerprint = start.kind === 'same' ? (start.stat.fingerprint ?? null) : null;
       if (fingerprint !== null) record = await this.catalog.transitionFile(record.fileId, 'downloading', { fingerprint });
     }
@@ -286,7 +287,9 @@ export class Downloader {
     if (end.kind === 'gone') throw new PermanentError('not-found', `${record.path} is gone from the source`);
     if (end.kind === 'changed') {
       await this.staging.remove(record.fileId);
-      if (!end.sameIdentity) return this.supersede(record, end.reason);
+      // Another size or mtime: still being written (a log, a video). The prefix read is no version
+      // that ever existed whole, so it is dropped and the row settles again at the new size.
+      if (!end.sameIdentity) return this.stillGrowing(record, end.stat, end.reason);
       // Same size and mtime, other content: the spliced copy is discarded and the file read again.
       const reason = `${record.path} changed while read (${end.reason}); its copy is discarded and it is read again`;
       await this.catalog.transitionFile(record.fileId, 'found', { reason, downloadOffset: 0, fingerprint: null });
@@ -297,34 +300,23 @@ export class Downloader {
   }
 
   /**
-   * A version that looked settled only because no listing came in time (a busy link: a MAVFTP listing
-   * waits behind the chunks of other files) but is another size or mtime now: still being written.
-   * Nothing of it was read, so its row moves to what the source shows, as the finder's listing would
-   * have moved it, and settles again; it never becomes `vanished`.
+   * A version that is another size or mtime now than when it settled: still being written. Either it
+   * looked settled only because no listing came in time (a busy link: a MAVFTP listing waits behind
+   * the chunks of other files), or its writer paused longer than the settle time and went on while it
+   * was read. Nothing of it is kept, so its row moves to what the source shows (the finder leaves a
+   * downloading row to us) and settles again; it never becomes `vanished`.
    */
   private async stillGrowing(record: FileRecord, stat: { size: number; mtimeMs: number }, why: string): Promise<DownloadOutcome> {
     const targets = (await this.catalog.targetsOf(record.fileId)).map((t) => t.targetId);
     // No targets: the finder moved the row meanwhile, and its listing is the newer word.
     if (targets.length === 0) return { kind: 'vanished', fileId: record.fileId };
-    // Back to found with nothing read (it went downloading only to hold its space), so the catalog
+    // Back to found with nothing kept (its prefix, if any, is dropped by the caller), so the catalog
     // moves this one row to the new size rather than leaving a superseded row behind.
     await this.catalog.transitionFile(record.fileId, 'found', { downloadOffset: 0 });
     const { fileId } = await this.catalog.recordFound({ sourceId: this.source.id, path: record.path, size: stat.size, mtimeMs: stat.mtimeMs }, targets);
     const reason = `${record.path} is still being written (${why}); it settles again at its new size`;
     this.log.debug({ source: this.source.id, path: record.path, fileId, size: stat.size }, reason);
     return { kind: 'changed', fileId, reason };
-  }
-
-  /**
-   * Another size or mtime is at the path: that is another version, which the finder records as a file
-   * of its own at its next listing. This one never existed whole as listed, so it is not staged.
-   */
-  private async supersede(record: FileRecord, why: string): Promise<DownloadOutcome> {
-    await this.staging.remove(record.fileId);
-    const reason = `${record.path} changed on the source before it was staged (${why}); the new version is taken as a file of its own`;
-    await this.catalog.transitionFile(record.fileId, 'vanished', { reason });
-    this.log.warn({ source: this.source.id, path: record.path, fileId: record.fileId }, reason);
-    return { kind: 'vanished', fileId: record.fileId };
   }
 
   private async verifyAndStage(record: FileRecord): Promise<DownloadOutcome> {
@@ -373,8 +365,8 @@ export class Downloader {
   private async handleError(file: FileRecord, error: FilesyncError): Promise<DownloadOutcome> {
     const current = await this.catalog.getFile(file.fileId);
     if (current === undefined || current.state === 'vanished') {
-      // The finder saw another size or mtime meanwhile (a file still being written) and took the new
-      // version; this one's partial copy is worthless, and failing it would show a file that was never lost.
+      // The row moved on meanwhile (the finder found the file gone, or grown before its download began);
+      // this partial copy is worthless, and failing it would show a file that was never lost.
       await this.staging.remove(file.fileId);
       this.log.debug({ fileId: file.fileId, path: file.path, err: error.message }, 'download of a superseded version stopped');
       return { kind: 'vanished', fileId: file.fileId };

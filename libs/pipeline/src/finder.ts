@@ -40,7 +40,8 @@ const UNSTAGED = ['found', 'downloading'] as const;
 
 /**
  * Lists one source and records what the routes want of it. A file whose size or mtime changed is a new
- * version (a new identity); one that is gone before it was staged becomes `vanished`. Only a listing
+ * version (a new identity), except while it is being downloaded: the downloader's checks own that row.
+ * One that is gone before it was staged becomes `vanished`. Only a listing
  * that succeeded can make a file vanish: an unplugged drive throws instead of listing nothing, and a
  * file under a directory the walk could not list (a problem) is "not seen", never vanished.
  */

@@ -1,6 +1,7 @@
 import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Source } from '@filesync/core';
 import { patternBytes, sha256Hex } from '@filesync/core/testing';
 import { ReadFailureTracker, createVolumeSource } from '@filesync/device-disk';
 import { Downloader } from './downloader';
@@ -8,9 +9,9 @@ import { Finder } from './finder';
 import { type World, makeWorld } from './testing/fixture';
 
 // Issue 19 point 1: a file that settled, then grew while it was read (a log whose writer paused
-// longer than settleSec). The finder's next listing supersedes the version being read; the
-// downloader's next checkpoint then met a row in state `vanished` and the file ended `failed`
-// ("download progress … in state vanished") although nothing was ever lost.
+// longer than settleSec). The finder's listing used to supersede the version being read (`vanished`,
+// and once `failed`: "download progress … in state vanished") although nothing was ever lost; the
+// file is one row that settles again at its new size.
 
 const SIZE = 1024 * 1024;
 const CHUNK = 64 * 1024;
@@ -22,7 +23,7 @@ describe('a file that grows while it is read', () => {
   });
   afterEach(() => world.cleanup());
 
-  it('the superseded version stops quietly (vanished, never failed) and the grown file is staged whole', async () => {
+  it('the read prefix is dropped, the row settles again at the new size (never vanished or failed) and the grown file is staged whole', async () => {
     const mount = world.sourceDir('card');
     const head = patternBytes(SIZE, 1);
     const tail = patternBytes(CHUNK, 2);
@@ -49,13 +50,48 @@ describe('a file that grows while it is read', () => {
     const outcomes: string[] = [];
     for (let i = 0; i < 10 && world.catalog.counts().files.staged === 0; i++) outcomes.push((await downloader.step()).kind);
     expect(grown).toBe(true);
-    expect(outcomes).toEqual(['vanished', 'staged']);
+    expect(outcomes).toEqual(['changed', 'staged']);
     const rows = world.catalog.listFiles({});
-    expect(rows.map((f) => [f.size, f.state])).toEqual(expect.arrayContaining([[SIZE, 'vanished'], [SIZE + CHUNK, 'staged']]));
-    expect(rows).toHaveLength(2);
-    expect(rows.find((f) => f.state === 'vanished')?.reason).toMatch(/^superseded/);
-    expect(rows.find((f) => f.state === 'staged')?.sha256).toBe(sha256Hex(Buffer.concat([head, tail])));
-    for (const f of rows) expect(world.catalog.history(f.fileId).map((e) => e.toState)).not.toContain('failed');
+    expect(rows.map((f) => [f.size, f.state])).toEqual([[SIZE + CHUNK, 'staged']]);
+    expect(rows[0]?.sha256).toBe(sha256Hex(Buffer.concat([head, tail])));
+    const states = world.catalog.history(rows[0]!.fileId).map((e) => e.toState);
+    expect(states).not.toContain('failed');
+    expect(states).not.toContain('vanished');
+  });
+
+  it('a listing that comes while the download starts, the file grown meanwhile: one row, settling again, never vanished', async () => {
+    // The PX4 open-log race: the downloader took the row (downloading, nothing read) and its start check
+    // waited for the link while the finder's listing saw the next size. The listing used to record a new
+    // version and sweep the one being downloaded to `vanished`, then the start check revived it as an orphan.
+    await world.writeFiles('cam', { 'log/03.ulg': patternBytes(CHUNK, 5) });
+    const file = join(world.sourceDir('cam'), 'log/03.ulg');
+    const plain = world.source('cam');
+    let listedDuringStart = false;
+    const source: Source = {
+      id: plain.id,
+      features: plain.features,
+      list: (options) => plain.list(options),
+      read: (path, offset, options) => plain.read(path, offset, options),
+      close: () => plain.close(),
+      stat: async (path) => {
+        if (!listedDuringStart) {
+          listedDuringStart = true;
+          await appendFile(file, patternBytes(CHUNK, 6));
+          expect(await finder.scan()).toMatchObject({ recorded: 0, vanished: 0 });
+        }
+        return plain.stat!(path);
+      },
+    };
+    const finder = new Finder(source, [{ targets: ['nas'], filter: { include: ['**/*'], exclude: [] } }], world.catalog);
+    await finder.scan();
+    const downloader = new Downloader(source, world.staging, world.catalog);
+    const outcomes: string[] = [];
+    for (let i = 0; i < 5 && world.catalog.counts().files.staged === 0; i++) outcomes.push((await downloader.step()).kind);
+    expect(listedDuringStart).toBe(true);
+    expect(outcomes).toEqual(['changed', 'staged']);
+    const rows = world.catalog.listFiles({});
+    expect(rows.map((f) => [f.size, f.state])).toEqual([[2 * CHUNK, 'staged']]);
+    expect(world.catalog.history(rows[0]!.fileId).map((e) => e.toState)).not.toContain('vanished');
   });
 
   it('a version that settled only for want of a listing, but grew: about to start, it settles again at its new size (one row, never vanished)', async () => {

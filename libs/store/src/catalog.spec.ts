@@ -46,8 +46,7 @@ describe('Catalog', () => {
   });
 
   it('links a changed file (new size or mtime) to its earlier version', () => {
-    const v1 = catalog.recordFound(identity(1), ['a']).fileId;
-    catalog.transitionFile(v1, 'downloading');
+    const v1 = staged(1);
     clock.advance(10);
     const v2 = catalog.recordFound(identity(1, { size: 5000 }), ['a']).fileId;
     expect(v2).not.toBe(v1);
@@ -77,11 +76,22 @@ describe('Catalog', () => {
     const history = catalog.history(latest);
     expect(history.map((e) => `${e.kind}:${e.fromState ?? ''}>${e.toState ?? ''}`)).toEqual(['file.found:>found', ...sizes.map(() => 'file.found:found>found')]);
     expect(history[1]?.detail).toEqual({ targets: ['a'], grewFrom: { fileId: v1, size: 100, mtimeMs: identity(1).mtimeMs } });
-    // Once its download began, a change is a version of its own again.
-    catalog.transitionFile(latest, 'downloading');
+    expect(catalog.checkIntegrity()).toEqual([]);
+  });
+
+  it('leaves a file being downloaded to the downloader: another size in a listing changes nothing', () => {
+    const v1 = catalog.recordFound(identity(1, { size: 100 }), ['a']).fileId;
+    catalog.transitionFile(v1, 'downloading', { downloadOffset: 0 });
+    expect(catalog.recordFound(identity(1, { size: 200 }), ['a'])).toEqual({ fileId: v1, isNew: false });
+    catalog.recordDownloadProgress(v1, 50);
+    expect(catalog.recordFound(identity(1, { size: 300, mtimeMs: 99 }), ['a'])).toEqual({ fileId: v1, isNew: false });
+    expect(catalog.listFiles({}).map((f) => [f.fileId, f.size, f.state])).toEqual([[v1, 100, 'downloading']]);
+    // Once its copy is staged, a change is a version of its own again.
+    catalog.transitionFile(v1, 'staged', { sha256: 'a'.repeat(64), downloadOffset: 100 });
     const next = catalog.recordFound(identity(1, { size: 500 }), ['a']);
+    expect(next).toMatchObject({ isNew: true });
     expect(next.grew).toBeUndefined();
-    expect(catalog.getFile(next.fileId)?.versionOf).toBe(latest);
+    expect(catalog.getFile(next.fileId)?.versionOf).toBe(v1);
     expect(catalog.checkIntegrity()).toEqual([]);
   });
 

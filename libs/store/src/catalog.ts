@@ -102,6 +102,11 @@ export class Catalog {
    * (`grew`: new id, size, mtime and found time, its history kept) instead of one `vanished` row per
    * listing: a growing file is one row. Nothing of the old version exists anywhere but on the source,
    * so there is nothing whose identity a removal could confuse.
+   *
+   * A latest version being `downloading` belongs to the downloader: another size or mtime in a listing
+   * returns that row unchanged (`isNew: false`). The downloader's own check of the source at the start
+   * and at the end of its read finds the change and moves the row to what the source shows, so a file
+   * written while it is read settles again as one row, never a `vanished` version per listing.
    */
   recordFound(identity: FileIdentity, targets: readonly string[]): { fileId: string; isNew: boolean; grew?: string } {
     checkIdentity(identity);
@@ -117,6 +122,7 @@ export class Catalog {
         return { fileId: previous.file_id, isNew: false };
       }
       if (this.sql.getFile.get(id) !== undefined) return { fileId: id, isNew: false };
+      if (previous?.state === 'downloading') return { fileId: previous.file_id, isNew: false };
       const now = this.clock.now();
       if (previous?.state === 'found' && previous.download_offset === 0) return this.regrow(previous, identity, id, targets, now);
       const versionOf = previous?.file_id ?? null;

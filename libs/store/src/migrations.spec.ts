@@ -36,10 +36,10 @@ describe('migrations', () => {
     const { catalog, repair } = openCatalog(path);
     expect(repair).toBeUndefined();
     expect(catalog.getFile('old')).toMatchObject({ state: 'downloading', versionOf: null });
+    catalog.transitionFile('old', 'staged', { sha256: 'a'.repeat(64), downloadOffset: 10 });
     // v2's version link works on the upgraded store
     const next = catalog.recordFound({ sourceId: 'px4', path: 'log/1.ulg', size: 20, mtimeMs: 6 }, ['ftp']);
     expect(catalog.getFile(next.fileId)?.versionOf).toBe('old');
-    catalog.transitionFile('old', 'staged', { sha256: 'a'.repeat(64), downloadOffset: 10 });
     catalog.close();
     const after = openConnection(path);
     expect(schemaVersion(after)).toBe(LATEST_SCHEMA_VERSION);
