@@ -23,7 +23,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .command('check-config')
     .argument('<file>', 'config file to check')
     .description('check a config file; prints one line per wrong field')
-    .action(async (file: string) => setExit((await import('./commands/check-config')).checkConfig(file, io)));
+    .option('--check-secrets', 'also read every password and token file and variable the config names (never printed)')
+    .action(async (file: string, opts: { checkSecrets?: boolean }) => setExit((await import('./commands/check-config')).checkConfig(file, io, { secrets: opts.checkSecrets === true })));
 
   program
     .command('serve')

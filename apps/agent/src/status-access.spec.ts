@@ -12,7 +12,7 @@ describe('status server access', () => {
   it('a token from a variable that is not set is a config error naming the field, never the value', () => {
     delete process.env['FILESYNC_TEST_UNSET_TOKEN'];
     expect(() => statusToken({ host: '0.0.0.0', port: 1, tokenEnv: 'FILESYNC_TEST_UNSET_TOKEN' }, 'c.json')).toThrow(
-      expect.objectContaining({ problems: [{ path: 'status.tokenEnv', message: '$FILESYNC_TEST_UNSET_TOKEN is empty or not set' }] }),
+      expect.objectContaining({ problems: [{ path: 'status.tokenEnv', message: 'environment variable FILESYNC_TEST_UNSET_TOKEN is not set' }] }),
     );
   });
 

@@ -1,6 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { type Config, ConfigError, isLoopbackHost } from '@filesync/core';
+import { type Config, ConfigError, SecretError, TOKEN_FIELDS, isLoopbackHost, readSecret } from '@filesync/core';
 
 type StatusConfig = Exclude<Config['status'], false>;
 
@@ -20,23 +19,18 @@ export function statusToken(status: StatusConfig, configFile: string): string | 
   const fail = (field: string, message: string): never => {
     throw new ConfigError(configFile, [{ path: `status.${field}`, message }]);
   };
-  const checked = (field: string, token: string | undefined, what: string): string => {
-    if (token === undefined || token === '') return fail(field, `${what} is empty or not set`);
-    if (token.length < 16) return fail(field, `${what} is shorter than 16 characters`);
-    return token;
-  };
-  if (status.token !== undefined) return status.token;
-  if (status.tokenFile !== undefined) {
-    let text = '';
-    try {
-      text = readFileSync(status.tokenFile, 'utf8');
-    } catch (err) {
-      fail('tokenFile', `cannot read ${status.tokenFile} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
-    return checked('tokenFile', text.split('\n')[0]?.trim(), `the first line of ${status.tokenFile}`);
+  let token: string | undefined;
+  try {
+    token = readSecret(status, TOKEN_FIELDS)?.trim();
+  } catch (err) {
+    if (err instanceof SecretError) return fail(err.field, err.message);
+    throw err;
   }
-  if (status.tokenEnv !== undefined) return checked('tokenEnv', process.env[status.tokenEnv]?.trim(), `$${status.tokenEnv}`);
-  return undefined;
+  if (token === undefined) return undefined;
+  const field = status.token !== undefined ? 'token' : status.tokenEnv !== undefined ? 'tokenEnv' : 'tokenFile';
+  if (token === '') return fail(field, 'is empty');
+  if (token.length < 16) return fail(field, 'is shorter than 16 characters');
+  return token;
 }
 
 export function statusAccess(token: string | undefined): StatusAccess {

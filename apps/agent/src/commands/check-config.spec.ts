@@ -63,6 +63,46 @@ describe('filesync check-config', () => {
     }
   });
 
+  it('--check-secrets reads every password and token file and variable, names the field of each it cannot have, never prints one', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'check-secrets-'));
+    try {
+      const secret = 'hunter2-do-not-print-either';
+      await writeFile(join(dir, 'nas.password'), `${secret}\n`);
+      await writeFile(join(dir, 'empty.password'), '\n');
+      const ftp = (id: string, extra: object): object => ({ id, type: 'ftp', url: 'ftp://127.0.0.1/x', user: 'u', ...extra });
+      const config = {
+        dataDir: 'data',
+        status: { host: '127.0.0.1', port: 0, tokenEnv: 'FILESYNC_TEST_NO_SUCH_TOKEN' },
+        sources: [ftp('cam', { passwordEnv: 'FILESYNC_TEST_NO_SUCH_PASSWORD' })],
+        targets: [ftp('nas', { passwordFile: 'nas.password' }), ftp('nas2', { passwordFile: 'missing.password' }), ftp('nas3', { passwordFile: 'empty.password' })],
+        routes: [{ source: 'cam', targets: ['nas', 'nas2', 'nas3'] }],
+      };
+      const file = join(dir, 'filesync.json');
+      await writeFile(file, JSON.stringify(config));
+      delete process.env['FILESYNC_TEST_NO_SUCH_TOKEN'];
+      delete process.env['FILESYNC_TEST_NO_SUCH_PASSWORD'];
+      const plain = await runCaptured(['check-config', file]);
+      expect(plain.code, 'without the flag nothing is read').toBe(0);
+      const { code, out, err } = await runCaptured(['check-config', '--check-secrets', file]);
+      expect(code).toBe(2);
+      expect(out).toEqual([]);
+      expect(err).toEqual([
+        `${file}: status.tokenEnv: environment variable FILESYNC_TEST_NO_SUCH_TOKEN is not set`,
+        `${file}: sources[0].passwordEnv: environment variable FILESYNC_TEST_NO_SUCH_PASSWORD is not set`,
+        `${file}: targets[1].passwordFile: cannot read ${join(dir, 'missing.password')} (ENOENT)`,
+        `${file}: targets[2].passwordFile: gives an empty secret`,
+      ]);
+      expect(err.join('\n')).not.toContain('hunter2');
+      const fixed = { ...config, status: { host: '127.0.0.1', port: 0 }, sources: [ftp('cam', {})], targets: [config.targets[0]], routes: [{ source: 'cam', targets: ['nas'] }] };
+      await writeFile(file, JSON.stringify(fixed));
+      const good = await runCaptured(['check-config', '--check-secrets', file]);
+      expect(good.code).toBe(0);
+      expect(good.out).toEqual([`${file}: ok (1 source, 1 target, 1 route; 1 secret readable)`]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('accepts the example config', async () => {
     const file = join(repoRoot, 'docs/config.example.json');
     const { code, out } = await runCaptured(['check-config', file]);

@@ -3,3 +3,4 @@ export * from './sources';
 export * from './targets';
 export * from './schema';
 export * from './load';
+export * from './secrets';

@@ -141,7 +141,16 @@ export function resolveConfigPaths(config: Config, baseDir: string): Config {
       file: config.log.file === '-' ? '-' : abs(config.log.file ?? resolve(dataDir, 'logs', 'filesync.log')),
     },
     status: config.status === false || config.status.tokenFile === undefined ? config.status : { ...config.status, tokenFile: abs(config.status.tokenFile) },
-    sources: config.sources.map((s) => (s.type === 'local' ? { ...s, dir: abs(s.dir) } : s)),
-    targets: config.targets.map((t) => (t.type === 'local' ? { ...t, dir: abs(t.dir) } : t)),
+    sources: config.sources.map((s) => withAbsoluteFiles(s.type === 'local' ? { ...s, dir: abs(s.dir) } : s, abs)),
+    targets: config.targets.map((t) => withAbsoluteFiles(t.type === 'local' ? { ...t, dir: abs(t.dir) } : t, abs)),
   };
+}
+
+/** Fields of a device's config that name a file besides its data: relative to the config file, like every path. */
+const DEVICE_FILE_FIELDS = ['passwordFile', 'caFile'] as const;
+
+function withAbsoluteFiles<T extends object>(device: T, abs: (p: string) => string): T {
+  const out = { ...device } as Record<string, unknown>;
+  for (const key of DEVICE_FILE_FIELDS) if (typeof out[key] === 'string') out[key] = abs(out[key]);
+  return out as T;
 }

@@ -191,7 +191,7 @@ export class FtpConnectionPool {
 
   private async connect(): Promise<FtpSession> {
     const { host, port, secure, user, display } = this.endpoint;
-    const password = await resolvePassword(this.options, this.endpoint.urlPassword);
+    const password = resolvePassword(this.options, this.endpoint.urlPassword);
     if (password !== undefined) for (const s of secretForms(password)) if (!this.secrets.includes(s)) this.secrets.push(s);
     const client = new Client(this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     // basic-ftp logs every command and reply when verbose (it masks PASS itself; we redact again).

@@ -1,5 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import { type Clock, PermanentError } from '@filesync/core';
+import { type Clock, PASSWORD_FIELDS, PermanentError, SecretError, readSecret } from '@filesync/core';
 
 /** One log line from the device; pino's `logger[level](fields, message)` fits behind it. */
 export type FtpLog = (level: 'debug' | 'info' | 'warn', message: string, fields?: Record<string, unknown>) => void;
@@ -72,27 +71,18 @@ export function resolveEndpoint(options: FtpConnectionOptions, extraDir = ''): R
 }
 
 /**
- * Finds the password: config, then the environment variable, then the file. It is read at every
- * connect (a rotated secret is picked up) and lives only in this closure and the socket.
+ * Finds the password: config, then the URL, then the environment variable, then the file. It is read
+ * at every connect (a rotated secret is picked up) and lives only in this closure and the socket.
  */
-export async function resolvePassword(options: FtpConnectionOptions, urlPassword: string | undefined): Promise<string | undefined> {
+export function resolvePassword(options: FtpConnectionOptions, urlPassword: string | undefined): string | undefined {
   if (options.password !== undefined) return options.password;
   if (urlPassword !== undefined) return urlPassword;
-  if (options.passwordEnv !== undefined) {
-    const value = (options.env ?? process.env)[options.passwordEnv];
-    if (value === undefined) throw badOption('passwordEnv', `environment variable ${options.passwordEnv} is not set`);
-    return value;
+  try {
+    return readSecret(options, PASSWORD_FIELDS, options.env ?? process.env);
+  } catch (err) {
+    if (err instanceof SecretError) throw badOption(err.field, err.message);
+    throw err;
   }
-  if (options.passwordFile !== undefined) {
-    let text: string;
-    try {
-      text = await readFile(options.passwordFile, 'utf8');
-    } catch (err) {
-      throw badOption('passwordFile', `cannot read ${options.passwordFile} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
-    return text.split(/\r?\n/, 1)[0] ?? '';
-  }
-  return undefined;
 }
 
 /** Every form of a secret that could appear in text, longest first, for redaction. */
