@@ -59,6 +59,16 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .action(async (opts: { config?: string; json?: boolean }) => setExit(await (await import('./commands/status')).status(opts.config, opts.json === true, io)));
 
   program
+    .command('doctor')
+    .description('check config, secrets, each device, staging space, the clock and the catalog, with advice')
+    .option(...configOption)
+    .option('--json', 'one JSON object, for scripts')
+    .option('--timeout <seconds>', 'how long to wait for each device', (v) => Number(v), 10)
+    .action(async (opts: { config?: string; json?: boolean; timeout: number }) =>
+      setExit(await (await import('./commands/doctor')).doctor(opts.config, { json: opts.json === true, timeoutSec: opts.timeout }, io)),
+    );
+
+  program
     .command('ls')
     .description('list files with their state and per-target progress')
     .option(...configOption)

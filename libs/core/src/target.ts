@@ -60,5 +60,10 @@ export interface Target {
   read?(path: string, options?: ReadOptions): AsyncIterable<Uint8Array>;
   /** Removes a committed file (conformance cleanup, operator tools). */
   remove?(path: string): Promise<void>;
+  /**
+   * Reaches the device once and throws its fault (`filesync doctor`), for a target whose `stat` does not
+   * (an upload site answers `stat` from its receipts); without it, a `stat` is the probe.
+   */
+  probe?(): Promise<void>;
   close(): Promise<void>;
 }

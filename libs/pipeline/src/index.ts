@@ -18,3 +18,4 @@ export { createRemoteSource, createRemoteSourceProvider } from './actors/remote-
 export { createRemoteTarget } from './actors/remote-target';
 export { isSettling } from './settling';
 export { type VersionCheck, checkVersion } from './source-version';
+export { openSource, openTarget } from './actors/open-device';

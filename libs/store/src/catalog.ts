@@ -409,6 +409,11 @@ export class Catalog {
     return readMeta<RepairReport>(this.db, META_KEYS.lastRepair);
   }
 
+  /** When the newest event was recorded (by the clock of its day), or undefined for an empty catalog. */
+  latestEventAt(): number | undefined {
+    return (this.sql.latestEvent.get() as { at: number } | undefined)?.at;
+  }
+
   /** Complaints of `PRAGMA integrity_check` (empty when sound). */
   checkIntegrity(): string[] {
     return integrityProblems(this.db);
@@ -511,6 +516,7 @@ function prepareStatements(db: Database) {
     FROM files f LEFT JOIN file_targets t ON t.file_id = f.file_id`;
   const csvOrder = `ORDER BY f.found_at, f.file_id, coalesce(t.target_id, '')`;
   return {
+    latestEvent: db.prepare('SELECT at FROM events ORDER BY id DESC LIMIT 1'),
     getFile: db.prepare('SELECT * FROM files WHERE file_id = ?'),
     latestVersion: db.prepare('SELECT * FROM files WHERE source_id = ? AND path = ? ORDER BY found_at DESC, rowid DESC LIMIT 1'),
     insertFile: db.prepare(`

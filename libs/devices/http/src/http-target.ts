@@ -206,6 +206,11 @@ export function createHttpTarget(options: HttpTargetOptions): HttpTarget {
       const done = await spool.readDone(path);
       return done ? { size: done.size } : undefined;
     },
+    /** Any answer below 500 from the upload URL: the site is there (a GET of an upload form may well be a 404 or 405). */
+    probe: async () => {
+      const { status, json } = await getJson(new URL(options.url));
+      if (status >= 500) throw classifyHttpStatus(status, typeof json === 'string' ? json : JSON.stringify(json));
+    },
     partialSize: async () => 0,
     write: async (path: string, offset: number, data: AsyncIterable<Uint8Array>, writeOptions?: ReadOptions) => {
       if (offset !== 0) {
