@@ -304,3 +304,25 @@ describe('Flight Review target against the simulator', () => {
     expect(await caught(() => t.write('p.ulg', 100, chunksOf(ulogBytes(10, 18))))).toMatchObject({ kind: 'transient', code: 'conflict' });
   });
 });
+
+describe('probe (filesync doctor): whether the upload site answers', () => {
+  it('any answer below 500 is a site that is there; a 5xx or no server is its fault, classified', async () => {
+    const { createServer } = await import('node:http');
+    let status = 404;
+    const server = createServer((_req, res) => res.writeHead(status).end('down for maintenance'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    const spoolDir = await tempDir('fs-http-probe-');
+    const target = createHttpTarget({ id: 'review', mode: 'flight-review', url: `http://127.0.0.1:${port}/upload`, spoolDir });
+    try {
+      await expect(target.probe()).resolves.toBeUndefined();
+      status = 503;
+      await expect(target.probe()).rejects.toMatchObject({ kind: 'transient', message: expect.stringContaining('HTTP 503') });
+      await new Promise((resolve) => server.close(resolve));
+      await expect(target.probe()).rejects.toMatchObject({ kind: 'transient' });
+    } finally {
+      server.close();
+      await target.close();
+    }
+  });
+});
