@@ -59,6 +59,12 @@ export interface DownloaderOptions {
    * (a log, a video) is never delivered as a prefix. The config's `settleSec` (default 3 s) sets it.
    */
   readonly settleMs: number;
+  /**
+   * Files a route follows while they grow (`followGrowing`): taken without settling, their new bytes
+   * fetched as they appear (the staged prefix kept), staged once their size has not changed for
+   * `settleMs`. Append-only is assumed; a device checksum (MAVFTP CRC32) proves the whole at the end.
+   */
+  readonly follows: (file: Pick<FileRecord, 'sourceId' | 'path' | 'size' | 'mtimeMs'>) => boolean;
 }
 
 export const DEFAULT_DOWNLOADER_OPTIONS: DownloaderOptions = {
@@ -73,6 +79,7 @@ export const DEFAULT_DOWNLOADER_OPTIONS: DownloaderOptions = {
   order: 'oldest-first',
   smallFileBytes: 1024 * 1024,
   settleMs: 0,
+  follows: () => false,
 };
 
 export type DownloadOutcome =
@@ -105,6 +112,10 @@ export class Downloader {
   private readonly options: DownloaderOptions;
   /** Files a running step is working on. */
   private readonly active = new Set<string>();
+  /** Followed files: when each was last seen to grow (clock ms); it is staged once that is `settleMs` ago. */
+  private readonly lastGrowth = new Map<string, number>();
+  /** Followed files that reached their size and wait for more: not taken again before this (clock ms). */
+  private readonly followWait = new Map<string, number>();
   /** Files failing for their own reasons in this run, by file id, the latest last. */
   private readonly troubles = new Map<string, ErrorData>();
 
@@ -130,7 +141,7 @@ export class Downloader {
       ...(startNew ? await this.catalog.listFiles({ sourceId: this.source.id, state: 'found' }) : []),
     ];
     const now = this.clock.now();
-    candidates = candidates.filter((c) => !isSettling(c, this.options.settleMs, now));
+    candidates = candidates.filter((c) => (this.options.follows(c) || !isSettling(c, this.options.settleMs, now)) && (this.followWait.get(c.fileId) ?? 0) <= now);
     const small = this.options.smallFileBytes;
     const sign = this.options.order === 'newest-first' ? -1 : 1;
     candidates.sort((a, b) => {
@@ -254,7 +265,8 @@ export class Downloader {
       const start = await checkVersion(this.source, { ...record, deviceChecksum: null });
       if (start.kind === 'gone') throw new PermanentError('not-found', `${record.path} is gone from the source`);
       // No fingerprint is recorded yet, so only a size or mtime can differ here: still being written.
-      if (start.kind === 'changed') return this.stillGrowing(record, start.stat, start.reason);
+      if (start.kind === 'changed' && this.follows(record, start.stat)) record = await this.grow(record, start.stat);
+      else if (start.kind === 'changed') return this.stillGrowing(record, start.stat, start.reason);
       const fingerprint = start.kind === 'same' ? (start.stat.fingerprint ?? null) : null;
       if (fingerprint !== null) record = await this.catalog.transitionFile(record.fileId, 'downloading', { fingerprint });
     }
@@ -285,6 +297,21 @@ export class Downloader {
     // The read reached the listed size: the bytes are this version's only if it is still there.
     const end = await checkVersion(this.source, { ...record, deviceChecksum: null });
     if (end.kind === 'gone') throw new PermanentError('not-found', `${record.path} is gone from the source`);
+    if (end.kind === 'changed' && this.follows(record, end.stat)) {
+      // Followed and grown: the prefix stays staged, the row takes the new size, the read goes on.
+      await this.grow(record, end.stat);
+      return { kind: 'progress', fileId: record.fileId, offset };
+    }
+    if (end.kind !== 'changed' && this.options.follows(record)) {
+      const quietFor = this.clock.now() - (this.lastGrowth.get(record.fileId) ?? this.noteGrowth(record.fileId));
+      if (quietFor < this.options.settleMs) {
+        // Maybe still being written: look again once it could have settled.
+        this.followWait.set(record.fileId, this.clock.now() + this.options.settleMs - quietFor);
+        return { kind: 'progress', fileId: record.fileId, offset };
+      }
+      this.lastGrowth.delete(record.fileId);
+      this.followWait.delete(record.fileId);
+    }
     if (end.kind === 'changed') {
       await this.staging.remove(record.fileId);
       // Another size or mtime: still being written (a log, a video). The prefix read is no version
@@ -297,6 +324,24 @@ export class Downloader {
       return { kind: 'changed', fileId: record.fileId, reason };
     }
     return this.verifyAndStage(record);
+  }
+
+  /** Whether `record` is followed and the source now shows it grown (not shrunk, not rewritten in place). */
+  private follows(record: FileRecord, now: { size: number }): boolean {
+    return this.options.follows(record) && now.size > record.size;
+  }
+
+  private noteGrowth(fileId: string): number {
+    const at = this.clock.now();
+    this.lastGrowth.set(fileId, at);
+    return at;
+  }
+
+  /** A followed file grew: its row takes the new size in place (same id, offset and staged prefix). */
+  private async grow(record: FileRecord, stat: { size: number; mtimeMs: number; fingerprint?: string | undefined }): Promise<FileRecord> {
+    this.noteGrowth(record.fileId);
+    this.log.debug({ source: this.source.id, path: record.path, fileId: record.fileId, from: record.size, to: stat.size }, 'followed file grew');
+    return this.catalog.followGrowth(record.fileId, stat);
   }
 
   /**

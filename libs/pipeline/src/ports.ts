@@ -10,6 +10,7 @@ export type CatalogPort = {
     | 'recordRewrittenInPlace'
     | 'transitionFile'
     | 'recordDownloadProgress'
+    | 'followGrowth'
     | 'transitionTarget'
     | 'recordUploadProgress'
     | 'getFile'

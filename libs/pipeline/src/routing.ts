@@ -11,6 +11,8 @@ export interface Routing {
   /** True when every route of the file's source that takes this file says `move`. */
   isMoved(file: Pick<FileRecord, 'sourceId' | 'path' | 'size' | 'mtimeMs'>): boolean;
   orderOf(sourceId: string): 'oldest-first' | 'newest-first';
+  /** True when a route of the file's source that takes this file follows it while it grows (`followGrowing`). */
+  follows(file: Pick<FileRecord, 'sourceId' | 'path' | 'size' | 'mtimeMs'>): boolean;
 }
 
 export function buildRouting(routes: readonly RouteConfig[]): Routing {
@@ -28,6 +30,9 @@ export function buildRouting(routes: readonly RouteConfig[]): Routing {
     isMoved(file) {
       const taking = takes.filter((t) => t.route.source === configIdOfSource(file.sourceId) && t.accepts(file, 0));
       return taking.length > 0 && taking.every((t) => t.route.policy === 'move');
+    },
+    follows(file) {
+      return takes.some((t) => t.route.followGrowing && t.route.source === configIdOfSource(file.sourceId) && t.accepts(file, 0));
     },
     orderOf(sourceId) {
       return routes.some((r) => r.source === configIdOfSource(sourceId) && r.order === 'newest-first') ? 'newest-first' : 'oldest-first';

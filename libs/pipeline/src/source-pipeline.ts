@@ -61,7 +61,7 @@ export class SourcePipeline {
     this.problemLog = new ThrottledLog(log, WARN_EVERY_MS, clock);
     this.stages = new Set(options.stages ?? SOURCE_STAGES);
     this.finder = new Finder(source, routing.routesOf(source.id), catalog, clock, log);
-    this.downloader = new Downloader(source, staging, catalog, { order: routing.orderOf(source.id), ...options.downloader }, clock, log);
+    this.downloader = new Downloader(source, staging, catalog, { order: routing.orderOf(source.id), follows: (f) => routing.follows(f), ...options.downloader }, clock, log);
     this.cleaner = new SourceCleaner(source, catalog, (f) => routing.isMoved(f), log);
     this.loop = new WorkLoop((signal) => this.step(signal));
   }

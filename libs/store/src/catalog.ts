@@ -267,6 +267,28 @@ export class Catalog {
     });
   }
 
+  /**
+   * A followed file (a route with `followGrowing`) grew while it was downloaded: its row takes the new size
+   * and mtime in place, keeping its id, its durable offset and its staged prefix, so the download goes on
+   * from where it is. Only growth is followed: a smaller size is another file, which this refuses.
+   * One `file.grew` event per call.
+   */
+  followGrowth(fileId: string, now: { size: number; mtimeMs: number; fingerprint?: string | undefined }): FileRecord {
+    const { size, mtimeMs } = now;
+    return this.tx(() => {
+      const row = this.requireFile(fileId);
+      if (row.state !== 'downloading') {
+        throw new PermanentError('illegal-transition', `file ${fileId} grows only while downloading, not in state ${row.state}`, { detail: { fileId, state: row.state } });
+      }
+      checkOffset(size, Number.MAX_SAFE_INTEGER, `size of ${fileId}`);
+      if (size < row.size) throw new PermanentError('bad-request', `file ${fileId} would shrink from ${row.size} to ${size} bytes: that is another file, not growth`, { detail: { fileId, from: row.size, to: size } });
+      const at = this.clock.now();
+      this.sql.growFile.run({ file_id: fileId, size, mtime_ms: Math.trunc(mtimeMs), fingerprint: now.fingerprint ?? null, at });
+      this.event(at, fileId, null, 'file.grew', row.state, row.state, { from: { size: row.size, mtimeMs: row.mtime_ms }, to: { size, mtimeMs: Math.trunc(mtimeMs) } });
+      return toFileRecord(this.requireFile(fileId));
+    });
+  }
+
   /** Moves one file's row for one target to `to`; same rules as {@link transitionFile}. */
   transitionTarget(fileId: string, targetId: string, to: TargetState, patch: TargetPatch = {}): TargetRecord {
     return this.tx(() => {
@@ -526,6 +548,7 @@ function prepareStatements(db: Database) {
       UPDATE files SET state = @state, download_offset = @download_offset, sha256 = @sha256, reason = @reason,
         attempts = @attempts, retry_at = @retry_at, updated_at = @at, fingerprint = @fingerprint, device_checksum = @device_checksum
       WHERE file_id = @file_id`),
+    growFile: db.prepare('UPDATE files SET size = @size, mtime_ms = @mtime_ms, updated_at = @at, fingerprint = @fingerprint WHERE file_id = @file_id'),
     regrowFile: db.prepare(`
       UPDATE files SET file_id = @file_id, size = @size, mtime_ms = @mtime_ms, found_at = @at, updated_at = @at,
         reason = NULL, attempts = 0, retry_at = 0, fingerprint = NULL, device_checksum = NULL

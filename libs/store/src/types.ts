@@ -45,6 +45,7 @@ export type CatalogEventKind =
   | 'file.found'
   | 'file.state'
   | 'file.download-reset'
+  | 'file.grew'
   | 'target.state'
   | 'target.upload-reset';
 

@@ -34,6 +34,12 @@ export const routeSchema = z
       .describe('copy: leave files on the source; move: remove each file from the source once every target has it verified.'),
     filter: filterSchema.default({ include: ['**/*'], exclude: [] }),
     order: z.enum(['oldest-first', 'newest-first']).default('oldest-first').describe('Which files go first.'),
+    followGrowing: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Fetch a file while it is still being written (append-only: a log during a long flight): its new bytes as they appear, delivered once its size has not changed for the source\'s settleSec. Default: wait until it is closed.',
+      ),
     targetPath: z
       .string()
       .min(1)
