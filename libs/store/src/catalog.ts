@@ -17,12 +17,14 @@ import { CSV_COLUMNS, csvRecord, isoTime } from './csv';
 import { integrityProblems } from './integrity';
 import { META_KEYS, deleteMeta, readMeta, writeMeta } from './meta';
 import { toCatalogEvent, toFileRecord, toTargetRecord } from './rows';
+import { TotalsQuery } from './totals';
 import type { EventRow, FileRow, TargetRow } from './rows';
 import type {
   BackupResult,
   CatalogCounts,
   CatalogEvent,
   CatalogEventKind,
+  CatalogTotals,
   FilePatch,
   FileRecord,
   ListFilesQuery,
@@ -82,6 +84,7 @@ export class Catalog {
   private readonly sql: ReturnType<typeof prepareStatements>;
   /** listFiles has four query shapes; each is prepared once. */
   private readonly listStatements = new Map<string, Statement>();
+  private totalsQuery: TotalsQuery | undefined;
 
   constructor(db: Database, path: string, options: CatalogOptions = {}) {
     this.db = db;
@@ -365,6 +368,16 @@ export class Catalog {
       (byTarget[r.target_id] ??= zeroCounts(TARGET_STATES))[r.state] = r.n;
     }
     return { files, bySource, byTarget };
+  }
+
+  /**
+   * Files and bytes per source and state, target rows and bytes per target and state, failures by
+   * code, and the database's size: for metrics. Three GROUP BY queries (see totals.ts); prepared on
+   * first use, since most connections (the CLI, the stage workers) never ask.
+   */
+  totals(): CatalogTotals {
+    this.totalsQuery ??= new TotalsQuery(this.db);
+    return this.totalsQuery.run();
   }
 
   /** The history, oldest first: of one file, or of all. With `limit`, the newest `limit` events. */

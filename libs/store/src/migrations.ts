@@ -78,6 +78,11 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE files ADD COLUMN device_checksum TEXT;
     `);
   },
+  // v6: metrics count failures from the history; this partial index holds only the entries into
+  // `failed`, so counting them does not scan the whole (append-only, ever-growing) history.
+  (db) => {
+    db.exec("CREATE INDEX events_failed ON events (file_id) WHERE to_state = 'failed'");
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;
