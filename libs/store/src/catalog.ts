@@ -140,7 +140,7 @@ export class Catalog {
         version_of: versionOf,
       });
       const uniqueTargets = [...new Set(targets)];
-      for (const targetId of uniqueTargets) this.sql.insertTarget.run(id, targetId, 'pending', now);
+      for (const targetId of uniqueTargets) this.sql.insertTarget.run(id, targetId, 'pending', now, identity.size);
       const detail: Record<string, unknown> = { targets: uniqueTargets };
       if (versionOf !== null) detail['versionOf'] = versionOf;
       this.event(now, id, null, 'file.found', null, 'found', detail);
@@ -156,7 +156,7 @@ export class Catalog {
     this.sql.regrowFile.run({ from, file_id: id, size: identity.size, mtime_ms: Math.trunc(identity.mtimeMs), at: now });
     this.sql.deleteTargets.run(from);
     const uniqueTargets = [...new Set(targets)];
-    for (const targetId of uniqueTargets) this.sql.insertTarget.run(id, targetId, 'pending', now);
+    for (const targetId of uniqueTargets) this.sql.insertTarget.run(id, targetId, 'pending', now, identity.size);
     this.sql.moveEvents.run(id, from);
     this.sql.moveVersionOf.run(id, from);
     this.event(now, id, null, 'file.found', 'found', 'found', { targets: uniqueTargets, grewFrom: { fileId: from, size: previous.size, mtimeMs: previous.mtime_ms } });
@@ -190,7 +190,7 @@ export class Catalog {
         version_of: fileId,
       });
       const targets = (this.sql.targetsOf.all(fileId) as TargetRow[]).map((t) => t.target_id);
-      for (const targetId of targets) this.sql.insertTarget.run(id, targetId, 'pending', now);
+      for (const targetId of targets) this.sql.insertTarget.run(id, targetId, 'pending', now, row.size);
       this.event(now, id, null, 'file.found', null, 'found', { targets, versionOf: fileId, rewrittenInPlace: reason });
       return { fileId: id, isNew: true };
     });
@@ -547,7 +547,8 @@ function prepareStatements(db: Database) {
     moveEvents: db.prepare('UPDATE events SET file_id = ? WHERE file_id = ?'),
     moveVersionOf: db.prepare('UPDATE files SET version_of = ? WHERE version_of = ?'),
     updateDownloadOffset: db.prepare('UPDATE files SET download_offset = ?, updated_at = ? WHERE file_id = ?'),
-    insertTarget: db.prepare('INSERT INTO file_targets (file_id, target_id, state, updated_at) VALUES (?, ?, ?, ?)'),
+    // `size` copies the file's (which never changes for a row: size is part of its identity; a regrown row gets new target rows).
+    insertTarget: db.prepare('INSERT INTO file_targets (file_id, target_id, state, updated_at, size) VALUES (?, ?, ?, ?, ?)'),
     getTarget: db.prepare('SELECT * FROM file_targets WHERE file_id = ? AND target_id = ?'),
     targetsOf: db.prepare('SELECT * FROM file_targets WHERE file_id = ? ORDER BY target_id'),
     updateTarget: db.prepare(`

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { openCatalog } from './open-catalog';
 import { openConnection } from './connection';
+import { migrate } from './migrations';
 import { FAILURES_SQL } from './totals';
 import { identity, tempDirs } from './testing/fixtures';
 
@@ -71,6 +72,21 @@ describe('Catalog.totals', () => {
         { stage: 'upload', device: 'review', code: 'unknown', count: 1 },
       ]);
       expect(totals.databaseBytes).toBeGreaterThan(0);
+    } finally {
+      catalog.close();
+    }
+  });
+
+  it('on a store from before v6, the target rows get their files\' sizes', () => {
+    const path = join(dirs.make(), 'catalog.db');
+    const db = openConnection(path);
+    migrate(db, 5);
+    db.prepare(`INSERT INTO files (file_id, source_id, path, size, mtime_ms, state, found_at, updated_at) VALUES ('old', 'px4', 'a.ulg', 4242, 5, 'staged', 1, 1)`).run();
+    db.prepare(`INSERT INTO file_targets (file_id, target_id, state, updated_at) VALUES ('old', 'ftp', 'pending', 1)`).run();
+    db.close();
+    const { catalog } = openCatalog(path);
+    try {
+      expect(catalog.totals().targets).toEqual({ ftp: { pending: { files: 1, bytes: 4242, doneBytes: 0 } } });
     } finally {
       catalog.close();
     }
