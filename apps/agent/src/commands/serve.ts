@@ -41,6 +41,7 @@ export async function runAgent(config: Config, label: string, io: CliIo, options
   const metrics = createAgentMetrics({
     totals: () => (agent.catalog.isOpen ? agent.catalog.totals() : undefined),
     status: () => agent.status(),
+    roundTrips: () => agent.linkRoundTrips(),
     stagingDir: config.staging.dir ?? `${config.dataDir}/staging`,
   });
   const status = config.status === false || !access ? undefined : await startStatusServer(() => agent.status(), config.status.host, config.status.port, access, metrics);

@@ -10,6 +10,8 @@ export interface MetricsInputs {
   /** The catalog's aggregates; undefined once the catalog is closed (the agent stopping). */
   totals(): CatalogTotals | undefined;
   status(): AgentStatus;
+  /** Each source's link round-trip time in ms, where its device measures one (MAVFTP). */
+  roundTrips(): Promise<ReadonlyMap<string, number>>;
   /** The staging directory, whose file system's free space is reported. */
   readonly stagingDir: string;
 }
@@ -161,6 +163,16 @@ export function createAgentMetrics(inputs: MetricsInputs): AgentMetrics {
       restarts.reset();
       const tree = inputs.status().tree;
       if (tree) for (const [actor, n] of restartsByPath(tree, '')) restarts.inc({ actor }, n);
+    },
+  });
+  const roundTrip: Gauge = new Gauge({
+    name: 'filesync_link_round_trip_seconds',
+    help: 'Smoothed round-trip time of a source link that measures one (MAVFTP: its requests to the autopilot), per source; absent before the first request.',
+    labelNames: ['source'],
+    registers,
+    async collect() {
+      roundTrip.reset();
+      for (const [source, ms] of await inputs.roundTrips()) roundTrip.set({ source }, ms / 1000);
     },
   });
   const stagingFree: Gauge = new Gauge({
