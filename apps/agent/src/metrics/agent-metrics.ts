@@ -9,7 +9,7 @@ import { TransferRate } from './transfer-rate';
 export interface MetricsInputs {
   /** The catalog's aggregates; undefined once the catalog is closed (the agent stopping). */
   totals(): CatalogTotals | undefined;
-  status(): AgentStatus;
+  status(): Pick<AgentStatus, 'health' | 'tree'>;
   /** Each source's link round-trip time in ms, where its device measures one (MAVFTP). */
   roundTrips(): Promise<ReadonlyMap<string, number>>;
   /** The staging directory, whose file system's free space is reported. */
@@ -29,6 +29,9 @@ const QUEUED_TARGET_STATES = ['pending', 'uploading'] as const;
 /** The files still to download: found, or partly staged. */
 const QUEUED_FILE_STATES = ['found', 'downloading'] as const;
 
+/** Totals per device (source or target) and state, as `CatalogTotals` holds them for either. */
+type ByDevice = Readonly<Record<string, Readonly<Partial<Record<string, StateTotal>>>>>;
+
 /**
  * The agent's `/metrics`: one registry whose metrics are filled in their `collect` from the
  * catalog's totals (one read per scrape), the status snapshot (device health, the supervision tree)
@@ -39,11 +42,12 @@ export function createAgentMetrics(inputs: MetricsInputs): AgentMetrics {
   const registers = [registry];
   const downloadRate = new TransferRate();
   const uploadRate = new TransferRate();
-  // One catalog read serves every metric of a scrape: prom-client calls each collect in turn, so the
-  // first takes the totals and the rest reuse them until the next render.
+  // One catalog read serves every metric of a scrape: render() takes the totals, each collect reads
+  // them. Renders run one after another, so a second scrape cannot swap the totals under the first.
   let scrape: CatalogTotals | undefined;
+  let rendering: Promise<unknown> = Promise.resolve();
 
-  const stateGauge = (name: string, help: string, device: 'source' | 'target', pick: (t: StateTotal) => number, of: (t: CatalogTotals) => CatalogTotals['sources']): Gauge => {
+  const stateGauge = (name: string, help: string, device: 'source' | 'target', pick: (t: StateTotal) => number, of: (t: CatalogTotals) => ByDevice): Gauge => {
     const gauge: Gauge = new Gauge({
       name,
       help,
@@ -188,20 +192,24 @@ export function createAgentMetrics(inputs: MetricsInputs): AgentMetrics {
 
   return {
     contentType: registry.contentType,
-    async render() {
-      scrape = inputs.totals();
-      try {
-        return await registry.metrics();
-      } finally {
-        scrape = undefined;
-      }
+    render() {
+      const run = rendering.then(async () => {
+        scrape = inputs.totals();
+        try {
+          return await registry.metrics();
+        } finally {
+          scrape = undefined;
+        }
+      });
+      rendering = run.catch(() => undefined);
+      return run;
     },
   };
 }
 
 /** Bytes moved per device, [download by source, upload by target]. */
 function transferredByDevice(totals: CatalogTotals | undefined): [['download', Map<string, number>], ['upload', Map<string, number>]] {
-  const sum = (byDevice: Readonly<Record<string, Readonly<Partial<Record<string, StateTotal>>>>>): Map<string, number> =>
+  const sum = (byDevice: ByDevice): Map<string, number> =>
     new Map(Object.entries(byDevice).map(([id, states]): [string, number] => [id, Object.values(states).reduce((n: number, t) => n + (t?.doneBytes ?? 0), 0)]));
   return [
     ['download', sum(totals?.sources ?? {})],
