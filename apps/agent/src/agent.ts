@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { type Config, toErrorData } from '@filesync/core';
 import { type SupervisionEvent, type SupervisionListener, Supervisor, type SupervisorSnapshot, describeExit } from '@filesync/actors';
-import type { PipelineHealth } from '@filesync/pipeline';
+import type { LinkActor, PipelineHealth } from '@filesync/pipeline';
 import { type Catalog, type CatalogCounts, type RepairReport, openCatalog } from '@filesync/store';
 import { retryFailed } from './retry';
 import { collectWorkerLogs } from './actors/log-channel';
@@ -26,6 +26,11 @@ export interface Agent {
   readonly tree: Supervisor;
   /** Every supervision event of the tree from now on; returns unsubscribe. */
   onSupervisionEvent(listener: SupervisionListener): () => void;
+  /**
+   * Each source's link round-trip time in ms, where its device measures one (MAVFTP), asked of the
+   * links now (for a scrape: nothing polls it in between). A link that is restarting is left out.
+   */
+  linkRoundTrips(): Promise<ReadonlyMap<string, number>>;
   /** Resolves if the tree gives up (restart intensity exceeded): the process should exit non-zero. */
   readonly gaveUp: Promise<string>;
   /** Stops the tree in reverse order (each worker at a chunk boundary), backs up, closes the catalog. */
@@ -114,6 +119,14 @@ export async function startAgent(config: Config, log: Logger): Promise<Agent> {
       return () => listeners.delete(listener);
     },
     gaveUp: gaveUpPromise,
+    async linkRoundTrips() {
+      const asked = config.sources.map(async ({ id }): Promise<[string, number | undefined]> => {
+        const group = tree.child(`source:${id}`);
+        if (!(group instanceof Supervisor)) return [id, undefined];
+        return [id, await group.actor<LinkActor>('link')?.ask({ type: 'link.round-trip' }, { timeoutMs: 1_000 }).catch(() => undefined)];
+      });
+      return new Map((await Promise.all(asked)).filter((e): e is [string, number] => e[1] !== undefined));
+    },
     status: () => (catalog.isOpen || last === undefined ? snapshot() : last),
     async stop() {
       clearInterval(backupTimer);

@@ -2,16 +2,19 @@ import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { AgentStatus } from './agent';
 import type { StatusAccess } from './status-access';
+import type { AgentMetrics } from './metrics/agent-metrics';
 
 /**
- * The status API (`GET /api/status`) and a small page that polls it. Listens on loopback by default;
- * `access` decides who may use it. `url` is the address really bound (a host of 0.0.0.0 says so).
+ * The status API (`GET /api/status`), a small page that polls it and, with `metrics`, `GET /metrics`
+ * (Prometheus text format). Listens on loopback by default; `access` decides who may use any of
+ * them. `url` is the address really bound (a host of 0.0.0.0 says so).
  */
 export async function startStatusServer(
   status: () => AgentStatus,
   host: string,
   port: number,
   access: StatusAccess,
+  metrics?: AgentMetrics,
 ): Promise<{ url: string; close(): Promise<void> }> {
   const app: FastifyInstance = Fastify({ logger: false });
   app.addHook('onRequest', async (req, reply) => {
@@ -19,6 +22,7 @@ export async function startStatusServer(
     if (refused) await reply.code(refused.status).send({ error: refused.reason });
   });
   app.get('/api/status', async () => status());
+  if (metrics) app.get('/metrics', async (_req, reply) => reply.type(metrics.contentType).send(await metrics.render()));
   app.get('/', async (_req, reply) => reply.type('text/html').send(STATUS_PAGE));
   await app.listen({ host, port });
   const bound = app.server.address() as AddressInfo;

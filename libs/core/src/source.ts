@@ -81,6 +81,9 @@ export interface ReadOptions {
  * - `stat(path)` exists only when `features.identity` is set: the version of the regular file at
  *   `path` now, with the size and mtime `list` would give it; a missing path (or one that is no
  *   longer a regular file) rejects with `not-found`.
+ * - `roundTripMs()` exists where the device measures its link (MAVFTP): the smoothed round-trip
+ *   time of its requests, or undefined before the first one. It never touches the link (metrics
+ *   read it while transfers run).
  */
 export interface Source {
   readonly id: string;
@@ -90,5 +93,6 @@ export interface Source {
   checksum?(path: string, hash: HashName): Promise<string>;
   remove?(path: string): Promise<void>;
   stat?(path: string): Promise<SourceStat>;
+  roundTripMs?(): number | undefined;
   close(): Promise<void>;
 }

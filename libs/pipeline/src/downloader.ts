@@ -232,7 +232,7 @@ export class Downloader {
 
   private async failTooLarge(file: FileRecord, reason: string): Promise<DownloadOutcome> {
     await this.staging.remove(file.fileId);
-    await this.catalog.transitionFile(file.fileId, 'failed', { reason, downloadOffset: 0 });
+    await this.catalog.transitionFile(file.fileId, 'failed', { reason, downloadOffset: 0, detail: { code: 'no-space' } });
     this.log.error({ source: this.source.id, path: file.path, size: file.size }, `download failed: ${reason}`);
     this.noteTrouble(file.fileId, { kind: 'permanent', code: 'no-space', message: reason });
     return { kind: 'failed', fileId: file.fileId, reason };
@@ -429,7 +429,7 @@ export class Downloader {
     if (attempts >= this.options.maxAttempts || !worthRetrying) {
       const reason = attempts > 1 ? `${where} (${attempts} attempts)` : where;
       await this.staging.remove(file.fileId);
-      await this.catalog.transitionFile(file.fileId, 'failed', { reason, attempts, downloadOffset: 0 });
+      await this.catalog.transitionFile(file.fileId, 'failed', { reason, attempts, downloadOffset: 0, detail: { code: error.code } });
       this.log.error({ fileId: file.fileId, path: file.path, code: error.code, attempts }, `download failed: ${reason}`);
       this.noteTrouble(file.fileId, { ...error.toData(), message: `failed: ${reason}` });
       return { kind: 'failed', fileId: file.fileId, reason };

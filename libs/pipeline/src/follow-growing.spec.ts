@@ -79,6 +79,7 @@ describe('a followed file (followGrowing)', () => {
     const staged = world.catalog.getFile(row!.fileId);
     expect(staged).toMatchObject({ state: 'staged', size: whole.length, sha256: sha256Hex(whole) });
     expect(bytesRead(), 'every byte read once: the prefix was never dropped').toBe(whole.length);
+    expect(world.catalog.totals().targets['nas']?.['pending']?.bytes, 'target rows follow the size').toBe(whole.length);
     const history = world.catalog.history(row!.fileId);
     expect(history.filter((e) => e.kind === 'file.grew')).toHaveLength(parts.length - 1);
     expect(history.map((e) => e.toState)).not.toContain('vanished');

@@ -212,7 +212,7 @@ export class Uploader {
       return { kind: 'retry', fileId: file.fileId, error };
     }
     if (row && row.state !== 'failed') {
-      await this.catalog.transitionTarget(file.fileId, this.target.id, 'failed', { reason: error.message, attempts });
+      await this.catalog.transitionTarget(file.fileId, this.target.id, 'failed', { reason: error.message, attempts, detail: { code: error.code } });
     }
     this.log.error({ target: this.target.id, fileId: file.fileId, code: error.code }, `upload failed: ${error.message}`);
     return { kind: 'failed', fileId: file.fileId, reason: error.message };

@@ -17,12 +17,14 @@ import { CSV_COLUMNS, csvRecord, isoTime } from './csv';
 import { integrityProblems } from './integrity';
 import { META_KEYS, deleteMeta, readMeta, writeMeta } from './meta';
 import { toCatalogEvent, toFileRecord, toTargetRecord } from './rows';
+import { TotalsQuery } from './totals';
 import type { EventRow, FileRow, TargetRow } from './rows';
 import type {
   BackupResult,
   CatalogCounts,
   CatalogEvent,
   CatalogEventKind,
+  CatalogTotals,
   FilePatch,
   FileRecord,
   ListFilesQuery,
@@ -82,6 +84,7 @@ export class Catalog {
   private readonly sql: ReturnType<typeof prepareStatements>;
   /** listFiles has four query shapes; each is prepared once. */
   private readonly listStatements = new Map<string, Statement>();
+  private totalsQuery: TotalsQuery | undefined;
 
   constructor(db: Database, path: string, options: CatalogOptions = {}) {
     this.db = db;
@@ -137,7 +140,7 @@ export class Catalog {
         version_of: versionOf,
       });
       const uniqueTargets = [...new Set(targets)];
-      for (const targetId of uniqueTargets) this.sql.insertTarget.run(id, targetId, 'pending', now);
+      for (const targetId of uniqueTargets) this.sql.insertTarget.run(id, targetId, 'pending', now, identity.size);
       const detail: Record<string, unknown> = { targets: uniqueTargets };
       if (versionOf !== null) detail['versionOf'] = versionOf;
       this.event(now, id, null, 'file.found', null, 'found', detail);
@@ -153,7 +156,7 @@ export class Catalog {
     this.sql.regrowFile.run({ from, file_id: id, size: identity.size, mtime_ms: Math.trunc(identity.mtimeMs), at: now });
     this.sql.deleteTargets.run(from);
     const uniqueTargets = [...new Set(targets)];
-    for (const targetId of uniqueTargets) this.sql.insertTarget.run(id, targetId, 'pending', now);
+    for (const targetId of uniqueTargets) this.sql.insertTarget.run(id, targetId, 'pending', now, identity.size);
     this.sql.moveEvents.run(id, from);
     this.sql.moveVersionOf.run(id, from);
     this.event(now, id, null, 'file.found', 'found', 'found', { targets: uniqueTargets, grewFrom: { fileId: from, size: previous.size, mtimeMs: previous.mtime_ms } });
@@ -187,7 +190,7 @@ export class Catalog {
         version_of: fileId,
       });
       const targets = (this.sql.targetsOf.all(fileId) as TargetRow[]).map((t) => t.target_id);
-      for (const targetId of targets) this.sql.insertTarget.run(id, targetId, 'pending', now);
+      for (const targetId of targets) this.sql.insertTarget.run(id, targetId, 'pending', now, row.size);
       this.event(now, id, null, 'file.found', null, 'found', { targets, versionOf: fileId, rewrittenInPlace: reason });
       return { fileId: id, isNew: true };
     });
@@ -284,6 +287,8 @@ export class Catalog {
       if (size < row.size) throw new PermanentError('bad-request', `file ${fileId} would shrink from ${row.size} to ${size} bytes: that is another file, not growth`, { detail: { fileId, from: row.size, to: size } });
       const at = this.clock.now();
       this.sql.growFile.run({ file_id: fileId, size, mtime_ms: Math.trunc(mtimeMs), fingerprint: now.fingerprint ?? null, at });
+      // Its target rows carry the file's size (for totals()): nothing was uploaded yet, they follow it.
+      this.sql.growTargets.run(size, fileId);
       this.event(at, fileId, null, 'file.grew', row.state, row.state, { from: { size: row.size, mtimeMs: row.mtime_ms }, to: { size, mtimeMs: Math.trunc(mtimeMs) } });
       return toFileRecord(this.requireFile(fileId));
     });
@@ -387,6 +392,16 @@ export class Catalog {
       (byTarget[r.target_id] ??= zeroCounts(TARGET_STATES))[r.state] = r.n;
     }
     return { files, bySource, byTarget };
+  }
+
+  /**
+   * Files and bytes per source and state, target rows and bytes per target and state, failures by
+   * code, and the database's size: for metrics. Three GROUP BY queries (see totals.ts); prepared on
+   * first use, since most connections (the CLI, the stage workers) never ask.
+   */
+  totals(): CatalogTotals {
+    this.totalsQuery ??= new TotalsQuery(this.db);
+    return this.totalsQuery.run();
   }
 
   /** The history, oldest first: of one file, or of all. With `limit`, the newest `limit` events. */
@@ -548,6 +563,7 @@ function prepareStatements(db: Database) {
       UPDATE files SET state = @state, download_offset = @download_offset, sha256 = @sha256, reason = @reason,
         attempts = @attempts, retry_at = @retry_at, updated_at = @at, fingerprint = @fingerprint, device_checksum = @device_checksum
       WHERE file_id = @file_id`),
+    growTargets: db.prepare('UPDATE file_targets SET size = ? WHERE file_id = ?'),
     growFile: db.prepare('UPDATE files SET size = @size, mtime_ms = @mtime_ms, updated_at = @at, fingerprint = @fingerprint WHERE file_id = @file_id'),
     regrowFile: db.prepare(`
       UPDATE files SET file_id = @file_id, size = @size, mtime_ms = @mtime_ms, found_at = @at, updated_at = @at,
@@ -557,7 +573,8 @@ function prepareStatements(db: Database) {
     moveEvents: db.prepare('UPDATE events SET file_id = ? WHERE file_id = ?'),
     moveVersionOf: db.prepare('UPDATE files SET version_of = ? WHERE version_of = ?'),
     updateDownloadOffset: db.prepare('UPDATE files SET download_offset = ?, updated_at = ? WHERE file_id = ?'),
-    insertTarget: db.prepare('INSERT INTO file_targets (file_id, target_id, state, updated_at) VALUES (?, ?, ?, ?)'),
+    // `size` copies the file's (which never changes for a row: size is part of its identity; a regrown row gets new target rows).
+    insertTarget: db.prepare('INSERT INTO file_targets (file_id, target_id, state, updated_at, size) VALUES (?, ?, ?, ?, ?)'),
     getTarget: db.prepare('SELECT * FROM file_targets WHERE file_id = ? AND target_id = ?'),
     targetsOf: db.prepare('SELECT * FROM file_targets WHERE file_id = ? ORDER BY target_id'),
     updateTarget: db.prepare(`

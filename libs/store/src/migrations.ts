@@ -78,6 +78,20 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE files ADD COLUMN device_checksum TEXT;
     `);
   },
+  // v6: metrics (Catalog.totals) read files and bytes per device and state from covering indexes,
+  // not the tables: 50,000 files took 35 ms (per source) and 69 ms (per target, joined to files for
+  // the size) before, 8 and 9 ms after. A target row carries its file's size for that, kept equal to it
+  // (a followed file that grows updates both). Failures are counted from the history through a partial index that holds only
+  // the entries into `failed`, so the count does not scan the whole (append-only) history.
+  (db) => {
+    db.exec(`
+      ALTER TABLE file_targets ADD COLUMN size INTEGER NOT NULL DEFAULT 0;
+      UPDATE file_targets SET size = (SELECT f.size FROM files f WHERE f.file_id = file_targets.file_id);
+      CREATE INDEX files_totals ON files (source_id, state, size, download_offset);
+      CREATE INDEX file_targets_totals ON file_targets (target_id, state, size, offset);
+      CREATE INDEX events_failed ON events (file_id) WHERE to_state = 'failed';
+    `);
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;

@@ -107,6 +107,33 @@ export interface CatalogCounts {
   readonly byTarget: Readonly<Record<string, Readonly<Record<TargetState, number>>>>;
 }
 
+/** Files (or target rows) in one state and their bytes. */
+export interface StateTotal {
+  readonly files: number;
+  /** Sum of the files' sizes. */
+  readonly bytes: number;
+  /** Bytes done of them: durable download offsets (per source) or confirmed upload offsets (per target). */
+  readonly doneBytes: number;
+}
+
+/** Times files entered `failed`, by where and by the error code the pipeline recorded (`unknown` before codes were recorded). */
+export interface FailureCount {
+  readonly stage: 'download' | 'upload';
+  /** Source id for a download, target id for an upload. */
+  readonly device: string;
+  readonly code: string;
+  readonly count: number;
+}
+
+/** What metrics scrape (see `Catalog.totals`); a state with no rows is absent. */
+export interface CatalogTotals {
+  readonly sources: Readonly<Record<string, Readonly<Partial<Record<FileState, StateTotal>>>>>;
+  readonly targets: Readonly<Record<string, Readonly<Partial<Record<TargetState, StateTotal>>>>>;
+  readonly failures: readonly FailureCount[];
+  /** Size of the database file (pages × page size; the WAL not counted). */
+  readonly databaseBytes: number;
+}
+
 /** A copy already on a target with the same content (the uploader's earlier version of a file). */
 export interface UploadedCopy {
   readonly fileId: string;

@@ -3,6 +3,7 @@ import type { CliIo } from '../cli-io';
 import { loadConfigFile } from '../config-file';
 import { type AgentStatus, startAgent } from '../agent';
 import { createLogger } from '../logging';
+import { createAgentMetrics } from '../metrics/agent-metrics';
 import { startStatusServer } from '../status-server';
 import { statusAccess, statusToken } from '../status-access';
 import { removeStatusUrl, writeStatusUrl } from '../status-url-file';
@@ -37,7 +38,13 @@ export async function runAgent(config: Config, label: string, io: CliIo, options
   const log = createLogger(config);
   const agent = await startAgent(config, log);
   if (agent.repair) io.err(`filesync: the catalog was damaged (${agent.repair.reason}); it was repaired (${agent.repair.action}) and the sources will be re-scanned`);
-  const status = config.status === false || !access ? undefined : await startStatusServer(() => agent.status(), config.status.host, config.status.port, access);
+  const metrics = createAgentMetrics({
+    totals: () => (agent.catalog.isOpen ? agent.catalog.totals() : undefined),
+    status: () => agent.status(),
+    roundTrips: () => agent.linkRoundTrips(),
+    stagingDir: config.staging.dir ?? `${config.dataDir}/staging`,
+  });
+  const status = config.status === false || !access ? undefined : await startStatusServer(() => agent.status(), config.status.host, config.status.port, access, metrics);
   // Only `filesync status` reads it: a full disk must not keep the agent from running.
   if (status) await writeStatusUrl(config.dataDir, status.url).catch(() => undefined);
   // The handlers go in before the "serving" line: whoever waits for that line may stop the agent at

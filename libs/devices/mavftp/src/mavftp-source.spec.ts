@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { afterAll } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { describeSourceConformance } from '@filesync/core/testing';
 import { createMavftpSource } from './mavftp-source';
 import { type Px4Sim, startPx4Sim } from './testing/px4-sim';
@@ -37,3 +37,25 @@ for (const px4 of ['main', 'v1.15'] as const) {
     },
   });
 }
+
+describe('MavftpSource.roundTripMs', () => {
+  it('is undefined before the link is used (reading it connects nothing), then the smoothed round trip of the requests', async () => {
+    const { sim: s, root } = await shared();
+    const logDir = `/fs/microsd/t${++n}`;
+    await mkdir(join(root, logDir), { recursive: true });
+    await writeFile(join(root, logDir, 'a.ulg'), 'ulog');
+    const source = createMavftpSource({ id: 'px4', link: `udpout:${s.udp}`, logDir });
+    try {
+      expect(source.roundTripMs()).toBeUndefined();
+      const listed = [];
+      for await (const entry of source.list()) listed.push(entry.path);
+      expect(listed).toEqual(['a.ulg']);
+      const rtt = source.roundTripMs();
+      expect(rtt).toBeGreaterThan(0);
+      expect(rtt).toBeLessThan(5_000);
+    } finally {
+      await source.close();
+      await rm(join(root, logDir), { recursive: true, force: true });
+    }
+  });
+});

@@ -12,6 +12,8 @@ export interface MavftpSourceOptions extends Omit<ConnectOptions, 'signal'> {
 export interface MavftpSource extends Source {
   /** The connected client (for the CLI and status); connects on first use. */
   client(): Promise<MavftpClient>;
+  /** The connected client's smoothed request round trip (ms); undefined until it has measured one. */
+  roundTripMs(): number | undefined;
   /** `read` with arming pauses reported (`onPause(true)` when a transfer waits for disarm). */
   readWithPause(path: string, offset: number, options: ReadFileOptions): AsyncIterable<Uint8Array>;
 }
@@ -24,11 +26,16 @@ export interface MavftpSource extends Source {
 export function createMavftpSource(options: MavftpSourceOptions): MavftpSource {
   const logDir = (options.logDir ?? '/fs/microsd/log').replace(/\/+$/, '');
   let connecting: Promise<MavftpClient> | undefined;
+  /** The client last connected, read by `roundTripMs` without waiting for (or starting) a connect. */
+  let connected: MavftpClient | undefined;
   const connect = (): Promise<MavftpClient> => {
-    connecting ??= connectMavftp(options).catch((err: unknown) => {
-      connecting = undefined;
-      throw classify(err);
-    });
+    connecting ??= connectMavftp(options).then(
+      (c) => (connected = c),
+      (err: unknown) => {
+        connecting = undefined;
+        throw classify(err);
+      },
+    );
     return connecting;
   };
   const client = async (): Promise<MavftpClient> => {
@@ -82,6 +89,7 @@ export function createMavftpSource(options: MavftpSourceOptions): MavftpSource {
     id: options.id,
     features: { canResume: true, canRemove: true, hashes: ['mavlink-crc32'], parallelism: 1, identity: 'size-mtime' },
     client,
+    roundTripMs: () => connected?.stats.srttMs,
 
     /**
      * Every file, the open log too: PX4 logs from boot until the first disarm and while armed, so its

@@ -51,6 +51,7 @@ interface OpenWrite {
 const TYPE_SET: Readonly<Record<LinkMessage['type'], true>> = {
   'link.describe': true,
   'link.await': true,
+  'link.round-trip': true,
   'link.list': true,
   'link.read-open': true,
   'link.read-next': true,
@@ -299,6 +300,7 @@ const linkActor: LinkActor = defineActor<LinkMessage, LinkReplies, LinkArgs>({
         ? { role: 'source', configId: args.device.id, sourceId: source?.id, features: source?.features }
         : { role: 'target', configId: args.device.id, targetId: currentTarget().id, features: currentTarget().features },
     'link.await': (msg) => collect(msg.job),
+    'link.round-trip': () => source?.roundTripMs?.(),
     'link.list': (msg) => {
       const s = currentSource(msg.sourceId);
       return run(

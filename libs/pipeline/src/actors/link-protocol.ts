@@ -48,6 +48,8 @@ interface OnSource {
 export type LinkMessage =
   | { readonly type: 'link.describe' }
   | { readonly type: 'link.await'; readonly job: number }
+  /** The source device's link round-trip time (`Source.roundTripMs`); answered at once, the device untouched. */
+  | { readonly type: 'link.round-trip' }
   // Source side.
   | ({ readonly type: 'link.list' } & OnSource)
   | ({ readonly type: 'link.read-open'; readonly path: string; readonly offset: number } & OnSource)
@@ -91,6 +93,7 @@ export interface Listing {
 export interface LinkReplies {
   'link.describe': LinkDescription;
   'link.await': JobReply<unknown>;
+  'link.round-trip': number | undefined;
   'link.list': JobReply<Listing>;
   'link.read-open': { readonly handle: string };
   'link.read-next': JobReply<ReadChunk>;

@@ -1,0 +1,89 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { openCatalog } from '@filesync/store';
+import { defineBenchmark } from '../benchmark';
+import { median, percentile } from '../stats';
+
+const FILE_STATES = ['delivered', 'delivered', 'delivered', 'removed', 'found', 'downloading', 'staged'] as const;
+const TARGET_STATES = ['uploaded', 'uploaded', 'uploaded', 'uploaded', 'pending', 'pending', 'uploading'] as const;
+
+/**
+ * Fills a catalog with `files` files of three sources, each for two targets, with a history of two
+ * events per file and one per target row; every `failedEvery`-th file and target row failed (with a
+ * code). Rows go in by SQL in one transaction: through the Catalog API each would be a durable commit.
+ */
+function fill(path: string, files: number, failedEvery: number): void {
+  openCatalog(path).catalog.close();
+  const db = new Database(path);
+  const file = db.prepare(`INSERT INTO files (file_id, source_id, path, size, mtime_ms, state, download_offset, found_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  const target = db.prepare(`INSERT INTO file_targets (file_id, target_id, state, offset, updated_at, size) VALUES (?, ?, ?, ?, ?, ?)`);
+  const event = db.prepare(`INSERT INTO events (at, file_id, target_id, kind, from_state, to_state, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`);
+  const failed = (n: number): boolean => failedEvery > 0 && n % failedEvery === 0;
+  db.transaction(() => {
+    for (let i = 0; i < files; i++) {
+      const id = `f${i}`;
+      const size = 1000 + (i % 5000) * 1000;
+      const state = failed(i) ? 'failed' : FILE_STATES[i % FILE_STATES.length]!;
+      file.run(id, ['px4', 'flir', 'cam'][i % 3], `d/${i}.bin`, size, i, state, state === 'found' ? 0 : size, i, i);
+      event.run(i, id, null, 'file.found', null, 'found', null);
+      event.run(i, id, null, 'file.state', 'found', state, state === 'failed' ? JSON.stringify({ code: 'not-found' }) : null);
+      for (const [k, t] of ['ftp', 'review'].entries()) {
+        const ts = failed(i + k + 1) ? 'failed' : TARGET_STATES[(i + k * 3) % TARGET_STATES.length]!;
+        target.run(id, t, ts, ts === 'uploaded' ? size : 0, i, size);
+        event.run(i, id, t, 'target.state', 'pending', ts, ts === 'failed' ? JSON.stringify({ code: 'timeout' }) : null);
+      }
+    }
+  })();
+  db.close();
+}
+
+export default defineBenchmark({
+  description:
+    'Catalog.totals() (what /metrics reads at each scrape) and Catalog.counts() (what the status API reads) on a catalog of [files=50000] files, two targets each, every [failedEvery=100]-th file and target row failed: ms per call (first, median, p95 of 20).',
+  async run({ tiny, args, log }) {
+    const arg = (name: string, fallback: number): number => {
+      const hit = args.find((a) => a.startsWith(`${name}=`));
+      return hit === undefined ? fallback : Number(hit.slice(name.length + 1));
+    };
+    const files = tiny ? 1000 : arg('files', 50_000);
+    const failedEvery = arg('failedEvery', 100);
+    const dir = await mkdtemp(join(tmpdir(), 'fs-bench-totals-'));
+    try {
+      const path = join(dir, 'catalog.db');
+      log(`filling a catalog with ${files} files`);
+      fill(path, files, failedEvery);
+      const { catalog } = openCatalog(path);
+      try {
+        const time = (fn: () => unknown): number[] => {
+          const ms: number[] = [];
+          for (let i = 0; i < (tiny ? 3 : 21); i++) {
+            const t0 = performance.now();
+            fn();
+            ms.push(performance.now() - t0);
+          }
+          return ms;
+        };
+        const totals = time(() => catalog.totals());
+        const counts = time(() => catalog.counts());
+        const round = (n: number): number => Math.round(n * 10) / 10;
+        const failures = catalog.totals().failures.reduce((n, f) => n + f.count, 0);
+        return {
+          files,
+          failedEvery,
+          failures,
+          totalsFirstMs: round(totals[0]!),
+          totalsMedianMs: round(median(totals.slice(1))),
+          totalsP95Ms: round(percentile(totals.slice(1), 95)),
+          countsMedianMs: round(median(counts.slice(1))),
+          catalogBytes: catalog.totals().databaseBytes,
+        };
+      } finally {
+        catalog.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+});
