@@ -11,6 +11,14 @@ export const processIo: CliIo = {
   err: (line) => process.stderr.write(`${line}\n`),
 };
 
+/** On a terminal: moves up over the previous frame's `previous` lines, clears them, writes `lines`. */
+export function terminalRedraw(lines: readonly string[], previous: number): void {
+  const up = previous > 0 ? `\x1b[${previous}A\x1b[J` : '';
+  const width = process.stdout.columns ?? 120;
+  // Long lines would wrap and break the count of lines to move up over: cut them to the width.
+  process.stdout.write(`${up}${lines.map((l) => (l.length > width ? `${l.slice(0, width - 1)}…` : l)).join('\n')}\n`);
+}
+
 /** Exit codes: 1 for a fault while running, 2 for bad input (config, arguments). */
 export const EXIT_FAULT = 1;
 export const EXIT_BAD_INPUT = 2;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { type CliIo, EXIT_BAD_INPUT, processIo, reportError } from './cli-io';
+import { type CliIo, EXIT_BAD_INPUT, processIo, reportError, terminalRedraw } from './cli-io';
 
 // Each command loads its own modules when it runs: `filesync status` must not pay for the agent's
 // HTTP server, devices and actors (built, each of these imports is a chunk of its own).
@@ -56,7 +56,15 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .description('counts per state, per source and per target, from the live catalog')
     .option(...configOption)
     .option('--json', 'one JSON object, for scripts')
-    .action(async (opts: { config?: string; json?: boolean }) => setExit(await (await import('./commands/status')).status(opts.config, opts.json === true, io)));
+    .option('-w, --watch', 'a live view: transfers with progress, rate and ETA, device health; until Ctrl-C')
+    .option('--interval <seconds>', 'with --watch: seconds between frames', (v) => Number(v), 1)
+    .option('--frames <n>', 'with --watch: stop after this many frames', (v) => Number(v))
+    .action(async (opts: { config?: string; json?: boolean; watch?: boolean; interval: number; frames?: number }) => {
+      const commands = await import('./commands/status');
+      if (opts.watch !== true) return setExit(await commands.status(opts.config, opts.json === true, io));
+      const redraw = io === processIo && process.stdout.isTTY ? terminalRedraw : undefined;
+      return setExit(await commands.statusWatch(opts.config, { intervalSec: opts.interval, ...(opts.frames === undefined ? {} : { frames: opts.frames }), ...(redraw ? { redraw } : {}) }, io));
+    });
 
   program
     .command('doctor')
