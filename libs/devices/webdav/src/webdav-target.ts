@@ -19,6 +19,8 @@ import { type DavStat, PROPFIND_BODY, parseStat } from './propfind';
 
 /** A WebDAV target with a description that is safe to show (no credentials). */
 export interface WebdavTarget extends Target {
+  read(path: string, options?: ReadOptions): AsyncIterable<Uint8Array>;
+  remove(path: string): Promise<void>;
   describe(): { id: string; url: string; user: string | undefined; resume: 'sabredav-partialupdate' | 'none' };
 }
 

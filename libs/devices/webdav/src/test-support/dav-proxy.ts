@@ -32,12 +32,12 @@ export async function startDavProxy(upstream: string, hooks: ProxyHooks = {}): P
   const server: Server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    let body = Buffer.concat(chunks);
+    let body: Buffer = Buffer.concat(chunks);
     seen.push(`${req.method} ${req.url}`);
     try {
       if (await proxy.hooks.answer?.(req, body, res)) return;
       body = proxy.hooks.requestBody?.(req, body) ?? body;
-      const headers = { ...req.headers, host: up.host, 'content-length': String(body.length) };
+      const headers: Record<string, string | string[] | undefined> = { ...req.headers, host: up.host, 'content-length': String(body.length) };
       delete headers['transfer-encoding'];
       if (typeof headers['destination'] === 'string') {
         const dest = new URL(headers['destination']);
