@@ -5,7 +5,8 @@ export interface DavRequest {
   readonly method: 'OPTIONS' | 'PROPFIND' | 'MKCOL' | 'PUT' | 'PATCH' | 'MOVE' | 'DELETE' | 'GET';
   readonly url: URL;
   readonly headers?: Readonly<Record<string, string>>;
-  readonly body?: string | AsyncIterable<Uint8Array>;
+  /** A string or bytes are sent with a Content-Length; an async iterable is streamed (chunked). */
+  readonly body?: string | Uint8Array | AsyncIterable<Uint8Array>;
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -108,7 +109,7 @@ export class DavClient {
     const authorization = this.options.authorization();
     if (authorization !== undefined) headers['authorization'] = authorization;
     const init: RequestInit & { duplex?: 'half' } = { method: req.method, headers, signal: AbortSignal.any(signals), redirect: 'manual' };
-    if (typeof req.body === 'string') init.body = req.body;
+    if (typeof req.body === 'string' || req.body instanceof Uint8Array) init.body = req.body;
     else if (req.body !== undefined) {
       init.body = streamOf(req.body, watchdog.arm);
       // Required by fetch for a streamed request body (sent as it is produced, chunked).

@@ -6,6 +6,7 @@ import { toErrorData } from '@filesync/core';
 import { caught, chunksOf, collect, patternBytes, sha256Hex } from '@filesync/core/testing';
 import { type RcloneWebdav, rcloneMissing, startRcloneWebdav } from '../testing/rclone-webdav';
 import { type DavProxy, startDavProxy } from './test-support/dav-proxy';
+import { sabrePartialUpdate } from './test-support/partial-update';
 import { type WebdavTarget, createWebdavTarget } from './webdav-target';
 import type { WebdavTargetOptions } from './options';
 
@@ -162,6 +163,28 @@ describe.skipIf(missing !== undefined)(`webdav target faults on rclone serve web
     await target.partialSize('warm-up');
     proxy.hooks = { answer: (req) => req.method === 'PROPFIND' && new Promise<boolean>(() => undefined) };
     expect(await caught(() => target.stat('slow.bin'))).toMatchObject({ kind: 'transient', code: 'timeout' });
+  });
+
+  it('resumes on a server with Sabre partial updates in pieces of at most 8 MiB, and never when resume is off', async () => {
+    const counts = { patches: 0 };
+    const proxy = await startDavProxy(s.url, sabrePartialUpdate(s.root, counts));
+    open.push(proxy);
+    const { target, dir } = await area({}, proxy.url);
+    const bytes = patternBytes(17 * 1024 * 1024 + 5, 9);
+    const cut = 1024 * 1024 + 3;
+    await target.write('long.mp4', 0, chunksOf(bytes.subarray(0, cut)));
+    expect(target.features.canResume).toBe(true);
+    expect(await target.partialSize('long.mp4')).toBe(cut);
+    await target.write('long.mp4', cut, chunksOf(bytes.subarray(cut)));
+    expect(counts.patches).toBe(3);
+    expect(await target.commit('long.mp4', expectedOf(bytes))).toMatchObject({ outcome: 'committed' });
+    expect(sha256Hex(await readFile(join(dir, 'long.mp4')))).toBe(sha256Hex(bytes));
+
+    const off = await area({ resume: false }, proxy.url);
+    await off.target.write('x.bin', 0, chunksOf(bytes.subarray(0, 100)));
+    expect(off.target.features.canResume).toBe(false);
+    expect(await off.target.partialSize('x.bin')).toBe(0);
+    expect(await caught(() => off.target.write('x.bin', 100, chunksOf(bytes.subarray(100, 200))))).toMatchObject({ kind: 'transient', code: 'conflict' });
   });
 
   describe('through a lying proxy', () => {

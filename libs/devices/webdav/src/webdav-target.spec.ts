@@ -3,6 +3,8 @@ import { dirname, join } from 'node:path';
 import { afterAll, describe, it } from 'vitest';
 import { describeTargetConformance } from '@filesync/core/testing';
 import { type RcloneWebdav, rcloneMissing, startRcloneWebdav } from '../testing/rclone-webdav';
+import { type DavProxy, startDavProxy } from './test-support/dav-proxy';
+import { sabrePartialUpdate } from './test-support/partial-update';
 import { createWebdavTarget } from './webdav-target';
 
 // The shared target suite against Debian's `rclone serve webdav`: no partial PUT (so no resume) and
@@ -10,7 +12,11 @@ import { createWebdavTarget } from './webdav-target';
 const missing = rcloneMissing();
 let server: Promise<RcloneWebdav> | undefined;
 let n = 0;
-afterAll(async () => (await server)?.stop());
+let proxy: Promise<DavProxy> | undefined;
+afterAll(async () => {
+  await (await proxy)?.close();
+  await (await server)?.stop();
+});
 
 if (missing) {
   describe('rclone serve webdav', () => {
@@ -32,6 +38,29 @@ if (missing) {
           await mkdir(dirname(join(base, path)), { recursive: true });
           await writeFile(join(base, path), bytes);
         },
+        cleanup: async () => undefined,
+      };
+    },
+  });
+
+  // The same suite with resume: rclone behind a proxy that speaks Sabre's partial updates (PATCH +
+  // X-Update-Range: append), as Sabre-based servers announce them in their DAV header.
+  describeTargetConformance('webdav target resuming with Sabre partial updates (rclone behind a PATCH proxy)', {
+    collisionPolicies: ['rename'],
+    async setup({ collision }) {
+      server ??= startRcloneWebdav();
+      const s = await server;
+      proxy ??= startDavProxy(s.url, sabrePartialUpdate(s.root));
+      const p = await proxy;
+      const dir = `p${++n}`;
+      const base = join(s.root, dir);
+      await mkdir(base, { recursive: true });
+      const target = createWebdavTarget({ id: 'dav', url: `${p.url}${dir}/`, user: s.user, password: s.password, collision });
+      await target.partialSize('features-are-refined-at-connect');
+      if (!target.features.canResume) throw new Error('the proxy announced partial updates, but the target did not take them');
+      return {
+        target,
+        readStored: (location) => readFile(join(base, location)).then((b) => new Uint8Array(b), () => undefined),
         cleanup: async () => undefined,
       };
     },

@@ -29,6 +29,9 @@ const SABRE_PARTIAL_UPDATE = 'sabredav-partialupdate';
 
 type Segments = readonly string[];
 
+/** Largest piece of a resumed upload sent in one PATCH (held in memory: Sabre needs its length first). */
+const PATCH_BYTES = 8 * 1024 * 1024;
+
 /**
  * A WebDAV server as a target (tested against Debian's `rclone serve webdav`):
  * - `write` MKCOLs the missing folders, then PUTs to the in-transit name (`name.part`); a resumed
@@ -159,22 +162,39 @@ export function createWebdavTarget(options: WebdavTargetOptions): WebdavTarget {
     throw classifyStatus(status, `PUT ${shown(part)}`, body);
   }
 
-  /** Appends with Sabre's partial update, after checking the in-transit copy is exactly `offset` long. */
+  /**
+   * Appends with Sabre's partial update (`PATCH`, `X-Update-Range: append`), after checking the
+   * in-transit copy is exactly `offset` long. Sabre wants a Content-Length on each PATCH, so the rest
+   * goes in pieces of at most PATCH_BYTES, each one durable on the server once answered.
+   */
   async function append(path: string, offset: number, data: AsyncIterable<Uint8Array>, signal: AbortSignal | undefined): Promise<void> {
     const part = partOf(path);
     const have = (await fileSize(part)) ?? 0;
     if (have !== offset) {
       throw new TransientError('conflict', `in-transit copy of ${path} has ${have} bytes on the server, not ${offset}`, { detail: { have, offset } });
     }
-    const answer = await client.call({
-      method: 'PATCH',
-      url: urlAt(part),
-      headers: { 'content-type': 'application/x-sabredav-partialupdate', 'x-update-range': 'append' },
-      body: data,
-      signal,
-    });
-    if (answer.status === 200 || answer.status === 204) return;
-    throw classifyStatus(answer.status, `PATCH ${shown(part)}`, answer.body);
+    const send = async (piece: Uint8Array): Promise<void> => {
+      const answer = await client.call({
+        method: 'PATCH',
+        url: urlAt(part),
+        headers: { 'content-type': 'application/x-sabredav-partialupdate', 'x-update-range': 'append' },
+        body: piece,
+        signal,
+      });
+      if (answer.status !== 200 && answer.status !== 204) throw classifyStatus(answer.status, `PATCH ${shown(part)}`, answer.body);
+    };
+    let pending: Uint8Array[] = [];
+    let pendingBytes = 0;
+    for await (const chunk of data) {
+      pending.push(chunk);
+      pendingBytes += chunk.length;
+      if (pendingBytes >= PATCH_BYTES) {
+        await send(Buffer.concat(pending));
+        pending = [];
+        pendingBytes = 0;
+      }
+    }
+    if (pendingBytes > 0) await send(Buffer.concat(pending));
   }
 
   /** SHA-256 of a file as the server stores it: its own checksum where offered, else read back and hashed here. */
