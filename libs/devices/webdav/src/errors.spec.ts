@@ -13,6 +13,7 @@ describe('classifyStatus', () => {
     [500, 'transient', 'internal', /HTTP 500/],
     [504, 'transient', 'timeout', /HTTP 504/],
     [507, 'transient', 'no-space', /no space left \(507 Insufficient Storage\)/],
+    [301, 'permanent', 'bad-request', /redirects; set url/],
   ] as const)('%i is %s %s', (status, kind, code, message) => {
     expect(classifyStatus(status, 'PUT a.part')).toMatchObject({ kind, code, message: expect.stringMatching(message) });
   });

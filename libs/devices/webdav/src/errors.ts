@@ -36,6 +36,8 @@ export function classifyStatus(status: number, what: string, body = ''): Filesyn
     case 413:
       return new PermanentError('bad-request', `${message}: the file is larger than the server accepts`, { detail });
     default:
+      // Redirects are not followed (credentials would go wherever they point): the URL is the thing to fix.
+      if (status >= 300 && status <= 399) return new PermanentError('bad-request', `${message}: the server redirects; set url to the address it points to`, { detail });
       if (status >= 500 && status <= 599) return new TransientError('internal', message, { detail });
       if (status >= 400 && status <= 499) return new PermanentError('bad-request', message, { detail });
       return new PermanentError('internal', `unexpected ${message}`, { detail });
