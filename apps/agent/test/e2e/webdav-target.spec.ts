@@ -60,7 +60,7 @@ describe.skipIf(missing !== undefined)(`e2e: local folder → WebDAV (rclone ser
     await s.kill();
     await new Promise((r) => setTimeout(r, 1500));
     await s.restart();
-    const end = await waitForStatus(w, url, (st) => settled(st, expected.size), 'every file delivered', 240_000);
+    const end = await waitForStatus(w, url, (st) => settled(st, expected.size) && st.counts.files['removed'] === expected.size, 'every file delivered and removed from the source', 240_000);
     expect(end.counts.files).toMatchObject({ failed: 0, vanished: 0 });
     expect(end.health.targets['dav']?.state).toBe('up');
     expect(await w.stopAgent()).toBe(0);
