@@ -242,6 +242,34 @@ describe.skipIf(missing !== undefined)(`webdav target faults on rclone serve web
       expect(existsSync(join(dir, 'lied.bin'))).toBe(false);
     });
 
+    it('never takes a checksum claimed for someone else’s file as proof of same content (a move would then delete the source)', async () => {
+      const { target, dir } = await area({ collision: 'rename' }, proxy.url);
+      const ours = patternBytes(2500, 11);
+      const theirs = patternBytes(2500, 12);
+      await writeFile(join(dir, 'clash.bin'), theirs);
+      // Every PROPFIND claims our SHA-256, as a Nextcloud may for a file whose client sent an OC-Checksum.
+      proxy.hooks = {
+        response: (req, status, headers, body) =>
+          req.method === 'PROPFIND' && status === 207
+            ? {
+                headers,
+                body: Buffer.from(
+                  body
+                    .toString('utf8')
+                    .replace(
+                      /(<D:propstat><D:prop>)/,
+                      `<D:propstat><D:prop><oc:checksums xmlns:oc="http://owncloud.org/ns"><oc:checksum>SHA256:${sha256Hex(ours)}</oc:checksum></oc:checksums></D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>$1`,
+                    ),
+                ),
+              }
+            : {},
+      };
+      await target.write('clash.bin', 0, chunksOf(ours));
+      expect(await target.commit('clash.bin', expectedOf(ours))).toEqual({ location: 'clash-1.bin', outcome: 'renamed' });
+      expect(sha256Hex(await readFile(join(dir, 'clash.bin')))).toBe(sha256Hex(theirs));
+      expect(sha256Hex(await readFile(join(dir, 'clash-1.bin')))).toBe(sha256Hex(ours));
+    });
+
     it('507 Insufficient Storage is a no-space error with a clear reason (transient: the Target contract wants space to be freed, then retried)', async () => {
       const { target } = await area({}, proxy.url);
       proxy.hooks = {

@@ -197,9 +197,15 @@ export function createWebdavTarget(options: WebdavTargetOptions): WebdavTarget {
     if (pendingBytes > 0) await send(Buffer.concat(pending));
   }
 
-  /** SHA-256 of a file as the server stores it: its own checksum where offered, else read back and hashed here. */
-  async function storedSha256(segments: Segments, stat: DavStat): Promise<string | undefined> {
-    if (stat.sha256 !== undefined) return stat.sha256;
+  /**
+   * SHA-256 of a file as the server stores it: read back and hashed here, or the server's own
+   * checksum when `serverSum` allows it. Only for the `.part` we just PUT: there the checksum can only
+   * be the server's (we send no `OC-Checksum`), while on a file someone else uploaded it may be what
+   * their client claimed (Nextcloud stores that unverified), and a false "same content" would let a
+   * move delete the source file.
+   */
+  async function storedSha256(segments: Segments, stat: DavStat, serverSum: 'trust-server-sum' | 'read-back'): Promise<string | undefined> {
+    if (serverSum === 'trust-server-sum' && stat.sha256 !== undefined) return stat.sha256;
     const answer = await client.open({ method: 'GET', url: urlAt(segments) });
     if (answer.status === 404) {
       await answer.discard();
@@ -218,7 +224,7 @@ export function createWebdavTarget(options: WebdavTargetOptions): WebdavTarget {
   async function holds(segments: Segments, expected: ExpectedContent): Promise<boolean> {
     const stat = await statAt(segments);
     if (stat === undefined || stat.collection || stat.size !== expected.size) return false;
-    return (await storedSha256(segments, stat)) === expected.sha256;
+    return (await storedSha256(segments, stat, 'read-back')) === expected.sha256;
   }
 
   /** Where a previous commit of this content may have put it: the name itself or a suffixed one. */
@@ -271,7 +277,7 @@ export function createWebdavTarget(options: WebdavTargetOptions): WebdavTarget {
       if (previous !== undefined) return { location: previous, outcome: 'already-present' };
       throw new TransientError('conflict', `in-transit copy of ${path} is missing on the server; upload it again`);
     }
-    const digest = stat.size === expected.size ? await storedSha256(part, stat) : undefined;
+    const digest = stat.size === expected.size ? await storedSha256(part, stat, 'trust-server-sum') : undefined;
     if (stat.size !== expected.size || digest !== expected.sha256) {
       await discard(part);
       const how = stat.sha256 !== undefined ? 'server sha256' : 'sha256 of the copy read back';
