@@ -6,7 +6,7 @@ import { toErrorData } from '@filesync/core';
 import { caught, chunksOf, collect, patternBytes, sha256Hex } from '@filesync/core/testing';
 import { type RcloneWebdav, rcloneMissing, startRcloneWebdav } from '../testing/rclone-webdav';
 import { type DavProxy, startDavProxy } from './test-support/dav-proxy';
-import { sabrePartialUpdate } from './test-support/partial-update';
+import { contentRangePut, sabrePartialUpdate } from './test-support/partial-update';
 import { type WebdavTarget, createWebdavTarget } from './webdav-target';
 import type { WebdavTargetOptions } from './options';
 
@@ -185,6 +185,29 @@ describe.skipIf(missing !== undefined)(`webdav target faults on rclone serve web
     expect(off.target.features.canResume).toBe(false);
     expect(await off.target.partialSize('x.bin')).toBe(0);
     expect(await caught(() => off.target.write('x.bin', 100, chunksOf(bytes.subarray(100, 200))))).toMatchObject({ kind: 'transient', code: 'conflict' });
+  });
+
+  it('probes PUT + Content-Range on a scratch file: rclone replaces the file with the piece, so no resume there; a server that honours it gets pieces of at most 8 MiB', async () => {
+    const { target, dir } = await area();
+    await target.partialSize('x');
+    expect(target.describe().resume).toBe('none');
+    expect(target.features.canResume).toBe(false);
+    expect(await readdir(dir)).toEqual([]);
+    expect((await readdir(s.root)).filter((f) => f.startsWith('.filesync-probe'))).toEqual([]);
+
+    const counts = { pieces: 0 };
+    const proxy = await startDavProxy(s.url, contentRangePut(s.root, counts));
+    open.push(proxy);
+    const ranged = await area({}, proxy.url);
+    const bytes = patternBytes(9 * 1024 * 1024 + 7, 13);
+    const cut = 4096;
+    await ranged.target.write('v.mp4', 0, chunksOf(bytes.subarray(0, cut)));
+    expect(ranged.target.describe().resume).toBe('content-range');
+    const probes = counts.pieces;
+    await ranged.target.write('v.mp4', await ranged.target.partialSize('v.mp4'), chunksOf(bytes.subarray(cut)));
+    expect(counts.pieces - probes).toBe(2);
+    expect(await ranged.target.commit('v.mp4', expectedOf(bytes))).toMatchObject({ outcome: 'committed' });
+    expect(sha256Hex(await readFile(join(ranged.dir, 'v.mp4')))).toBe(sha256Hex(bytes));
   });
 
   describe('through a lying proxy', () => {

@@ -11,6 +11,7 @@ import {
   createHasher,
   inTransitPath,
 } from '@filesync/core';
+import { probeContentRange } from './content-range-probe';
 import { DavClient } from './dav-client';
 import { classifyStatus } from './errors';
 import { DEFAULT_TIMEOUT_MS, type WebdavTargetOptions, resolveEndpoint, resolvePassword, secretForms } from './options';
@@ -21,16 +22,22 @@ import { type DavStat, PROPFIND_BODY, parseStat } from './propfind';
 export interface WebdavTarget extends Target {
   read(path: string, options?: ReadOptions): AsyncIterable<Uint8Array>;
   remove(path: string): Promise<void>;
-  describe(): { id: string; url: string; user: string | undefined; resume: 'sabredav-partialupdate' | 'none' };
+  describe(): { id: string; url: string; user: string | undefined; resume: ResumeMode };
 }
+
+/**
+ * How an interrupted upload continues: Sabre's PATCH where the DAV header announces it, a PUT with
+ * Content-Range where a probe proved the server honours it (Apache), else not at all (rclone).
+ */
+export type ResumeMode = 'sabredav-partialupdate' | 'content-range' | 'none';
 
 /** Sabre/dav (Nextcloud, ownCloud) announces partial updates (PATCH + `X-Update-Range`) in its DAV header. */
 const SABRE_PARTIAL_UPDATE = 'sabredav-partialupdate';
 
 type Segments = readonly string[];
 
-/** Largest piece of a resumed upload sent in one PATCH (held in memory: Sabre needs its length first). */
-const PATCH_BYTES = 8 * 1024 * 1024;
+/** Largest piece of a resumed upload sent in one request (held in memory: its length goes first). */
+const PIECE_BYTES = 8 * 1024 * 1024;
 
 /**
  * A WebDAV server as a target (tested against Debian's `rclone serve webdav`):
@@ -52,7 +59,7 @@ export function createWebdavTarget(options: WebdavTargetOptions): WebdavTarget {
   let authorization: string | undefined;
   const client = new DavClient({ authorization: () => authorization, redact, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS });
   let features: TargetFeatures = { canResume: false, atomicCommit: true, hashes: [] };
-  let partialUpdate = false;
+  let resumeMode: ResumeMode = 'none';
   let connecting: Promise<void> | undefined;
   const knownDirs = new Set<string>();
   const log = (level: 'debug' | 'info' | 'warn', message: string, fields?: Record<string, unknown>): void =>
@@ -84,10 +91,13 @@ export function createWebdavTarget(options: WebdavTargetOptions): WebdavTarget {
     if (!base.collection) throw new PermanentError('bad-request', `${display} is a file, not a folder`, { detail: { url: display } });
     const answer = await client.call({ method: 'OPTIONS', url: endpoint.base });
     const dav = (answer.headers.get('dav') ?? '').toLowerCase();
-    partialUpdate = dav.split(',').some((c) => c.trim() === SABRE_PARTIAL_UPDATE);
-    features = { canResume: options.resume !== false && partialUpdate, atomicCommit: true, hashes: [] };
+    const sabre = dav.split(',').some((c) => c.trim() === SABRE_PARTIAL_UPDATE);
+    if (options.resume === false) resumeMode = 'none';
+    else if (sabre) resumeMode = SABRE_PARTIAL_UPDATE;
+    else resumeMode = (await probeContentRange(client, endpoint.base, options.id)) ? 'content-range' : 'none';
+    features = { canResume: resumeMode !== 'none', atomicCommit: true, hashes: [] };
     if (!features.canResume) {
-      const why = options.resume === false ? 'resume is switched off in the config' : `${display} offers no partial updates (${SABRE_PARTIAL_UPDATE})`;
+      const why = options.resume === false ? 'resume is switched off in the config' : `${display} offers no partial updates (neither ${SABRE_PARTIAL_UPDATE} nor PUT with Content-Range)`;
       log('info', `${why}: an interrupted upload is sent again from zero`);
     }
   }
@@ -163,9 +173,10 @@ export function createWebdavTarget(options: WebdavTargetOptions): WebdavTarget {
   }
 
   /**
-   * Appends with Sabre's partial update (`PATCH`, `X-Update-Range: append`), after checking the
-   * in-transit copy is exactly `offset` long. Sabre wants a Content-Length on each PATCH, so the rest
-   * goes in pieces of at most PATCH_BYTES, each one durable on the server once answered.
+   * Appends with Sabre's partial update (`PATCH`, `X-Update-Range: append`) or a `PUT` with
+   * `Content-Range: bytes FROM-TO/*`, after checking the in-transit copy is exactly `offset` long.
+   * Both need each piece's length first, so the rest goes in pieces of at most PIECE_BYTES, each one
+   * durable on the server once answered.
    */
   async function append(path: string, offset: number, data: AsyncIterable<Uint8Array>, signal: AbortSignal | undefined): Promise<void> {
     const part = partOf(path);
@@ -173,22 +184,27 @@ export function createWebdavTarget(options: WebdavTargetOptions): WebdavTarget {
     if (have !== offset) {
       throw new TransientError('conflict', `in-transit copy of ${path} has ${have} bytes on the server, not ${offset}`, { detail: { have, offset } });
     }
+    let at = offset;
     const send = async (piece: Uint8Array): Promise<void> => {
-      const answer = await client.call({
-        method: 'PATCH',
-        url: urlAt(part),
-        headers: { 'content-type': 'application/x-sabredav-partialupdate', 'x-update-range': 'append' },
-        body: piece,
-        signal,
-      });
-      if (answer.status !== 200 && answer.status !== 204) throw classifyStatus(answer.status, `PATCH ${shown(part)}`, answer.body);
+      const answer =
+        resumeMode === 'content-range'
+          ? await client.call({ method: 'PUT', url: urlAt(part), headers: { 'content-range': `bytes ${at}-${at + piece.length - 1}/*` }, body: piece, signal })
+          : await client.call({
+              method: 'PATCH',
+              url: urlAt(part),
+              headers: { 'content-type': 'application/x-sabredav-partialupdate', 'x-update-range': 'append' },
+              body: piece,
+              signal,
+            });
+      if (answer.status < 200 || answer.status > 299) throw classifyStatus(answer.status, `${resumeMode === 'content-range' ? 'PUT (Content-Range)' : 'PATCH'} ${shown(part)}`, answer.body);
+      at += piece.length;
     };
     let pending: Uint8Array[] = [];
     let pendingBytes = 0;
     for await (const chunk of data) {
       pending.push(chunk);
       pendingBytes += chunk.length;
-      if (pendingBytes >= PATCH_BYTES) {
+      if (pendingBytes >= PIECE_BYTES) {
         await send(Buffer.concat(pending));
         pending = [];
         pendingBytes = 0;
@@ -343,7 +359,7 @@ export function createWebdavTarget(options: WebdavTargetOptions): WebdavTarget {
     get features() {
       return features;
     },
-    describe: () => ({ id: options.id, url: display, user: endpoint.user, resume: partialUpdate ? SABRE_PARTIAL_UPDATE : 'none' }) as const,
+    describe: () => ({ id: options.id, url: display, user: endpoint.user, resume: resumeMode }),
     stat: async (path: string) => {
       await ready();
       const size = await fileSize(finalOf(path));
