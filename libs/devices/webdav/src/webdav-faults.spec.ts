@@ -7,7 +7,7 @@ import { caught, chunksOf, collect, patternBytes, sha256Hex } from '@filesync/co
 import { type RcloneWebdav, rcloneMissing, startRcloneWebdav } from '../testing/rclone-webdav';
 import { type DavProxy, startDavProxy } from './test-support/dav-proxy';
 import { contentRangePut, sabrePartialUpdate } from './test-support/partial-update';
-import { type WebdavTarget, createWebdavTarget } from './webdav-target';
+import { PIECE_BYTES, type WebdavTarget, createWebdavTarget } from './webdav-target';
 import type { WebdavTargetOptions } from './options';
 
 const missing = rcloneMissing();
@@ -165,18 +165,24 @@ describe.skipIf(missing !== undefined)(`webdav target faults on rclone serve web
     expect(await caught(() => target.stat('slow.bin'))).toMatchObject({ kind: 'transient', code: 'timeout' });
   });
 
-  it('resumes on a server with Sabre partial updates in pieces of at most 8 MiB, and never when resume is off', async () => {
+  it('on a server with Sabre partial updates, writes in 1 MiB pieces: a write cut mid-way keeps every answered piece, and goes on from there', async () => {
     const counts = { patches: 0 };
     const proxy = await startDavProxy(s.url, sabrePartialUpdate(s.root, counts));
     open.push(proxy);
     const { target, dir } = await area({}, proxy.url);
-    const bytes = patternBytes(17 * 1024 * 1024 + 5, 9);
-    const cut = 1024 * 1024 + 3;
-    await target.write('long.mp4', 0, chunksOf(bytes.subarray(0, cut)));
+    const bytes = patternBytes(5 * PIECE_BYTES + 5, 9);
+    async function* cutAt(limit: number): AsyncGenerator<Uint8Array> {
+      for await (const chunk of chunksOf(bytes.subarray(0, limit), 64 * 1024)) yield chunk;
+      throw new Error('staging read failed: the agent lost power here');
+    }
+    // 2.5 pieces sent, then the write dies: the first piece by PUT, the second by PATCH, the half piece lost.
+    expect(await caught(() => target.write('long.mp4', 0, cutAt(2.5 * PIECE_BYTES)))).toBeInstanceOf(Error);
     expect(target.features.canResume).toBe(true);
-    expect(await target.partialSize('long.mp4')).toBe(cut);
-    await target.write('long.mp4', cut, chunksOf(bytes.subarray(cut)));
-    expect(counts.patches).toBe(3);
+    expect(counts.patches).toBe(1);
+    const have = await target.partialSize('long.mp4');
+    expect(have).toBe(2 * PIECE_BYTES);
+    await target.write('long.mp4', have, chunksOf(bytes.subarray(have)));
+    expect(counts.patches).toBe(1 + Math.ceil((bytes.length - have) / PIECE_BYTES));
     expect(await target.commit('long.mp4', expectedOf(bytes))).toMatchObject({ outcome: 'committed' });
     expect(sha256Hex(await readFile(join(dir, 'long.mp4')))).toBe(sha256Hex(bytes));
 
@@ -187,7 +193,7 @@ describe.skipIf(missing !== undefined)(`webdav target faults on rclone serve web
     expect(await caught(() => off.target.write('x.bin', 100, chunksOf(bytes.subarray(100, 200))))).toMatchObject({ kind: 'transient', code: 'conflict' });
   });
 
-  it('probes PUT + Content-Range on a scratch file: rclone replaces the file with the piece, so no resume there; a server that honours it gets pieces of at most 8 MiB', async () => {
+  it('probes PUT + Content-Range on a scratch file: rclone replaces the file with the piece, so no resume there; a server that honours it gets 1 MiB pieces', async () => {
     const { target, dir } = await area();
     await target.partialSize('x');
     expect(target.describe().resume).toBe('none');
@@ -199,13 +205,13 @@ describe.skipIf(missing !== undefined)(`webdav target faults on rclone serve web
     const proxy = await startDavProxy(s.url, contentRangePut(s.root, counts));
     open.push(proxy);
     const ranged = await area({}, proxy.url);
-    const bytes = patternBytes(9 * 1024 * 1024 + 7, 13);
+    const bytes = patternBytes(3 * PIECE_BYTES + 7, 13);
     const cut = 4096;
     await ranged.target.write('v.mp4', 0, chunksOf(bytes.subarray(0, cut)));
     expect(ranged.target.describe().resume).toBe('content-range');
     const probes = counts.pieces;
     await ranged.target.write('v.mp4', await ranged.target.partialSize('v.mp4'), chunksOf(bytes.subarray(cut)));
-    expect(counts.pieces - probes).toBe(2);
+    expect(counts.pieces - probes).toBe(Math.ceil((bytes.length - cut) / PIECE_BYTES));
     expect(await ranged.target.commit('v.mp4', expectedOf(bytes))).toMatchObject({ outcome: 'committed' });
     expect(sha256Hex(await readFile(join(ranged.dir, 'v.mp4')))).toBe(sha256Hex(bytes));
   });

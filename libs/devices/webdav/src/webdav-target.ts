@@ -36,8 +36,11 @@ const SABRE_PARTIAL_UPDATE = 'sabredav-partialupdate';
 
 type Segments = readonly string[];
 
-/** Largest piece of a resumed upload sent in one request (held in memory: its length goes first). */
-const PIECE_BYTES = 8 * 1024 * 1024;
+/**
+ * Largest piece sent in one request where the server can append (held in memory: its length goes
+ * first). 1 MiB: what a crash may make us send again, as for the staging checkpoints (ARCHITECTURE.md).
+ */
+export const PIECE_BYTES = 1024 * 1024;
 
 /**
  * A WebDAV server as a target (tested against Debian's `rclone serve webdav`):
@@ -147,7 +150,8 @@ export function createWebdavTarget(options: WebdavTargetOptions): WebdavTarget {
     }
   }
 
-  async function put(path: string, data: AsyncIterable<Uint8Array>, signal: AbortSignal | undefined): Promise<void> {
+  /** A PUT of the whole in-transit copy (streamed) or of its first piece (when the server can append). */
+  async function put(path: string, data: AsyncIterable<Uint8Array> | Uint8Array, signal: AbortSignal | undefined): Promise<void> {
     const part = partOf(path);
     const made = !part.slice(0, -1).every((_, i) => knownDirs.has(shown(part.slice(0, i + 1))));
     await ensureParents(part);
@@ -173,19 +177,27 @@ export function createWebdavTarget(options: WebdavTargetOptions): WebdavTarget {
   }
 
   /**
-   * Appends with Sabre's partial update (`PATCH`, `X-Update-Range: append`) or a `PUT` with
-   * `Content-Range: bytes FROM-TO/*`, after checking the in-transit copy is exactly `offset` long.
-   * Both need each piece's length first, so the rest goes in pieces of at most PIECE_BYTES, each one
-   * durable on the server once answered.
+   * Writes in pieces of at most PIECE_BYTES where the server can append, so that each answered piece
+   * is durable and a crash re-sends at most one piece: the first piece (at 0) by a plain PUT, each
+   * later one by Sabre's partial update (`PATCH`, `X-Update-Range: append`) or a `PUT` with
+   * `Content-Range: bytes FROM-TO/*`. Both need a piece's length before its bytes, hence pieces. A
+   * write at `offset > 0` first checks the in-transit copy is exactly `offset` long.
    */
-  async function append(path: string, offset: number, data: AsyncIterable<Uint8Array>, signal: AbortSignal | undefined): Promise<void> {
+  async function writePieces(path: string, offset: number, data: AsyncIterable<Uint8Array>, signal: AbortSignal | undefined): Promise<void> {
     const part = partOf(path);
-    const have = (await fileSize(part)) ?? 0;
-    if (have !== offset) {
-      throw new TransientError('conflict', `in-transit copy of ${path} has ${have} bytes on the server, not ${offset}`, { detail: { have, offset } });
+    if (offset > 0) {
+      const have = (await fileSize(part)) ?? 0;
+      if (have !== offset) {
+        throw new TransientError('conflict', `in-transit copy of ${path} has ${have} bytes on the server, not ${offset}`, { detail: { have, offset } });
+      }
     }
     let at = offset;
     const send = async (piece: Uint8Array): Promise<void> => {
+      if (at === 0) {
+        await put(path, piece, signal);
+        at = piece.length;
+        return;
+      }
       const answer =
         resumeMode === 'content-range'
           ? await client.call({ method: 'PUT', url: urlAt(part), headers: { 'content-range': `bytes ${at}-${at + piece.length - 1}/*` }, body: piece, signal })
@@ -202,15 +214,20 @@ export function createWebdavTarget(options: WebdavTargetOptions): WebdavTarget {
     let pending: Uint8Array[] = [];
     let pendingBytes = 0;
     for await (const chunk of data) {
-      pending.push(chunk);
-      pendingBytes += chunk.length;
-      if (pendingBytes >= PIECE_BYTES) {
-        await send(Buffer.concat(pending));
-        pending = [];
-        pendingBytes = 0;
+      for (let from = 0; from < chunk.length; ) {
+        const take = Math.min(chunk.length - from, PIECE_BYTES - pendingBytes);
+        pending.push(chunk.subarray(from, from + take));
+        pendingBytes += take;
+        from += take;
+        if (pendingBytes === PIECE_BYTES) {
+          await send(Buffer.concat(pending));
+          pending = [];
+          pendingBytes = 0;
+        }
       }
     }
-    if (pendingBytes > 0) await send(Buffer.concat(pending));
+    // The last piece, or an empty file's one PUT.
+    if (pendingBytes > 0 || at === 0) await send(Buffer.concat(pending));
   }
 
   /**
@@ -372,11 +389,9 @@ export function createWebdavTarget(options: WebdavTargetOptions): WebdavTarget {
     },
     write: async (path: string, offset: number, data: AsyncIterable<Uint8Array>, writeOptions?: ReadOptions) => {
       await ready();
+      if (features.canResume) return writePieces(path, offset, data, writeOptions?.signal);
       if (offset === 0) return put(path, data, writeOptions?.signal);
-      if (!features.canResume) {
-        throw new TransientError('conflict', `${display} cannot resume; upload ${path} again from 0`, { detail: { have: 0, offset } });
-      }
-      return append(path, offset, data, writeOptions?.signal);
+      throw new TransientError('conflict', `${display} cannot resume; upload ${path} again from 0`, { detail: { have: 0, offset } });
     },
     commit,
     read,
