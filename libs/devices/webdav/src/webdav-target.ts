@@ -44,9 +44,10 @@ export const PIECE_BYTES = 1024 * 1024;
 
 /**
  * A WebDAV server as a target (tested against Debian's `rclone serve webdav`):
- * - `write` MKCOLs the missing folders, then PUTs to the in-transit name (`name.part`); a resumed
- *   write appends with Sabre's `PATCH` + `X-Update-Range: append` where the server announces it,
- *   otherwise the target declares `canResume: false` and every upload starts from zero.
+ * - `write` MKCOLs the missing folders, then PUTs to the in-transit name (`name.part`). Where the
+ *   server can append (Sabre's `PATCH` announced, or `PUT` + `Content-Range` proven by a probe) it goes
+ *   in 1 MiB pieces and resumes from the server's size of `name.part`; otherwise the target declares
+ *   `canResume: false` and every upload starts from zero.
  * - `commit` proves the in-transit copy before it gets the final name: its size from PROPFIND and its
  *   SHA-256 from the server's `oc:checksums` where offered, else by reading it back and hashing it
  *   here. Then `MOVE` with `Overwrite: F`, so the server itself refuses (412) when a file holds the
