@@ -1,5 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import { type CollisionPolicy, PermanentError } from '@filesync/core';
+import { type CollisionPolicy, PASSWORD_FIELDS, PermanentError, SecretError, readSecret } from '@filesync/core';
 
 /** One log line from the device; pino's `logger[level](fields, message)` fits behind it. */
 export type WebdavLog = (level: 'debug' | 'info' | 'warn', message: string, fields?: Record<string, unknown>) => void;
@@ -28,7 +27,7 @@ export interface WebdavTargetOptions {
   readonly timeoutMs?: number;
   readonly log?: WebdavLog;
   /** Where `passwordEnv` is looked up; default `process.env` (tests pass their own). */
-  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
@@ -70,27 +69,19 @@ export function resolveEndpoint(options: WebdavTargetOptions): WebdavEndpoint {
 }
 
 /**
- * Finds the password: config, then the URL, then the environment variable, then the file (as the
- * FTP target does). It lives only in the closure that builds the Authorization header.
+ * Finds the password: config, then the URL, then the environment variable, then the file (core's
+ * `readSecret`, as the FTP device and `check-config --check-secrets` read it). It lives only in the
+ * closure that builds the Authorization header.
  */
-export async function resolvePassword(options: WebdavTargetOptions, urlPassword: string | undefined): Promise<string | undefined> {
+export function resolvePassword(options: WebdavTargetOptions, urlPassword: string | undefined): string | undefined {
   if (options.password !== undefined) return options.password;
   if (urlPassword !== undefined) return urlPassword;
-  if (options.passwordEnv !== undefined) {
-    const value = (options.env ?? process.env)[options.passwordEnv];
-    if (value === undefined) throw badOption('passwordEnv', `environment variable ${options.passwordEnv} is not set`);
-    return value;
+  try {
+    return readSecret(options, PASSWORD_FIELDS, options.env ?? process.env);
+  } catch (err) {
+    if (err instanceof SecretError) throw badOption(err.field, err.message);
+    throw err;
   }
-  if (options.passwordFile !== undefined) {
-    let text: string;
-    try {
-      text = await readFile(options.passwordFile, 'utf8');
-    } catch (err) {
-      throw badOption('passwordFile', `cannot read ${options.passwordFile} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
-    return text.split(/\r?\n/, 1)[0] ?? '';
-  }
-  return undefined;
 }
 
 /** Every form of a secret that could appear in text (plain, percent-encoded, in a Basic header), longest first. */

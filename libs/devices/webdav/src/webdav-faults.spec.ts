@@ -127,10 +127,16 @@ describe.skipIf(missing !== undefined)(`webdav target faults on rclone serve web
     expect(await caught(() => c.target.stat('x'))).toMatchObject({ kind: 'permanent', code: 'bad-request', detail: { field: 'passwordEnv' } });
   });
 
-  it('a base URL that does not exist fails at once, naming it', async () => {
+  it('a base URL that does not exist fails at once, naming it; probe (filesync doctor) says the same, and passes on a good one', async () => {
     const target = createWebdavTarget({ id: 'dav', url: `${s.url}no-such-folder/`, user: s.user, password: s.password });
     open.push(target);
     expect(await caught(() => target.partialSize('x'))).toMatchObject({ kind: 'permanent', code: 'not-found', message: expect.stringContaining('no-such-folder') });
+    expect(await caught(() => target.probe())).toMatchObject({ kind: 'permanent', code: 'not-found' });
+    const good = await area();
+    await good.target.probe();
+    const wrong = createWebdavTarget({ id: 'dav', url: s.url, user: s.user, password: 'not-the-password' });
+    open.push(wrong);
+    expect(await caught(() => wrong.probe())).toMatchObject({ kind: 'permanent', code: 'permission' });
   });
 
   it('the server killed mid-upload gives a transient error; once it is back, the upload succeeds from zero', async () => {

@@ -20,6 +20,7 @@ import { type DavStat, PROPFIND_BODY, parseStat } from './propfind';
 
 /** A WebDAV target with a description that is safe to show (no credentials). */
 export interface WebdavTarget extends Target {
+  probe(): Promise<void>;
   read(path: string, options?: ReadOptions): AsyncIterable<Uint8Array>;
   remove(path: string): Promise<void>;
   describe(): { id: string; url: string; user: string | undefined; resume: ResumeMode };
@@ -83,7 +84,7 @@ export function createWebdavTarget(options: WebdavTargetOptions): WebdavTarget {
   }
 
   async function connect(): Promise<void> {
-    const password = await resolvePassword(options, endpoint.urlPassword);
+    const password = resolvePassword(options, endpoint.urlPassword);
     secrets = secretForms(endpoint.user, password);
     if (endpoint.user !== undefined || password !== undefined) {
       authorization = `Basic ${Buffer.from(`${endpoint.user ?? ''}:${password ?? ''}`).toString('base64')}`;
@@ -396,6 +397,11 @@ export function createWebdavTarget(options: WebdavTargetOptions): WebdavTarget {
     },
     commit,
     read,
+    /** For `filesync doctor`: connects (credentials, base folder, features) and asks for the base folder again, throwing its fault. */
+    probe: async () => {
+      await ready();
+      if ((await statAt([], true)) === undefined) throw new PermanentError('not-found', `${display} does not exist on the server`, { detail: { url: display } });
+    },
     remove: async (path: string) => {
       await ready();
       const segments = finalOf(path);
