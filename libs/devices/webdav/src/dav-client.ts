@@ -34,6 +34,8 @@ export interface DavClientOptions {
   readonly redact: Redact;
   readonly timeoutMs: number;
   readonly clock?: Clock;
+  /** Sees every answer's status first (the target reconnects after a 401, re-reading the password). */
+  readonly onStatus?: (status: number) => void;
 }
 
 /**
@@ -119,6 +121,7 @@ export class DavClient {
     try {
       const response = await fetch(req.url, init);
       watchdog.arm();
+      this.options.onStatus?.(response.status);
       return { response, watchdog };
     } catch (err) {
       watchdog.stop();

@@ -127,6 +127,30 @@ describe.skipIf(missing !== undefined)(`webdav target faults on rclone serve web
     expect(await caught(() => c.target.stat('x'))).toMatchObject({ kind: 'permanent', code: 'bad-request', detail: { field: 'passwordEnv' } });
   });
 
+  it('after a 401 mid-run, the next call reads the password file again (a rotated password is picked up without a restart)', async () => {
+    const proxy = await startDavProxy(s.url);
+    open.push(proxy);
+    const file = join(s.root, 'rotating-pw.txt');
+    await writeFile(file, `${s.password}\n`);
+    const { target } = await area({ password: undefined, passwordFile: file }, proxy.url);
+    expect(await target.stat('x.bin')).toBeUndefined();
+    // The server now refuses the password in use (rotated on its side) …
+    proxy.hooks = {
+      answer: (_req, _body, res) => {
+        res.writeHead(401, { 'www-authenticate': 'Basic realm="x"' });
+        res.end();
+        return true;
+      },
+    };
+    expect(await caught(() => target.stat('x.bin'))).toMatchObject({ kind: 'permanent', code: 'permission' });
+    proxy.hooks = {};
+    // … so the next call reads the file again: a wrong one there is refused, the right one works.
+    await writeFile(file, 'not-it\n');
+    expect(await caught(() => target.stat('x.bin'))).toMatchObject({ kind: 'permanent', code: 'permission' });
+    await writeFile(file, `${s.password}\n`);
+    expect(await target.stat('x.bin')).toBeUndefined();
+  });
+
   it('a base URL that does not exist fails at once, naming it; probe (filesync doctor) says the same, and passes on a good one', async () => {
     const target = createWebdavTarget({ id: 'dav', url: `${s.url}no-such-folder/`, user: s.user, password: s.password });
     open.push(target);

@@ -62,7 +62,15 @@ export function createWebdavTarget(options: WebdavTargetOptions): WebdavTarget {
   let secrets: string[] = [];
   const redact = (text: string): string => secrets.reduce((t, s) => t.split(s).join('***'), text);
   let authorization: string | undefined;
-  const client = new DavClient({ authorization: () => authorization, redact, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS });
+  const client = new DavClient({
+    authorization: () => authorization,
+    redact,
+    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    // A refused password may have been rotated in its file or variable: the next call connects again and reads it anew.
+    onStatus: (status) => {
+      if (status === 401) connecting = undefined;
+    },
+  });
   let features: TargetFeatures = { canResume: false, atomicCommit: true, hashes: [] };
   let resumeMode: ResumeMode = 'none';
   let connecting: Promise<void> | undefined;
