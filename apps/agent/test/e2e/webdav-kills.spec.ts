@@ -7,13 +7,15 @@ import { startAgentProcess } from '../agent-process';
 import { E2eWorld, MIB, hashTree, listTree, nasPath, settled, waitForStatus } from './harness';
 
 /**
- * Issue 21 item 5 (chaos, WebDAV): the agent is SIGKILLed up to KILLS times (at least half) at seeded random instants while
+ * Issue 21 item 5 (chaos, WebDAV): the agent is SIGKILLed up to KILLS times (at least MIN_CUTS mid-upload) at seeded random instants while
  * it uploads to `rclone serve webdav` (policy `move`), each kill aimed at a moment when a `.part` is on
  * the server. After the last restart every file must be in rclone's root exactly once, byte-identical,
  * with no `.part` and no `-1` duplicate left (a MOVE whose reply died with the agent is recognised as
  * done), and the source empty: nothing lost, nothing removed before it was delivered.
  */
 const KILLS = 8;
+/** Kills that must land while a `.part` is on the server for the run to count. */
+const MIN_CUTS = 3;
 const missing = rcloneMissing();
 
 /** A small seeded generator (xorshift32), so a failing run can be replayed from its seed. */
@@ -89,12 +91,13 @@ describe.skipIf(missing !== undefined)(`e2e: agent killed ${KILLS} times while u
     expect(end.counts.files).toMatchObject({ failed: 0, vanished: 0 });
     expect(await w.stopAgent()).toBe(0);
 
-    // Most kills hit an upload in flight (the rest hit a commit, a start-up or the cleaner).
-    expect(kills, `seed ${seed}`).toBeGreaterThanOrEqual(KILLS / 2);
-    expect(midUpload, `seed ${seed}`).toBeGreaterThanOrEqual(kills / 2);
     const stored = await hashTree(join(s.root, 'fleet'));
     expect([...stored.keys()].sort(), `seed ${seed}`).toEqual([...expected.keys()].map((p) => nasPath('drone', p)).sort());
     for (const [path, f] of expected) expect(stored.get(nasPath('drone', path))?.sha256, `${path} (seed ${seed})`).toBe(f.sha256);
     expect([...(await listTree(inbox))], `left on the source; counts ${JSON.stringify(end.counts)}`).toEqual([]);
+    // The faults were real: at least MIN_CUTS kills landed with an upload in flight (the others hit a
+    // commit, a start-up or the cleaner; once everything has moved the kills stop).
+    expect(kills, `seed ${seed}`).toBeGreaterThanOrEqual(MIN_CUTS);
+    expect(midUpload, `seed ${seed}: ${midUpload} of ${kills} kills mid-upload`).toBeGreaterThanOrEqual(MIN_CUTS);
   }, 400_000);
 });
