@@ -7,9 +7,9 @@ import { startAgentProcess } from '../agent-process';
 import { E2eWorld, MIB, hashTree, listTree, nasPath, settled, waitForStatus } from './harness';
 
 /**
- * Issue 21 item 5 (chaos, WebDAV): the agent is SIGKILLed up to KILLS times (at least MIN_CUTS mid-upload) at seeded random instants while
- * it uploads to `rclone serve webdav` (policy `move`), each kill aimed at a moment when a `.part` is on
- * the server. After the last restart every file must be in rclone's root exactly once, byte-identical,
+ * Issue 21 item 5 (chaos, WebDAV): the agent is SIGKILLed up to KILLS times (at least MIN_CUTS of them
+ * mid-upload) at seeded random instants while it uploads to `rclone serve webdav` (policy `move`), each
+ * kill aimed at a moment when a `.part` is on the server. After the last restart every file must be in rclone's root exactly once, byte-identical,
  * with no `.part` and no `-1` duplicate left (a MOVE whose reply died with the agent is recognised as
  * done), and the source empty: nothing lost, nothing removed before it was delivered.
  */
