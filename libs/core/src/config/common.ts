@@ -88,3 +88,17 @@ export const httpUrl = z
     const port = portOf(url);
     return port === undefined || port === '' || (Number(port) >= 1 && Number(port) <= 65535);
   }, 'port must be a whole number from 1 to 65535');
+
+/**
+ * A WebDAV collection's URL: http:// or https:// only, with a valid port. Messages never repeat the
+ * URL, since it may carry a password.
+ */
+export const webdavUrl = z
+  .string()
+  .regex(/^https?:\/\/[^/?#]+/i, { message: 'expected an http:// or https:// URL of a WebDAV folder, e.g. https://cloud.example.org/remote.php/dav/files/drone/', abort: true })
+  .refine((url) => URL.canParse(url), 'not a valid URL (check the host name and port)')
+  .refine((url) => {
+    const port = portOf(url);
+    return port === undefined || port === '' || (/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535);
+  }, 'port must be a whole number from 1 to 65535 (or left out for the default 80, 443 for https://)')
+  .describe('The WebDAV folder files go under; it must exist (folders below it are made).');

@@ -66,6 +66,25 @@ describe('config schema', () => {
     expect(parseConfig({ ...minimal, status: { host: '::1', port: 8080 } }).status).toMatchObject({ host: '::1' });
   });
 
+  it('a webdav target: defaults filled, URL scheme and port checked by field, the URL never repeated', () => {
+    const withTarget = (target: object) => ({ ...minimal, targets: [target], routes: [{ source: 'a', targets: ['dav'] }] });
+    const ok = parseConfig(withTarget({ id: 'dav', type: 'webdav', url: 'https://cloud.example.org/remote.php/dav/files/drone/', user: 'drone', passwordEnv: 'DAV_PW' }));
+    expect(ok.targets[0]).toMatchObject({ type: 'webdav', dir: '', partSuffix: '.part', collision: 'rename', resume: true, timeoutSec: 60 });
+    expect(problems(withTarget({ id: 'dav', type: 'webdav', url: 'ftp://host/dav' }))).toEqual([
+      { path: 'targets[0].url', message: expect.stringMatching(/^expected an http:\/\/ or https:\/\/ URL/) },
+    ]);
+    const badPort = problems(withTarget({ id: 'dav', type: 'webdav', url: 'http://user:s3cret-pw@host:70000/dav' }));
+    expect(badPort.map((p) => p.path)).toContain('targets[0].url');
+    expect(badPort.some((p) => /port must be a whole number from 1 to 65535/.test(p.message))).toBe(true);
+    expect(JSON.stringify(badPort)).not.toContain('s3cret-pw');
+    expect(problems(withTarget({ id: 'dav', type: 'webdav', url: 'http://host:0/dav' }))).toEqual([
+      { path: 'targets[0].url', message: expect.stringMatching(/port must be a whole number from 1 to 65535/) },
+    ]);
+    expect(problems(withTarget({ id: 'dav', type: 'webdav', url: 'http://host/', collision: 'replace' })).map((p) => p.path)).toEqual(['targets[0].collision']);
+    expect(problems(withTarget({ id: 'dav', type: 'webdav', url: 'http://host/', timeoutSec: 0 })).map((p) => p.path)).toEqual(['targets[0].timeoutSec']);
+    expect(problems(withTarget({ id: 'dav', type: 'webdav', url: 'http://host/', secure: 'explicit' })).map((p) => p.path)).toEqual(['targets[0]']);
+  });
+
   it('parses sizes with units', () => {
     expect(parseByteSize('512MiB')).toBe(512 * 2 ** 20);
     expect(parseByteSize('2GB')).toBe(2e9);

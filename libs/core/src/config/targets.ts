@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { byteSize, collisionPolicy, credentials, deviceId, ftpUrl, httpUrl, tlsOptions } from './common';
+import { byteSize, collisionPolicy, credentials, deviceId, ftpUrl, httpUrl, tlsOptions, webdavUrl } from './common';
 
 const targetBase = {
   id: deviceId,
@@ -48,6 +48,26 @@ export const httpTargetSchema = z
   })
   .describe('An HTTP upload endpoint.');
 
-export const targetSchema = z.discriminatedUnion('type', [localTargetSchema, ftpTargetSchema, httpTargetSchema]);
+export const webdavTargetSchema = z
+  .strictObject({
+    ...targetBase,
+    type: z.literal('webdav'),
+    url: webdavUrl,
+    ...credentials,
+    partSuffix: z.string().min(1).default('.part').describe('Suffix of the in-transit name.'),
+    collision: collisionPolicy.default('rename'),
+    resume: z
+      .boolean()
+      .default(true)
+      .describe('Continue an interrupted upload where the server offers partial updates (Sabre/Nextcloud); otherwise it is sent again from zero.'),
+    timeoutSec: z
+      .number()
+      .positive()
+      .default(60)
+      .describe('Longest silence allowed in one request (no bytes taken, or no answer), not a limit on the whole upload.'),
+  })
+  .describe('A WebDAV server (Nextcloud, ownCloud, Apache mod_dav, rclone serve webdav) to upload to.');
+
+export const targetSchema = z.discriminatedUnion('type', [localTargetSchema, ftpTargetSchema, httpTargetSchema, webdavTargetSchema]);
 export type TargetConfig = z.infer<typeof targetSchema>;
 export type TargetType = TargetConfig['type'];

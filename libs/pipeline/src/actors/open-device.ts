@@ -71,5 +71,9 @@ export async function openTarget(config: TargetConfig, dataDir: string): Promise
       // The spool holds the in-transit copy and the attempt journal: it must be on persistent disk.
       return createHttpTarget(httpTargetOptionsFromConfig(config, { spoolDir: join(dataDir, 'http', config.id) }));
     }
+    case 'webdav': {
+      const { createWebdavTarget, webdavTargetOptionsFromConfig } = await import('@filesync/device-webdav');
+      return createWebdavTarget(webdavTargetOptionsFromConfig(config));
+    }
   }
 }
