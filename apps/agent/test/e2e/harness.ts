@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { afterEach } from 'vitest';
 import { dirname, join, relative } from 'node:path';
 import { targetPathOf } from '@filesync/pipeline';
 import { type Catalog, openCatalogForReading } from '@filesync/store';
@@ -23,6 +24,21 @@ export interface StatusBody {
 export const MIB = 1024 * 1024;
 export const FTP_LOGIN = { user: 'filesync', password: 'filesync' } as const;
 export const ULOG_MAGIC = Buffer.from([0x55, 0x4c, 0x6f, 0x67, 0x01, 0x12, 0x35, 0x01]);
+
+/** E2e worlds for one describe block's tests: each world `create()` made is cleaned up after its test. */
+export function worldsForTests(): { create(): Promise<E2eWorld> } {
+  const made: E2eWorld[] = [];
+  afterEach(async () => {
+    for (const world of made.splice(0)) await world.cleanup();
+  });
+  return {
+    async create() {
+      const world = await E2eWorld.create();
+      made.push(world);
+      return world;
+    },
+  };
+}
 
 /** A temp directory that holds the simulators' roots, the agent's data dir and its config. */
 export class E2eWorld {

@@ -3,10 +3,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openCatalogForReading } from '@filesync/store';
 import { agentsForTests, makeAgentWorld } from '../agent-process';
-import { E2eWorld, hashTree } from './harness';
+import { worldsForTests, hashTree  } from './harness';
 
 const TOKEN = 'metrics-token-of-24-char';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
@@ -126,14 +126,10 @@ describe('/metrics (real agent)', () => {
 });
 
 describe('/metrics (real agent, PX4 simulator over MAVFTP)', () => {
-  let world: E2eWorld | undefined;
-  afterEach(async () => {
-    await world?.cleanup();
-    world = undefined;
-  });
+  const worlds = worldsForTests();
 
   it('shows the link round trip, and a file Flight Review refuses as one upload failure with its code', async () => {
-    const w = (world = await E2eWorld.create());
+    const w = await worlds.create();
     const px4 = await w.sim('px4', 'px4', ['--port', '0', '--no-pty', '--logs', '3', '--min-bytes', '20000', '--max-bytes', '60000']);
     const review = await w.sim('flight-review', 'review', ['--port', '0']);
     const logDir = join(w.simRoot('px4'), 'fs', 'microsd', 'log');

@@ -1,8 +1,8 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { patternBytes } from '@filesync/core/testing';
-import { E2eWorld, FTP_LOGIN, MIB, hashTree, nasPath, sha256, waitForCatalog, waitForStatus } from './harness';
+import { worldsForTests, FTP_LOGIN, MIB, hashTree, nasPath, sha256, waitForCatalog, waitForStatus  } from './harness';
 
 /**
  * Issue 17 item 1 through the real agent, policy `move`: a camera writes a new picture under the
@@ -12,14 +12,10 @@ import { E2eWorld, FTP_LOGIN, MIB, hashTree, nasPath, sha256, waitForCatalog, wa
  * the next listing, moved in its turn.
  */
 describe('e2e: a file rewritten under the same name while it is delivered (real agent process, FTP NAS simulator)', () => {
-  let world: E2eWorld | undefined;
-  afterEach(async () => {
-    await world?.cleanup();
-    world = undefined;
-  });
+  const worlds = worldsForTests();
 
   it('keeps the new version until it is on the NAS too, then moves it', async () => {
-    const w = (world = await E2eWorld.create());
+    const w = await worlds.create();
     const camera = w.simRoot('camera');
     const old = patternBytes(6 * MIB, 1);
     const fresh = patternBytes(3 * MIB + 7, 2);

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { E2eWorld, FTP_LOGIN, MIB, hashTree, nasPath, settled, treeBytes, waitForCatalog, waitForStatus, writeCameraFiles } from './harness';
+import { describe, expect, it } from 'vitest';
+import { worldsForTests, FTP_LOGIN, MIB, hashTree, nasPath, settled, treeBytes, waitForCatalog, waitForStatus, writeCameraFiles  } from './harness';
 
 /**
  * Issue 9 acceptance: with a staging quota far smaller than the data, the run still completes;
@@ -8,14 +8,10 @@ import { E2eWorld, FTP_LOGIN, MIB, hashTree, nasPath, settled, treeBytes, waitFo
  * sources would fill staging with most of the data.
  */
 describe('e2e: a small staging quota (real agent process, real simulators)', () => {
-  let world: E2eWorld | undefined;
-  afterEach(async () => {
-    await world?.cleanup();
-    world = undefined;
-  });
+  const worlds = worldsForTests();
 
   it('completes with staging held near the quota (downloads wait), including files larger than the quota', async () => {
-    const w = (world = await E2eWorld.create());
+    const w = await worlds.create();
     const quota = 4 * MIB;
     await writeCameraFiles(w.simRoot('camera'), 40, { maxBytes: 2 * MIB });
     const [flash, camera, nas] = await Promise.all([

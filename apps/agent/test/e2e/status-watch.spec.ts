@@ -1,22 +1,18 @@
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ConfigInput } from '@filesync/core';
 import { runProcess } from '../cli';
-import { E2eWorld } from './harness';
+import { worldsForTests  } from './harness';
 
 /**
  * Issue 20 point 4: `filesync status --watch` beside a running agent shows the transfer in flight with
  * a progress bar, a rate and an ETA, and (not on a terminal) prints a frame only when it changed.
  */
 describe('e2e: filesync status --watch', () => {
-  let world: E2eWorld | undefined;
-  afterEach(async () => {
-    await world?.cleanup();
-    world = undefined;
-  });
+  const worlds = worldsForTests();
 
   it('shows a PX4 log downloading with progress, rate and ETA, and no two identical frames in a row', async () => {
-    const w = (world = await E2eWorld.create());
+    const w = await worlds.create();
     // One log of 3 MB over a link with 15 ms each way: a transfer that lasts several seconds.
     const px4 = await w.sim('px4', 'px4', ['--port', '0', '--no-pty', '--logs', '1', '--min-bytes', '3000000', '--max-bytes', '3000000', '--latency-ms', '15']);
     await w.startAgent(

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { E2eWorld, FTP_LOGIN, type StatusBody, flightReviewHashes, hashTree, nasPath, settled, waitForStatus, writeCameraFiles } from './harness';
+import { describe, expect, it } from 'vitest';
+import { worldsForTests, FTP_LOGIN, type StatusBody, flightReviewHashes, hashTree, nasPath, settled, waitForStatus, writeCameraFiles  } from './harness';
 
 /**
  * Issue 9 acceptance: a target down for the first half of the run. The FTP NAS simulator starts
@@ -8,14 +8,10 @@ import { E2eWorld, FTP_LOGIN, type StatusBody, flightReviewHashes, hashTree, nas
  * and the NAS must catch up once its port opens again.
  */
 describe('e2e: one target down for the first half of the run (real agent process, real simulators)', () => {
-  let world: E2eWorld | undefined;
-  afterEach(async () => {
-    await world?.cleanup();
-    world = undefined;
-  });
+  const worlds = worldsForTests();
 
   it('the other target completes while it is down, and it catches up when it returns', async () => {
-    const w = (world = await E2eWorld.create());
+    const w = await worlds.create();
     await writeCameraFiles(w.simRoot('camera'), 60, { ulogEvery: 4 });
     const [px4, camera, nas, review] = await Promise.all([
       w.sim('px4', 'px4', ['--port', '0', '--no-pty', '--logs', '3', '--min-bytes', '20000', '--max-bytes', '100000']),

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openCatalogForReading } from '@filesync/store';
-import { E2eWorld, FTP_LOGIN, MIB, flightReviewHashes, hashTree, listTree, nasPath, settled, sha256File, waitForStatus, writeCameraFiles } from './harness';
+import { worldsForTests, FTP_LOGIN, MIB, flightReviewHashes, hashTree, listTree, nasPath, settled, sha256File, waitForStatus, writeCameraFiles  } from './harness';
 
 /**
  * Issue 9 acceptance: the real agent process (`filesync serve`) with every simulator as a process:
@@ -9,14 +9,10 @@ import { E2eWorld, FTP_LOGIN, MIB, flightReviewHashes, hashTree, listTree, nasPa
  * (`copy`, with a 100 MiB video) to a simulated FTP NAS and Flight Review (only `.ulg`).
  */
 describe('e2e: 3 sources → 2 targets (real agent process, real simulators)', () => {
-  let world: E2eWorld | undefined;
-  afterEach(async () => {
-    await world?.cleanup();
-    world = undefined;
-  });
+  const worlds = worldsForTests();
 
   it('delivers 300+ files (one of 100 MiB) byte-identical to every routed target; moves only files every routed target has; copies leave sources alone', async () => {
-    const w = (world = await E2eWorld.create());
+    const w = await worlds.create();
     // The camera's root is filled before its simulator starts (it leaves a non-empty root alone).
     await writeCameraFiles(w.simRoot('camera'), 160, { ulogEvery: 16, bigBytes: 100 * MIB });
     const [px4, flash, camera, nas, review] = await Promise.all([
