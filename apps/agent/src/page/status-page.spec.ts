@@ -74,6 +74,11 @@ describe('status page in a real browser (Debian chromium)', () => {
     const devices = await page.$$eval('[data-device]', (els) => els.map((e) => e.getAttribute('data-device')));
     expect(devices).toEqual([volume, 'nas']);
     await shot(page, '3-card-back');
+    // The worker tree waits behind its toggle.
+    expect(await page.isVisible('#tree')).toBe(false);
+    await page.click('details summary');
+    await until(page, `/source:flir[\s\S]*downloader running/.test(d.querySelector('#tree')?.innerText ?? '')`, 'the worker tree shown');
+    await shot(page, '3b-worker-tree');
   }, 150_000);
 
   it('shows a PX4 log downloading with a progress bar, rate and ETA, then delivered with its Flight Review link', async () => {
@@ -128,7 +133,7 @@ describe('status page in a real browser (Debian chromium)', () => {
     await until(page, `/refused-once\\.ulg/.test(d.querySelector('#failures')?.textContent ?? '') && !!d.querySelector('#failures button[data-action="retry"]')`, 'the refused file listed under failures');
     const failure = await page.innerText('#failures');
     expect(failure).toMatch(/flight-review: .*400/);
-    expect(failure).toMatch(/1 attempts/);
+    expect(failure).toMatch(/\(1 attempt\)/);
     await shot(page, '7-failed');
     await page.click('#failures button[data-action="retry"]');
     await until(page, `!!d.querySelector('#deliveries a[href*="/plot_app?log="]') && /No failures/.test(d.querySelector('#failures')?.textContent ?? '')`, 'the retried file delivered', 60_000);

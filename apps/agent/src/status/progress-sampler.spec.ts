@@ -19,17 +19,22 @@ describe('ProgressSampler', () => {
     expect(s.rateOf('a')).toBeUndefined();
   });
 
-  it('turns the moved-bytes counters into per-second points, clamped at zero, keeping the last few', () => {
-    const s = new ProgressSampler(2_000, 2);
+  it('turns the moved-bytes counters into per-second points over the span, clamped at zero, keeping the last few', () => {
+    const s = new ProgressSampler(2_000, 2, 1_000);
     s.sample(0, 100, new Map(), { downloaded: 0, uploaded: 0 });
     s.sample(500, 600, new Map(), { downloaded: 1_000, uploaded: 0 });
+    // Over the span from the first sample: (500 - 0) / 1 s down, 2000 / 1 s up.
     s.sample(1_000, 1_100, new Map(), { downloaded: 500, uploaded: 2_000 });
     expect(s.throughput()).toEqual([
       { at: 600, down: 2_000, up: 0 },
-      { at: 1_100, down: 0, up: 4_000 },
+      { at: 1_100, down: 500, up: 2_000 },
     ]);
-    s.sample(2_000, 2_100, new Map(), { downloaded: 1_500, uploaded: 2_000 });
-    expect(s.throughput().map((p) => p.at)).toEqual([1_100, 2_100]);
+    // From the sample at 500 ms (the one at 0 left the span): the counter went back, so 0 down.
+    s.sample(1_500, 1_600, new Map(), { downloaded: 800, uploaded: 2_000 });
+    expect(s.throughput()).toEqual([
+      { at: 1_100, down: 500, up: 2_000 },
+      { at: 1_600, down: 0, up: 2_000 },
+    ]);
   });
 
   it('gives no ETA without a rate', () => {

@@ -4,6 +4,11 @@ import type { ThroughputPoint } from './overview';
 export const RATE_WINDOW_MS = 10_000;
 /** Sparkline points kept (one per sample; at 1 Hz, the last minute). */
 export const THROUGHPUT_POINTS = 60;
+/**
+ * Each sparkline point averages the counters over this long: a download records its offset once a
+ * second, in step with the samples, so a point taken from one interval alone flips between 0 and twice the rate.
+ */
+export const THROUGHPUT_SPAN_MS = 3_000;
 
 interface Sample {
   readonly at: number;
@@ -19,11 +24,13 @@ interface Sample {
 export class ProgressSampler {
   private readonly transfers = new Map<string, Sample[]>();
   private readonly points: ThroughputPoint[] = [];
-  private lastMoved: { at: number; down: number; up: number } | undefined;
+  /** The moved-bytes counters of the samples within the span, oldest first. */
+  private readonly moved: { at: number; down: number; up: number }[] = [];
 
   constructor(
     private readonly windowMs = RATE_WINDOW_MS,
     private readonly maxPoints = THROUGHPUT_POINTS,
+    private readonly spanMs = THROUGHPUT_SPAN_MS,
   ) {}
 
   /** One sample: `offsets` by transfer key (others are forgotten: they ended), and the moved-bytes counters. */
@@ -37,18 +44,19 @@ export class ProgressSampler {
       while (list.length > 2 && at - (list[0]?.at ?? at) > this.windowMs) list.shift();
       this.transfers.set(key, list);
     }
-    const last = this.lastMoved;
-    if (last !== undefined && at > last.at) {
-      const seconds = (at - last.at) / 1000;
+    const first = this.moved[0];
+    if (first !== undefined && at > first.at) {
+      const seconds = (at - first.at) / 1000;
       // The counters go back when a copy is reset; a negative throughput means nothing to a reader.
       this.points.push({
         at: wallAt,
-        down: Math.max(0, moved.downloaded - last.down) / seconds,
-        up: Math.max(0, moved.uploaded - last.up) / seconds,
+        down: Math.max(0, moved.downloaded - first.down) / seconds,
+        up: Math.max(0, moved.uploaded - first.up) / seconds,
       });
       if (this.points.length > this.maxPoints) this.points.shift();
     }
-    this.lastMoved = { at, down: moved.downloaded, up: moved.uploaded };
+    this.moved.push({ at, down: moved.downloaded, up: moved.uploaded });
+    while (this.moved.length > 1 && at - (this.moved[0]?.at ?? at) >= this.spanMs) this.moved.shift();
   }
 
   /** Bytes per second of one transfer over the window; undefined until it has two samples apart in time. */

@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -142,6 +143,38 @@ describe('status API', () => {
       items: [{ path: 'logs/a.ulg', targetId: 'outbox', receipt: 'https://review.example/plot_app?log=abc', targetPath: 'drone/logs/a.ulg' }],
     });
   });
+
+  it('stays usable with 10,000 tracked files: totals, pages and search come from SQL, and the page shows one page', async () => {
+    // Written in one transaction beside the catalog: 10,000 recordFound calls would be 10,000 fsyncs.
+    catalog.close();
+    const db = new Database(join(dir, 'catalog.db'));
+    const insertFile = db.prepare(
+      `INSERT INTO files (file_id, source_id, path, size, mtime_ms, state, reason, attempts, found_at, updated_at) VALUES (?, 'inbox', ?, 1000, 0, ?, ?, ?, ?, ?)`,
+    );
+    const insertTarget = db.prepare(`INSERT INTO file_targets (file_id, target_id, state, updated_at) VALUES (?, 'outbox', 'pending', 0)`);
+    db.transaction(() => {
+      for (let i = 0; i < 10_000; i++) {
+        const id = i.toString(16).padStart(32, '0');
+        const failedOne = i % 100 === 0;
+        insertFile.run(id, `flight/${String(i).padStart(5, '0')}.ulg`, failedOne ? 'failed' : 'found', failedOne ? 'EIO' : null, failedOne ? 5 : 0, i, i);
+        insertTarget.run(id);
+      }
+    })();
+    db.close();
+    catalog = openCatalog(join(dir, 'catalog.db')).catalog;
+    await serve();
+    expect(await call('/api/files?limit=25&offset=9990')).toMatchObject({ status: 200, body: { total: 10_000, offset: 9990, limit: 25 } });
+    expect(((await call('/api/files?limit=25&offset=9990')).body['items'] as unknown[]).length).toBe(10);
+    const one = (await call('/api/files?q=00042')).body as unknown as PageView<FileView>;
+    expect(one.items.map((f) => f.path)).toEqual(['flight/00042.ulg']);
+    expect((await call('/api/files?state=problems')).body).toMatchObject({ total: 100 });
+    expect(((await call('/api/overview')).body as unknown as Overview).problems).toBe(100);
+    const html = await (await fetch(`${url}/`)).text();
+    expect(html).toContain('1–25 of 10000');
+    expect(html.match(/<tr data-file=/g)).toHaveLength(25);
+    const searched = await (await fetch(`${url}/?q=00042`)).text();
+    expect(searched.match(/<tr data-file=/g)).toHaveLength(1);
+  }, 60_000);
 
   it('pause and resume a route: kept in the catalog, shown in the overview, resume wakes the source', async () => {
     await serve();

@@ -75,7 +75,8 @@ export function renderThroughput(o: Overview): string {
 
 /** Where a copy is on its target: the receipt as a link when it is a web address, and the target path. */
 function receiptOf(targetId: string, receipt: string | null, targetPath: string): string {
-  const link = isWebAddress(receipt) ? ` <a href="${esc(receipt)}" rel="noreferrer" target="_blank">${esc(receipt)}</a>` : receipt ? ` ${esc(receipt)}` : '';
+  // A file-system or FTP target's receipt is usually the target path itself: say it once.
+  const link = isWebAddress(receipt) ? ` <a href="${esc(receipt)}" rel="noreferrer" target="_blank">${esc(receipt)}</a>` : receipt && receipt !== targetPath ? ` ${esc(receipt)}` : '';
   return `<span class="target">${esc(targetId)}: <code>${esc(targetPath)}</code>${link}</span>`;
 }
 
@@ -102,9 +103,10 @@ export function renderFailures(page: PageView<FileView>, query: Readonly<Record<
     page.items
       .map((f) => {
         const failedTargets = f.targets.filter((t) => t.state === 'failed');
+        const tries = (n: number): string => ` <span class="muted">(${n} attempt${n === 1 ? '' : 's'})</span>`;
         const reasons = [
-          ...(f.state === 'failed' ? [`${esc(f.reason ?? 'failed')} <span class="muted">(${f.attempts} attempts)</span>`] : []),
-          ...failedTargets.map((t) => `${esc(t.targetId)}: ${esc(t.reason ?? 'failed')} <span class="muted">(${t.attempts} attempts)</span>`),
+          ...(f.state === 'failed' ? [`${esc(f.reason ?? 'failed')}${tries(f.attempts)}`] : []),
+          ...failedTargets.map((t) => `${esc(t.targetId)}: ${esc(t.reason ?? 'failed')}${tries(t.attempts)}`),
         ];
         return (
           `<li data-file="${esc(f.fileId)}"><div class="row"><span class="path">${esc(f.sourceId)}: ${esc(f.path)}</span>` +

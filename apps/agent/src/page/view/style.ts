@@ -19,5 +19,5 @@ button{font:inherit;padding:.25rem .7rem;border-radius:4px;border:1px solid #888
 li button{margin-left:.5rem}table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:.3rem .3rem;border-bottom:1px solid var(--line);vertical-align:top}
 form{display:flex;flex-wrap:wrap;gap:.4rem;margin:.3rem 0}input[type=search]{flex:1 1 12rem;font:inherit;padding:.25rem}select{font:inherit}
 .pager{display:flex;gap:1rem;justify-content:center;padding:.4rem}.tree ul{padding-left:1.1rem}details{margin-top:1.2rem}summary{cursor:pointer;font-weight:600}
-code{font-size:.9em}@media (max-width:30rem){td:nth-child(3){display:none}}
+code{font-size:.9em}@media (max-width:30rem){.files td:nth-child(3),.files th:nth-child(3){display:none}}
 `;
