@@ -77,7 +77,7 @@ describe('status page in a real browser (Debian chromium)', () => {
     // The worker tree waits behind its toggle.
     expect(await page.isVisible('#tree')).toBe(false);
     await page.click('details summary');
-    await until(page, `/source:flir[\s\S]*downloader running/.test(d.querySelector('#tree')?.innerText ?? '')`, 'the worker tree shown');
+    await until(page, `/source:flir[\\s\\S]*downloader running/.test(d.querySelector('#tree')?.innerText ?? '')`, 'the worker tree shown');
     await shot(page, '3b-worker-tree');
   }, 150_000);
 
