@@ -18,6 +18,8 @@ export interface StatusSources {
   readonly status: () => Pick<AgentStatus, 'counts' | 'health' | 'tree' | 'repair'>;
   /** Hints to the workers that something is ready now (a retried file, a resumed route). */
   readonly wake: (signal: PipelineSignal) => void;
+  /** Called when the feed stops (closes what `wake` posts on). */
+  readonly close?: () => void;
   readonly clock?: Clock;
 }
 
@@ -58,6 +60,7 @@ export class StatusFeed {
     this.timer = undefined;
     for (const ended of [...this.listeners.values()]) ended();
     this.listeners.clear();
+    this.sources.close?.();
   }
 
   /** The overview now, with the rates of the last samples (a request does not add a sample: it would skew the sparkline's steps). */
