@@ -33,7 +33,10 @@ export async function startStatusServer(
   // Open event streams would hold the close up for ever: the feed ends them first.
   app.addHook('preClose', async () => feed.stop());
   feed.start();
-  await app.listen({ host, port });
+  await app.listen({ host, port }).catch((err: unknown) => {
+    feed.stop();
+    throw err;
+  });
   const bound = app.server.address() as AddressInfo;
   const name = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
   return { url: `http://${name}:${bound.port}`, close: () => app.close() };
