@@ -31,7 +31,7 @@ export interface StatusSources {
 export class StatusFeed {
   readonly routing: Routing;
   readonly routes: readonly RouteView[];
-  private readonly sampler = new ProgressSampler();
+  private readonly sampler: ProgressSampler;
   /** Each listener, with what ends it when the feed stops. */
   private readonly listeners = new Map<(overview: Overview) => void, () => void>();
   private readonly clock: Clock;
@@ -39,6 +39,7 @@ export class StatusFeed {
 
   constructor(private readonly sources: StatusSources) {
     this.clock = sources.clock ?? systemClock;
+    this.sampler = new ProgressSampler(this.clock);
     this.routing = buildRouting(sources.config.routes);
     const ids = routeIds(sources.config.routes);
     this.routes = sources.config.routes.map((r, i) => ({ id: ids[i] ?? '', source: r.source, targets: r.targets, policy: r.policy, paused: false }));
@@ -148,7 +149,7 @@ export class StatusFeed {
     const offsets = new Map<string, number>();
     for (const f of downloading) offsets.set(`d:${f.fileId}`, f.downloadOffset);
     for (const t of uploading) offsets.set(`u:${t.fileId}:${t.targetId}`, t.offset);
-    if (sample) this.sampler.sample(this.clock.monotonic(), this.clock.now(), offsets, catalog.views.movedBytes());
+    if (sample) this.sampler.sample(offsets, catalog.views.movedBytes());
 
     const transfer = (key: string, file: FileRecord, bytes: number, target?: string): TransferView => {
       const rate = this.sampler.rateOf(key);
