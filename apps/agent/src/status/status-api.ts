@@ -29,7 +29,7 @@ export function registerStatusApi(app: FastifyInstance, feed: StatusFeed): void 
   };
 
   app.get('/api/overview', async () => feed.current());
-  app.get('/api/events', (req, reply) => openEventStream(req, reply, feed));
+  app.get('/api/events', (_req, reply) => openEventStream(reply, feed));
 
   app.get('/api/files', async (req, reply) => {
     const q = input(filesQuery, req.query, reply);

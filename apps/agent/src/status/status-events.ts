@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import type { Overview } from './overview';
 import type { StatusFeed } from './status-feed';
 
@@ -6,7 +6,7 @@ import type { StatusFeed } from './status-feed';
  * `GET /api/events`: server-sent events. The current overview at once, then one per tick and one
  * after each action (`event: overview`). A browser's EventSource reconnects by itself after `retry`.
  */
-export function openEventStream(req: FastifyRequest, reply: FastifyReply, feed: StatusFeed): void {
+export function openEventStream(reply: FastifyReply, feed: StatusFeed): void {
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, {
@@ -23,7 +23,8 @@ export function openEventStream(req: FastifyRequest, reply: FastifyReply, feed: 
   send(feed.current());
   // The feed ends the stream when it stops (the server closing), which would otherwise wait on it for ever.
   const unsubscribe = feed.subscribe(send, () => res.end());
-  req.raw.once('close', () => {
+  // The response's close: the client went away (or the stream was ended), never merely the request read.
+  res.once('close', () => {
     unsubscribe();
     res.end();
   });
