@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '@filesync/core';
-import { E2eWorld, ULOG_MAGIC } from '../../test/e2e/harness';
+import { ULOG_MAGIC, worldsForTests } from '../../test/e2e/harness';
 
 /** Screenshots of each run, for a person to look at (tmp/ is not committed). */
 const SHOTS = join(REPO_ROOT, 'tmp', 'screenshots', 'status-page');
@@ -13,13 +13,11 @@ const SHOTS = join(REPO_ROOT, 'tmp', 'screenshots', 'status-page');
  * strings evaluated in the page (this project's TypeScript has no DOM types); each wait is bounded.
  */
 describe('status page in a real browser (Debian chromium)', () => {
-  let world: E2eWorld | undefined;
+  const worlds = worldsForTests();
   let browser: Browser | undefined;
   afterEach(async () => {
     await browser?.close();
     browser = undefined;
-    await world?.cleanup();
-    world = undefined;
   });
 
   async function openPage(url: string, width = 1100): Promise<Page> {
@@ -49,7 +47,7 @@ describe('status page in a real browser (Debian chromium)', () => {
   const device = (id: string): string => `d.querySelector('[data-device="${id}"]')`;
 
   it('shows a flash drive going down when pulled and coming back when re-inserted, with no stale entry', async () => {
-    world = await E2eWorld.create();
+    const world = await worlds.create();
     const flash = await world.sim('flash', 'flash', ['--port', '0', '--sessions', '1', '--images', '2', '--videos', '0', '--jpeg-kib', '20-40']);
     const uuid = String(flash.ready['uuid']);
     const control = String(flash.ready['control']);
@@ -82,7 +80,7 @@ describe('status page in a real browser (Debian chromium)', () => {
   }, 150_000);
 
   it('shows a PX4 log downloading with a progress bar, rate and ETA, then delivered with its Flight Review link', async () => {
-    world = await E2eWorld.create();
+    const world = await worlds.create();
     // 921600 baud ≈ 92 kB/s: a 1.2 MB log takes about 13 s, long enough to be seen moving.
     const [px4, review] = await Promise.all([
       world.sim('px4', 'px4', ['--port', '0', '--no-pty', '--logs', '1', '--min-bytes', '1200000', '--max-bytes', '1200000', '--baud', '921600']),
@@ -118,7 +116,7 @@ describe('status page in a real browser (Debian chromium)', () => {
   }, 240_000);
 
   it('shows a file Flight Review refused, with its reason; Retry on the page sends it again and it is delivered', async () => {
-    world = await E2eWorld.create();
+    const world = await worlds.create();
     const review = await world.sim('flight-review', 'review', ['--port', '0', '--fault', JSON.stringify({ type: 'status', status: 400, times: 1 })]);
     const inbox = join(world.dir, 'inbox');
     await mkdir(join(inbox, 'logs'), { recursive: true });
