@@ -101,3 +101,19 @@ const result = await build({
 });
 // What each output was made of: the build test reads it to prove no compiler is bundled in.
 await writeFile(join(outdir, 'meta.json'), JSON.stringify(result.metafile));
+
+// The status page's script, for the browser: one small minified file (no framework; the server
+// renders the first view and this script only keeps it live), served by the agent from dist/page/.
+if (app === 'agent') {
+  await build({
+    entryPoints: { app: at('apps/agent/src/page/client/main.ts') },
+    outdir: join(outdir, 'page'),
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: ['es2020', 'safari15'],
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+}

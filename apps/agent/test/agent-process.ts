@@ -5,8 +5,14 @@ import { dirname, join } from 'node:path';
 import { afterEach } from 'vitest';
 import { filesyncBin, repoRoot } from './cli';
 
-/** A temp world with a local→local config (top-level fields replaced by `overrides`), for running the real agent process. */
-export async function makeAgentWorld(files: Record<string, Uint8Array | string>, overrides: Record<string, unknown> = {}): Promise<{ dir: string; configFile: string }> {
+/**
+ * A temp world with a local→local config (top-level fields replaced by `overrides`, or by what it
+ * returns for the world's directory), for running the real agent process.
+ */
+export async function makeAgentWorld(
+  files: Record<string, Uint8Array | string>,
+  overrides: Record<string, unknown> | ((dir: string) => Record<string, unknown>) = {},
+): Promise<{ dir: string; configFile: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'fs-agent-'));
   for (const [path, bytes] of Object.entries(files)) {
     await mkdir(dirname(join(dir, 'inbox', path)), { recursive: true });
@@ -19,7 +25,7 @@ export async function makeAgentWorld(files: Record<string, Uint8Array | string>,
     sources: [{ id: 'inbox', type: 'local', dir: join(dir, 'inbox'), pollIntervalSec: 0.2 }],
     targets: [{ id: 'outbox', type: 'local', dir: join(dir, 'outbox') }],
     routes: [{ source: 'inbox', targets: ['outbox'] }],
-    ...overrides,
+    ...(typeof overrides === 'function' ? overrides(dir) : overrides),
   };
   const configFile = join(dir, 'config.json');
   await writeFile(configFile, JSON.stringify(config));
@@ -61,7 +67,7 @@ export function startAgentProcess(configFile: string, readyTimeoutMs = 120_000):
  * Real agents for one describe block's tests: after each test, an agent it started that still runs
  * is SIGKILLed, then what it registered with `cleanup` (temp directories) is undone.
  */
-export function agentsForTests(): { start(configFile: string): AgentProcess; cleanup(undo: () => Promise<unknown>): void } {
+export function agentsForTests(): { start(configFile: string): AgentProcess; readonly started: readonly AgentProcess[]; cleanup(undo: () => Promise<unknown>): void } {
   const started: AgentProcess[] = [];
   const undos: (() => Promise<unknown>)[] = [];
   afterEach(async () => {
@@ -74,6 +80,7 @@ export function agentsForTests(): { start(configFile: string): AgentProcess; cle
       started.push(agent);
       return agent;
     },
+    started,
     cleanup: (undo) => void undos.push(undo),
   };
 }

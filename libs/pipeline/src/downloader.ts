@@ -65,6 +65,11 @@ export interface DownloaderOptions {
    * `settleMs`. Append-only is assumed; a device checksum (MAVFTP CRC32) proves the whole at the end.
    */
   readonly follows: (file: Pick<FileRecord, 'sourceId' | 'path' | 'size' | 'mtimeMs'>) => boolean;
+  /**
+   * Asked once per step before new files are considered: which of them may start (a route an operator
+   * paused starts none). Files already downloading go on. Undefined: every file may start.
+   */
+  readonly mayStart?: () => Promise<(file: FileRecord) => boolean>;
 }
 
 export const DEFAULT_DOWNLOADER_OPTIONS: DownloaderOptions = {
@@ -136,9 +141,11 @@ export class Downloader {
    * already). A file stepping aside after a failed attempt waits for its `retryAt`.
    */
   async candidates(startNew = true): Promise<FileRecord[]> {
+    const found = startNew ? await this.catalog.listFiles({ sourceId: this.source.id, state: 'found' }) : [];
+    const mayStart = found.length > 0 ? await this.options.mayStart?.() : undefined;
     let candidates = [
       ...(await this.catalog.listFiles({ sourceId: this.source.id, state: 'downloading' })),
-      ...(startNew ? await this.catalog.listFiles({ sourceId: this.source.id, state: 'found' }) : []),
+      ...(mayStart ? found.filter(mayStart) : found),
     ];
     const now = this.clock.now();
     candidates = candidates.filter((c) => (this.options.follows(c) || !isSettling(c, this.options.settleMs, now)) && (this.followWait.get(c.fileId) ?? 0) <= now);

@@ -7,6 +7,7 @@ export { Uploader, type UploaderOptions, type UploadOutcome } from './uploader';
 export { SourceCleaner } from './source-cleaner';
 export { Health, type HealthSnapshot, type HealthState } from './health';
 export { buildRouting, type Routing } from './routing';
+export { routeIds } from './route-id';
 export { targetPathOf } from './target-path';
 export { WorkLoop, type StepResult } from './work-loop';
 export { type CatalogPort, type PipelineLogger, silentLogger } from './ports';

@@ -21,6 +21,8 @@ export interface PipelineParts {
   readonly healthBackoff?: BackoffPolicy;
   /** Stages each source loop runs (default all): the agent runs finder, downloader and cleaner in separate workers. */
   readonly sourceStages?: readonly SourceStage[];
+  /** Ids of the routes an operator paused (see `routeIds`), asked before a download starts a new file. */
+  readonly pausedRoutes?: () => ReadonlySet<string> | Promise<ReadonlySet<string>>;
   /**
    * Told when other threads should look now rather than at their next poll: new files found on a
    * source, a file staged, a file delivered (by catalog source id).
@@ -129,6 +131,7 @@ export class Pipeline {
           reserveBytes: this.parts.config.staging.reserveBytes,
           maxBytes: this.parts.config.staging.maxBytes,
           settleMs: (sourceConfig?.settleSec ?? 3) * 1000,
+          ...(this.parts.pausedRoutes ? { mayStart: this.startFilter(this.parts.pausedRoutes) } : {}),
         },
       },
       this.clock,
@@ -140,6 +143,14 @@ export class Pipeline {
     const done = pipeline.run(controller.signal).finally(() => this.controller.signal.removeEventListener('abort', stop));
     this.sourceLoops.set(source.id, { pipeline, controller, done });
     this.log.info({ source: source.id }, 'source attached');
+  }
+
+  /** Which found files may start now: those some unpaused route takes. */
+  private startFilter(paused: () => ReadonlySet<string> | Promise<ReadonlySet<string>>): () => Promise<(file: FileRecord) => boolean> {
+    return async () => {
+      const now = await paused();
+      return (file) => !this.routing.isHeld(file, now);
+    };
   }
 
   private detach(sourceId: string): void {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '@filesync/core';
+import { routeIds } from './route-id';
 import { buildRouting } from './routing';
 
 const config = parseConfig({
@@ -27,5 +28,19 @@ describe('routing', () => {
     expect(routing.isMoved({ sourceId: 'flir:u', path: 'a.jpg', size: 1, mtimeMs: 0 })).toBe(true);
     expect(routing.isMoved({ sourceId: 'flir:u', path: 'a.mp4', size: 1, mtimeMs: 0 })).toBe(false);
     expect(routing.isMoved({ sourceId: 'flir:u', path: 'a.txt', size: 1, mtimeMs: 0 })).toBe(false);
+  });
+
+  it('holds a file only while every route that takes it is paused', () => {
+    const file = (path: string) => ({ sourceId: 'flir:u', path, size: 1, mtimeMs: 0 });
+    const [jpg, mp4] = routeIds(config.routes);
+    expect(routing.isHeld(file('a.jpg'), new Set([jpg ?? '']))).toBe(true);
+    expect(routing.isHeld(file('a.mp4'), new Set([jpg ?? '']))).toBe(false);
+    expect(routing.isHeld(file('a.mp4'), new Set([mp4 ?? '']))).toBe(true);
+    expect(routing.isHeld(file('a.jpg'), new Set())).toBe(false);
+  });
+
+  it('names routes by what they move, numbering repeats of the same source and targets', () => {
+    expect(routeIds(config.routes)).toEqual(['flir~nas', 'flir~fr']);
+    expect(routeIds([{ source: 'px4', targets: ['ftp', 'fr'] }, { source: 'px4', targets: ['ftp', 'fr'] }])).toEqual(['px4~ftp,fr', 'px4~ftp,fr~2']);
   });
 });

@@ -1,5 +1,6 @@
 import { type RouteConfig, compileFilter, configIdOfSource } from '@filesync/core';
 import type { FileRecord } from '@filesync/store';
+import { routeIds } from './route-id';
 import { targetPathOf } from './target-path';
 
 /** The route table, asked per file: where it goes, under which name, and whether it is moved. */
@@ -13,12 +14,16 @@ export interface Routing {
   orderOf(sourceId: string): 'oldest-first' | 'newest-first';
   /** True when a route of the file's source that takes this file follows it while it grows (`followGrowing`). */
   follows(file: Pick<FileRecord, 'sourceId' | 'path' | 'size' | 'mtimeMs'>): boolean;
+  /** True when every route that takes this file is in `paused` (by route id): no route wants it started now. */
+  isHeld(file: Pick<FileRecord, 'sourceId' | 'path' | 'size' | 'mtimeMs'>, paused: ReadonlySet<string>): boolean;
 }
 
 export function buildRouting(routes: readonly RouteConfig[]): Routing {
   // Age filters say when to *take* a file; at removal time only path and size decide which routes took it.
-  const takes = routes.map((r) => ({
+  const ids = routeIds(routes);
+  const takes = routes.map((r, i) => ({
     route: r,
+    id: ids[i] ?? '',
     accepts: compileFilter({ ...r.filter, minAgeSec: undefined, maxAgeSec: undefined }),
   }));
   return {
@@ -33,6 +38,11 @@ export function buildRouting(routes: readonly RouteConfig[]): Routing {
     },
     follows(file) {
       return takes.some((t) => t.route.followGrowing && t.route.source === configIdOfSource(file.sourceId) && t.accepts(file, 0));
+    },
+    isHeld(file, paused) {
+      if (paused.size === 0) return false;
+      const taking = takes.filter((t) => t.route.source === configIdOfSource(file.sourceId) && t.accepts(file, 0));
+      return taking.length > 0 && taking.every((t) => paused.has(t.id));
     },
     orderOf(sourceId) {
       return routes.some((r) => r.source === configIdOfSource(sourceId) && r.order === 'newest-first') ? 'newest-first' : 'oldest-first';

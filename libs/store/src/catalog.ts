@@ -18,6 +18,7 @@ import { integrityProblems } from './integrity';
 import { META_KEYS, deleteMeta, readMeta, writeMeta } from './meta';
 import { toCatalogEvent, toFileRecord, toTargetRecord } from './rows';
 import { TotalsQuery } from './totals';
+import { CatalogViews } from './views';
 import type { EventRow, FileRow, TargetRow } from './rows';
 import type {
   BackupResult,
@@ -85,6 +86,7 @@ export class Catalog {
   /** listFiles has four query shapes; each is prepared once. */
   private readonly listStatements = new Map<string, Statement>();
   private totalsQuery: TotalsQuery | undefined;
+  private viewsOf: CatalogViews | undefined;
 
   constructor(db: Database, path: string, options: CatalogOptions = {}) {
     this.db = db;
@@ -445,6 +447,32 @@ export class Catalog {
       const request = readMeta<RescanRequest>(this.db, META_KEYS.rescanRequested);
       if (request !== undefined) deleteMeta(this.db, META_KEYS.rescanRequested);
       return request;
+    });
+  }
+
+  /** Paged, searchable queries for status pages (read-only). */
+  get views(): CatalogViews {
+    return (this.viewsOf ??= new CatalogViews(this.db));
+  }
+
+  /**
+   * Routes an operator paused (by route id): their downloaders start no new file. Kept in the store,
+   * so a pause survives a restart of a worker or of the agent until someone resumes the route.
+   */
+  pausedRoutes(): string[] {
+    return readMeta<string[]>(this.db, META_KEYS.pausedRoutes) ?? [];
+  }
+
+  /** Pauses or resumes one route; returns the paused routes after the change. */
+  setRoutePaused(routeId: string, paused: boolean): string[] {
+    return this.tx(() => {
+      const now = new Set(this.pausedRoutes());
+      if (paused) now.add(routeId);
+      else now.delete(routeId);
+      const list = [...now].sort();
+      if (list.length === 0) deleteMeta(this.db, META_KEYS.pausedRoutes);
+      else writeMeta(this.db, META_KEYS.pausedRoutes, list);
+      return list;
     });
   }
 

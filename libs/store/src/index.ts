@@ -28,3 +28,5 @@ export type {
   UploadedCopy,
 } from './types';
 export { openCatalogForReading } from './open-for-reading';
+export { CatalogViews } from './views';
+export type { Delivery, FilePageQuery, MovedBytes, Page } from './views';

@@ -5,6 +5,7 @@ export const META_KEYS = {
   rescanRequested: 'rescan_requested',
   lastRepair: 'last_repair',
   lastBackup: 'last_backup',
+  pausedRoutes: 'paused_routes',
 } as const;
 
 export function readMeta<T>(db: Database, key: string): T | undefined {

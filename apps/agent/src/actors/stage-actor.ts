@@ -97,7 +97,9 @@ async function boot(args: StageActorArgs, ctx: ActorContext, r: Running): Promis
   } else {
     if (description.role !== 'source') throw new PermanentError('bad-request', `${role} of ${id} is linked to a target`);
     const source = createRemoteSourceProvider(client, description, bus);
-    pipeline = new Pipeline({ config, catalog: r.catalog, staging, sources: [source], targets: [], log: r.log, sourceStages: [STAGE_OF[role]], signals });
+    // Read from the store at each step, so a pause takes effect without a message and outlives this worker.
+    const pausedRoutes = (): ReadonlySet<string> => new Set(r.catalog.pausedRoutes());
+    pipeline = new Pipeline({ config, catalog: r.catalog, staging, sources: [source], targets: [], log: r.log, sourceStages: [STAGE_OF[role]], signals, pausedRoutes });
     const wakeOn = role === 'finder' ? 'signal.link-changed' : role === 'downloader' ? 'signal.found' : 'signal.delivered';
     r.unsubscribe = bus.subscribe((signal) => {
       if (signal.configId !== id) return;

@@ -5,6 +5,7 @@ import { type AgentStatus, startAgent } from '../agent';
 import { createLogger } from '../logging';
 import { createAgentMetrics } from '../metrics/agent-metrics';
 import { startStatusServer } from '../status-server';
+import { startStatusFeed } from '../status/start-status-feed';
 import { statusAccess, statusToken } from '../status-access';
 import { removeStatusUrl, writeStatusUrl } from '../status-url-file';
 
@@ -44,7 +45,7 @@ export async function runAgent(config: Config, label: string, io: CliIo, options
     roundTrips: () => agent.linkRoundTrips(),
     stagingDir: config.staging.dir ?? `${config.dataDir}/staging`,
   });
-  const status = config.status === false || !access ? undefined : await startStatusServer(() => agent.status(), config.status.host, config.status.port, access, metrics);
+  const status = config.status === false || !access ? undefined : await startStatusServer(() => agent.status(), config.status.host, config.status.port, access, startStatusFeed(config, agent), metrics);
   // Only `filesync status` reads it: a full disk must not keep the agent from running.
   if (status) await writeStatusUrl(config.dataDir, status.url).catch(() => undefined);
   // The handlers go in before the "serving" line: whoever waits for that line may stop the agent at

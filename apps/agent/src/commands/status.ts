@@ -21,6 +21,9 @@ export async function status(configOption: string | undefined, json: boolean, io
     io.out(`files: ${nonZeroCounts(counts.files)}`);
     for (const [source, c] of Object.entries(counts.bySource)) io.out(`source ${source}: ${nonZeroCounts(c)}`);
     for (const [target, c] of Object.entries(counts.byTarget)) io.out(`target ${target}: ${nonZeroCounts(c)}`);
+    // A pause outlives restarts (it is in the catalog): say so, or a held route looks like a stuck one.
+    const paused = catalog.pausedRoutes();
+    if (paused.length > 0) io.out(`paused routes (resume on the status page): ${paused.join(', ')}`);
     if (lastRepair) io.out(`catalog repaired at ${new Date(lastRepair.at).toISOString()}: ${lastRepair.reason} (${lastRepair.action})`);
     return 0;
   });
