@@ -28,3 +28,5 @@ export type {
   UploadedCopy,
 } from './types';
 export { openCatalogForReading } from './open-for-reading';
+export { MultipartRecords, openMultipartRecords } from './multipart-records';
+export type { MultipartUpload, NewMultipartUpload, PartRecord } from './multipart-records';
