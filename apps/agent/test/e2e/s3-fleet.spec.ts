@@ -6,7 +6,7 @@ import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s
 import { S3RVER_CREDENTIALS, type RunningS3rver, startS3rver } from '@filesync/device-s3/testing';
 import { type MultipartRecords, openMultipartRecords } from '@filesync/store';
 import { afterEach, describe, expect, it } from 'vitest';
-import { E2eWorld, MIB, hashTree, settled, waitForStatus } from './harness';
+import { MIB, hashTree, settled, waitForStatus, worldsForTests } from './harness';
 
 /**
  * Issue 21 items 1 and 2: the real agent delivers a local source to s3rver (an independent S3
@@ -15,18 +15,15 @@ import { E2eWorld, MIB, hashTree, settled, waitForStatus } from './harness';
  * byte-identical, carries its sha256 as metadata, and no multipart upload is left open.
  */
 describe('e2e: the agent delivers to an S3-compatible store (s3rver)', () => {
-  let world: E2eWorld | undefined;
+  const worlds = worldsForTests();
   let s3: RunningS3rver | undefined;
-  const fleet: E2eWorld[] = [];
   afterEach(async () => {
-    await Promise.all([world, ...fleet.splice(0)].map((w) => w?.cleanup()));
     await s3?.stop();
-    world = undefined;
     s3 = undefined;
   });
 
   it('every file lands under its vehicle prefix, byte-identical, with its sha256 metadata', async () => {
-    const w = (world = await E2eWorld.create());
+    const w = await worlds.create();
     const server = (s3 = await startS3rver({ bucket: 'fleet' }));
     const root = w.simRoot('camera');
     const sizes: Record<string, number> = { 'dcim/a.jpg': 1, 'dcim/b.jpg': 70_000, 'logs/flight.ulg': 2 * MIB + 5, 'video/survey.mp4': 13 * MIB + 17, 'empty.txt': 0 };
@@ -78,7 +75,7 @@ describe('e2e: the agent delivers to an S3-compatible store (s3rver)', () => {
   }, 180_000);
 
   it('an agent SIGKILLed in the middle of a multipart upload goes on from the next part after restart (re-sent at most one part)', async () => {
-    const w = (world = await E2eWorld.create());
+    const w = await worlds.create();
     const server = (s3 = await startS3rver({ bucket: 'fleet' }));
     const root = w.simRoot('camera');
     await mkdir(join(root, 'video'), { recursive: true });
@@ -137,10 +134,9 @@ describe('e2e: the agent delivers to an S3-compatible store (s3rver)', () => {
   it('a fleet: three agents with different vehicle names push the same file names to one bucket at once; none overwrites another', async () => {
     const server = (s3 = await startS3rver({ bucket: 'fleet' }));
     const vehicles = ['drone-1', 'drone-2', 'drone-3'];
-    const worlds = await Promise.all(vehicles.map(() => E2eWorld.create()));
-    fleet.push(...worlds);
+    const agents = await Promise.all(vehicles.map(() => worlds.create()));
     const expected = new Map<string, string>();
-    for (const [i, w] of worlds.entries()) {
+    for (const [i, w] of agents.entries()) {
       const root = w.simRoot('camera');
       // The same names on every vehicle, different bytes; one file big enough for a multipart upload.
       for (const [path, size] of [['logs/flight.ulg', 300_000], ['video/survey.mp4', 7 * MIB]] as const) {
@@ -151,7 +147,7 @@ describe('e2e: the agent delivers to an S3-compatible store (s3rver)', () => {
       }
     }
     const urls = await Promise.all(
-      worlds.map((w, i) =>
+      agents.map((w, i) =>
         w.startAgent({
           ...w.baseConfig(),
           vehicle: vehicles[i],
@@ -163,8 +159,8 @@ describe('e2e: the agent delivers to an S3-compatible store (s3rver)', () => {
         }),
       ),
     );
-    await Promise.all(worlds.map((w, i) => waitForStatus(w, urls[i]!, (s) => settled(s, 2), `${vehicles[i]} delivered`, 120_000)));
-    for (const w of worlds) expect(await w.stopAgent()).toBe(0);
+    await Promise.all(agents.map((w, i) => waitForStatus(w, urls[i]!, (s) => settled(s, 2), `${vehicles[i]} delivered`, 120_000)));
+    for (const w of agents) expect(await w.stopAgent()).toBe(0);
     const client = new S3Client({ endpoint: server.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { ...S3RVER_CREDENTIALS } });
     try {
       for (const [key, sha256] of expected) {
