@@ -10,7 +10,7 @@ const depConstraints = [
   { sourceTag: 'type:store', onlyDependOnLibsWithTags: ['type:core'] },
   { sourceTag: 'type:actors', onlyDependOnLibsWithTags: ['type:core'] },
   { sourceTag: 'type:codec', onlyDependOnLibsWithTags: ['type:core'] },
-  { sourceTag: 'type:device', onlyDependOnLibsWithTags: ['type:core', 'type:actors', 'type:codec'] },
+  { sourceTag: 'type:device', onlyDependOnLibsWithTags: ['type:core', 'type:store', 'type:actors', 'type:codec'] },
   { sourceTag: 'type:pipeline', onlyDependOnLibsWithTags: ['type:core', 'type:store', 'type:actors', 'type:device', 'type:codec'] },
   { sourceTag: 'type:simulator', onlyDependOnLibsWithTags: ['type:core', 'type:codec'] },
   {

@@ -48,7 +48,7 @@ export function agentTree(config: Config): SupervisorSpec {
       intensity: GROUP_INTENSITY,
       periodMs: GROUP_PERIOD_MS,
       children: [
-        { id: 'link', shutdown: WORKER_SHUTDOWN_MS, actor: { module: LINK_ACTOR_MODULE, args: { role, device, dataDir: config.dataDir, bus } satisfies LinkArgs, resourceLimits: ACTOR_RESOURCE_LIMITS } },
+        { id: 'link', shutdown: WORKER_SHUTDOWN_MS, actor: { module: LINK_ACTOR_MODULE, args: { role, device, dataDir: config.dataDir, storePath: config.store.path ?? `${config.dataDir}/catalog.db`, bus } satisfies LinkArgs, resourceLimits: ACTOR_RESOURCE_LIMITS } },
         ...stagesOf(role).map(
           (stage): ChildSpec => ({
             id: stage,

@@ -8,7 +8,7 @@ import { repoRoot } from './cli';
 
 interface Metafile {
   inputs: Record<string, unknown>;
-  outputs: Record<string, { imports: { path: string; external?: boolean }[]; entryPoint?: string }>;
+  outputs: Record<string, { imports: { path: string; kind?: string; external?: boolean }[]; entryPoint?: string }>;
 }
 
 const COMPILERS = ['tsx', 'esbuild', 'typescript'];
@@ -31,10 +31,23 @@ describe('the built agent', () => {
     const inputs = Object.keys(meta.inputs);
     expect(inputs.filter((p) => COMPILERS.some((c) => p.includes(`node_modules/${c}/`)))).toEqual([]);
     const externals = new Set(Object.values(meta.outputs).flatMap((o) => o.imports.filter((i) => i.external).map((i) => i.path)));
-    const packages = [...externals].filter((p) => !p.startsWith('node:')).map((p) => p.split('/')[0]!);
+    // A scoped package's name has two segments (`@aws-sdk/client-s3`).
+    const packages = [...externals].filter((p) => !p.startsWith('node:')).map((p) => p.split('/').slice(0, p.startsWith('@') ? 2 : 1).join('/'));
     // Every package the built agent imports is a runtime dependency (pino-roll is loaded by pino by name).
     expect(packages.filter((p) => !(p in rootPackage.dependencies))).toEqual([]);
     expect(packages.filter((p) => COMPILERS.includes(p))).toEqual([]);
+  });
+
+  it('loads the AWS SDK only where an S3 target is opened: one chunk imports it, and every import of that chunk is dynamic', async () => {
+    const meta = JSON.parse(await readFile(join(repoRoot, 'apps/agent/dist/meta.json'), 'utf8')) as Metafile;
+    const sdkChunks = Object.entries(meta.outputs)
+      .filter(([, o]) => o.imports.some((i) => i.external && i.path.startsWith('@aws-sdk/')))
+      .map(([name]) => name);
+    expect(sdkChunks).toHaveLength(1);
+    // Reached only through `openTarget`'s import for an `s3` config (the link; `filesync doctor`'s probe), never statically.
+    const importers = Object.entries(meta.outputs).flatMap(([name, o]) => o.imports.filter((i) => i.path === sdkChunks[0]).map((i) => ({ name, kind: i.kind })));
+    expect(importers.length).toBeGreaterThan(0);
+    expect(importers.filter((i) => i.kind !== 'dynamic-import')).toEqual([]);
   });
 
   it('serves from a copy that can resolve only the runtime dependencies, workers included', async () => {

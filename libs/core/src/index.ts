@@ -14,6 +14,7 @@ export * from './hashing';
 export { writeFully } from './write-fully';
 export * from './collision';
 export * from './in-transit-name';
+export * from './key-template';
 export * from './random';
 export * from './config/index';
 export * from './simulator-process';

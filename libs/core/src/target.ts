@@ -33,6 +33,15 @@ export interface CommitReceipt {
   readonly outcome: 'committed' | 'already-present' | 'renamed' | 'skipped';
 }
 
+export interface WriteOptions extends ReadOptions {
+  /**
+   * The content the caller will commit, when it knows it before sending (the uploader always does:
+   * it sends staged files). A target that labels an object before its bytes go (S3 multipart: the
+   * sha256 metadata is fixed at CreateMultipartUpload) needs it; others may ignore it.
+   */
+  readonly expected?: ExpectedContent;
+}
+
 /**
  * A place files go to. Contracts (checked by `@filesync/core/testing`):
  * - `partialSize(path)` is the size of the in-transit copy on the target itself (0 when none),
@@ -54,7 +63,7 @@ export interface Target {
   readonly features: TargetFeatures;
   stat(path: string): Promise<TargetStat | undefined>;
   partialSize(path: string): Promise<number>;
-  write(path: string, offset: number, data: AsyncIterable<Uint8Array>, options?: ReadOptions): Promise<void>;
+  write(path: string, offset: number, data: AsyncIterable<Uint8Array>, options?: WriteOptions): Promise<void>;
   commit(path: string, expected: ExpectedContent): Promise<CommitReceipt>;
   /** Reads back a committed file, where the target allows it (tests and verification). */
   read?(path: string, options?: ReadOptions): AsyncIterable<Uint8Array>;

@@ -9,7 +9,7 @@ import { SourcePipeline, type SourceStage } from './source-pipeline';
 import { TargetPipeline } from './target-pipeline';
 
 export interface PipelineParts {
-  readonly config: Pick<Config, 'routes' | 'staging' | 'sources'>;
+  readonly config: Pick<Config, 'routes' | 'staging' | 'sources'> & { readonly vehicle?: string };
   readonly catalog: CatalogPort;
   readonly staging: Staging;
   /** Fixed sources, and providers of sources that come and go (flash drives). */
@@ -58,7 +58,7 @@ export class Pipeline {
   constructor(private readonly parts: PipelineParts) {
     this.clock = parts.clock ?? systemClock;
     this.log = parts.log ?? silentLogger;
-    this.routing = buildRouting(parts.config.routes);
+    this.routing = buildRouting(parts.config.routes, parts.config.vehicle);
     const onDelivered = async (file: FileRecord): Promise<void> => {
       await parts.staging.remove(file.fileId);
       this.sourceLoops.get(file.sourceId)?.pipeline.wake();

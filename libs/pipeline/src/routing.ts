@@ -1,14 +1,14 @@
-import { type RouteConfig, compileFilter, configIdOfSource } from '@filesync/core';
+import { type RouteConfig, compileFilter, configIdOfSource, vehicleName } from '@filesync/core';
 import type { FileRecord } from '@filesync/store';
 import { routeIds } from './route-id';
-import { targetPathOf } from './target-path';
+import { type TargetPathFields, targetPathOf } from './target-path';
 
 /** The route table, asked per file: where it goes, under which name, and whether it is moved. */
 /** Every lookup takes a catalog source id (`flir:UUID`) or a config id (`flir`); routes name config ids. */
 export interface Routing {
   routesOf(sourceId: string): RouteConfig[];
   /** Target path of a file on a target: the template of the first route naming both. */
-  targetPath(file: Pick<FileRecord, 'sourceId' | 'path'>, targetId: string): string;
+  targetPath(file: TargetPathFields, targetId: string): string;
   /** True when every route of the file's source that takes this file says `move`. */
   isMoved(file: Pick<FileRecord, 'sourceId' | 'path' | 'size' | 'mtimeMs'>): boolean;
   orderOf(sourceId: string): 'oldest-first' | 'newest-first';
@@ -18,7 +18,12 @@ export interface Routing {
   isHeld(file: Pick<FileRecord, 'sourceId' | 'path' | 'size' | 'mtimeMs'>, paused: ReadonlySet<string>): boolean;
 }
 
-export function buildRouting(routes: readonly RouteConfig[]): Routing {
+/**
+ * `vehicle`: the config's vehicle name; when a template uses {vehicle} and none is configured, the
+ * host name is resolved here, so one that cannot name a vehicle stops the start with the field named.
+ */
+export function buildRouting(routes: readonly RouteConfig[], configuredVehicle?: string): Routing {
+  const vehicle = routes.some((r) => r.targetPath.includes('{vehicle}')) ? vehicleName(configuredVehicle) : configuredVehicle;
   // Age filters say when to *take* a file; at removal time only path and size decide which routes took it.
   const ids = routeIds(routes);
   const takes = routes.map((r, i) => ({
@@ -30,7 +35,10 @@ export function buildRouting(routes: readonly RouteConfig[]): Routing {
     routesOf: (sourceId) => routes.filter((r) => r.source === configIdOfSource(sourceId)),
     targetPath(file, targetId) {
       const route = routes.find((r) => r.source === configIdOfSource(file.sourceId) && r.targets.includes(targetId));
-      return targetPathOf(route?.targetPath ?? '{source}/{path}', file.sourceId, file.path);
+      return targetPathOf(route?.targetPath ?? '{source}/{path}', file.sourceId, file.path, {
+        ...(vehicle === undefined ? {} : { vehicle }),
+        ...(file.mtimeMs === undefined ? {} : { mtimeMs: file.mtimeMs }),
+      });
     },
     isMoved(file) {
       const taking = takes.filter((t) => t.route.source === configIdOfSource(file.sourceId) && t.accepts(file, 0));

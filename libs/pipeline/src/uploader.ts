@@ -6,7 +6,7 @@ import { reportProgress } from './progress-stream';
 
 export interface UploaderOptions {
   /** Where a file lands on this target. */
-  readonly pathOf: (file: Pick<FileRecord, 'sourceId' | 'path'>) => string;
+  readonly pathOf: (file: Pick<FileRecord, 'sourceId' | 'path' | 'mtimeMs'>) => string;
   /** Commit failures (size or hash mismatch) before a file is marked failed on this target. */
   readonly maxAttempts: number;
   readonly progressBytes: number;
@@ -100,7 +100,7 @@ export class Uploader {
         this.options.progressBytes,
         this.options.progressMs,
       );
-      await this.target.write(path, offset, countBytes(data, (n) => (sent += n)), signal ? { signal } : {});
+      await this.target.write(path, offset, countBytes(data, (n) => (sent += n)), signal ? { signal, expected } : { expected });
     }
     return this.committed(file, path, await this.target.commit(path, expected), sent);
   }

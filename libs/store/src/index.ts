@@ -30,3 +30,5 @@ export type {
 export { openCatalogForReading } from './open-for-reading';
 export { CatalogViews } from './views';
 export type { Delivery, FilePageQuery, MovedBytes, Page } from './views';
+export { MultipartRecords, openMultipartRecords } from './multipart-records';
+export type { MultipartUpload, NewMultipartUpload, PartRecord } from './multipart-records';

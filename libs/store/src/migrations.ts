@@ -92,6 +92,35 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX events_failed ON events (file_id) WHERE to_state = 'failed';
     `);
   },
+  // v7: S3 multipart uploads in progress, one row per (target, path) and one per acknowledged part, so
+  // that after a power cut an upload goes on from its next part instead of from zero. Keyed by the
+  // target's path, not the file id: the target owns these rows and never sees file ids.
+  (db) => {
+    db.exec(`
+      CREATE TABLE multipart_uploads (
+        target_id TEXT NOT NULL,
+        path TEXT NOT NULL,
+        object_key TEXT NOT NULL,
+        upload_id TEXT,
+        part_size INTEGER NOT NULL CHECK (part_size > 0),
+        size INTEGER NOT NULL CHECK (size >= 0),
+        sha256 TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'open',
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (target_id, path)
+      ) STRICT, WITHOUT ROWID;
+      CREATE TABLE multipart_parts (
+        target_id TEXT NOT NULL,
+        path TEXT NOT NULL,
+        part_number INTEGER NOT NULL CHECK (part_number BETWEEN 1 AND 10000),
+        size INTEGER NOT NULL CHECK (size > 0),
+        etag TEXT NOT NULL,
+        PRIMARY KEY (target_id, path, part_number),
+        FOREIGN KEY (target_id, path) REFERENCES multipart_uploads (target_id, path) ON DELETE CASCADE
+      ) STRICT, WITHOUT ROWID;
+    `);
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;

@@ -74,8 +74,13 @@ describe('filesync check-config', () => {
         dataDir: 'data',
         status: { host: '127.0.0.1', port: 0, tokenEnv: 'FILESYNC_TEST_NO_SUCH_TOKEN' },
         sources: [ftp('cam', { passwordEnv: 'FILESYNC_TEST_NO_SUCH_PASSWORD' })],
-        targets: [ftp('nas', { passwordFile: 'nas.password' }), ftp('nas2', { passwordFile: 'missing.password' }), ftp('nas3', { passwordFile: 'empty.password' })],
-        routes: [{ source: 'cam', targets: ['nas', 'nas2', 'nas3'] }],
+        targets: [
+          ftp('nas', { passwordFile: 'nas.password' }),
+          ftp('nas2', { passwordFile: 'missing.password' }),
+          ftp('nas3', { passwordFile: 'empty.password' }),
+          { id: 'fleet', type: 's3', bucket: 'fleet', accessKeyId: 'AK', secretAccessKeyFile: 'missing.secret' },
+        ],
+        routes: [{ source: 'cam', targets: ['nas', 'nas2', 'nas3', 'fleet'] }],
       };
       const file = join(dir, 'filesync.json');
       await writeFile(file, JSON.stringify(config));
@@ -91,6 +96,7 @@ describe('filesync check-config', () => {
         `${file}: sources[0].passwordEnv: environment variable FILESYNC_TEST_NO_SUCH_PASSWORD is not set`,
         `${file}: targets[1].passwordFile: cannot read ${join(dir, 'missing.password')} (ENOENT)`,
         `${file}: targets[2].passwordFile: gives an empty secret`,
+        `${file}: targets[3].secretAccessKeyFile: cannot read ${join(dir, 'missing.secret')} (ENOENT)`,
       ]);
       expect(err.join('\n')).not.toContain('hunter2');
       const fixed = { ...config, status: { host: '127.0.0.1', port: 0 }, sources: [ftp('cam', {})], targets: [config.targets[0]], routes: [{ source: 'cam', targets: ['nas'] }] };

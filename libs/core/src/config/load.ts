@@ -147,7 +147,7 @@ export function resolveConfigPaths(config: Config, baseDir: string): Config {
 }
 
 /** Fields of a device's config that name a file besides its data: relative to the config file, like every path. */
-const DEVICE_FILE_FIELDS = ['passwordFile', 'caFile'] as const;
+const DEVICE_FILE_FIELDS = ['passwordFile', 'caFile', 'secretAccessKeyFile', 'credentialsFile'] as const;
 
 function withAbsoluteFiles<T extends object>(device: T, abs: (p: string) => string): T {
   const out = { ...device } as Record<string, unknown>;

@@ -97,4 +97,33 @@ describe('config schema', () => {
     const committed = JSON.parse(readFileSync(fileURLToPath(new URL('../../../../config.schema.json', import.meta.url)), 'utf8')) as unknown;
     expect(committed).toEqual(configJsonSchema());
   });
+
+  it('s3 targets: defaults, and a field error for each bad field (bucket, prefix, part size, one way for the secret)', () => {
+    const s3 = { id: 'bucket', type: 's3', endpoint: 'http://127.0.0.1:9000', bucket: 'fleet', accessKeyId: 'AK', secretAccessKeyEnv: 'S3_SECRET' };
+    const config = parseConfig({ ...minimal, targets: [s3], routes: [{ source: 'a', targets: ['bucket'] }] });
+    expect(config.targets[0]).toMatchObject({ region: 'us-east-1', prefix: '', partSize: 8 * 2 ** 20, multipartThreshold: 16 * 2 ** 20, collision: 'rename', staleUploadHours: 168 });
+    const bad = problems({
+      ...minimal,
+      targets: [{ ...s3, bucket: 'Bad_Bucket', prefix: '../up/', partSize: '1MiB', secretAccessKey: 'x' }],
+      routes: [{ source: 'a', targets: ['bucket'] }],
+    });
+    expect(bad.map((p) => p.path)).toEqual(['targets[0].bucket', 'targets[0].prefix', 'targets[0].partSize', 'targets[0].secretAccessKeyEnv']);
+    expect(bad.find((p) => p.path === 'targets[0].partSize')?.message).toContain('between 5 MiB (S3’s smallest part) and 256 MiB');
+    expect(problems({ ...minimal, targets: [{ id: 'bucket', type: 's3', bucket: 'fleet', accessKeyId: 'AK' }], routes: [{ source: 'a', targets: ['bucket'] }] })).toEqual([
+      { path: 'targets[0].accessKeyId', message: 'needs secretAccessKey, secretAccessKeyFile or secretAccessKeyEnv' },
+    ]);
+  });
+
+  it('fleet layout: target path templates take {vehicle}, {source}, {date}, {path}; an unknown or unavailable placeholder is a field error', () => {
+    const ok = parseConfig({ ...minimal, vehicle: 'drone-7', routes: [{ source: 'a', targets: ['b'], targetPath: '{vehicle}/{source}/{date}/{path}' }] });
+    expect(ok.vehicle).toBe('drone-7');
+    expect(problems({ ...minimal, routes: [{ source: 'a', targets: ['b'], targetPath: '{vehicle}/{flihgt}/{path}' }] })).toEqual([
+      { path: 'routes[0].targetPath', message: expect.stringMatching(/^unknown placeholder \{flihgt\} \(known: \{vehicle\}, /) },
+    ]);
+    expect(problems({ ...minimal, routes: [{ source: 'a', targets: ['b'], targetPath: '{flight}/{path}' }] })).toEqual([
+      { path: 'routes[0].targetPath', message: expect.stringMatching(/^\{flight\} is not available: no source reports a flight number yet/) },
+    ]);
+    expect(problems({ ...minimal, routes: [{ source: 'a', targets: ['b'], targetPath: '../{path}' }] })[0]?.message).toContain('".." segment');
+    expect(problems({ ...minimal, vehicle: 'a/b' })).toEqual([{ path: 'vehicle', message: expect.stringContaining('letters, digits') }]);
+  });
 });

@@ -3,6 +3,7 @@ import { byteSize, deviceId, seconds } from './common';
 import { sourceSchema } from './sources';
 import { targetSchema } from './targets';
 import { crossReferenceProblems } from './cross-references';
+import { TEMPLATE_PLACEHOLDERS, VEHICLE_NAME, templateProblems } from '../key-template';
 
 export const filterSchema = z
   .strictObject({
@@ -44,7 +45,14 @@ export const routeSchema = z
       .string()
       .min(1)
       .default('{source}/{path}')
-      .describe('Where a file lands on the targets: {source} (the source id), {path} (its path on the source), {name} (its file name).'),
+      .superRefine((template, ctx) => {
+        for (const message of templateProblems(template)) ctx.addIssue({ code: 'custom', message });
+      })
+      .describe(
+        `Where a file lands on the targets (on S3: the key after the prefix). Placeholders: ${Object.entries(TEMPLATE_PLACEHOLDERS)
+          .map(([k, v]) => `{${k}} ${v.help}`)
+          .join('; ')}.`,
+      ),
   })
   .describe('Which source goes to which targets.');
 export type RouteConfig = z.infer<typeof routeSchema>;
@@ -52,6 +60,11 @@ export type RouteConfig = z.infer<typeof routeSchema>;
 export const configSchema = z
   .strictObject({
     $schema: z.string().optional().describe('Path of the JSON Schema, for editors.'),
+    vehicle: z
+      .string()
+      .regex(VEHICLE_NAME, 'use 1–64 letters, digits, ".", "-" or "_", starting with a letter or digit')
+      .optional()
+      .describe('This vehicle’s name, for {vehicle} in target paths (many vehicles sharing one bucket); default: the host name.'),
     dataDir: z.string().min(1).describe('Directory for the catalog, staging and logs (relative paths are taken from the config file).'),
     staging: z
       .strictObject({

@@ -12,9 +12,11 @@ export interface SecretFields {
 
 export const PASSWORD_FIELDS: SecretFields = { value: 'password', env: 'passwordEnv', file: 'passwordFile' };
 export const TOKEN_FIELDS: SecretFields = { value: 'token', env: 'tokenEnv', file: 'tokenFile' };
+/** An S3 target's secret access key. */
+export const SECRET_ACCESS_KEY_FIELDS: SecretFields = { value: 'secretAccessKey', env: 'secretAccessKeyEnv', file: 'secretAccessKeyFile' };
 
 /** Every kind of secret a config holds; `check-config --check-secrets` looks for each of them. */
-export const SECRET_FIELDS: readonly SecretFields[] = [PASSWORD_FIELDS, TOKEN_FIELDS];
+export const SECRET_FIELDS: readonly SecretFields[] = [PASSWORD_FIELDS, TOKEN_FIELDS, SECRET_ACCESS_KEY_FIELDS];
 
 /** A secret that cannot be had; `field` is the config field that names it, the message never holds it. */
 export class SecretError extends Error {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { unsafeKeyReason } from '../key-template';
 import { byteSize, collisionPolicy, credentials, deviceId, ftpUrl, httpUrl, tlsOptions, webdavUrl } from './common';
 
 const targetBase = {
@@ -68,6 +69,61 @@ export const webdavTargetSchema = z
   })
   .describe('A WebDAV server (Nextcloud, ownCloud, Apache mod_dav, rclone serve webdav) to upload to.');
 
-export const targetSchema = z.discriminatedUnion('type', [localTargetSchema, ftpTargetSchema, httpTargetSchema, webdavTargetSchema]);
+
+const MIB = 2 ** 20;
+/** S3's smallest part (all but the last). */
+export const S3_MIN_PART_BYTES = 5 * MIB;
+/** S3 allows 5 GiB parts, but a part (and a file under the threshold) is held in memory while it is sent. */
+export const S3_MAX_HELD_BYTES = 256 * MIB;
+
+export const s3TargetSchema = z
+  .strictObject({
+    // No `dir`: `prefix` is the object store's word for it.
+    id: deviceId,
+    type: z.literal('s3'),
+    endpoint: httpUrl.optional().describe('The store\u2019s URL (MinIO, Ceph RGW, Garage, SeaweedFS, \u2026); leave out for AWS S3.'),
+    region: z.string().min(1).default('us-east-1').describe('Region to sign requests for (most self-hosted stores accept any).'),
+    bucket: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'expected a bucket name: 3\u201363 lower-case letters, digits, "." and "-"')
+      .describe('The bucket; it must exist (filesync does not create it).'),
+    prefix: z
+      .string()
+      .default('')
+      .refine((p) => p === '' || unsafeKeyReason(p.replace(/\/$/, '')) === undefined, 'must be a plain key prefix such as "fleet/": no "..", ".", empty segments or leading "/"')
+      .describe('Key prefix every object is written under (e.g. "fleet/"); the route\u2019s targetPath follows it.'),
+    forcePathStyle: z.boolean().optional().describe('Address the bucket in the path (http://host/bucket/key) rather than the host name; default true when `endpoint` is set.'),
+    accessKeyId: z.string().min(1).optional().describe('Access key id; leave out (with the secret) to use the standard AWS credential chain (environment, ~/.aws, instance role).'),
+    secretAccessKey: z.string().min(1).optional().describe('Secret access key (prefer secretAccessKeyFile or secretAccessKeyEnv).'),
+    secretAccessKeyFile: z.string().min(1).optional().describe('A file holding the secret access key (first line).'),
+    secretAccessKeyEnv: z.string().min(1).optional().describe('An environment variable holding the secret access key.'),
+    credentialsFile: z.string().min(1).optional().describe('An AWS shared credentials file (INI: aws_access_key_id, aws_secret_access_key, aws_session_token).'),
+    profile: z.string().min(1).default('default').describe('Profile of credentialsFile to use.'),
+    partSize: byteSize
+      .default(8 * MIB)
+      .refine((n) => n >= S3_MIN_PART_BYTES && n <= S3_MAX_HELD_BYTES, 'must be between 5 MiB (S3\u2019s smallest part) and 256 MiB (a part is held in memory while it is sent)')
+      .describe('Size of each multipart part: bytes sent twice after a power cut are at most one part.'),
+    multipartThreshold: byteSize
+      .default(16 * MIB)
+      .refine((n) => n >= S3_MIN_PART_BYTES && n <= S3_MAX_HELD_BYTES, 'must be between 5 MiB and 256 MiB (a smaller file is held in memory while it is sent)')
+      .describe('Files of at least this size go as a multipart upload (resumable); smaller ones in one PUT.'),
+    collision: collisionPolicy.default('rename'),
+    staleUploadHours: z
+      .number()
+      .positive()
+      .default(168)
+      .describe('An unfinished multipart upload of this target untouched for this long is aborted at start (so it stops costing storage).'),
+    timeoutSec: z.number().positive().default(120).describe('Longest wait for one request (a part, a HEAD) before it counts as a network fault.'),
+  })
+  .superRefine((t, ctx) => {
+    const secrets = (['secretAccessKey', 'secretAccessKeyFile', 'secretAccessKeyEnv'] as const).filter((k) => t[k] !== undefined);
+    if (secrets.length > 1) ctx.addIssue({ code: 'custom', path: [secrets[1]!], message: `give the secret one way: ${secrets.join(' and ')} are both set` });
+    if (t.accessKeyId !== undefined && secrets.length === 0) ctx.addIssue({ code: 'custom', path: ['accessKeyId'], message: 'needs secretAccessKey, secretAccessKeyFile or secretAccessKeyEnv' });
+    if (t.accessKeyId === undefined && secrets.length > 0) ctx.addIssue({ code: 'custom', path: [secrets[0]!], message: 'needs accessKeyId' });
+    if (t.credentialsFile !== undefined && t.accessKeyId !== undefined) ctx.addIssue({ code: 'custom', path: ['credentialsFile'], message: 'give the credentials one way: accessKeyId and credentialsFile are both set' });
+  })
+  .describe('An S3-compatible object store (AWS S3, MinIO, Ceph RGW, Garage, SeaweedFS).');
+
+export const targetSchema = z.discriminatedUnion('type', [localTargetSchema, ftpTargetSchema, httpTargetSchema, webdavTargetSchema, s3TargetSchema]);
 export type TargetConfig = z.infer<typeof targetSchema>;
 export type TargetType = TargetConfig['type'];

@@ -268,7 +268,7 @@ const linkActor: LinkActor = defineActor<LinkMessage, LinkReplies, LinkArgs>({
     args = a;
     bus = openSignalBus(a.bus);
     if (a.role === 'target') {
-      target = await openTarget(a.device as TargetConfig, a.dataDir);
+      target = await openTarget(a.device as TargetConfig, a.dataDir, { ...(a.storePath === undefined ? {} : { storePath: a.storePath }), forLink: true });
       return;
     }
     const device = await openSource(a.device as SourceConfig);
@@ -369,7 +369,7 @@ const linkActor: LinkActor = defineActor<LinkMessage, LinkReplies, LinkArgs>({
       for (const h of [...writes.keys()]) void abortWrite(h);
       const queue = new ChunkQueue();
       const abort = new AbortController();
-      const done = (async () => t.write(msg.path, msg.offset, queue, { signal: abort.signal }))();
+      const done = (async () => t.write(msg.path, msg.offset, queue, { signal: abort.signal, ...(msg.expected ? { expected: msg.expected } : {}) }))();
       done.catch(() => undefined);
       const h = handle('write');
       writes.set(h, { queue, abort, done });

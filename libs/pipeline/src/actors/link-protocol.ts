@@ -20,6 +20,8 @@ export interface LinkArgs {
   readonly device: SourceConfig | TargetConfig;
   /** The agent's data dir (the HTTP target's spool lives under it). */
   readonly dataDir: string;
+  /** The catalog file (default DATADIR/catalog.db): an S3 target records its multipart parts there. */
+  readonly storePath?: string;
   /** Name of the agent's signal bus (see `openSignalBus`). */
   readonly bus: string;
   /**
@@ -62,7 +64,7 @@ export type LinkMessage =
   // Target side.
   | { readonly type: 'link.stat'; readonly path: string }
   | { readonly type: 'link.partial-size'; readonly path: string }
-  | { readonly type: 'link.write-open'; readonly path: string; readonly offset: number }
+  | { readonly type: 'link.write-open'; readonly path: string; readonly offset: number; readonly expected?: ExpectedContent }
   /** Hands one chunk to the open write; done once the device has taken it (back-pressure). Without `data`: waits for the last one. */
   | { readonly type: 'link.write-chunk'; readonly handle: string; readonly data?: Uint8Array }
   | { readonly type: 'link.write-end'; readonly handle: string }

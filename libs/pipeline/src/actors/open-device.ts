@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { BroadcastChannel } from 'node:worker_threads';
 import type { Source, SourceConfig, Target, TargetConfig } from '@filesync/core';
 import type { SourceProvider } from '../source-provider';
 
@@ -56,7 +57,12 @@ async function openDiskProvider(config: Extract<SourceConfig, { type: 'disk' }>)
   };
 }
 
-export async function openTarget(config: TargetConfig, dataDir: string): Promise<Target> {
+/**
+ * `storePath`: the catalog, where an S3 target records its multipart parts (default DATADIR/catalog.db).
+ * `forLink`: opened by the agent's link, which owns the device (an S3 target then sweeps stale uploads
+ * at once); without it (`filesync doctor`) opening changes nothing on the device.
+ */
+export async function openTarget(config: TargetConfig, dataDir: string, options: { storePath?: string; forLink?: boolean } = {}): Promise<Target> {
   switch (config.type) {
     case 'local': {
       const { createLocalTarget } = await import('@filesync/device-local');
@@ -75,5 +81,22 @@ export async function openTarget(config: TargetConfig, dataDir: string): Promise
       const { createWebdavTarget, webdavTargetOptionsFromConfig } = await import('@filesync/device-webdav');
       return createWebdavTarget(webdavTargetOptionsFromConfig(config));
     }
+    case 's3': {
+      // The AWS SDK (tens of MB) is loaded here, in this target's link thread only.
+      const { openS3Target } = await import('@filesync/device-s3');
+      return openS3Target(config, { storePath: options.storePath ?? join(dataDir, 'catalog.db'), sweepAtOpen: options.forLink === true, log: agentLog(dataDir, `target:${config.id}/link`) });
+    }
   }
+}
+
+/**
+ * A device's log lines, sent to the agent's log over its worker-log channel (the protocol of
+ * apps/agent/src/actors/log-channel.ts: `{level, obj, msg}` on `filesync.log:<dataDir>`).
+ */
+function agentLog(dataDir: string, actor: string): (level: 'info' | 'warn', message: string, detail?: Record<string, unknown>) => void {
+  return (level, message, detail) => {
+    const channel = new BroadcastChannel(`filesync.log:${dataDir}`);
+    channel.postMessage({ level, obj: { actor, ...detail }, msg: message });
+    channel.close();
+  };
 }

@@ -1,4 +1,4 @@
-import type { CommitReceipt, ExpectedContent, ReadOptions, Target, TargetFeatures, TargetStat } from '@filesync/core';
+import type { CommitReceipt, ExpectedContent, ReadOptions, Target, TargetFeatures, TargetStat, WriteOptions } from '@filesync/core';
 import type { LinkClient } from './link-client';
 import { abortable, pullHandle } from './remote-source';
 
@@ -16,10 +16,10 @@ export function createRemoteTarget(client: LinkClient, targetId: string, initial
     },
     stat: async (path: string): Promise<TargetStat | undefined> => (await client.call({ type: 'link.stat', path })) ?? undefined,
     partialSize: (path: string) => client.call({ type: 'link.partial-size', path }),
-    async write(path: string, offset: number, data: AsyncIterable<Uint8Array>, options?: ReadOptions): Promise<void> {
+    async write(path: string, offset: number, data: AsyncIterable<Uint8Array>, options?: WriteOptions): Promise<void> {
       const signal = options?.signal;
       signal?.throwIfAborted();
-      const { handle } = await client.ask({ type: 'link.write-open', path, offset });
+      const { handle } = await client.ask({ type: 'link.write-open', path, offset, ...(options?.expected ? { expected: options.expected } : {}) });
       try {
         for await (const chunk of data) {
           await abortable(client.call({ type: 'link.write-chunk', handle, data: chunk }), signal);

@@ -1,0 +1,52 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Cuts a byte stream into parts of exactly `partSize` bytes (the last one shorter). A part is held
+ * whole in memory because S3 needs each part's length and Content-MD5 before its first byte.
+ */
+export async function* splitParts(data: AsyncIterable<Uint8Array>, partSize: number, signal?: AbortSignal): AsyncGenerator<Buffer> {
+  let held: Buffer[] = [];
+  let heldBytes = 0;
+  for await (const chunk of data) {
+    signal?.throwIfAborted();
+    let rest = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    while (heldBytes + rest.length >= partSize) {
+      const take = partSize - heldBytes;
+      held.push(rest.subarray(0, take));
+      // A copy: the chunk's memory may be reused by its producer once we ask for the next one.
+      yield Buffer.concat(held, partSize);
+      rest = rest.subarray(take);
+      held = [];
+      heldBytes = 0;
+    }
+    if (rest.length > 0) {
+      held.push(Buffer.from(rest));
+      heldBytes += rest.length;
+    }
+  }
+  if (heldBytes > 0) yield Buffer.concat(held, heldBytes);
+}
+
+export function md5Of(bytes: Uint8Array): Buffer {
+  return createHash('md5').update(bytes).digest();
+}
+
+/** An ETag without its quotes, lower-case, for comparing (stores differ on both). */
+export function bareEtag(etag: string): string {
+  return etag.replace(/"/g, '').toLowerCase();
+}
+
+/** True when the ETag is a plain MD5 of the bytes (no SSE-KMS, not a multipart ETag). */
+export function isMd5Etag(etag: string): boolean {
+  return /^[0-9a-f]{32}$/.test(bareEtag(etag));
+}
+
+/**
+ * The ETag S3 gives a completed multipart object: md5 of the parts' binary MD5s, "-", the part
+ * count. Defined only when every part's ETag was its MD5.
+ */
+export function multipartEtag(partEtags: readonly string[]): string | undefined {
+  if (partEtags.length === 0 || !partEtags.every(isMd5Etag)) return undefined;
+  const joined = Buffer.concat(partEtags.map((e) => Buffer.from(bareEtag(e), 'hex')));
+  return `${md5Of(joined).toString('hex')}-${partEtags.length}`;
+}
