@@ -5,7 +5,7 @@
  * repeated, a `0` chunk, then `name:value\r\n` trailer lines and an empty line.
  */
 export class AwsChunkedDecoder {
-  private buffer = Buffer.alloc(0);
+  private buffer: Buffer = Buffer.alloc(0);
   private remaining = 0;
   private state: 'size' | 'data' | 'data-end' | 'trailer' | 'done' = 'size';
   readonly trailers: Record<string, string> = {};

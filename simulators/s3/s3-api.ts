@@ -218,13 +218,16 @@ export function createS3Handler(store: S3Store, state: SimState, options: S3ApiO
       return sendXml(r, 200, errorDocument(err.code, err.message, err.fields, r.requestId));
     }
     const parts = new Map(store.listParts(r.bucket, r.key, uploadId).map((p) => [p.partNumber, p]));
-    let previous = 0;
-    for (const [i, want] of requested.entries()) {
-      if (want.partNumber <= previous) throw s3Errors.invalidPartOrder();
-      previous = want.partNumber;
+    // The list as a whole first (order, then each part), sizes last: a list in the wrong order is
+    // InvalidPartOrder whatever its parts' sizes.
+    for (let i = 1; i < requested.length; i++) if (requested[i]!.partNumber <= requested[i - 1]!.partNumber) throw s3Errors.invalidPartOrder();
+    for (const want of requested) {
       const have = parts.get(want.partNumber);
       if (!have || unquoteEtag(have.etag) !== want.etag) throw s3Errors.invalidPart(want.partNumber);
-      if (i < requested.length - 1 && have.size < options.minPartSize) throw s3Errors.entityTooSmall(have.size, options.minPartSize);
+    }
+    for (const want of requested.slice(0, -1)) {
+      const size = parts.get(want.partNumber)!.size;
+      if (size < options.minPartSize) throw s3Errors.entityTooSmall(size, options.minPartSize);
     }
     const etag = multipartEtag(requested.map((p) => parts.get(p.partNumber)!.etag));
     await store.completeUpload(r.bucket, r.key, uploadId, requested.map((p) => p.partNumber), etag);
@@ -373,6 +376,8 @@ export function createS3Handler(store: S3Store, state: SimState, options: S3ApiO
       }
       case 'CompleteMultipartUpload':
         return completeUpload(r);
+      case 'ListParts':
+        return listParts(r);
       case 'AbortMultipartUpload':
         await store.removeUpload(r.bucket, r.key, r.query.get('uploadId') ?? '');
         return sendEmpty(r, 204);
