@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { finished } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { checkCredential } from './auth';
 import { listObjectsPage } from './list-objects';
 import { ConnectionGone, readSmallBody, receiveBody } from './receive-body';
@@ -235,18 +235,22 @@ export function createS3Handler(store: S3Store, state: SimState, options: S3ApiO
     sendXml(r, 200, xmlDocument('CompleteMultipartUploadResult', { Location: location, Bucket: r.bucket, Key: r.key, ETag: etag }));
   }
 
+  /** Streams stored bytes; a file gone under the read (a DELETE racing a GET) cuts the connection rather than the process. */
+  function sendFile(r: S3Request, path: string, range?: { start: number; end: number }): void {
+    void pipeline(createReadStream(path, range), r.res).catch(() => r.res.destroy());
+  }
+
   function getObject(r: S3Request, head: boolean): void {
     const rec = store.getObject(r.bucket, r.key);
     const range = head ? undefined : parseRange(header(r.req, 'range'), rec.size);
     if (!range) {
       r.res.writeHead(200, { ...base(r), ...objectHeaders(rec), 'content-length': String(rec.size) });
       if (head || rec.size === 0) return void r.res.end();
-      createReadStream(store.objectDataPath(r.bucket, rec)).pipe(r.res);
-      return;
+      return sendFile(r, store.objectDataPath(r.bucket, rec));
     }
     const [start, end] = range;
     r.res.writeHead(206, { ...base(r), ...objectHeaders(rec), 'content-length': String(end - start + 1), 'content-range': `bytes ${start}-${end}/${rec.size}` });
-    createReadStream(store.objectDataPath(r.bucket, rec), { start, end }).pipe(r.res);
+    sendFile(r, store.objectDataPath(r.bucket, rec), { start, end });
   }
 
   function listObjectsV2(r: S3Request): void {
