@@ -7,8 +7,9 @@ import { type FaultPatch, parseFaultPatch } from './faults';
 import { startS3Simulator } from './server';
 
 const USAGE = `usage: s3 --root DIR [--port 0] [--control-port 0] [options]
-  --access-key KEY --secret-key SECRET  the credentials clients sign with (default filesync/filesync-secret;
-                                        the key id is checked, the signature is not)
+  --access-key KEY --secret-key SECRET  the credentials clients sign with (default filesync/filesync-secret);
+                                        SigV4 signatures are verified (403 SignatureDoesNotMatch)
+  --no-verify-signature                 check only the key id a request names, not its signature
   --min-part-size BYTES                 smallest part but the last at Complete (default 5 MiB, as AWS)
   --no-seed                             do not fill a root without buckets with the fleet-seed bucket
   --faults JSON                         initial faults, e.g. '{"internalErrorTimes":2}'
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
       'secret-key': { type: 'string', default: 'filesync-secret' },
       'min-part-size': { type: 'string' },
       'no-seed': { type: 'boolean', default: false },
+      'no-verify-signature': { type: 'boolean', default: false },
       faults: { type: 'string' },
       'fault-5xx': { type: 'string' },
       'fault-5xx-rate': { type: 'string' },
@@ -66,6 +68,7 @@ async function main(): Promise<void> {
     port: num(values.port, '--port') ?? 0,
     controlPort: num(values['control-port'], '--control-port') ?? 0,
     accessKeyId: values['access-key'],
+    ...(values['no-verify-signature'] ? {} : { secretAccessKey: values['secret-key'] }),
     seed: !values['no-seed'],
     faults,
     ...(minPartSize === undefined ? {} : { minPartSize }),

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { finished, pipeline } from 'node:stream/promises';
-import { checkCredential } from './auth';
+import { type Credentials, checkCredential } from './auth';
 import { listObjectsPage } from './list-objects';
 import { ConnectionGone, readSmallBody, receiveBody } from './receive-body';
 import { S3Error, s3Errors } from './s3-error';
@@ -12,7 +12,7 @@ import type { S3Store } from './store';
 import { errorDocument, parseCompleteBody, unquoteEtag, xmlDocument } from './xml';
 
 export interface S3ApiOptions {
-  readonly accessKeyId: string;
+  readonly credentials: Credentials;
   /** Smallest size of every part but the last at CompleteMultipartUpload (AWS: 5 MiB). */
   readonly minPartSize: number;
   /** Where the API is reachable, for `Location` in CompleteMultipartUpload's answer. */
@@ -412,7 +412,7 @@ export function createS3Handler(store: S3Store, state: SimState, options: S3ApiO
     state.countRequest(operation);
     void (async () => {
       try {
-        checkCredential(req, query, options.accessKeyId);
+        checkCredential(req, query, options.credentials);
         if (state.take('slowDownTimes')) throw s3Errors.slowDown();
         if (state.take('internalErrorTimes')) throw s3Errors.internalError();
         if (state.faults.internalErrorRate > 0 && Math.random() < state.faults.internalErrorRate) {

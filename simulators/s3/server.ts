@@ -16,8 +16,10 @@ export interface S3SimulatorOptions {
   /** 0 (default) picks a free port. */
   readonly port?: number;
   readonly controlPort?: number;
-  /** The access key clients must sign with (default `filesync`); the secret is not checked (see auth.ts). */
+  /** The access key clients must sign with (default `filesync`). */
   readonly accessKeyId?: string;
+  /** The secret SigV4 signatures are verified with; undefined: only the key id is checked (see auth.ts). */
+  readonly secretAccessKey?: string;
   readonly minPartSize?: number;
   /** Fill a root without buckets with a `fleet-seed` bucket (default true). */
   readonly seed?: boolean;
@@ -61,7 +63,7 @@ export async function startS3Simulator(options: S3SimulatorOptions): Promise<S3S
   if (options.faults) state.setFaults(options.faults);
   const accessKeyId = options.accessKeyId ?? 'filesync';
   let endpoint = '';
-  const s3 = createServer(createS3Handler(store, state, { accessKeyId, minPartSize: options.minPartSize ?? AWS_MIN_PART_SIZE, endpoint: () => endpoint }));
+  const s3 = createServer(createS3Handler(store, state, { credentials: { accessKeyId, secretAccessKey: options.secretAccessKey }, minPartSize: options.minPartSize ?? AWS_MIN_PART_SIZE, endpoint: () => endpoint }));
   const control = createControlServer(store, state);
   endpoint = await listen(s3, options.port ?? 0);
   const controlUrl = await listen(control, options.controlPort ?? 0);
