@@ -8,7 +8,7 @@ import { listObjectsPage } from './list-objects';
 import { ConnectionGone, readSmallBody, receiveBody } from './receive-body';
 import { S3Error, s3Errors } from './s3-error';
 import type { SimState } from './sim-state';
-import type { S3Store } from './store';
+import { type S3Store, compareKeys } from './store';
 import { errorDocument, parseCompleteBody, unquoteEtag, xmlDocument } from './xml';
 
 export interface S3ApiOptions {
@@ -288,8 +288,16 @@ export function createS3Handler(store: S3Store, state: SimState, options: S3ApiO
     const keyMarker = r.query.get('key-marker') ?? '';
     const idMarker = r.query.get('upload-id-marker') ?? '';
     const all = store.listUploads(r.bucket, prefix);
-    // Without upload-id-marker, key-marker skips that key's uploads; with it, only those up to the marker.
-    const start = keyMarker === '' ? 0 : all.findIndex((u) => u.key > keyMarker || (u.key === keyMarker && idMarker !== '' && u.uploadId > idMarker));
+    // Without upload-id-marker, key-marker skips that key's uploads. With it, the list goes on after that
+    // upload (uploads of one key are listed by initiation, so a lexical upload-id rule would skip some);
+    // an upload no longer there falls back to AWS's rule: same key, greater upload id.
+    const at = idMarker === '' ? -1 : all.findIndex((u) => u.key === keyMarker && u.uploadId === idMarker);
+    const start =
+      keyMarker === ''
+        ? 0
+        : at >= 0
+          ? at + 1
+          : all.findIndex((u) => compareKeys(u.key, keyMarker) > 0 || (u.key === keyMarker && idMarker !== '' && u.uploadId > idMarker));
     const rest = start < 0 ? [] : all.slice(start);
     const page = rest.slice(0, maxUploads);
     const truncated = rest.length > page.length;

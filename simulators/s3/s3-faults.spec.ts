@@ -147,5 +147,7 @@ describe('faults as the AWS SDK v3 sees them', () => {
     expect([bad.status, ((await bad.json()) as { error: string }).error]).toEqual([400, expect.stringContaining('faults.slowDownTimes')]);
     const unknown = await fetch(`${sim.ready.control}/faults`, { method: 'POST', body: JSON.stringify({ explode: true }) });
     expect(((await unknown.json()) as { error: string }).error).toContain('faults.explode');
+    const reset = await fetch(`${sim.ready.control}/state`, { method: 'DELETE' });
+    expect(((await reset.json()) as { requests: Record<string, number> }).requests).toEqual({});
   });
 });

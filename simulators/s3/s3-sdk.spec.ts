@@ -173,8 +173,22 @@ describe('multipart uploads through the AWS SDK v3', () => {
     expect((await s3Failure(s3.send(new ListPartsCommand({ Bucket: 'fleet', Key: 'abort/one.bin', UploadId: a.UploadId })))).name).toBe('NoSuchUpload');
     expect((await s3Failure(s3.send(new AbortMultipartUploadCommand({ Bucket: 'fleet', Key: 'abort/one.bin', UploadId: a.UploadId })))).name).toBe('NoSuchUpload');
     expect((await s3.send(new ListMultipartUploadsCommand({ Bucket: 'fleet', Prefix: 'abort/' }))).Uploads ?? []).toEqual([]);
+    // Two uploads of one key and one of another, so paging needs both markers.
+    await s3.send(new CreateMultipartUploadCommand({ Bucket: 'fleet', Key: 'keep/two.bin' }));
+    await s3.send(new CreateMultipartUploadCommand({ Bucket: 'fleet', Key: 'keep/three.bin' }));
     const all = (await s3.send(new ListMultipartUploadsCommand({ Bucket: 'fleet' }))).Uploads ?? [];
     expect(all.map((u) => u.UploadId)).toContain(b.UploadId);
+    expect(all.length).toBeGreaterThanOrEqual(3);
+    // Page by page (max-uploads 1): the markers walk every upload once, in key order.
+    const paged: string[] = [];
+    let markers: { KeyMarker?: string; UploadIdMarker?: string } = {};
+    for (let page = 0; page < 20; page++) {
+      const res = await s3.send(new ListMultipartUploadsCommand({ Bucket: 'fleet', MaxUploads: 1, ...markers }));
+      paged.push(...(res.Uploads ?? []).map((u) => u.UploadId!));
+      if (!res.IsTruncated) break;
+      markers = { KeyMarker: res.NextKeyMarker!, UploadIdMarker: res.NextUploadIdMarker! };
+    }
+    expect(paged).toEqual(all.map((u) => u.UploadId));
     const state = await sim.state();
     expect(state.uploadsInProgress.map((u) => u.key)).toContain('keep/two.bin');
     expect(state.requests['AbortMultipartUpload']).toBeGreaterThanOrEqual(2);
