@@ -6,6 +6,8 @@ export interface ListObjectsV2Query {
   readonly maxKeys: number;
   readonly continuationToken: string | undefined;
   readonly startAfter: string;
+  /** V1: a `marker` equal to a common prefix (a NextMarker) skips the keys under it; V2's start-after is only lexical. */
+  readonly markerSkipsItsPrefix?: boolean;
 }
 
 export interface ListObjectsV2Page {
@@ -50,9 +52,10 @@ export function listObjectsPage(sorted: readonly ObjectRecord[], q: ListObjectsV
   const commonPrefixes: string[] = [];
   let last: Token | undefined;
   for (const obj of sorted) {
-    if (skip(obj.key)) continue;
     const at = q.delimiter === '' ? -1 : obj.key.indexOf(q.delimiter, q.prefix.length);
     const cp = at < 0 ? undefined : obj.key.slice(0, at + q.delimiter.length);
+    // A V1 marker may be a common prefix (its NextMarker): the keys under it were given as that prefix.
+    if (skip(obj.key) || (q.markerSkipsItsPrefix === true && cp !== undefined && cp === q.startAfter)) continue;
     if (cp !== undefined && commonPrefixes[commonPrefixes.length - 1] === cp) continue;
     if (contents.length + commonPrefixes.length >= q.maxKeys) {
       return { contents, commonPrefixes, isTruncated: true, nextContinuationToken: last && encodeToken(last) };

@@ -39,6 +39,8 @@ export function operationOf(method: string, bucket: string, key: string, q: URLS
     if (method === 'DELETE') return 'DeleteBucket';
     if (method === 'GET' && q.has('uploads')) return 'ListMultipartUploads';
     if (method === 'GET' && q.get('list-type') === '2') return 'ListObjectsV2';
+    // rclone lists with V1 for providers other than AWS (`list_version` auto).
+    if (method === 'GET' && ![...q.keys()].some((k) => k !== 'prefix' && k !== 'delimiter' && k !== 'marker' && k !== 'max-keys' && k !== 'encoding-type')) return 'ListObjects';
     return 'Unsupported';
   }
   if (method === 'PUT') {
@@ -282,6 +284,36 @@ export function createS3Handler(store: S3Store, state: SimState, options: S3ApiO
     );
   }
 
+  /** ListObjects (V1): `marker` where V2 has start-after; `NextMarker` only with a delimiter, as S3 sends it. */
+  function listObjectsV1(r: S3Request): void {
+    const prefix = r.query.get('prefix') ?? '';
+    const delimiter = r.query.get('delimiter') ?? '';
+    const maxKeys = intParam(r.query, 'max-keys', 1000, 1000);
+    const marker = r.query.get('marker') ?? '';
+    const urlEncode = r.query.get('encoding-type') === 'url';
+    const enc = (s: string): string => (urlEncode ? encodeURIComponent(s).replace(/%2F/g, '/') : s);
+    const page = listObjectsPage(store.listObjects(r.bucket, prefix), { prefix, delimiter, maxKeys, continuationToken: undefined, startAfter: marker, markerSkipsItsPrefix: true });
+    const lastKey = page.contents[page.contents.length - 1]?.key ?? '';
+    const lastPrefix = page.commonPrefixes[page.commonPrefixes.length - 1] ?? '';
+    const next = compareKeys(lastKey, lastPrefix) > 0 ? lastKey : lastPrefix;
+    sendXml(
+      r,
+      200,
+      xmlDocument('ListBucketResult', {
+        Name: r.bucket,
+        Prefix: enc(prefix),
+        Marker: enc(marker),
+        NextMarker: page.isTruncated && delimiter !== '' ? enc(next) : undefined,
+        MaxKeys: maxKeys,
+        Delimiter: delimiter === '' ? undefined : enc(delimiter),
+        EncodingType: urlEncode ? 'url' : undefined,
+        IsTruncated: page.isTruncated,
+        Contents: page.contents.map((o) => ({ Key: enc(o.key), LastModified: o.lastModified, ETag: o.etag, Size: o.size, Owner: OWNER, StorageClass: 'STANDARD' })),
+        CommonPrefixes: page.commonPrefixes.map((p) => ({ Prefix: enc(p) })),
+      }),
+    );
+  }
+
   function listMultipartUploads(r: S3Request): void {
     const prefix = r.query.get('prefix') ?? '';
     const maxUploads = intParam(r.query, 'max-uploads', 1000, 1000);
@@ -368,6 +400,8 @@ export function createS3Handler(store: S3Store, state: SimState, options: S3ApiO
         return sendEmpty(r, 204);
       case 'ListObjectsV2':
         return listObjectsV2(r);
+      case 'ListObjects':
+        return listObjectsV1(r);
       case 'ListMultipartUploads':
         return listMultipartUploads(r);
       case 'PutObject':

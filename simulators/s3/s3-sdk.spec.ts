@@ -13,6 +13,7 @@ import {
   HeadBucketCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
+  ListObjectsCommand,
   ListObjectsV2Command,
   ListPartsCommand,
   PutObjectCommand,
@@ -209,5 +210,22 @@ describe('multipart uploads through the AWS SDK v3', () => {
     const err = await s3Failure(other.send(new HeadObjectCommand({ Bucket: 'fleet', Key: 'list/c' })));
     expect(err.$metadata.httpStatusCode).toBe(403);
     expect((await s3Failure(other.send(new GetObjectCommand({ Bucket: 'fleet', Key: 'list/c' })))).name).toBe('InvalidAccessKeyId');
+  });
+});
+
+describe('ListObjects V1 (rclone lists with it for providers other than AWS)', () => {
+  it('pages with marker and NextMarker over common prefixes, each key or prefix once', async () => {
+    for (const Key of ['v1/a/1', 'v1/a/2', 'v1/b', 'v1/c/1', 'v1/d']) await s3.send(new PutObjectCommand({ Bucket: 'fleet', Key, Body: 'x' }));
+    const seen: string[] = [];
+    let Marker: string | undefined;
+    for (let page = 0; page < 10; page++) {
+      const res = await s3.send(new ListObjectsCommand({ Bucket: 'fleet', Prefix: 'v1/', Delimiter: '/', MaxKeys: 2, Marker }));
+      seen.push(...(res.CommonPrefixes ?? []).map((p) => p.Prefix!), ...(res.Contents ?? []).map((c) => c.Key!));
+      if (!res.IsTruncated) break;
+      Marker = res.NextMarker;
+    }
+    expect(seen.sort()).toEqual(['v1/a/', 'v1/b', 'v1/c/', 'v1/d']);
+    const flat = await s3.send(new ListObjectsCommand({ Bucket: 'fleet', Prefix: 'v1/', Marker: 'v1/a/1' }));
+    expect((flat.Contents ?? []).map((c) => c.Key)).toEqual(['v1/a/2', 'v1/b', 'v1/c/1', 'v1/d']);
   });
 });
