@@ -37,6 +37,7 @@ const APPS = {
       flash: at('simulators/flash/main.ts'),
       ftp: at('simulators/ftp/main.ts'),
       'flight-review': at('simulators/flight-review/main.ts'),
+      s3: at('simulators/s3/main.ts'),
     },
     aliases: {},
   },

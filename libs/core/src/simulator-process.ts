@@ -7,7 +7,7 @@ import { PermanentError } from './errors';
 /** The repository's root (the agent, built or not, lives inside it). */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
-export type SimulatorName = 'px4' | 'flash' | 'ftp' | 'flight-review';
+export type SimulatorName = 'px4' | 'flash' | 'ftp' | 'flight-review' | 's3';
 
 export interface SimulatorOptions {
   /**
