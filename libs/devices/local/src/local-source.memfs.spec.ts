@@ -107,12 +107,12 @@ describe('local source on memfs: reading and removing', () => {
     m.vol.fromJSON({ 'f.bin': 'aaaa' }, DIR);
     m.vol.utimesSync(`${DIR}/f.bin`, 1_700_000_000, 1_700_000_000);
     const source = createLocalSource({ id: 'cam', dir: DIR, fs: m.fs });
-    const before = await source.stat('f.bin');
+    const before = await source.stat!('f.bin');
     expect(before).toMatchObject({ size: 4, mtimeMs: 1_700_000_000_000 });
     m.vol.writeFileSync(`${DIR}/g.bin`, 'bbbb');
     m.vol.utimesSync(`${DIR}/g.bin`, 1_700_000_000, 1_700_000_000);
     m.vol.renameSync(`${DIR}/g.bin`, `${DIR}/f.bin`);
-    const after = await source.stat('f.bin');
+    const after = await source.stat!('f.bin');
     expect(after).toMatchObject({ size: 4, mtimeMs: 1_700_000_000_000 });
     expect(after.fingerprint).not.toBe(before.fingerprint);
   });

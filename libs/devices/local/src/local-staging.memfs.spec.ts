@@ -120,7 +120,7 @@ describe('local staging on memfs', () => {
       },
     });
     expect(await staging.freeBytes()).toBe(3 * 4096);
-    expect(await staging.totalBytes()).toBe(1000 * 4096);
+    expect(await staging.totalBytes!()).toBe(1000 * 4096);
     expect(asked).toEqual([DIR, DIR]);
     // The directory is made before it is asked about (statfs of a missing one fails).
     expect(m.vol.statSync(DIR).isDirectory()).toBe(true);
