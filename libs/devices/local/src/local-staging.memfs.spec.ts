@@ -144,4 +144,36 @@ describe('local staging on memfs', () => {
     await staging.append('f7', 200_000, chunksOf(bytes.subarray(200_000)), noCheckpoint);
     expect(await staging.seal('f7')).toBe(sha256Hex(bytes));
   });
+
+  it('a disk that takes part of a chunk and then fails (injected) never gets a checkpoint past its bytes', async () => {
+    const m = memFs();
+    const room = 150_000;
+    // The fault injected: writes are short near the end of the room, then ENOSPC, as on a full disk.
+    const full = {
+      ...m.fs,
+      open: async (path: string, flags: string | number): Promise<FsFileHandle> => {
+        const handle = await m.fs.open(path, flags);
+        return {
+          ...handle,
+          write: async (buffer: Uint8Array, offset: number, length: number, position: number) => {
+            const fits = Math.min(length, room - position);
+            if (fits <= 0) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+            return handle.write(buffer, offset, fits, position);
+          },
+        };
+      },
+    };
+    const staging = createLocalStaging(DIR, { fs: full });
+    const checkpoints: number[] = [];
+    const err = await staging
+      .append('f8', 0, chunksOf(patternBytes(400_000, 11), 64 * 1024), {
+        checkpointBytes: 64 * 1024,
+        checkpointMs: 60_000,
+        onCheckpoint: ({ offset }) => void checkpoints.push(offset),
+      })
+      .then(() => undefined, (e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'transient', code: 'no-space' });
+    expect(m.vol.statSync(`${DIR}/f8.part`).size).toBe(room);
+    expect(checkpoints).toEqual([65_536, 131_072]);
+  });
 });
