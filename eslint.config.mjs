@@ -41,4 +41,21 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  {
+    // memfs backs unit tests only: a device takes node:fs/promises unless a spec hands it memfs, and the
+    // built agent must not carry memfs (a devDependency, absent from a production install).
+    files: ['**/*.ts', '**/*.mjs', '**/*.js'],
+    ignores: ['**/*.spec.ts', '**/testing/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'memfs', message: 'memfs is for unit tests (*.spec.ts, testing/) only.' },
+            { name: '@filesync/core/testing/memfs', message: 'memfs is for unit tests (*.spec.ts, testing/) only.' },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -31,6 +31,17 @@ describe('architecture arrows', () => {
     expect(result?.messages.filter((m) => m.ruleId === '@nx/enforce-module-boundaries')).toEqual([]);
   }, 60_000);
 
+  it('lint refuses memfs outside unit tests, and accepts it in a spec', async () => {
+    const eslint = new ESLint({ cwd: root });
+    const probe = "import { memFs } from '@filesync/core/testing/memfs';\nexport const probe = memFs;\n";
+    const restricted = async (file: string) => {
+      const [result] = await eslint.lintText(probe, { filePath: join(root, file) });
+      return result?.messages.filter((m) => m.ruleId === 'no-restricted-imports') ?? [];
+    };
+    expect(await restricted('libs/devices/local/src/memfs-probe.ts')).toHaveLength(1);
+    expect(await restricted('libs/devices/local/src/memfs-probe.spec.ts')).toEqual([]);
+  }, 60_000);
+
   it('nx graph shows core with no dependencies and the libraries above it pointing at it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fs-graph-'));
     try {

@@ -12,6 +12,7 @@ export * from './staging';
 export * from './filter';
 export * from './hashing';
 export { writeFully } from './write-fully';
+export * from './fs-calls';
 export * from './collision';
 export * from './in-transit-name';
 export * from './key-template';

@@ -1,4 +1,4 @@
-import { lstat } from 'node:fs/promises';
+import { type FsCalls, nodeFsCalls } from './fs-calls';
 import type { ListProblem } from './source';
 
 /**
@@ -42,8 +42,13 @@ export class WalkGuard {
    * the ancestors for its children, or undefined when it is one of its own ancestors (a bind mount
    * inside itself), reported as a cycle. An lstat failure rejects, for the caller to classify.
    */
-  async enterLocal(dir: string, path: string, ancestors: ReadonlyMap<string, string>): Promise<ReadonlyMap<string, string> | undefined> {
-    const st = await lstat(dir);
+  async enterLocal(
+    dir: string,
+    path: string,
+    ancestors: ReadonlyMap<string, string>,
+    fs: Pick<FsCalls, 'lstat'> = nodeFsCalls,
+  ): Promise<ReadonlyMap<string, string> | undefined> {
+    const st = await fs.lstat(dir);
     const here = `${st.dev}:${st.ino}`;
     const again = ancestors.get(here);
     if (again !== undefined) {

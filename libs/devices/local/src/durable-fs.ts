@@ -1,9 +1,13 @@
-import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { type FsCalls, nodeFsCalls } from '@filesync/core';
 
-/** fsyncs a directory so that a rename or a new file in it survives power loss. */
-export async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
+/**
+ * fsyncs a directory so that a rename or a new file in it survives power loss. An in-memory `fs` (unit
+ * tests) makes this a no-op: that a rename survives a power cut is only proven on real disks (the
+ * chaos power-loss campaign).
+ */
+export async function fsyncDir(dir: string, fs: Pick<FsCalls, 'open'> = nodeFsCalls): Promise<void> {
+  const handle = await fs.open(dir, 'r');
   try {
     await handle.sync();
   } finally {
@@ -11,6 +15,6 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-export function fsyncParent(file: string): Promise<void> {
-  return fsyncDir(dirname(file));
+export function fsyncParent(file: string, fs: Pick<FsCalls, 'open'> = nodeFsCalls): Promise<void> {
+  return fsyncDir(dirname(file), fs);
 }

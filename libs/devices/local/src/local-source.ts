@@ -1,12 +1,13 @@
-import { lstat, opendir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  type FsCalls,
   type HashName,
   type ListOptions,
   type ReadOptions,
   type Source,
   type SourceEntry,
   hashStream,
+  nodeFsCalls,
   WalkGuard,
   normalizeSourcePath,
   statRegularFile,
@@ -15,15 +16,25 @@ import {
 import { classified, classify, notFound } from './errors';
 import { readChunks } from './read-chunks';
 
+/**
+ * The file-system calls the source makes: node's, or an in-memory one in unit tests. memfs has no
+ * FIFOs, no permissions that stop root and no /proc (the check that a parent swapped for a symlink
+ * does not lead out of the source), so those are proven on real disks (safe-source.spec.ts).
+ */
+export type SourceFs = Pick<FsCalls, 'lstat' | 'open' | 'opendir' | 'readlink' | 'realpath' | 'unlink'>;
+
 export interface LocalSourceOptions {
   readonly id: string;
   readonly dir: string;
+  /** node's file system unless a unit test hands in another. */
+  readonly fs?: SourceFs;
 }
 
 /** A plain directory as a source: the reference device for the conformance suite. */
 export function createLocalSource(options: LocalSourceOptions): Source {
+  const fs = options.fs ?? nodeFsCalls;
   const resolvePath = (path: string): string => join(options.dir, normalizeSourcePath(path));
-  const openFile = (path: string) => openRegularFile(options.dir, normalizeSourcePath(path));
+  const openFile = (path: string) => openRegularFile(options.dir, normalizeSourcePath(path), fs);
 
   /**
    * Depth first, one directory open at a time. A directory below the root that cannot be listed is
@@ -34,9 +45,9 @@ export function createLocalSource(options: LocalSourceOptions): Source {
     let entries;
     let inside: ReadonlyMap<string, string> | undefined;
     try {
-      inside = await guard.enterLocal(dir, prefix, ancestors);
+      inside = await guard.enterLocal(dir, prefix, ancestors, fs);
       if (inside === undefined) return;
-      entries = await opendir(dir);
+      entries = await fs.opendir(dir);
     } catch (err) {
       if (prefix === '') throw classify(err);
       guard.report({ path: prefix, scope: 'tree', reason: classify(err).message });
@@ -50,7 +61,7 @@ export function createLocalSource(options: LocalSourceOptions): Source {
           if (guard.mayEnter(rel, inside.size)) yield* walk(guard, join(dir, entry.name), rel, inside);
         } else if (entry.isFile()) {
           // lstat: a file swapped for a symlink since readdir is not listed; one deleted is simply not listed this time.
-          const st = await lstat(join(dir, entry.name)).catch(() => undefined);
+          const st = await fs.lstat(join(dir, entry.name)).catch(() => undefined);
           if (st?.isFile()) yield { path: rel, size: st.size, mtimeMs: Math.trunc(st.mtimeMs) };
         }
       }
@@ -76,9 +87,9 @@ export function createLocalSource(options: LocalSourceOptions): Source {
         // Never through a symlink: a listed file since swapped for one, or a directory on the way swapped for one.
         const handle = await openFile(path);
         await handle.close();
-        await unlink(resolvePath(path));
+        await fs.unlink(resolvePath(path));
       }),
-    stat: (path: string) => classified(() => statRegularFile(resolvePath(path), path)),
+    stat: (path: string) => classified(() => statRegularFile(resolvePath(path), path, fs)),
     close: async () => undefined,
   } satisfies Source;
   return source;

@@ -1,9 +1,9 @@
-import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
   type CollisionPolicy,
   type CommitReceipt,
   type ExpectedContent,
+  type FsCalls,
   MAX_COLLISION_SUFFIX,
   PermanentError,
   type ReadOptions,
@@ -13,6 +13,7 @@ import {
   hashStream,
   inTransitPath,
   isFilesyncError,
+  nodeFsCalls,
   normalizeSourcePath,
   writeFully,
 } from '@filesync/core';
@@ -20,32 +21,42 @@ import { classified, classify } from './errors';
 import { fsyncParent } from './durable-fs';
 import { readChunks } from './read-chunks';
 
+/**
+ * The file-system calls the target makes: node's, or an in-memory one in unit tests. memfs makes
+ * `sync` a no-op and never runs out of space, so durability and short writes on a full disk are
+ * proven on real disks (full-disk.spec.ts, the chaos power-loss runs), as are the name-length
+ * limits of real file systems (names.spec.ts).
+ */
+export type TargetFs = Pick<FsCalls, 'mkdir' | 'open' | 'rename' | 'stat' | 'unlink'>;
+
 export interface LocalTargetOptions {
   readonly id: string;
   readonly dir: string;
   readonly collision: CollisionPolicy;
   readonly partSuffix?: string;
-}
-
-async function sizeOf(file: string): Promise<number | undefined> {
-  try {
-    const st = await stat(file);
-    return st.isFile() ? st.size : undefined;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw classify(err);
-  }
+  /** node's file system unless a unit test hands in another. */
+  readonly fs?: TargetFs;
 }
 
 /** A local directory (or a mounted share) as a target, with `.part` + rename like the FTP target (in-transit name: `inTransitPath`). */
 export function createLocalTarget(options: LocalTargetOptions): Target {
+  const fs = options.fs ?? nodeFsCalls;
+  async function sizeOf(file: string): Promise<number | undefined> {
+    try {
+      const st = await fs.stat(file);
+      return st.isFile() ? st.size : undefined;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw classify(err);
+    }
+  }
   const suffix = options.partSuffix ?? '.part';
   const finalPath = (path: string): string => join(options.dir, normalizeSourcePath(path));
   const partPath = (path: string): string => inTransitPath(finalPath(path), suffix);
 
   async function holds(file: string, expected: ExpectedContent): Promise<boolean> {
     if ((await sizeOf(file)) !== expected.size) return false;
-    return (await hashStream('sha256', readChunks(file, 0))) === expected.sha256;
+    return (await hashStream('sha256', readChunks(file, 0, { fs }))) === expected.sha256;
   }
 
   /** Where a previous commit of this content may have put it: the name itself or a suffixed one. */
@@ -61,8 +72,8 @@ export function createLocalTarget(options: LocalTargetOptions): Target {
   }
 
   async function moveIntoPlace(path: string, location: string, outcome: CommitReceipt['outcome']): Promise<CommitReceipt> {
-    await classified(() => rename(partPath(path), finalPath(location)));
-    await classified(() => fsyncParent(finalPath(location)));
+    await classified(() => fs.rename(partPath(path), finalPath(location)));
+    await classified(() => fsyncParent(finalPath(location), fs));
     return { location, outcome };
   }
 
@@ -82,7 +93,7 @@ export function createLocalTarget(options: LocalTargetOptions): Target {
       throw new TransientError('conflict', `in-transit copy of ${path} is missing; upload it again`);
     }
     if (!(await holds(partPath(path), expected))) {
-      await unlink(partPath(path)).catch(() => undefined);
+      await fs.unlink(partPath(path)).catch(() => undefined);
       throw new PermanentError('checksum-mismatch', `in-transit copy of ${path} does not match (size ${partSize}, expected ${expected.size})`, {
         detail: { size: partSize, expected: expected.size },
       });
@@ -90,12 +101,12 @@ export function createLocalTarget(options: LocalTargetOptions): Target {
     if ((await sizeOf(finalPath(path))) === undefined) return moveIntoPlace(path, path, 'committed');
     const previous = await findCommitted(path, expected);
     if (previous !== undefined) {
-      await unlink(partPath(path)).catch(() => undefined);
+      await fs.unlink(partPath(path)).catch(() => undefined);
       return { location: previous, outcome: 'already-present' };
     }
     if (options.collision === 'overwrite') return moveIntoPlace(path, path, 'committed');
     if (options.collision === 'skip') {
-      await unlink(partPath(path)).catch(() => undefined);
+      await fs.unlink(partPath(path)).catch(() => undefined);
       return { location: path, outcome: 'skipped' };
     }
     return moveIntoPlace(path, await freeName(path), 'renamed');
@@ -111,14 +122,14 @@ export function createLocalTarget(options: LocalTargetOptions): Target {
     partialSize: async (path: string) => (await sizeOf(partPath(path))) ?? 0,
     write: async (path: string, offset: number, data: AsyncIterable<Uint8Array>, writeOptions?: ReadOptions) => {
       const file = partPath(path);
-      await classified(() => mkdir(dirname(file), { recursive: true }));
+      await classified(() => fs.mkdir(dirname(file), { recursive: true }));
       if (offset > 0) {
         const have = (await sizeOf(file)) ?? 0;
         if (have !== offset) {
           throw new TransientError('conflict', `in-transit copy of ${path} has ${have} bytes, not ${offset}`, { detail: { have, offset } });
         }
       }
-      const handle = await classified(() => open(file, offset === 0 ? 'w' : 'r+'));
+      const handle = await classified(() => fs.open(file, offset === 0 ? 'w' : 'r+'));
       try {
         let position = offset;
         for await (const chunk of data) {
@@ -136,13 +147,13 @@ export function createLocalTarget(options: LocalTargetOptions): Target {
         return await commitPart(path, expected);
       } catch (err) {
         // A name this file system cannot hold (ENAMETOOLONG, EILSEQ) fails the file: no copy is left behind.
-        if (isFilesyncError(err) && err.kind === 'permanent' && err.code === 'bad-request') await unlink(partPath(path)).catch(() => undefined);
+        if (isFilesyncError(err) && err.kind === 'permanent' && err.code === 'bad-request') await fs.unlink(partPath(path)).catch(() => undefined);
         throw err;
       }
     },
     read: (path: string, readOptions?: ReadOptions) =>
-      readChunks(finalPath(path), 0, readOptions?.signal ? { signal: readOptions.signal } : {}),
-    remove: (path: string) => classified(() => unlink(finalPath(path))),
+      readChunks(finalPath(path), 0, readOptions?.signal ? { signal: readOptions.signal, fs } : { fs }),
+    remove: (path: string) => classified(() => fs.unlink(finalPath(path))),
     close: async () => undefined,
   } satisfies Target;
   return target;

@@ -1,4 +1,4 @@
-import { type FileHandle, open } from 'node:fs/promises';
+import { type FsCalls, type FsFileHandle, nodeFsCalls } from '@filesync/core';
 import { classify } from './errors';
 
 export const DEFAULT_CHUNK_BYTES = 256 * 1024;
@@ -6,17 +6,18 @@ export const DEFAULT_CHUNK_BYTES = 256 * 1024;
 /**
  * Yields a file's bytes (`file` is a path, or how to open it: a source opens only regular files) from `offset` with positional reads. Every chunk is a fresh buffer (a consumer
  * may keep it), and every failure — including one in the middle, as when a drive is pulled — is
- * classified, so EIO/ENODEV arrive as transient `device-gone`.
+ * classified, so EIO/ENODEV arrive as transient `device-gone`. `fs` opens a path (node's unless a unit test
+ * hands in an in-memory one).
  */
 export async function* readChunks(
-  file: string | (() => Promise<FileHandle>),
+  file: string | (() => Promise<FsFileHandle>),
   offset: number,
-  options: { chunkBytes?: number; signal?: AbortSignal } = {},
+  options: { chunkBytes?: number; signal?: AbortSignal; fs?: Pick<FsCalls, 'open'> } = {},
 ): AsyncGenerator<Uint8Array> {
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   let handle;
   try {
-    handle = typeof file === 'string' ? await open(file, 'r') : await file();
+    handle = typeof file === 'string' ? await (options.fs ?? nodeFsCalls).open(file, 'r') : await file();
   } catch (err) {
     throw classify(err);
   }
