@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { PermanentError } from '../errors';
 
 /**
  * The three ways a config gives one secret: the value itself, the name of an environment variable,
@@ -72,4 +73,28 @@ export function secretSites(config: unknown, path = ''): SecretSite[] {
   const here = SECRET_FIELDS.filter((f) => [f.value, f.env, f.file].some((k) => k in config)).map((fields) => ({ path, holder: config, fields }));
   const below = Object.entries(config).flatMap(([key, value]) => secretSites(value, path === '' ? key : `${path}.${key}`));
   return [...here, ...below];
+}
+
+/** A device's password fields, as the FTP and WebDAV configs give them (`env`: where variables are looked up). */
+export interface PasswordOptions {
+  readonly password?: string | undefined;
+  readonly passwordEnv?: string | undefined;
+  readonly passwordFile?: string | undefined;
+  readonly env?: NodeJS.ProcessEnv | undefined;
+}
+
+/**
+ * A device's password: the config's, then the one in its URL, then the variable, then the file's first
+ * line; undefined when none is given. Read at every connect, so a rotated secret is picked up. A
+ * variable not set or a file not readable is a `bad-request` naming the field, never the secret.
+ */
+export function devicePassword(options: PasswordOptions, urlPassword: string | undefined): string | undefined {
+  if (options.password !== undefined) return options.password;
+  if (urlPassword !== undefined) return urlPassword;
+  try {
+    return readSecret(options, PASSWORD_FIELDS, options.env ?? process.env);
+  } catch (err) {
+    if (err instanceof SecretError) throw new PermanentError('bad-request', `${err.field}: ${err.message}`, { detail: { field: err.field } });
+    throw err;
+  }
 }

@@ -2,9 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { rootCertificates } from 'node:tls';
 import type { ConnectionOptions } from 'node:tls';
 import { Client } from 'basic-ftp';
-import { type Clock, type FilesyncError, PermanentError, TransientError, isFilesyncError, systemClock } from '@filesync/core';
+import { type Clock, type FilesyncError, PermanentError, TransientError, devicePassword, isFilesyncError, systemClock } from '@filesync/core';
 import { type Redact, classify, ftpCode } from './errors';
-import { type FtpConnectionOptions, type FtpLog, type ResolvedEndpoint, resolveEndpoint, resolvePassword, secretForms } from './options';
+import { type FtpConnectionOptions, type FtpLog, type ResolvedEndpoint, resolveEndpoint, secretForms } from './options';
 import { type ServerFeatures, parseFeatures } from './server-features';
 import { ParkedTransfers } from './parked-transfers';
 
@@ -191,7 +191,7 @@ export class FtpConnectionPool {
 
   private async connect(): Promise<FtpSession> {
     const { host, port, secure, user, display } = this.endpoint;
-    const password = resolvePassword(this.options, this.endpoint.urlPassword);
+    const password = devicePassword(this.options, this.endpoint.urlPassword);
     if (password !== undefined) for (const s of secretForms(password)) if (!this.secrets.includes(s)) this.secrets.push(s);
     const client = new Client(this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     // basic-ftp logs every command and reply when verbose (it masks PASS itself; we redact again).

@@ -1,4 +1,4 @@
-import { type Clock, PASSWORD_FIELDS, PermanentError, SecretError, readSecret } from '@filesync/core';
+import { type Clock, PermanentError } from '@filesync/core';
 
 /** One log line from the device; pino's `logger[level](fields, message)` fits behind it. */
 export type FtpLog = (level: 'debug' | 'info' | 'warn', message: string, fields?: Record<string, unknown>) => void;
@@ -68,21 +68,6 @@ export function resolveEndpoint(options: FtpConnectionOptions, extraDir = ''): R
   const urlPassword = url.password === '' ? undefined : decodeURIComponent(url.password);
   const display = `${url.protocol}//${url.host}/${dir}`;
   return { host, port, dir, secure, user, display, urlPassword };
-}
-
-/**
- * Finds the password: config, then the URL, then the environment variable, then the file. It is read
- * at every connect (a rotated secret is picked up) and lives only in this closure and the socket.
- */
-export function resolvePassword(options: FtpConnectionOptions, urlPassword: string | undefined): string | undefined {
-  if (options.password !== undefined) return options.password;
-  if (urlPassword !== undefined) return urlPassword;
-  try {
-    return readSecret(options, PASSWORD_FIELDS, options.env ?? process.env);
-  } catch (err) {
-    if (err instanceof SecretError) throw badOption(err.field, err.message);
-    throw err;
-  }
 }
 
 /** Every form of a secret that could appear in text, longest first, for redaction. */

@@ -1,4 +1,4 @@
-import { type CollisionPolicy, PASSWORD_FIELDS, PermanentError, SecretError, readSecret } from '@filesync/core';
+import { type CollisionPolicy, PermanentError } from '@filesync/core';
 
 /** One log line from the device; pino's `logger[level](fields, message)` fits behind it. */
 export type WebdavLog = (level: 'debug' | 'info' | 'warn', message: string, fields?: Record<string, unknown>) => void;
@@ -66,22 +66,6 @@ export function resolveEndpoint(options: WebdavTargetOptions): WebdavEndpoint {
   const dir = (options.dir ?? '').split('/').filter((p) => p !== '' && p !== '.');
   if (dir.includes('..')) throw badOption('dir', 'may not contain ".."');
   return { base, dir, user, urlPassword };
-}
-
-/**
- * Finds the password: config, then the URL, then the environment variable, then the file (core's
- * `readSecret`, as the FTP device and `check-config --check-secrets` read it). It lives only in the
- * closure that builds the Authorization header.
- */
-export function resolvePassword(options: WebdavTargetOptions, urlPassword: string | undefined): string | undefined {
-  if (options.password !== undefined) return options.password;
-  if (urlPassword !== undefined) return urlPassword;
-  try {
-    return readSecret(options, PASSWORD_FIELDS, options.env ?? process.env);
-  } catch (err) {
-    if (err instanceof SecretError) throw badOption(err.field, err.message);
-    throw err;
-  }
 }
 
 /** Every form of a secret that could appear in text (plain, percent-encoded, in a Basic header), longest first. */

@@ -9,12 +9,13 @@ import {
   TransientError,
   collisionName,
   createHasher,
+  devicePassword,
   inTransitPath,
 } from '@filesync/core';
 import { probeContentRange } from './content-range-probe';
 import { DavClient } from './dav-client';
 import { classifyStatus } from './errors';
-import { DEFAULT_TIMEOUT_MS, type WebdavTargetOptions, resolveEndpoint, resolvePassword, secretForms } from './options';
+import { DEFAULT_TIMEOUT_MS, type WebdavTargetOptions, resolveEndpoint, secretForms } from './options';
 import { segmentsOf, urlOf } from './paths';
 import { type DavStat, PROPFIND_BODY, parseStat } from './propfind';
 
@@ -92,7 +93,7 @@ export function createWebdavTarget(options: WebdavTargetOptions): WebdavTarget {
   }
 
   async function connect(): Promise<void> {
-    const password = resolvePassword(options, endpoint.urlPassword);
+    const password = devicePassword(options, endpoint.urlPassword);
     secrets = secretForms(endpoint.user, password);
     if (endpoint.user !== undefined || password !== undefined) {
       authorization = `Basic ${Buffer.from(`${endpoint.user ?? ''}:${password ?? ''}`).toString('base64')}`;
