@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { type FaultPatch, parseFaultPatch } from './faults';
 import { startFtpSimulator } from './ftp-simulator';
+import { flagNumber } from '../shared/flag-number';
 
 const USAGE = `usage: tsx simulators/ftp/main.ts --root DIR [--port 0] [--control-port 0] [options]
   --user NAME --password PW       the account (default filesync/filesync); --anonymous also allows anonymous
@@ -11,13 +12,6 @@ const USAGE = `usage: tsx simulators/ftp/main.ts --root DIR [--port 0] [--contro
   --faults JSON                   initial faults, e.g. '{"dropDataAfterBytes":100000}'
   --refuse-for-ms N  --drop-data-after N  --stall-after N --stall-ms N  --no-space-after N  --quota N
   --rnfr-550 N  --lose-rename-reply N  --delete-parts-on-disconnect  --no-size-rest  --bandwidth BYTES_PER_S`;
-
-function num(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`${flag}: expected a number ≥ 0, got ${JSON.stringify(value)}`);
-  return n;
-}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -53,15 +47,15 @@ async function main(): Promise<void> {
     process.exit(values.help ? 0 : 2);
   }
   const fromFlags: Record<string, unknown> = {
-    refuseForMs: num(values['refuse-for-ms'], '--refuse-for-ms'),
-    dropDataAfterBytes: num(values['drop-data-after'], '--drop-data-after'),
-    stallAfterBytes: num(values['stall-after'], '--stall-after'),
-    stallMs: num(values['stall-ms'], '--stall-ms'),
-    noSpaceAfterBytes: num(values['no-space-after'], '--no-space-after'),
-    quotaBytes: num(values.quota, '--quota'),
-    rnfr550Times: num(values['rnfr-550'], '--rnfr-550'),
-    loseRenameReplyTimes: num(values['lose-rename-reply'], '--lose-rename-reply'),
-    bandwidthBytesPerSec: num(values.bandwidth, '--bandwidth'),
+    refuseForMs: flagNumber('refuse-for-ms', values['refuse-for-ms']),
+    dropDataAfterBytes: flagNumber('drop-data-after', values['drop-data-after']),
+    stallAfterBytes: flagNumber('stall-after', values['stall-after']),
+    stallMs: flagNumber('stall-ms', values['stall-ms']),
+    noSpaceAfterBytes: flagNumber('no-space-after', values['no-space-after']),
+    quotaBytes: flagNumber('quota', values.quota),
+    rnfr550Times: flagNumber('rnfr-550', values['rnfr-550']),
+    loseRenameReplyTimes: flagNumber('lose-rename-reply', values['lose-rename-reply']),
+    bandwidthBytesPerSec: flagNumber('bandwidth', values.bandwidth),
     deletePartsOnDisconnect: values['delete-parts-on-disconnect'] || undefined,
     noSizeRest: values['no-size-rest'] || undefined,
   };
@@ -71,10 +65,10 @@ async function main(): Promise<void> {
     values['tls-cert'] && values['tls-key']
       ? { cert: readFileSync(values['tls-cert'], 'utf8'), key: readFileSync(values['tls-key'], 'utf8') }
       : undefined;
-  const controlPort = num(values['control-port'], '--control-port') ?? 0;
+  const controlPort = flagNumber('control-port', values['control-port']) ?? 0;
   const sim = await startFtpSimulator({
     root: values.root,
-    port: num(values.port, '--port') ?? 0,
+    port: flagNumber('port', values.port) ?? 0,
     controlPort,
     ...(values.user !== undefined ? { user: values.user } : {}),
     ...(values.password !== undefined ? { password: values.password } : {}),

@@ -7,6 +7,7 @@ import type { Faults } from './faults';
 import type { LoggingMode } from './logger';
 import { DEFAULT_SD_CARD, generateSdCard, isEmptyDir } from './sd-card';
 import { Vehicle } from './vehicle';
+import { flagNumber } from '../shared/flag-number';
 
 /**
  * `tsx simulators/px4/main.ts --port 0 --root DIR [--udp-remote HOST:PORT] [faults…]` — prints one JSON ready line:
@@ -47,39 +48,32 @@ const { values } = parseArgs({
   strict: true,
 });
 
-function num(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number, got "${v}"`);
-  return n;
-}
-
 async function main(): Promise<void> {
   const root = resolve(values.root);
   await mkdir(root, { recursive: true });
   if (await isEmptyDir(root)) {
     await generateSdCard(root, {
-      logs: num('logs', values.logs) ?? DEFAULT_SD_CARD.logs,
-      minBytes: num('min-bytes', values['min-bytes']) ?? DEFAULT_SD_CARD.minBytes,
-      maxBytes: num('max-bytes', values['max-bytes']) ?? DEFAULT_SD_CARD.maxBytes,
-      seed: num('seed', values.seed) ?? DEFAULT_SD_CARD.seed,
+      logs: flagNumber('logs', values.logs) ?? DEFAULT_SD_CARD.logs,
+      minBytes: flagNumber('min-bytes', values['min-bytes']) ?? DEFAULT_SD_CARD.minBytes,
+      maxBytes: flagNumber('max-bytes', values['max-bytes']) ?? DEFAULT_SD_CARD.maxBytes,
+      seed: flagNumber('seed', values.seed) ?? DEFAULT_SD_CARD.seed,
       denseBytes: DEFAULT_SD_CARD.denseBytes,
     });
   }
-  const loss = num('loss', values.loss);
+  const loss = flagNumber('loss', values.loss);
   const faults: Partial<Faults> = {};
   const set = (key: keyof Faults, v: number | undefined): void => {
     if (v !== undefined) (faults as Record<string, unknown>)[key] = v;
   };
-  set('lossUp', num('loss-up', values['loss-up']) ?? loss);
-  set('lossDown', num('loss-down', values['loss-down']) ?? loss);
-  set('dup', num('dup', values.dup));
-  set('reorder', num('reorder', values.reorder));
-  set('latencyMs', num('latency-ms', values['latency-ms']));
-  set('baud', num('baud', values.baud));
-  set('txBuffer', num('tx-buffer', values['tx-buffer']));
-  set('sessionTimeoutMs', num('session-timeout-ms', values['session-timeout-ms']));
-  set('burstStopAfterFrames', num('burst-stop-after', values['burst-stop-after']));
+  set('lossUp', flagNumber('loss-up', values['loss-up']) ?? loss);
+  set('lossDown', flagNumber('loss-down', values['loss-down']) ?? loss);
+  set('dup', flagNumber('dup', values.dup));
+  set('reorder', flagNumber('reorder', values.reorder));
+  set('latencyMs', flagNumber('latency-ms', values['latency-ms']));
+  set('baud', flagNumber('baud', values.baud));
+  set('txBuffer', flagNumber('tx-buffer', values['tx-buffer']));
+  set('sessionTimeoutMs', flagNumber('session-timeout-ms', values['session-timeout-ms']));
+  set('burstStopAfterFrames', flagNumber('burst-stop-after', values['burst-stop-after']));
   if (values.armed) faults.armed = true;
   if (values['second-gcs'] !== undefined) (faults as Record<string, unknown>)['secondGcs'] = values['second-gcs'];
   if (values.px4 !== undefined) (faults as Record<string, unknown>)['px4'] = values.px4;
@@ -88,28 +82,28 @@ async function main(): Promise<void> {
     faults.grow = Object.fromEntries(
       values.grow.map((spec) => {
         const at = spec.lastIndexOf(':');
-        return [spec.slice(0, at), num('grow', spec.slice(at + 1)) ?? 0];
+        return [spec.slice(0, at), flagNumber('grow', spec.slice(at + 1)) ?? 0];
       }),
     );
   }
 
   if (values.logging !== undefined && values.logging !== 'boot' && values.logging !== 'armed') throw new Error(`--logging must be "boot" or "armed", got "${values.logging}"`);
   // PX4 SITL's logger writes about 0.23 MB/s.
-  const logging = values.logging === undefined ? undefined : { mode: values.logging as LoggingMode, bytesPerSec: num('log-rate', values['log-rate']) ?? 200_000 };
-  const vehicle = new Vehicle({ root, sysid: num('sysid', values.sysid) ?? 1, compid: num('compid', values.compid) ?? 1, faults, ...(logging ? { logging } : {}) });
+  const logging = values.logging === undefined ? undefined : { mode: values.logging as LoggingMode, bytesPerSec: flagNumber('log-rate', values['log-rate']) ?? 200_000 };
+  const vehicle = new Vehicle({ root, sysid: flagNumber('sysid', values.sysid) ?? 1, compid: flagNumber('compid', values.compid) ?? 1, faults, ...(logging ? { logging } : {}) });
   const endpoints: Endpoint[] = [];
   const remoteSpec = values['udp-remote'];
   const remoteMatch = remoteSpec === undefined ? undefined : /^([^:]+):(\d+)$/.exec(remoteSpec);
   if (remoteSpec !== undefined && !remoteMatch) throw new Error(`--udp-remote must be HOST:PORT, got "${remoteSpec}"`);
   const remote = remoteMatch ? { address: remoteMatch[1]!, port: Number(remoteMatch[2]) } : undefined;
-  const udp = await startUdpEndpoint(vehicle, num('port', values.port) ?? 0, '127.0.0.1', remote);
+  const udp = await startUdpEndpoint(vehicle, flagNumber('port', values.port) ?? 0, '127.0.0.1', remote);
   endpoints.push(udp);
   let pty: Endpoint | undefined;
   if (!values['no-pty']) {
     pty = await startPtyEndpoint(vehicle);
     endpoints.push(pty);
   }
-  const control = await startControl(vehicle, num('control-port', values['control-port']) ?? 0);
+  const control = await startControl(vehicle, flagNumber('control-port', values['control-port']) ?? 0);
   if (values['stale-session']) vehicle.leaveStaleSession();
 
   const shutdown = async (): Promise<void> => {

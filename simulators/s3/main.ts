@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { type FaultPatch, parseFaultPatch } from './faults';
 import { startS3Simulator } from './server';
+import { flagNumber } from '../shared/flag-number';
 
 const USAGE = `usage: s3 --root DIR [--port 0] [--control-port 0] [options]
   --access-key KEY --secret-key SECRET  the credentials clients sign with (default filesync/filesync-secret);
@@ -15,13 +16,6 @@ const USAGE = `usage: s3 --root DIR [--port 0] [--control-port 0] [options]
   --faults JSON                         initial faults, e.g. '{"internalErrorTimes":2}'
   --fault-5xx N  --fault-5xx-rate R  --slow-down N  --drop-part-after BYTES  --complete-error-body N
   --wrong-etag N  --corrupt-data N  --forget-upload N`;
-
-function num(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`${flag}: expected a number ≥ 0, got ${JSON.stringify(value)}`);
-  return n;
-}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -51,22 +45,22 @@ async function main(): Promise<void> {
     process.exit(values.help ? 0 : 2);
   }
   const fromFlags: Record<string, number | undefined> = {
-    internalErrorTimes: num(values['fault-5xx'], '--fault-5xx'),
-    internalErrorRate: num(values['fault-5xx-rate'], '--fault-5xx-rate'),
-    slowDownTimes: num(values['slow-down'], '--slow-down'),
-    dropPartAfterBytes: num(values['drop-part-after'], '--drop-part-after'),
-    completeErrorBodyTimes: num(values['complete-error-body'], '--complete-error-body'),
-    wrongEtagTimes: num(values['wrong-etag'], '--wrong-etag'),
-    corruptDataTimes: num(values['corrupt-data'], '--corrupt-data'),
-    forgetUploadTimes: num(values['forget-upload'], '--forget-upload'),
+    internalErrorTimes: flagNumber('fault-5xx', values['fault-5xx']),
+    internalErrorRate: flagNumber('fault-5xx-rate', values['fault-5xx-rate']),
+    slowDownTimes: flagNumber('slow-down', values['slow-down']),
+    dropPartAfterBytes: flagNumber('drop-part-after', values['drop-part-after']),
+    completeErrorBodyTimes: flagNumber('complete-error-body', values['complete-error-body']),
+    wrongEtagTimes: flagNumber('wrong-etag', values['wrong-etag']),
+    corruptDataTimes: flagNumber('corrupt-data', values['corrupt-data']),
+    forgetUploadTimes: flagNumber('forget-upload', values['forget-upload']),
   };
   for (const key of Object.keys(fromFlags)) if (fromFlags[key] === undefined) delete fromFlags[key];
   const faults: FaultPatch = parseFaultPatch({ ...(values.faults ? (JSON.parse(values.faults) as object) : {}), ...fromFlags });
-  const minPartSize = num(values['min-part-size'], '--min-part-size');
+  const minPartSize = flagNumber('min-part-size', values['min-part-size']);
   const sim = await startS3Simulator({
     root: values.root,
-    port: num(values.port, '--port') ?? 0,
-    controlPort: num(values['control-port'], '--control-port') ?? 0,
+    port: flagNumber('port', values.port) ?? 0,
+    controlPort: flagNumber('control-port', values['control-port']) ?? 0,
     accessKeyId: values['access-key'],
     ...(values['no-verify-signature'] ? {} : { secretAccessKey: values['secret-key'] }),
     seed: !values['no-seed'],
