@@ -129,11 +129,12 @@ async function deliver(target: S3Target, path: string, bytes: Uint8Array, expect
   const transient: FilesyncError[] = [];
   const froms: number[] = [];
   for (let i = 0; i < maxTries; i++) {
-    froms.push(await target.partialSize(path));
     try {
+      froms.push(await target.partialSize(path));
       return { receipt: (await upload(target, path, bytes, expected)).receipt, transient, froms };
     } catch (err) {
-      if (!isFilesyncError(err) || err.kind !== 'transient') throw err;
+      if (!isFilesyncError(err)) throw new Error(`${path}: round ${i + 1} failed with an unclassified ${String(err)} (${JSON.stringify(err)})`, { cause: err });
+      if (err.kind !== 'transient') throw err;
       transient.push(err);
     }
   }
@@ -183,14 +184,16 @@ describe('S3 target against the S3 simulator (127.0.0.1): resume and faults', ()
     const { sim, catalogPath } = await setUp();
     const target = await openTarget(sim, catalogPath, { maxAttempts: 1 });
     const { bytes, expected } = content(12 * MIB + 4321);
-    // Part 1 acknowledged and recorded, then the simulator cuts part 2's connection after 1 MiB of its body.
-    const cut = watched(catalogPath, 'drop/video.bin', bytes, 1, () => sim.setFaults({ dropPartAfterBytes: MIB }));
+    // Part 1 acknowledged and recorded, then the simulator cuts part 2's connection after 8 KiB of its body.
+    // (Early in the body on purpose: cut while its file write is in flight, the simulator itself can die
+    // of an unhandled ERR_STREAM_DESTROYED in receive-body.ts; reported, not worked around here.)
+    const cut = watched(catalogPath, 'drop/video.bin', bytes, 1, () => sim.setFaults({ dropPartAfterBytes: 8 * 1024 }));
     const err = await target.write('drop/video.bin', 0, cut, { expected }).then(
       () => undefined,
       (e: unknown) => e,
     );
     expect(isFilesyncError(err) && err.kind).toBe('transient');
-    expect((await sim.state()).faultsFired).toMatchObject({ dropPartAfterBytes: 1 });
+    expect((await sim.state()).faultsFired).toMatchObject({ dropPartTimes: 1 });
     const uploadId = uploadIdOf(catalogPath, 'drop/video.bin');
     expect(uploadId).toBeTruthy();
 
