@@ -96,6 +96,8 @@ export async function receiveBody(req: IncomingMessage, path: string, options: R
     }
     return { size, md5: digest };
   } catch (err) {
+    // A write still in flight fails once the stream is destroyed: that rejection is this error's, not another.
+    written.catch(() => undefined);
     out.destroy();
     await rm(path, { force: true });
     throw err;
