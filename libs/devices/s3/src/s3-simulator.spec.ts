@@ -305,6 +305,20 @@ describe('S3 target against the S3 simulator (127.0.0.1): resume and faults', ()
     expect(await openUploads(sim)).toEqual([]);
   }, 60_000);
 
+  it('a wrong ETag for a single PUT: the unproven object is removed, and the retry sends it again rather than taking it as present', async () => {
+    const { sim, catalogPath } = await setUp();
+    const target = await openTarget(sim, catalogPath, { maxAttempts: 1 });
+    const { bytes, expected } = content(MIB + 17);
+    await sim.setFaults({ wrongEtagTimes: 1 });
+    const { receipt, transient } = await deliver(target, 'etag/small.jpg', bytes, expected);
+    expect(transient.map((e) => e.code)).toEqual(['disconnected']);
+    expect(receipt).toEqual({ location: 'etag/small.jpg', outcome: 'committed' });
+    const state = await sim.state();
+    expect(state.faultsFired).toMatchObject({ wrongEtagTimes: 1 });
+    expect(state.requests['PutObject']).toBe(2);
+    expect(await sha256Of(sim, 'fleet/etag/small.jpg')).toBe(expected.sha256);
+  }, 60_000);
+
   it('the simulator SIGKILLed mid-upload and restarted on the same root: the upload goes on (same upload id) and completes', async () => {
     const { sim, root, catalogPath } = await setUp();
     const target = await openTarget(sim, catalogPath, { maxAttempts: 1 });

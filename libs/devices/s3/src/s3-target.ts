@@ -268,7 +268,10 @@ export function createS3Target(given: S3TargetOptions): S3Target {
   async function putSmall(key: string, copy: SmallCopy, expected: ExpectedContent): Promise<void> {
     const etag = await store.put(key, copy.body, { sha256: copy.sha256, md5: copy.md5.toString('base64') });
     if (etag !== undefined && isMd5Etag(etag) && bareEtag(etag) !== copy.md5.toString('hex')) {
-      throw new TransientError('disconnected', `${key}: the store's ETag is not the MD5 of the bytes sent; sending it again`);
+      // The object carries our sha256 metadata whatever bytes it holds: left there, the retry would take
+      // it as this content already present. Unproven, it goes.
+      await store.remove(key).catch(() => undefined);
+      throw new TransientError('disconnected', `${key}: the store's ETag is not the MD5 of the bytes sent; removed, sending it again`);
     }
     await verifyPlaced(key, expected, undefined);
   }
