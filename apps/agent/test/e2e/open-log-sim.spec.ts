@@ -123,10 +123,18 @@ describe('e2e: the open, growing log (simulator, --logging boot, move)', () => {
     }
     expect(fetchedWhileGrowing, 'the open log is downloading with bytes staged while the card holds more').toBe(true);
     await sleep(3000);
-    // Arm and disarm: the logger closes the log (SDLOG_MODE 1: from boot until the first disarm).
-    for (const action of ['arm', 'disarm']) expect((await fetch(`${control}/${action}`, { method: 'POST' })).ok).toBe(true);
-    await sleep(500);
-    const closed = (await hashTree(logDir)).get(openLog!)!;
+    // Arm and disarm: the logger closes the log (SDLOG_MODE 1: from boot until the first disarm). The
+    // simulated logger acts on its periodic tick, so the vehicle stays armed across a few of them.
+    expect((await fetch(`${control}/arm`, { method: 'POST' })).ok).toBe(true);
+    await sleep(2500);
+    expect((await fetch(`${control}/disarm`, { method: 'POST' })).ok).toBe(true);
+    let closed = (await hashTree(logDir)).get(openLog!)!;
+    for (let i = 0; i < 20; i++) {
+      await sleep(1500);
+      const now = (await hashTree(logDir)).get(openLog!)!;
+      if (now.size === closed.size) break;
+      closed = now;
+    }
     const delivered = async (): Promise<boolean> => {
       const tree = await hashTree(out).catch(() => new Map<string, { sha256: string }>());
       return [...tree].some(([p, f]) => p.endsWith(openLog!) && f.sha256 === closed.sha256);
