@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import { join } from 'node:path';
 import { FaultQueue, type FaultSpec, validateFault } from './faults';
 import { boundaryOf } from './multipart-parser';
 import { ConnectionGone, FormRejection, type ReceivedForm, receiveForm } from './receive-form';
 import { hasUlogMagic } from './ulog-header';
+import { closeServer, listenLocal, readControlJson } from '../shared/control-http';
 
 /** Flight Review raises Tornado's body limit to 300 MiB (`max_buffer_size` in app/serve.py). */
 export const FLIGHT_REVIEW_MAX_BYTES = 300 * 1024 * 1024;
@@ -90,34 +90,6 @@ function send(res: ServerResponse, status: number, body: string | object, header
   const type = typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json';
   res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text), ...headers });
   res.end(text);
-}
-
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > 64 * 1024) throw new Error('control request too large');
-    chunks.push(chunk);
-  }
-  return size === 0 ? undefined : (JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown);
-}
-
-function listen(server: Server, port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-    });
-  });
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
 }
 
 /** Starts the simulated Flight Review site and its control API on 127.0.0.1. */
@@ -258,7 +230,7 @@ export async function startFlightReviewSimulator(options: FlightReviewSimulatorO
     const run = async (): Promise<void> => {
       if (route === 'GET /faults') return send(res, 200, { pending: faults.pending() });
       if (route === 'POST /faults') {
-        const body = await readJson(req);
+        const body = await readControlJson(req);
         const specs = Array.isArray(body) ? body : [body];
         for (const spec of specs) validateFault(spec);
         for (const spec of specs as FaultSpec[]) faults.add(spec);
@@ -275,8 +247,8 @@ export async function startFlightReviewSimulator(options: FlightReviewSimulatorO
     run().catch((err: unknown) => send(res, 400, { error: (err as Error).message }));
   });
 
-  const http = await listen(site, options.port ?? 0);
-  const controlUrl = await listen(control, options.controlPort ?? 0);
+  const http = await listenLocal(site, options.port ?? 0);
+  const controlUrl = await listenLocal(control, options.controlPort ?? 0);
   return {
     http,
     control: controlUrl,

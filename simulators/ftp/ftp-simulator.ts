@@ -1,4 +1,4 @@
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { type AddressInfo, type Server, type Socket, createServer } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import { mkdir } from 'node:fs/promises';
@@ -8,6 +8,7 @@ import { SIM_STATE, installSimHandlers } from './handlers';
 import { silentLog } from './ftp-srv-internals';
 import { type SimStats, SimState } from './sim-state';
 import { seedRoot } from './seed';
+import { readControlJson, sendJson } from '../shared/control-http';
 
 export interface FtpSimulatorOptions {
   /** Directory served as the FTP root (created if missing). */
@@ -193,21 +194,6 @@ interface ControlApi {
  * `GET /stats`, `DELETE /stats`, `POST /delete-parts`, `POST /restart?downMs=N`.
  */
 async function startControlApi(sim: Omit<FtpSimulator, 'controlUrl' | 'readyLine'>, port: number): Promise<ControlApi> {
-  const send = (res: ServerResponse, status: number, body: unknown): void => {
-    res.writeHead(status, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(body));
-  };
-  const bodyOf = async (req: IncomingMessage): Promise<unknown> => {
-    const parts: Buffer[] = [];
-    let total = 0;
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      total += chunk.length;
-      if (total > 64 * 1024) throw new Error('body too large');
-      parts.push(chunk);
-    }
-    const text = Buffer.concat(parts).toString('utf8');
-    return text.trim() === '' ? {} : (JSON.parse(text) as unknown);
-  };
   const server: HttpServer = createHttpServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const route = `${req.method ?? 'GET'} ${url.pathname}`;
@@ -215,28 +201,28 @@ async function startControlApi(sim: Omit<FtpSimulator, 'controlUrl' | 'readyLine
       try {
         switch (route) {
           case 'GET /faults':
-            return send(res, 200, sim.faults());
+            return sendJson(res, 200, sim.faults());
           case 'POST /faults':
-            return send(res, 200, sim.setFaults(parseFaultPatch(await bodyOf(req))));
+            return sendJson(res, 200, sim.setFaults(parseFaultPatch(await readControlJson(req))));
           case 'DELETE /faults':
-            return send(res, 200, sim.clearFaults());
+            return sendJson(res, 200, sim.clearFaults());
           case 'GET /stats':
-            return send(res, 200, sim.stats());
+            return sendJson(res, 200, sim.stats());
           case 'DELETE /stats':
             sim.resetStats();
-            return send(res, 200, sim.stats());
+            return sendJson(res, 200, sim.stats());
           case 'POST /delete-parts':
-            return send(res, 200, { removed: await sim.deleteParts() });
+            return sendJson(res, 200, { removed: await sim.deleteParts() });
           case 'POST /restart': {
             const downMs = Number(url.searchParams.get('downMs') ?? '500');
             await sim.restart(Number.isFinite(downMs) ? downMs : 500);
-            return send(res, 200, { restarted: true });
+            return sendJson(res, 200, { restarted: true });
           }
           default:
-            return send(res, 404, { error: `no route ${route}` });
+            return sendJson(res, 404, { error: `no route ${route}` });
         }
       } catch (err) {
-        return send(res, 400, { error: err instanceof Error ? err.message : String(err) });
+        return sendJson(res, 400, { error: err instanceof Error ? err.message : String(err) });
       }
     })();
   });

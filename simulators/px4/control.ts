@@ -1,5 +1,6 @@
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import type { Vehicle } from './vehicle';
+import { readControlJson, sendJson } from '../shared/control-http';
 
 /**
  * The simulator's control API (JSON over HTTP on 127.0.0.1):
@@ -23,21 +24,11 @@ export async function startControl(vehicle: Vehicle, port = 0): Promise<{ url: s
   };
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const parts: Buffer[] = [];
-  for await (const chunk of req) parts.push(chunk as Buffer);
-  const text = Buffer.concat(parts).toString().trim();
-  return text === '' ? {} : (JSON.parse(text) as unknown);
-}
-
 async function handle(vehicle: Vehicle, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const send = (status: number, body: unknown): void => {
-    res.writeHead(status, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(body));
-  };
+  const send = (status: number, body: unknown): void => sendJson(res, status, body);
   try {
     const route = `${req.method} ${new URL(req.url ?? '/', 'http://x').pathname}`;
-    const body = req.method === 'POST' ? await readJson(req) : {};
+    const body = req.method === 'POST' ? await readControlJson(req) : {};
     switch (route) {
       case 'GET /state':
         return send(200, vehicle.state());

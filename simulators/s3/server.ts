@@ -1,11 +1,11 @@
-import { type Server, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { createControlServer } from './control-api';
 import type { FaultPatch, S3Faults } from './faults';
 import { createS3Handler } from './s3-api';
 import { seedStore } from './seed';
 import { type S3Counters, SimState } from './sim-state';
 import { S3Store } from './store';
+import { closeServer, listenLocal } from '../shared/control-http';
 
 /** AWS's smallest part (all but the last) in a multipart upload. */
 export const AWS_MIN_PART_SIZE = 5 * 1024 * 1024;
@@ -38,23 +38,6 @@ export interface S3Simulator {
   close(): Promise<void>;
 }
 
-function listen(server: Server, port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-    });
-  });
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
-}
-
 /** Starts the S3 simulator and its control API on 127.0.0.1. */
 export async function startS3Simulator(options: S3SimulatorOptions): Promise<S3Simulator> {
   const store = await S3Store.open(options.root);
@@ -65,8 +48,8 @@ export async function startS3Simulator(options: S3SimulatorOptions): Promise<S3S
   let endpoint = '';
   const s3 = createServer(createS3Handler(store, state, { credentials: { accessKeyId, secretAccessKey: options.secretAccessKey }, minPartSize: options.minPartSize ?? AWS_MIN_PART_SIZE, endpoint: () => endpoint }));
   const control = createControlServer(store, state);
-  endpoint = await listen(s3, options.port ?? 0);
-  const controlUrl = await listen(control, options.controlPort ?? 0);
+  endpoint = await listenLocal(s3, options.port ?? 0);
+  const controlUrl = await listenLocal(control, options.controlPort ?? 0);
   return {
     endpoint,
     control: controlUrl,
