@@ -1,10 +1,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { patternBytes } from '@filesync/core';
+import { patternBytes, seededRandom } from '@filesync/core';
 import { type RcloneWebdav, rcloneMissing, startRcloneWebdav } from '@filesync/device-webdav/testing';
 import { startAgentProcess } from '../agent-process';
-import { E2eWorld, MIB, hashTree, listTree, nasPath, settled, waitForStatus } from './harness';
+import { MIB, hashTree, listTree, nasPath, settled, waitForStatus, worldsForTests } from './harness';
 
 /**
  * Issue 21 item 5 (chaos, WebDAV): the agent is SIGKILLed up to KILLS times (at least MIN_CUTS of them
@@ -18,33 +18,18 @@ const KILLS = 8;
 const MIN_CUTS = 3;
 const missing = rcloneMissing();
 
-/** A small seeded generator (xorshift32), so a failing run can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 2 ** 32;
-  };
-}
-
 describe.skipIf(missing !== undefined)(`e2e: agent killed ${KILLS} times while uploading to WebDAV${missing ? ` (skipped: ${missing})` : ''}`, () => {
-  let world: E2eWorld | undefined;
+  const worlds = worldsForTests();
   let server: RcloneWebdav | undefined;
   afterEach(async () => {
-    await world?.cleanup();
     await server?.stop();
-    world = undefined;
     server = undefined;
   });
 
   it('every file lands once, byte-identical, no .part left, and leaves the source only after', async () => {
     const seed = Number(process.env['FILESYNC_E2E_SEED'] ?? 21);
-    const random = rng(seed);
-    const w = (world = await E2eWorld.create());
+    const random = seededRandom(seed);
+    const w = await worlds.create();
     const s = (server = await startRcloneWebdav());
     const inbox = join(w.dir, 'inbox');
     const files: [string, number][] = [

@@ -3,7 +3,7 @@ import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RcloneWebdav, rcloneMissing, startRcloneWebdav } from '@filesync/device-webdav/testing';
-import { E2eWorld, MIB, type StatusBody, hashTree, nasPath, settled, waitForStatus } from './harness';
+import { MIB, type StatusBody, hashTree, nasPath, settled, waitForStatus, worldsForTests } from './harness';
 
 /**
  * Issue 21 item 3: the real agent moves files from a local folder to a WebDAV server (Debian's
@@ -15,17 +15,15 @@ import { E2eWorld, MIB, type StatusBody, hashTree, nasPath, settled, waitForStat
 const missing = rcloneMissing();
 
 describe.skipIf(missing !== undefined)(`e2e: local folder → WebDAV (rclone serve webdav), server killed mid-run${missing ? ` (skipped: ${missing})` : ''}`, () => {
-  let world: E2eWorld | undefined;
+  const worlds = worldsForTests();
   let server: RcloneWebdav | undefined;
   afterEach(async () => {
-    await world?.cleanup();
     await server?.stop();
-    world = undefined;
     server = undefined;
   });
 
   it('delivers every file byte-identical, through a server restart, then removes it from the source', async () => {
-    const w = (world = await E2eWorld.create());
+    const w = await worlds.create();
     const s = (server = await startRcloneWebdav());
     const inbox = join(w.dir, 'inbox');
     const names = [
