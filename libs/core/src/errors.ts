@@ -63,6 +63,11 @@ export class PermanentError extends FilesyncError {
   readonly kind = 'permanent' as const;
 }
 
+/** A device option that cannot work, as `field: message`: a bad request that names the field. */
+export function badOption(field: string, message: string): PermanentError {
+  return new PermanentError('bad-request', `${field}: ${message}`, { detail: { field } });
+}
+
 export function isFilesyncError(err: unknown): err is FilesyncError {
   return err instanceof FilesyncError;
 }

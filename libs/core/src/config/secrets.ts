@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { PermanentError } from '../errors';
+import { badOption } from '../errors';
 
 /**
  * The three ways a config gives one secret: the value itself, the name of an environment variable,
@@ -91,10 +91,15 @@ export interface PasswordOptions {
 export function devicePassword(options: PasswordOptions, urlPassword: string | undefined): string | undefined {
   if (options.password !== undefined) return options.password;
   if (urlPassword !== undefined) return urlPassword;
+  return readDeviceSecret(options, PASSWORD_FIELDS, options.env ?? process.env);
+}
+
+/** {@link readSecret} for a device: a secret that cannot be had is a bad request naming its field. */
+export function readDeviceSecret(holder: object, fields: SecretFields, env: NodeJS.ProcessEnv = process.env): string | undefined {
   try {
-    return readSecret(options, PASSWORD_FIELDS, options.env ?? process.env);
+    return readSecret(holder, fields, env);
   } catch (err) {
-    if (err instanceof SecretError) throw new PermanentError('bad-request', `${err.field}: ${err.message}`, { detail: { field: err.field } });
+    if (err instanceof SecretError) throw badOption(err.field, err.message);
     throw err;
   }
 }

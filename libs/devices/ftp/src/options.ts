@@ -1,4 +1,4 @@
-import { type Clock, PermanentError } from '@filesync/core';
+import { type Clock, badOption } from '@filesync/core';
 
 /** One log line from the device; pino's `logger[level](fields, message)` fits behind it. */
 export type FtpLog = (level: 'debug' | 'info' | 'warn', message: string, fields?: Record<string, unknown>) => void;
@@ -45,9 +45,6 @@ export interface ResolvedEndpoint {
   readonly urlPassword: string | undefined;
 }
 
-function badOption(field: string, message: string): PermanentError {
-  return new PermanentError('bad-request', `${field}: ${message}`, { detail: { field } });
-}
 
 export function resolveEndpoint(options: FtpConnectionOptions, extraDir = ''): ResolvedEndpoint {
   let url: URL;

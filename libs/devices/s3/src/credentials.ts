@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { PermanentError, SECRET_ACCESS_KEY_FIELDS, SecretError, readSecret } from '@filesync/core';
+import { PermanentError, SECRET_ACCESS_KEY_FIELDS, readDeviceSecret } from '@filesync/core';
 
 export interface S3Credentials {
   readonly accessKeyId: string;
@@ -57,14 +57,8 @@ function fromSharedFile(file: string, profile: string): S3Credentials {
 export function resolveCredentials(source: CredentialSource, env: NodeJS.ProcessEnv = process.env): S3Credentials | undefined {
   if (source.credentialsFile !== undefined) return fromSharedFile(source.credentialsFile, source.profile ?? 'default');
   if (source.accessKeyId === undefined) return undefined;
-  let secret: string | undefined;
-  try {
-    // The one secret reader of the config (value, variable, or a file's first line), as for FTP passwords.
-    secret = readSecret(source, SECRET_ACCESS_KEY_FIELDS, env);
-  } catch (err) {
-    if (!(err instanceof SecretError)) throw err;
-    throw new PermanentError('bad-request', `${err.field}: ${err.message}`, { detail: { field: err.field } });
-  }
+  // The one secret reader of the config (value, variable, or a file's first line), as for FTP passwords.
+  const secret = readDeviceSecret(source, SECRET_ACCESS_KEY_FIELDS, env);
   if (secret === '') throw new PermanentError('bad-request', 'the secret access key is empty', { detail: { field: 'secretAccessKey' } });
   if (secret === undefined) throw new PermanentError('bad-request', 'accessKeyId needs a secret access key', { detail: { field: 'accessKeyId' } });
   return { accessKeyId: source.accessKeyId, secretAccessKey: secret };

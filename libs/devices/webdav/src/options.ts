@@ -1,4 +1,4 @@
-import { type CollisionPolicy, PermanentError } from '@filesync/core';
+import { type CollisionPolicy, badOption } from '@filesync/core';
 
 /** One log line from the device; pino's `logger[level](fields, message)` fits behind it. */
 export type WebdavLog = (level: 'debug' | 'info' | 'warn', message: string, fields?: Record<string, unknown>) => void;
@@ -42,9 +42,6 @@ export interface WebdavEndpoint {
   readonly urlPassword: string | undefined;
 }
 
-function badOption(field: string, message: string): PermanentError {
-  return new PermanentError('bad-request', `${field}: ${message}`, { detail: { field } });
-}
 
 /** Parses the URL once; the error never repeats the URL, since it may carry a password. */
 export function resolveEndpoint(options: WebdavTargetOptions): WebdavEndpoint {
