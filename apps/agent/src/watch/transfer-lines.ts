@@ -1,3 +1,6 @@
+import { percent } from '../page/view/format';
+import { etaSeconds } from '../status/progress-sampler';
+
 /** One transfer in flight, as the terminal shows it. */
 export interface Transfer {
   /** `download` from a source into staging, or `upload` to a target. */
@@ -25,8 +28,8 @@ export function humanBytes(n: number): string {
 
 /** `m:ss` or `h:mm:ss`; `--:--` when nothing moves (no honest estimate). */
 export function eta(remaining: number, rate: number): string {
-  if (rate <= 0 || !Number.isFinite(remaining / rate)) return '--:--';
-  const s = Math.ceil(remaining / rate);
+  const s = etaSeconds(remaining, rate);
+  if (s === undefined) return '--:--';
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
   const sec = String(s % 60).padStart(2, '0');
@@ -38,7 +41,7 @@ export function transferLine(t: Transfer): string {
   const fraction = t.size > 0 ? Math.min(1, t.done / t.size) : 1;
   const filled = Math.round(fraction * BAR);
   const bar = `[${'#'.repeat(filled)}${'-'.repeat(BAR - filled)}]`;
-  const pct = `${Math.floor(fraction * 100)}%`.padStart(4);
+  const pct = `${percent(t.done, t.size)}%`.padStart(4);
   const rate = t.rate > 0 ? `${humanBytes(Math.round(t.rate))}/s` : 'stalled';
   return `${t.kind === 'download' ? '↓' : '↑'} ${bar} ${pct}  ${humanBytes(t.done)}/${humanBytes(t.size)}  ${rate}  ETA ${eta(t.size - t.done, t.rate)}  ${t.label}`;
 }
