@@ -1,4 +1,4 @@
-import { assertNever, backoffDelay, type Clock, fromErrorData, sleep, systemClock, TransientError } from '@filesync/core';
+import { assertNever, backoffDelay, type Clock, fromErrorData, sleep, systemClock, withTimeout } from '@filesync/core';
 import { ActorRef, startActor } from './actor-ref';
 import { connectActors } from './channels';
 import { ACTOR_DEFAULTS } from './defaults';
@@ -282,12 +282,13 @@ export class Supervisor implements Supervised {
         if (server && (other === slot || server === slot)) pairs.push([other, server, name]);
       }
     }
+    const askMs = this.options.actorDefaults?.askTimeoutMs ?? ACTOR_DEFAULTS.askTimeoutMs;
     for (const [client, server, name] of pairs) {
       if (client.instance instanceof ActorRef && server.instance instanceof ActorRef) {
         // A side that died or hangs meanwhile is handled by its own exit or heartbeat; the
         // channel is then just not made, and the supervisor must not wait on it forever.
         const connected = connectActors(client.instance as AnyActorRef, server.instance as AnyActorRef, name);
-        await withTimeout(connected, this.clock, this.options.actorDefaults?.askTimeoutMs ?? ACTOR_DEFAULTS.askTimeoutMs).catch(() => undefined);
+        await withTimeout(connected, askMs, `no answer within ${askMs} ms`, this.clock).catch(() => undefined);
       }
     }
   }
@@ -405,13 +406,6 @@ export class Supervisor implements Supervised {
     }
     this.finish(reason);
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, clock: Clock, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = clock.setTimeout(() => reject(new TransientError('timeout', `no answer within ${ms} ms`)), ms);
-    promise.then(resolve, reject).finally(() => clock.clearTimeout(timer));
-  });
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

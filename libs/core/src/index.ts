@@ -19,3 +19,4 @@ export * from './key-template';
 export * from './random';
 export * from './config/index';
 export * from './simulator-process';
+export { withTimeout } from './with-timeout';

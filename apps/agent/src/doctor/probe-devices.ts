@@ -1,4 +1,4 @@
-import { type Config, type Source, type SourceConfig, type Target, TransientError, classifyError } from '@filesync/core';
+import { type Config, type Source, type SourceConfig, type Target, classifyError, withTimeout } from '@filesync/core';
 import { isSourceProvider, openSource, openTarget } from '@filesync/pipeline';
 import { type Finding, fail, ok, warn } from './finding';
 
@@ -18,13 +18,8 @@ function adviceFor(code: string, kind: 'source' | 'target'): string {
   }
 }
 
-function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TransientError('timeout', `${what}: no answer within ${ms / 1000} s`)), ms);
-  });
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
-}
+/** A device that does not answer within `ms` is a fault of its own, named. */
+const answerWithin = <T>(work: Promise<T>, ms: number, what: string): Promise<T> => withTimeout(work, ms, `${what}: no answer within ${ms / 1000} s`);
 
 async function firstEntry(source: Source): Promise<string> {
   for await (const entry of source.list()) return `reachable; lists ${entry.path}`;
@@ -36,7 +31,7 @@ async function probeSource(config: SourceConfig, timeoutMs: number): Promise<Fin
   const area = `source ${config.id}`;
   const opened = await openSource(config);
   try {
-    if (!isSourceProvider(opened)) return ok(area, await withTimeout(firstEntry(opened), timeoutMs, config.id));
+    if (!isSourceProvider(opened)) return ok(area, await answerWithin(firstEntry(opened), timeoutMs, config.id));
     let unwatch: () => void = () => undefined;
     const volume = await new Promise<Source | undefined>((resolve) => {
       const timer = setTimeout(() => resolve(undefined), Math.min(timeoutMs, 3000));
@@ -48,12 +43,12 @@ async function probeSource(config: SourceConfig, timeoutMs: number): Promise<Fin
     });
     unwatch();
     if (volume === undefined) return warn(area, 'no volume present', 'plug in the drive (or check the source\'s match rule)');
-    return ok(area, `volume ${volume.id}: ${await withTimeout(firstEntry(volume), timeoutMs, volume.id)}`);
+    return ok(area, `volume ${volume.id}: ${await answerWithin(firstEntry(volume), timeoutMs, volume.id)}`);
   } catch (err) {
     const cause = classifyError(err);
     return fail(area, cause.message, adviceFor(cause.code, 'source'));
   } finally {
-    await withTimeout(opened.close(), timeoutMs, `closing ${config.id}`).catch(() => undefined);
+    await answerWithin(opened.close(), timeoutMs, `closing ${config.id}`).catch(() => undefined);
   }
 }
 
@@ -63,13 +58,13 @@ async function probeTarget(config: Config['targets'][number], dataDir: string, t
   try {
     const opened = await openTarget(config, dataDir);
     target = opened;
-    await withTimeout(opened.probe ? opened.probe() : opened.stat('.filesync-doctor-probe').then(() => undefined), timeoutMs, config.id);
+    await answerWithin(opened.probe ? opened.probe() : opened.stat('.filesync-doctor-probe').then(() => undefined), timeoutMs, config.id);
     return ok(area, 'reachable');
   } catch (err) {
     const cause = classifyError(err);
     return fail(area, cause.message, adviceFor(cause.code, 'target'));
   } finally {
-    if (target) await withTimeout(target.close(), timeoutMs, `closing ${config.id}`).catch(() => undefined);
+    if (target) await answerWithin(target.close(), timeoutMs, `closing ${config.id}`).catch(() => undefined);
   }
 }
 
