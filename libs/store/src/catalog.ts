@@ -345,13 +345,6 @@ export class Catalog {
     return row === undefined ? undefined : toFileRecord(row);
   }
 
-  /** Target rows in one state (the uploads in flight, say), the least recently changed first. */
-  listTargets(query: { state: TargetState; limit?: number }): TargetRecord[] {
-    const limit = query.limit === undefined ? -1 : Math.max(0, Math.trunc(query.limit));
-    const rows = this.sql.targetsInState.all(query.state, limit) as TargetRow[];
-    return rows.map(toTargetRecord);
-  }
-
   /** Files, oldest found first, filtered by state and/or source. */
   listFiles(query: ListFilesQuery = {}): FileRecord[] {
     const where: string[] = [];
@@ -598,7 +591,6 @@ function prepareStatements(db: Database) {
       UPDATE files SET state = @state, download_offset = @download_offset, sha256 = @sha256, reason = @reason,
         attempts = @attempts, retry_at = @retry_at, updated_at = @at, fingerprint = @fingerprint, device_checksum = @device_checksum
       WHERE file_id = @file_id`),
-    targetsInState: db.prepare('SELECT * FROM file_targets WHERE state = ? ORDER BY updated_at, file_id, target_id LIMIT ?'),
     growTargets: db.prepare('UPDATE file_targets SET size = ? WHERE file_id = ?'),
     growFile: db.prepare('UPDATE files SET size = @size, mtime_ms = @mtime_ms, updated_at = @at, fingerprint = @fingerprint WHERE file_id = @file_id'),
     regrowFile: db.prepare(`

@@ -36,6 +36,13 @@ describe('status --watch: one frame', () => {
     // 2 MiB in 2 s: 1 MiB/s, 6 MiB left: 6 s.
     expect(second[4]).toBe(`  ↓ [########------------]  40%  4.0 MiB/10.0 MiB  1.0 MiB/s  ETA 0:06  px4:log/01.ulg`);
     expect(second.at(-1)).toBe('files: downloading 1');
+    // Staged, then uploading to nas: the upload is the transfer in flight now.
+    catalog.recordDownloadProgress(fileId, 10 * MIB);
+    catalog.transitionFile(fileId, 'staged', { sha256: 'a'.repeat(64) });
+    catalog.transitionTarget(fileId, 'nas', 'uploading');
+    catalog.recordUploadProgress(fileId, 'nas', 5 * MIB);
+    const third = watchFrame(catalog, 'running', status, rates);
+    expect(third.slice(3, 5)).toEqual(['1 transfer in flight:', expect.stringMatching(/^ {2}↑ \[#{10}-{10}\]  50%  5\.0 MiB\/10\.0 MiB  stalled  ETA --:--  px4:log\/01\.ulg → nas$/)]);
   });
 
   it('ETA in m:ss or h:mm:ss, and none when nothing moves', () => {

@@ -29,7 +29,8 @@ function deviceLines(status: unknown): string[] {
 export function watchFrame(catalog: Catalog, agentLine: string, status: unknown, rates: TransferRate): string[] {
   const transfers: Omit<Transfer, 'rate'>[] = [];
   for (const f of catalog.listFiles({ state: 'downloading' })) transfers.push({ kind: 'download', label: `${f.sourceId}:${f.path}`, done: f.downloadOffset, size: f.size });
-  for (const t of catalog.listTargets({ state: 'uploading' })) {
+  // Every upload in flight (SQLite's LIMIT -1): the frame counts those it does not show.
+  for (const t of catalog.views.uploading(-1)) {
     const f = catalog.getFile(t.fileId);
     if (f !== undefined) transfers.push({ kind: 'upload', label: `${f.sourceId}:${f.path} → ${t.targetId}`, done: t.offset, size: f.size });
   }
