@@ -1,6 +1,6 @@
-import type { MessagePort } from 'node:worker_threads';
+import type { MessagePort, TransferListItem } from 'node:worker_threads';
 import { type Clock, fromErrorData, TransientError } from '@filesync/core';
-import { type Remote as ComlinkRemote, wrap } from 'comlink';
+import { type Remote as ComlinkRemote, transfer, wrap } from 'comlink';
 import nodeEndpoint from 'comlink/dist/umd/node-adapter';
 import { errorToData } from './exit-reason';
 import type { Message, Replies } from './messages';
@@ -9,6 +9,8 @@ import type { ActorPortApi, Reply } from './reply';
 export interface AskOptions {
   /** Overrides the ref's default ask timeout. */
   readonly timeoutMs?: number;
+  /** Parts of the message moved to the actor rather than copied: a `MessagePort` it is to stream on. */
+  readonly transfer?: readonly TransferListItem[];
 }
 
 /** The sending half of an actor, the same whether held by its parent or by a peer actor. */
@@ -87,7 +89,8 @@ export class PortRemote<Api extends ActorPortApi = ActorPortApi> {
         );
       }, timeoutMs);
       this.pending.add(entry);
-      (this.proxy.ask(msg) as Promise<Reply>).then(
+      const sent = options?.transfer ? transfer(msg, [...options.transfer] as Parameters<typeof transfer>[1]) : msg;
+      (this.proxy.ask(sent) as Promise<Reply>).then(
         (reply) => settle(() => (reply.ok ? resolve(reply.value) : reject(fromErrorData(reply.error)))),
         (err: unknown) => settle(() => reject(fromErrorData(errorToData(err)))),
       );

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { MessagePort as MessagePortClass, type MessagePort } from 'node:worker_threads';
 import {
   PermanentError,
   type Source,
@@ -10,9 +11,9 @@ import {
   TransientError,
   classifyError,
 } from '@filesync/core';
-import { defineActor, guardMessage } from '@filesync/actors/actor';
+import { cancelByteStream, defineActor, guardMessage, receiveByteStream, type SendOutcome, sendByteStream } from '@filesync/actors/actor';
 import type { SourceProvider } from '../source-provider';
-import { ChunkQueue } from './chunk-queue';
+import { KeptReadAhead, afterKept } from './kept-read-ahead';
 import type { JobReply, LinkActor, LinkArgs, LinkDescription, LinkMessage, LinkReplies, Listing } from './link-protocol';
 import { openSource, openTarget } from './open-device';
 import { type SignalBus, openSignalBus } from './signal-bus';
@@ -31,19 +32,8 @@ interface Job {
   outcome: { ok: true; value: unknown } | { ok: false; error: unknown } | undefined;
 }
 
-interface OpenRead {
-  readonly iterator: AsyncIterator<Uint8Array>;
-  readonly abort: AbortController;
-  /** The `next()` job still running, so a second `read-next` waits on it instead of reading twice. */
-  job: number | undefined;
-  /** Set by the source while the read waits for disarm. */
-  readonly pause: { paused: boolean };
-  /** Set once its first `next()` took a turn: the read holds its device stream from then on. */
-  started: boolean;
-}
-
 interface OpenWrite {
-  readonly queue: ChunkQueue;
+  readonly port: MessagePort;
   readonly abort: AbortController;
   readonly done: Promise<void>;
 }
@@ -54,22 +44,20 @@ const TYPE_SET: Readonly<Record<LinkMessage['type'], true>> = {
   'link.round-trip': true,
   'link.list': true,
   'link.read-open': true,
-  'link.read-next': true,
-  'link.read-close': true,
   'link.checksum': true,
   'link.remove': true,
   'link.source-stat': true,
   'link.stat': true,
   'link.partial-size': true,
   'link.write-open': true,
-  'link.write-chunk': true,
   'link.write-end': true,
-  'link.write-abort': true,
   'link.commit': true,
   'link.read-back-open': true,
   'link.remove-committed': true,
 };
 const TYPES = Object.keys(TYPE_SET) as LinkMessage['type'][];
+/** The messages that bring the port their data streams on. */
+const STREAMED: ReadonlySet<string> = new Set<LinkMessage['type']>(['link.read-open', 'link.read-back-open', 'link.write-open']);
 
 const DEFAULT_WAIT_MS = 20;
 /** A finished job's result is kept this long for its asker, whose next `link.await` is at most a poll pause away. */
@@ -88,34 +76,11 @@ let target: Target | undefined;
 const epoch = randomBytes(4).toString('hex');
 let nextId = 1;
 const jobs = new Map<number, Job>();
-const reads = new Map<string, OpenRead>();
+/** Each stream being sent, by the controller that stops its device read. */
+const reads = new Set<AbortController>();
+const readAhead = new KeptReadAhead();
 const writes = new Map<string, OpenWrite>();
 let deviceDown = false;
-
-/** Device calls running now and waiting for a turn: at most `parallelism` run at once. */
-let running = 0;
-const queued: (() => void)[] = [];
-
-function capacity(): number {
-  return args.role === 'source' ? Math.max(1, source?.features.parallelism ?? 1) : 1;
-}
-
-/**
- * Source calls take turns (the finder's listing, the downloader's reads, the cleaner's removes).
- * A target has one asker, its uploader, whose calls already come one after another, and a write's
- * chunks run while the write is open: turns there would only deadlock.
- */
-async function withTurn<T>(call: () => Promise<T>): Promise<T> {
-  if (args.role === 'target') return call();
-  if (running >= capacity()) await new Promise<void>((resolve) => queued.push(resolve));
-  running++;
-  try {
-    return await call();
-  } finally {
-    running--;
-    queued.shift()?.();
-  }
-}
 
 function features(): SourceFeatures | TargetFeatures | undefined {
   return args.role === 'source' ? source?.features : target?.features;
@@ -129,37 +94,41 @@ function noteOutcome(error: unknown): void {
 }
 
 /**
- * Starts a device call as a job. `stuck` arms the hang deadline: past `stuckMs` (not counting a
- * read paused for arming) the link throws on a timer, crashing on purpose so that its supervisor
- * restarts the group; a read stuck in the kernel keeps its event loop free, so nothing else would.
- * With `ownTurn` the call goes on something that already holds its device stream (an open read's
- * next chunk) and takes no turn: waiting for one would deadlock against calls that hold the turns
- * while they wait for the stream's connection.
+ * Arms the hang deadline of a device call: past `stuckMs` (not counting a read paused for arming)
+ * the link throws on a timer, crashing on purpose so that its supervisor restarts the group; a read
+ * stuck in the kernel keeps its event loop free, so nothing else would. Returns the disarm.
  */
-function startJob(call: () => Promise<unknown>, stuck?: { what: string; paused?: () => boolean }, ownTurn = false): number {
-  const id = nextId++;
+function armStuck(what: string, paused?: () => boolean): () => void {
   const stuckMs = args.stuckMs ?? 120_000;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (): void => {
+    timer = setTimeout(() => {
+      if (paused?.()) return arm();
+      throw new TransientError('timeout', `${what} hung for more than ${stuckMs} ms; restarting the link`, { detail: { stuckMs } });
+    }, stuckMs);
+  };
+  arm();
+  return () => clearTimeout(timer);
+}
+
+/**
+ * Starts a device call as a job, at once: the device itself serialises what must not overlap (the
+ * one MAVFTP session in its client, FTP connections in their pool). `stuck` arms the hang deadline.
+ */
+function startJob(call: () => Promise<unknown>, stuck?: { what: string }): number {
+  const id = nextId++;
   // A result nobody comes for (its asker crashed) is dropped; a live asker is back within a round trip.
   const forget = (): void => void setTimeout(() => jobs.delete(id), KEEP_RESULT_MS).unref();
   const job: Job = {
     outcome: undefined,
-    promise: (ownTurn ? (f: () => Promise<unknown>) => f() : withTurn)(async () => {
-      let timer: NodeJS.Timeout | undefined;
-      const arm = (): void => {
-        timer = setTimeout(() => {
-          if (stuck?.paused?.()) return arm();
-          throw new TransientError('timeout', `${stuck?.what ?? 'a device call'} hung for more than ${stuckMs} ms; restarting the link`, {
-            detail: { stuckMs },
-          });
-        }, stuckMs);
-      };
-      if (stuck) arm();
+    promise: (async () => {
+      const disarm = stuck ? armStuck(stuck.what) : undefined;
       try {
         return await call();
       } finally {
-        clearTimeout(timer);
+        disarm?.();
       }
-    }).then(
+    })().then(
       (value) => {
         job.outcome = { ok: true, value };
         noteOutcome(undefined);
@@ -191,7 +160,7 @@ async function collect(id: number): Promise<JobReply<never>> {
   return { done: true, value: outcome.value as never, features: features() };
 }
 
-function run(call: () => Promise<unknown>, stuck?: { what: string; paused?: () => boolean }): Promise<JobReply<never>> {
+function run(call: () => Promise<unknown>, stuck?: { what: string }): Promise<JobReply<never>> {
   return collect(startJob(call, stuck));
 }
 
@@ -218,46 +187,69 @@ function currentTarget(): Target {
   return target;
 }
 
-function openRead(iterate: (signal: AbortSignal, onPause: (paused: boolean) => void) => AsyncIterable<Uint8Array>): string {
-  // More reads than the device runs at once means an asker went away without closing (it crashed): end the oldest.
-  const limit = capacity();
-  for (const [h] of [...reads].slice(0, Math.max(0, reads.size - limit + 1))) closeRead(h);
-  const abort = new AbortController();
-  const pause = { paused: false };
-  const iterator = iterate(abort.signal, (paused) => (pause.paused = paused))[Symbol.asyncIterator]();
-  const h = handle('read');
-  reads.set(h, { iterator, abort, job: undefined, pause, started: false });
-  return h;
+/** A device read's chunks, each under the hang deadline, with the device's state noted from each outcome. */
+async function* watched(chunks: AsyncIterable<Uint8Array>, what: string, paused: () => boolean): AsyncGenerator<Uint8Array> {
+  const iterator = chunks[Symbol.asyncIterator]();
+  let done = false;
+  try {
+    while (!done) {
+      const disarm = armStuck(what, paused);
+      let next: IteratorResult<Uint8Array>;
+      try {
+        next = await iterator.next();
+      } catch (err) {
+        noteOutcome(err);
+        throw err;
+      } finally {
+        disarm();
+      }
+      noteOutcome(undefined);
+      done = next.done === true;
+      if (!done) yield next.value as Uint8Array;
+    }
+  } finally {
+    if (!done) await iterator.return?.(undefined);
+  }
 }
 
-function closeRead(h: string): void {
-  const read = reads.get(h);
-  reads.delete(h);
-  if (!read) return;
-  const job = read.job === undefined ? undefined : jobs.get(read.job);
-  const inFlight = job !== undefined && job.outcome === undefined;
-  // A `next` under way is cut short; a read stopped between chunks is ended first, so that a device
-  // which can keep the transfer for the next read from there (FTP) sees a plain stop, not a cancel.
-  if (inFlight) read.abort.abort();
-  // An async generator's `return` queues behind a running `next`: end it once that settles.
-  void Promise.resolve(job?.promise)
-    .catch(() => undefined)
-    .then(() => read.iterator.return?.(undefined))
-    .catch(() => undefined)
-    .finally(() => read.abort.abort());
+/**
+ * Streams a device read to the asker on its own port (back-pressure: the device is read only as
+ * fast as the asker takes it). The read ends with the stream: at its end, when the asker stops or
+ * its thread goes, or when the device goes.
+ */
+function streamRead(
+  port: MessagePort,
+  what: string,
+  open: (signal: AbortSignal, onPause: (paused: boolean) => void) => AsyncIterable<Uint8Array>,
+  onStoppedEarly?: (outcome: SendOutcome) => void,
+): void {
+  const onStop = new AbortController();
+  let paused = false;
+  const chunks = watched(open(onStop.signal, (p) => (paused = p)), what, () => paused);
+  reads.add(onStop);
+  void sendByteStream(port, chunks, { onStop })
+    .then((outcome) => outcome && onStoppedEarly?.(outcome), () => undefined)
+    .finally(() => reads.delete(onStop));
+}
+
+function endReads(reason: unknown): void {
+  for (const read of [...reads]) read.abort(reason);
+  reads.clear();
+  readAhead.clear();
 }
 
 function abortWrite(h: string): Promise<void> {
   const write = writes.get(h);
   writes.delete(h);
   if (!write) return Promise.resolve();
-  write.abort.abort();
-  write.queue.end();
+  const why = new TransientError('cancelled', `the write ${h} on ${args.device.id} was given up`);
+  write.abort.abort(why);
+  cancelByteStream(write.port, why);
   return write.done.catch(() => undefined);
 }
 
 async function closeDevice(): Promise<void> {
-  for (const h of [...reads.keys()]) closeRead(h);
+  endReads(new TransientError('disconnected', `link ${args.device.id} is stopping`));
   await Promise.all([...writes.keys()].map(abortWrite));
   unwatch?.();
   await Promise.all([provider?.close(), source?.close(), target?.close()].map((p) => p?.catch(() => undefined)));
@@ -278,8 +270,8 @@ const linkActor: LinkActor = defineActor<LinkMessage, LinkReplies, LinkArgs>({
     }
     provider = device;
     unwatch = device.watch((volume) => {
-      // Reads of the volume that went away end; their askers see `device-gone` on the next call.
-      if (source && source.id !== volume?.id) for (const h of [...reads.keys()]) closeRead(h);
+      // Reads of the volume that went away end; their askers see `device-gone`.
+      if (source && source.id !== volume?.id) endReads(new TransientError('device-gone', `volume ${source.id} went away`));
       source = volume;
       bus?.post({ type: 'signal.link-changed', configId: a.device.id });
     });
@@ -291,7 +283,7 @@ const linkActor: LinkActor = defineActor<LinkMessage, LinkReplies, LinkArgs>({
       if (field in r && typeof r[field] !== 'string') throw new PermanentError('bad-request', `${m.type}: "${field}" must be a string`, { detail: { field } });
     }
     if ('offset' in r && !(typeof r['offset'] === 'number' && r['offset'] >= 0)) throw new PermanentError('bad-request', `${m.type}: "offset" must be ≥ 0`);
-    if (m.type === 'link.write-chunk' && !(r['data'] instanceof Uint8Array)) throw new PermanentError('bad-request', 'link.write-chunk: "data" must be bytes');
+    if (STREAMED.has(m.type) && !(r['port'] instanceof MessagePortClass)) throw new PermanentError('bad-request', `${m.type}: "port" must be a MessagePort to stream on`);
     return m;
   },
   handlers: {
@@ -314,29 +306,16 @@ const linkActor: LinkActor = defineActor<LinkMessage, LinkReplies, LinkArgs>({
     },
     'link.read-open': (msg) => {
       const s = currentSource(msg.sourceId);
-      return {
-        handle: openRead((signal, onPause) =>
-          isPausable(s) ? s.readWithPause(msg.path, msg.offset, { signal, onPause }) : s.read(msg.path, msg.offset, { signal }),
-        ),
-      };
-    },
-    'link.read-next': (msg) => {
-      const read = reads.get(msg.handle);
-      if (!read) throw staleHandle(msg.handle);
-      if (read.job !== undefined && jobs.has(read.job)) return collect(read.job);
-      read.job = startJob(
-        async () => {
-          const next = await read.iterator.next();
-          if (next.done) reads.delete(msg.handle);
-          return { data: next.done ? null : next.value };
-        },
-        { what: `a read on ${args.device.id}`, paused: () => read.pause.paused },
-        read.started,
+      const key = `${msg.sourceId}\0${msg.path}`;
+      const kept = readAhead.take(key, msg.offset);
+      streamRead(
+        msg.port,
+        `a read of ${msg.path} on ${args.device.id}`,
+        (signal, onPause) =>
+          afterKept(kept, msg.offset, (at) => (isPausable(s) ? s.readWithPause(msg.path, at, { signal, onPause }) : s.read(msg.path, at, { signal }))),
+        (outcome) => readAhead.keep(key, msg.offset + outcome.takenBytes, outcome.untaken),
       );
-      read.started = true;
-      return collect(read.job);
     },
-    'link.read-close': (msg) => closeRead(msg.handle),
     'link.checksum': (msg) => {
       const s = currentSource(msg.sourceId);
       const checksum = s.checksum?.bind(s);
@@ -367,32 +346,18 @@ const linkActor: LinkActor = defineActor<LinkMessage, LinkReplies, LinkArgs>({
       const t = currentTarget();
       // One uploader per target: a write still open is left over from an asker that went away.
       for (const h of [...writes.keys()]) void abortWrite(h);
-      const queue = new ChunkQueue();
       const abort = new AbortController();
-      const done = (async () => t.write(msg.path, msg.offset, queue, { signal: abort.signal, ...(msg.expected ? { expected: msg.expected } : {}) }))();
-      done.catch(() => undefined);
+      const data = receiveByteStream(msg.port, abort.signal);
+      const done = (async () => t.write(msg.path, msg.offset, data, { signal: abort.signal, ...(msg.expected ? { expected: msg.expected } : {}) }))();
+      // A write that fails stops its sender with the reason (it may not have read to the end).
+      done.catch((err: unknown) => cancelByteStream(msg.port, err));
       const h = handle('write');
-      writes.set(h, { queue, abort, done });
+      writes.set(h, { port: msg.port, abort, done });
       return { handle: h };
-    },
-    'link.write-chunk': (msg) => {
-      const write = writes.get(msg.handle);
-      if (!write) throw staleHandle(msg.handle);
-      const data = msg.data;
-      if (!data) throw new PermanentError('bad-request', 'link.write-chunk without data');
-      return run(() =>
-        Promise.race([
-          write.queue.push(data),
-          write.done.then(() => {
-            throw new TransientError('conflict', `the write on ${args.device.id} ended before it took all the data`);
-          }),
-        ]),
-      );
     },
     'link.write-end': (msg) => {
       const write = writes.get(msg.handle);
       if (!write) throw staleHandle(msg.handle);
-      write.queue.end();
       return run(async () => {
         try {
           await write.done;
@@ -401,7 +366,6 @@ const linkActor: LinkActor = defineActor<LinkMessage, LinkReplies, LinkArgs>({
         }
       });
     },
-    'link.write-abort': (msg) => abortWrite(msg.handle),
     'link.commit': (msg) => {
       const t = currentTarget();
       return run(() => t.commit(msg.path, msg.expected));
@@ -410,7 +374,7 @@ const linkActor: LinkActor = defineActor<LinkMessage, LinkReplies, LinkArgs>({
       const t = currentTarget();
       const read = t.read?.bind(t);
       if (!read) throw new PermanentError('unsupported', `${t.id} does not read back`);
-      return { handle: openRead((signal) => read(msg.path, { signal })) };
+      streamRead(msg.port, `reading back ${msg.path} on ${args.device.id}`, (signal) => read(msg.path, { signal }));
     },
     'link.remove-committed': (msg) => {
       const t = currentTarget();

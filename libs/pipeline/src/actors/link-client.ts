@@ -1,4 +1,6 @@
+import { MessageChannel, type MessagePort, type TransferListItem } from 'node:worker_threads';
 import type { SourceFeatures, TargetFeatures } from '@filesync/core';
+import { receiveByteStream } from '@filesync/actors/actor';
 import type { ActorRefLike } from '@filesync/actors/actor';
 import type { JobReply, LinkMessage, LinkReplies } from './link-protocol';
 
@@ -38,8 +40,26 @@ export class LinkClient {
     return reply.value as ValueOf<M['type']>;
   }
 
-  /** An ask whose reply is not a job (opening and closing handles, describing). */
-  ask<M extends LinkMessage>(msg: M): Promise<LinkReplies[M['type']]> {
-    return this.link.ask(msg, { timeoutMs: this.askTimeoutMs });
+  /** An ask whose reply is not a job (opening a stream, describing); `transfer` moves parts of it (a port). */
+  ask<M extends LinkMessage>(msg: M, transfer?: readonly TransferListItem[]): Promise<LinkReplies[M['type']]> {
+    return this.link.ask(msg, { timeoutMs: this.askTimeoutMs, ...(transfer ? { transfer } : {}) });
+  }
+
+  /**
+   * A new port pair: `open(port)` is the message that hands the link its end (moved with it), and
+   * the stream's chunks arrive on ours. Stopping early (a break, `signal`) stops the link's read.
+   */
+  async *receive(open: (port: MessagePort) => LinkMessage, signal: AbortSignal | undefined): AsyncGenerator<Uint8Array> {
+    signal?.throwIfAborted();
+    const { port1, port2 } = new MessageChannel();
+    // Listening before the link has its end, so nothing it sends or a death of its thread is missed.
+    const chunks = receiveByteStream(port1, signal);
+    try {
+      await this.ask(open(port2), [port2]);
+    } catch (err) {
+      port1.close();
+      throw err;
+    }
+    yield* chunks;
   }
 }

@@ -1,18 +1,19 @@
+import type { MessagePort } from 'node:worker_threads';
 import type { CommitReceipt, ExpectedContent, HashName, ListProblem, SourceConfig, SourceEntry, SourceFeatures, SourceStat, TargetConfig, TargetFeatures, TargetStat } from '@filesync/core';
 import { type ActorDefinition, defineChannel } from '@filesync/actors/actor';
 
 /**
  * The link: the one worker that owns a device (a Source, a removable drive's mount watch with its
  * volumes, or a Target) and serves its contract as messages to the finder, downloader, cleaner or
- * uploader of its group. Being the only owner, it starts at most `parallelism` device calls at once
- * (1 for MAVFTP: "Busy" cannot happen); an open read's later chunks take no turn, since the read
- * already holds its stream and a turn-holder may be waiting for that stream's connection.
+ * uploader of its group. What must not overlap on the device is serialised by the device itself
+ * (the one MAVFTP session in its client, FTP connections in their pool), not here.
  *
- * A call that takes long (a listing over a radio, a read waiting for the vehicle to disarm, a big
- * commit) must not hold the link's mailbox (every other asker waits behind it, and past the
- * runtime's hang timeout the link is killed), so every device call is a job: the reply comes when
- * it ends or after `waitMs`, whichever is first; in the second case the asker asks `link.await` for
- * the same job, pausing between asks, until it ends.
+ * Data moves as a byte stream on a port the asker brings (`sendByteStream`/`receiveByteStream`):
+ * a read or a write is opened by one message and its chunks flow with back-pressure, never one
+ * ask per chunk. A control call that takes long (a listing over a radio, a big commit) must not
+ * hold the link's mailbox (every other asker waits behind it, and past the runtime's hang timeout
+ * the link is killed), so it is a job: the reply comes when it ends or after `waitMs`, whichever is
+ * first; in the second case the asker asks `link.await` for the same job, pausing between asks.
  */
 export interface LinkArgs {
   readonly role: 'source' | 'target';
@@ -26,8 +27,7 @@ export interface LinkArgs {
   readonly bus: string;
   /**
    * Longest a reply is held back before saying "pending"; default 20 ms. Short on purpose: while a
-   * handler waits, the link's mailbox waits with it (a `read-close` behind a waiting `list` would
-   * keep the read's connection, which the listing may be waiting for).
+   * handler waits, the link's mailbox waits with it.
    */
   readonly waitMs?: number;
   /**
@@ -54,9 +54,8 @@ export type LinkMessage =
   | { readonly type: 'link.round-trip' }
   // Source side.
   | ({ readonly type: 'link.list' } & OnSource)
-  | ({ readonly type: 'link.read-open'; readonly path: string; readonly offset: number } & OnSource)
-  | { readonly type: 'link.read-next'; readonly handle: string }
-  | { readonly type: 'link.read-close'; readonly handle: string }
+  /** Streams the file from `offset` on `port` (moved with the message); over when the stream is. */
+  | ({ readonly type: 'link.read-open'; readonly path: string; readonly offset: number; readonly port: MessagePort } & OnSource)
   | ({ readonly type: 'link.checksum'; readonly path: string; readonly hash: HashName } & OnSource)
   | ({ readonly type: 'link.remove'; readonly path: string } & OnSource)
   /** `Source.stat`: the version of one file now (named apart from the target's `link.stat`). */
@@ -64,13 +63,11 @@ export type LinkMessage =
   // Target side.
   | { readonly type: 'link.stat'; readonly path: string }
   | { readonly type: 'link.partial-size'; readonly path: string }
-  | { readonly type: 'link.write-open'; readonly path: string; readonly offset: number; readonly expected?: ExpectedContent }
-  /** Hands one chunk to the open write; done once the device has taken it (back-pressure). Without `data`: waits for the last one. */
-  | { readonly type: 'link.write-chunk'; readonly handle: string; readonly data?: Uint8Array }
+  /** Opens a device write fed by the byte stream on `port`; `link.write-end` waits for it to finish. */
+  | { readonly type: 'link.write-open'; readonly path: string; readonly offset: number; readonly expected?: ExpectedContent; readonly port: MessagePort }
   | { readonly type: 'link.write-end'; readonly handle: string }
-  | { readonly type: 'link.write-abort'; readonly handle: string }
   | { readonly type: 'link.commit'; readonly path: string; readonly expected: ExpectedContent }
-  | { readonly type: 'link.read-back-open'; readonly path: string }
+  | { readonly type: 'link.read-back-open'; readonly path: string; readonly port: MessagePort }
   | { readonly type: 'link.remove-committed'; readonly path: string };
 
 /**
@@ -80,11 +77,6 @@ export type LinkMessage =
 export type JobReply<T> =
   | { readonly done: true; readonly value: T; readonly features: SourceFeatures | TargetFeatures | undefined }
   | { readonly done: false; readonly job: number };
-
-export interface ReadChunk {
-  /** Null at the end of the file. */
-  readonly data: Uint8Array | null;
-}
 
 /** A whole listing: its entries and what the walk had to leave out (see `ListOptions`). */
 export interface Listing {
@@ -97,20 +89,16 @@ export interface LinkReplies {
   'link.await': JobReply<unknown>;
   'link.round-trip': number | undefined;
   'link.list': JobReply<Listing>;
-  'link.read-open': { readonly handle: string };
-  'link.read-next': JobReply<ReadChunk>;
-  'link.read-close': void;
+  'link.read-open': void;
   'link.checksum': JobReply<string>;
   'link.remove': JobReply<void>;
   'link.source-stat': JobReply<SourceStat>;
   'link.stat': JobReply<TargetStat | null>;
   'link.partial-size': JobReply<number>;
   'link.write-open': { readonly handle: string };
-  'link.write-chunk': JobReply<void>;
   'link.write-end': JobReply<void>;
-  'link.write-abort': void;
   'link.commit': JobReply<CommitReceipt>;
-  'link.read-back-open': { readonly handle: string };
+  'link.read-back-open': void;
   'link.remove-committed': JobReply<void>;
 }
 

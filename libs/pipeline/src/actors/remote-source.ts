@@ -16,30 +16,10 @@ export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefine
 }
 
 /**
- * The chunks of a read the link holds open under `handle`, one `link.read-next` each; a read left
- * before its end (an abort, a slice ending on time) is closed in the link.
- */
-export async function* pullHandle(client: LinkClient, handle: string, signal: AbortSignal | undefined): AsyncIterable<Uint8Array> {
-  let finished = false;
-  try {
-    for (;;) {
-      const { data } = await abortable(client.call({ type: 'link.read-next', handle }), signal);
-      if (data === null) {
-        finished = true;
-        return;
-      }
-      yield data;
-    }
-  } finally {
-    if (!finished) await client.ask({ type: 'link.read-close', handle }).catch(() => undefined);
-  }
-}
-
-/**
  * A `Source` in a stage worker whose device lives in the group's link: every call is a message to
- * the link. A read keeps one device stream open in the link (one MAVFTP session per read, not per
- * chunk) and pulls it a chunk per message; a link that restarts fails the read with a
- * `TransientError`, and the downloader resumes from its durable offset.
+ * the link. A read is one device stream in the link (one MAVFTP session per read, not per chunk)
+ * whose chunks flow to this thread on a port of its own; a link that restarts fails the read with
+ * a `TransientError`, and the downloader resumes from its durable offset.
  */
 export function createRemoteSource(client: LinkClient, sourceId: string, initialFeatures: SourceFeatures): Source {
   const remote: Source = {
@@ -52,12 +32,8 @@ export function createRemoteSource(client: LinkClient, sourceId: string, initial
       for (const problem of problems) options?.onProblem?.(problem);
       yield* entries;
     },
-    async *read(path: string, offset: number, options?: ReadOptions): AsyncIterable<Uint8Array> {
-      const signal = options?.signal;
-      signal?.throwIfAborted();
-      const { handle } = await client.ask({ type: 'link.read-open', sourceId, path, offset });
-      yield* pullHandle(client, handle, signal);
-    },
+    read: (path: string, offset: number, options?: ReadOptions): AsyncIterable<Uint8Array> =>
+      client.receive((port) => ({ type: 'link.read-open', sourceId, path, offset, port }), options?.signal),
     // The link closes the device; this side has nothing of its own to close.
     close: async () => undefined,
   };

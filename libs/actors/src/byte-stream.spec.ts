@@ -1,0 +1,167 @@
+import { MessageChannel } from 'node:worker_threads';
+import { PermanentError, TransientError } from '@filesync/core';
+import { describe, expect, it } from 'vitest';
+import { cancelByteStream, receiveByteStream, sendByteStream, STREAM_WINDOW } from './byte-stream';
+
+function bytes(n: number, fill: number): Uint8Array {
+  return new Uint8Array(n).fill(fill);
+}
+
+/** A source of `count` chunks that records how many were pulled and whether it was closed. */
+function countingSource(count: number): { chunks: AsyncIterable<Uint8Array>; pulled: () => number; closed: () => boolean } {
+  let pulled = 0;
+  let closed = false;
+  async function* gen(): AsyncGenerator<Uint8Array> {
+    try {
+      for (let i = 0; i < count; i++) {
+        pulled++;
+        yield bytes(4, i);
+      }
+    } finally {
+      closed = true;
+    }
+  }
+  return { chunks: gen(), pulled: () => pulled, closed: () => closed };
+}
+
+const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 20));
+
+describe('byte stream over a port', () => {
+  it('delivers every chunk in order and ends', async () => {
+    const { port1, port2 } = new MessageChannel();
+    const source = countingSource(50);
+    const sent = sendByteStream(port1, source.chunks);
+    const got: number[] = [];
+    for await (const chunk of receiveByteStream(port2)) got.push(chunk[0] ?? -1);
+    expect(await sent).toBeUndefined();
+    expect(got).toEqual(Array.from({ length: 50 }, (_, i) => i));
+  });
+
+  it('pulls the source no further than the window ahead of what the receiver took', async () => {
+    const { port1, port2 } = new MessageChannel();
+    const source = countingSource(100);
+    const sent = sendByteStream(port1, source.chunks);
+    const it = receiveByteStream(port2)[Symbol.asyncIterator]();
+    await it.next();
+    await tick();
+    // One taken, the window still out: the sender may not have pulled more than that.
+    expect(source.pulled()).toBeLessThanOrEqual(STREAM_WINDOW + 1);
+    expect(source.pulled()).toBeGreaterThanOrEqual(STREAM_WINDOW);
+    for (let i = 0; i < 10; i++) await it.next();
+    await tick();
+    expect(source.pulled()).toBeLessThanOrEqual(STREAM_WINDOW + 11);
+    await it.return?.();
+    await sent;
+    expect(source.closed()).toBe(true);
+  });
+
+  it('a receiver that stops early stops the sender quietly, which hands back what it read ahead and closes its source', async () => {
+    const { port1, port2 } = new MessageChannel();
+    const source = countingSource(1000);
+    const onStop = new AbortController();
+    const sent = sendByteStream(port1, source.chunks, { onStop });
+    let n = 0;
+    for await (const _ of receiveByteStream(port2)) if (++n === 3) break;
+    const outcome = await sent;
+    expect(outcome?.takenBytes).toBe(3 * 4);
+    // Read ahead and not taken: the chunks right after the third, in order, none lost.
+    expect(outcome?.untaken.map((c) => c[0])).toEqual(Array.from({ length: source.pulled() - 3 }, (_, i) => i + 3));
+    expect(outcome?.untaken.length).toBeLessThanOrEqual(STREAM_WINDOW + 1);
+    expect(source.closed()).toBe(true);
+    expect(onStop.signal.aborted).toBe(true);
+  });
+
+  it('a chunk being produced when the receiver stops quietly is waited for and handed back, not cut short', async () => {
+    const { port1, port2 } = new MessageChannel();
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    async function* gated(): AsyncGenerator<Uint8Array> {
+      yield bytes(1, 0);
+      yield bytes(1, 1);
+      await gate;
+      yield bytes(1, 99);
+    }
+    const onStop = new AbortController();
+    const sent = sendByteStream(port1, gated(), { onStop, graceMs: 5_000 });
+    const it = receiveByteStream(port2)[Symbol.asyncIterator]();
+    await it.next();
+    await tick();
+    await it.return?.();
+    await tick();
+    expect(onStop.signal.aborted).toBe(false);
+    release();
+    const outcome = await sent;
+    expect(outcome).toEqual({ takenBytes: 1, untaken: [bytes(1, 1), bytes(1, 99)] });
+  });
+
+  it("the source's error reaches the receiver with its class and code", async () => {
+    const { port1, port2 } = new MessageChannel();
+    async function* failing(): AsyncGenerator<Uint8Array> {
+      yield bytes(2, 1);
+      throw new TransientError('device-gone', 'the card went away');
+    }
+    const sent = sendByteStream(port1, failing()).catch((err: unknown) => err);
+    const got: Uint8Array[] = [];
+    const received = (async () => {
+      for await (const chunk of receiveByteStream(port2)) got.push(chunk);
+    })();
+    await expect(received).rejects.toMatchObject({ name: 'TransientError', code: 'device-gone', message: 'the card went away' });
+    expect(await sent).toMatchObject({ message: 'the card went away' });
+    expect(got).toHaveLength(1);
+  });
+
+  it("a receiver that cannot take the data fails the sender with its reason and stops the chunk being made", async () => {
+    const { port1, port2 } = new MessageChannel();
+    const onStop = new AbortController();
+    async function* slow(): AsyncGenerator<Uint8Array> {
+      yield bytes(2, 1);
+      await new Promise((_, reject) => onStop.signal.addEventListener('abort', () => reject(onStop.signal.reason)));
+    }
+    const sent = sendByteStream(port1, slow(), { onStop }).catch((err: unknown) => err);
+    const it = receiveByteStream(port2)[Symbol.asyncIterator]();
+    await it.next();
+    cancelByteStream(port2, new PermanentError('no-space', 'the target is full'));
+    expect(await sent).toMatchObject({ name: 'PermanentError', code: 'no-space' });
+    expect(onStop.signal.aborted).toBe(true);
+  });
+
+  it("a sender's abort fails the receiver with the abort's reason", async () => {
+    const { port1, port2 } = new MessageChannel();
+    const abort = new AbortController();
+    async function* endless(): AsyncGenerator<Uint8Array> {
+      for (let i = 0; i < 10_000; i++) {
+        yield bytes(1, i & 0xff);
+        await tick();
+      }
+    }
+    const sent = sendByteStream(port1, endless(), { signal: abort.signal }).catch((err: unknown) => err);
+    const it = receiveByteStream(port2)[Symbol.asyncIterator]();
+    await it.next();
+    abort.abort(new TransientError('cancelled', 'the uploader gave up'));
+    expect(await sent).toMatchObject({ code: 'cancelled' });
+    await expect((async () => { for (;;) if ((await it.next()).done) return; })()).rejects.toMatchObject({ code: 'cancelled', message: 'the uploader gave up' });
+  });
+
+  it('a port closed without an end is a disconnect, not an end of file', async () => {
+    const { port1, port2 } = new MessageChannel();
+    const received = (async () => {
+      for await (const _ of receiveByteStream(port2)) void _;
+    })();
+    port1.postMessage({ kind: 'chunk', data: bytes(1, 0) });
+    port1.close();
+    await expect(received).rejects.toMatchObject({ name: 'TransientError', code: 'disconnected' });
+  });
+
+  it("moves a copy: the source's own buffer stays usable", async () => {
+    const { port1, port2 } = new MessageChannel();
+    const pool = new Uint8Array(64).fill(7);
+    const slice = pool.subarray(8, 16);
+    const sent = sendByteStream(port1, (async function* () { yield slice; })());
+    const got: Uint8Array[] = [];
+    for await (const chunk of receiveByteStream(port2)) got.push(chunk);
+    await sent;
+    expect(pool.byteLength).toBe(64);
+    expect(slice.byteLength).toBe(8);
+    expect(got).toEqual([new Uint8Array(8).fill(7)]);
+  });
+});

@@ -1,0 +1,213 @@
+import type { MessagePort } from 'node:worker_threads';
+import { type ErrorData, fromErrorData, TransientError } from '@filesync/core';
+import { errorToData } from './exit-reason';
+
+/**
+ * Bytes from one thread to another over a port of their own, with back-pressure: the receiver
+ * grants credit a chunk at a time and the sender pulls its source only while it holds credit, so
+ * at most `window` chunks are in flight whatever the speeds of the two ends. Each chunk's buffer is
+ * moved, not cloned. Control (open, finish, commit) stays request/reply on the actors' mailboxes;
+ * this carries only the data, so no chunk waits behind another message.
+ */
+
+type SenderMessage = { readonly kind: 'chunk'; readonly data: Uint8Array } | { readonly kind: 'end' } | { readonly kind: 'error'; readonly error: ErrorData };
+/** `taken`: chunks the receiver's consumer has had so far, so the sender knows which ones it did not. */
+type ReceiverMessage = { readonly kind: 'credit'; readonly n: number; readonly taken: number } | { readonly kind: 'cancel'; readonly taken?: number; readonly error?: ErrorData };
+
+/** Chunks in flight per stream: enough to keep both ends busy, small enough for a Pi's memory. */
+export const STREAM_WINDOW = 8;
+
+function disconnected(): TransientError {
+  return new TransientError('disconnected', 'the other end of the byte stream went away (its thread stopped)');
+}
+
+/**
+ * A copy the stream owns, so moving its buffer cannot detach one its source still uses (a device
+ * may reuse a buffer, and a small Node Buffer is a slice of a shared pool, which a clone would copy whole).
+ */
+function owned(chunk: Uint8Array): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(chunk);
+}
+
+export interface SendOptions {
+  /**
+   * Aborted when the stream is over early. If the receiver stops while a chunk is being produced
+   * (a device read under way) it is aborted at once to cut that short; between chunks the source
+   * is ended first, so a device that can keep its transfer for a later read (FTP) sees a plain stop.
+   */
+  readonly onStop?: AbortController;
+  /** The sender's own cancellation: the receiver is told with its reason, which is then thrown here. */
+  readonly signal?: AbortSignal;
+  /**
+   * How long a chunk being produced when the receiver stops quietly may take to come, so that it
+   * is kept (see `SendOutcome`) rather than cut short; default 1 s. A receiver that failed, or died,
+   * cuts it short at once.
+   */
+  readonly graceMs?: number;
+}
+
+/** How a stream ended that the receiver stopped quietly before its end. */
+export interface SendOutcome {
+  /** Bytes of the chunks its consumer had. */
+  readonly takenBytes: number;
+  /** Chunks produced and not taken (read ahead), in order, the source's own buffers. */
+  readonly untaken: readonly Uint8Array[];
+}
+
+/**
+ * Sends `chunks` on `port` while the receiver grants credit, then `end`, or the error that ended
+ * them. Resolves when the receiver has everything (`undefined`) or stopped early on its own (what
+ * it had not taken yet, to keep for a later read from there); rejects with the receiver's error if
+ * it failed on the data, or `disconnected` if its thread died.
+ */
+export async function sendByteStream(port: MessagePort, chunks: AsyncIterable<Uint8Array>, options: SendOptions = {}): Promise<SendOutcome | undefined> {
+  const { onStop, signal } = options;
+  let credit = 0;
+  let stopped: { readonly error?: unknown; readonly taken?: number } | undefined;
+  let wake: (() => void) | undefined;
+  let pulling = false;
+  let graceTimer: NodeJS.Timeout | undefined;
+  /** The chunks sent and not known to be taken (at most the window): a quiet stop hands them back. */
+  const sent: Uint8Array[] = [];
+  /** How many chunks, and their bytes, are known taken (left `sent`). */
+  let takenCount = 0;
+  let takenBytes = 0;
+  const forgetTaken = (taken: number): void => {
+    for (; takenCount < taken && sent.length > 0; takenCount++) takenBytes += sent.shift()?.byteLength ?? 0;
+  };
+  const stopReason = (): unknown => stopped?.error ?? new TransientError('cancelled', 'the receiver stopped reading');
+  // The first reason wins: a receiver that stops quietly closes its port right after.
+  const stop = (why: { readonly error?: unknown; readonly taken?: number }): void => {
+    if (stopped) return;
+    stopped = why;
+    if (pulling && why.error === undefined) graceTimer = setTimeout(() => onStop?.abort(stopReason()), options.graceMs ?? 1000);
+    else if (pulling) onStop?.abort(stopReason());
+    wake?.();
+  };
+  const onMessage = (m: ReceiverMessage): void => {
+    if (m.kind === 'cancel') return stop(m.error === undefined ? { ...(m.taken === undefined ? {} : { taken: m.taken }) } : { error: fromErrorData(m.error) });
+    credit += m.n;
+    forgetTaken(m.taken);
+    wake?.();
+  };
+  const onClose = (): void => stop({ error: disconnected() });
+  const onAbort = (): void => {
+    // Told before anything else can happen on the port: the receiver's write fails with our reason.
+    if (!stopped) port.postMessage({ kind: 'error', error: errorToData(signal?.reason) } satisfies SenderMessage);
+    stop({ error: signal?.reason });
+  };
+  port.on('message', onMessage);
+  port.once('close', onClose);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  if (signal?.aborted) onAbort();
+  const iterator = chunks[Symbol.asyncIterator]();
+  let finished = false;
+  try {
+    for (;;) {
+      while (credit === 0 && !stopped) await new Promise<void>((resolve) => (wake = resolve));
+      wake = undefined;
+      if (stopped) break;
+      let next: IteratorResult<Uint8Array>;
+      try {
+        pulling = true;
+        next = await iterator.next();
+      } catch (err) {
+        finished = true;
+        if (stopped) break;
+        port.postMessage({ kind: 'error', error: errorToData(err) } satisfies SenderMessage);
+        throw err;
+      } finally {
+        pulling = false;
+        clearTimeout(graceTimer);
+      }
+      if (next.done) {
+        finished = true;
+        if (stopped) break;
+        port.postMessage({ kind: 'end' } satisfies SenderMessage);
+        return undefined;
+      }
+      sent.push(next.value);
+      if (stopped) break;
+      credit--;
+      const data = owned(next.value);
+      port.postMessage({ kind: 'chunk', data } satisfies SenderMessage, [data.buffer]);
+    }
+    if (stopped?.error !== undefined) throw stopped.error;
+    forgetTaken(stopped?.taken ?? Number.MAX_SAFE_INTEGER);
+    return { takenBytes, untaken: sent };
+  } finally {
+    port.off('message', onMessage);
+    port.off('close', onClose);
+    signal?.removeEventListener('abort', onAbort);
+    if (!finished) await iterator.return?.().catch(() => undefined);
+    if (stopped) onStop?.abort(stopReason());
+    // What was posted is still delivered before the receiver sees the close.
+    port.close();
+  }
+}
+
+/**
+ * The chunks a `sendByteStream` on the other end of `port` sends, as an async iterable. Stopping
+ * early (a `break`, an abort of `signal`) tells the sender to stop; `cancelByteStream` does the same
+ * from outside with the reason. The port is closed when the stream is over. It listens from this
+ * call on, not from the first pull, so a sender that dies before anyone reads is still seen.
+ */
+export function receiveByteStream(port: MessagePort, signal?: AbortSignal): AsyncIterable<Uint8Array> {
+  const inbox: SenderMessage[] = [];
+  let closed = false;
+  let wake: (() => void) | undefined;
+  const onMessage = (m: SenderMessage): void => {
+    inbox.push(m);
+    wake?.();
+  };
+  const onClose = (): void => {
+    closed = true;
+    wake?.();
+  };
+  const onAbort = (): void => wake?.();
+  port.on('message', onMessage);
+  port.once('close', onClose);
+  signal?.addEventListener('abort', onAbort);
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    let over = false;
+    let taken = 0;
+    try {
+      port.postMessage({ kind: 'credit', n: STREAM_WINDOW, taken } satisfies ReceiverMessage);
+      for (;;) {
+        signal?.throwIfAborted();
+        const m = inbox.shift();
+        if (m === undefined) {
+          if (closed) throw disconnected();
+          await new Promise<void>((resolve) => (wake = resolve));
+          wake = undefined;
+          continue;
+        }
+        if (m.kind === 'end') {
+          over = true;
+          return;
+        }
+        if (m.kind === 'error') {
+          over = true;
+          throw fromErrorData(m.error);
+        }
+        taken++;
+        yield m.data;
+        // Back here only once the consumer asked for more: that chunk is dealt with.
+        port.postMessage({ kind: 'credit', n: 1, taken } satisfies ReceiverMessage);
+      }
+    } finally {
+      port.off('message', onMessage);
+      port.off('close', onClose);
+      signal?.removeEventListener('abort', onAbort);
+      if (!over && !closed) port.postMessage({ kind: 'cancel', taken } satisfies ReceiverMessage);
+      port.close();
+    }
+  }
+  return { [Symbol.asyncIterator]: chunks };
+}
+
+/** Stops the sender on the other end of `port` with `error` (the data could not be taken), then closes it. */
+export function cancelByteStream(port: MessagePort, error: unknown): void {
+  port.postMessage({ kind: 'cancel', error: errorToData(error) } satisfies ReceiverMessage);
+  port.close();
+}
