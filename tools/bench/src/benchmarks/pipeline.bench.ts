@@ -1,0 +1,131 @@
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { cpuSeconds, memory, numberArg, repoFromArgs, startAgent } from '../agent/agent-runs';
+import { defineBenchmark, type Figures } from '../benchmark';
+import { arrived, makeFiles } from './tree-files';
+
+const MiB = 1 << 20;
+const GiB = 1 << 30;
+/** How often a run looks at the target and samples the agent: often enough for the RSS peak of a big file. */
+const POLL_MS = 250;
+
+const round = (x: number, digits = 2): number => Math.round(x * 10 ** digits) / 10 ** digits;
+
+/** `cp -r from to` and its wall seconds. */
+async function cp(from: string, to: string): Promise<number> {
+  const t0 = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn('cp', ['-r', from, to], { stdio: 'inherit' });
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`cp -r ${from} ${to} exited ${code}`))));
+  });
+  return (performance.now() - t0) / 1000;
+}
+
+interface AgentRun {
+  /** Wall seconds from the agent's "serving" line to the last byte on the target under its final name. */
+  readonly seconds: number;
+  /** CPU seconds the agent process spent over the same span (every thread). */
+  readonly cpuS: number;
+  /** Highest RSS seen while files moved, and the RSS once it had been idle a while after. */
+  readonly peakRssMiB: number;
+  readonly idleRssMiB: number;
+}
+
+/**
+ * The built agent with one local source (`srcDir`) and one local target, run until the target holds
+ * `files` files and `bytes` bytes under their final names (bounded by `limitS`).
+ */
+async function agentRun(repo: string, dir: string, srcDir: string, files: number, bytes: number, limitS: number, log: (m: string) => void): Promise<AgentRun> {
+  const dst = join(dir, 'dst');
+  const configFile = join(dir, 'config.json');
+  const config = {
+    dataDir: join(dir, 'data'),
+    status: { host: '127.0.0.1', port: 0 },
+    log: { file: join(dir, 'data', 'logs', 'filesync.log') },
+    // Listed at once and taken as found: the figure is the pipeline's, not the settle policy's.
+    sources: [{ id: 'src', type: 'local', dir: srcDir, pollIntervalSec: 1, settleSec: 0 }],
+    targets: [{ id: 'dst', type: 'local', dir: dst }],
+    routes: [{ source: 'src', targets: ['dst'] }],
+  };
+  await mkdir(dir, { recursive: true });
+  await writeFile(configFile, JSON.stringify(config));
+  const agent = startAgent(repo, ['serve', '--config', configFile]);
+  try {
+    const served = await agent.served;
+    const t0 = performance.now();
+    const cpu0 = served.cpuS ?? 0;
+    let peak = 0;
+    for (let n = 0; ; n++) {
+      peak = Math.max(peak, memory(agent.pid).rssMiB);
+      const got = await arrived(dst);
+      if (got.files >= files && got.bytes >= bytes) break;
+      if (performance.now() - t0 > limitS * 1000) throw new Error(`after ${limitS} s the target holds ${got.files}/${files} files, ${got.bytes}/${bytes} bytes`);
+      if (n % 40 === 0) log(`  ${got.files}/${files} files, ${Math.round(got.bytes / MiB)}/${Math.round(bytes / MiB)} MiB`);
+      await sleep(POLL_MS);
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const cpuS = (cpuSeconds(agent.pid) ?? Number.NaN) - cpu0;
+    // Idle: the uploader and cleaner have settled and the big buffers are collectable.
+    await sleep(5_000);
+    const idleRssMiB = memory(agent.pid).rssMiB;
+    return { seconds, cpuS, peakRssMiB: peak, idleRssMiB };
+  } finally {
+    await agent.kill();
+  }
+}
+
+export default defineBenchmark({
+  description:
+    "the built agent moving one big file, then many small files, from a local source through the whole actor pipeline (link → finder → downloader → staging → uploader → link) to a local target, against `cp -r` of the same files in the same run: rate as a fraction of cp's, files per second, agent CPU seconds per GiB, peak RSS while the big file moves against the agent's idle RSS (args: --big-mib N (1024) --small N (20000) --small-kib N (64) --repo DIR)",
+  async run({ tiny, args, log }) {
+    const repo = repoFromArgs(args);
+    const bigBytes = (tiny ? 16 : numberArg(args, '--big-mib', 1024)) * MiB;
+    const smallCount = tiny ? 50 : numberArg(args, '--small', 20_000);
+    const smallBytes = numberArg(args, '--small-kib', 64) * 1024;
+    const limitS = tiny ? 120 : 3600;
+    const work = await mkdtemp(join(tmpdir(), 'fs-bench-pipeline-'));
+    try {
+      log(`making 1 × ${bigBytes / MiB} MiB and ${smallCount} × ${smallBytes / 1024} KiB files`);
+      await makeFiles(join(work, 'big'), 1, bigBytes, () => 'big.bin');
+      await makeFiles(join(work, 'small'), smallCount, smallBytes, (i) => `d${Math.floor(i / 500)}/f${String(i).padStart(6, '0')}.bin`);
+
+      log('cp -r of the big file, then of the small files');
+      const cpBigS = await cp(join(work, 'big'), join(work, 'cp-big'));
+      const cpSmallS = await cp(join(work, 'small'), join(work, 'cp-small'));
+      await rm(join(work, 'cp-big'), { recursive: true });
+      await rm(join(work, 'cp-small'), { recursive: true });
+
+      log('filesync: the big file');
+      const big = await agentRun(repo, join(work, 'run-big'), join(work, 'big'), 1, bigBytes, limitS, log);
+      await rm(join(work, 'run-big'), { recursive: true });
+      log('filesync: the small files');
+      const small = await agentRun(repo, join(work, 'run-small'), join(work, 'small'), smallCount, smallCount * smallBytes, limitS, log);
+
+      const rate = (bytes: number, s: number): number => round(bytes / MiB / s, 1);
+      const figures: Figures = {
+        repo,
+        bigMiB: bigBytes / MiB,
+        smallFiles: smallCount,
+        smallKiB: smallBytes / 1024,
+        cpBigMiBPerSec: rate(bigBytes, cpBigS),
+        filesyncBigMiBPerSec: rate(bigBytes, big.seconds),
+        bigFractionOfCp: round(cpBigS / big.seconds),
+        cpSmallFilesPerSec: Math.round(smallCount / cpSmallS),
+        filesyncSmallFilesPerSec: Math.round(smallCount / small.seconds),
+        smallFractionOfCp: round(cpSmallS / small.seconds, 3),
+        cpuSecondsPerGiBBig: round(big.cpuS / (bigBytes / GiB)),
+        cpuSecondsPerGiBSmall: round(small.cpuS / ((smallCount * smallBytes) / GiB)),
+        bigPeakRssMiB: big.peakRssMiB,
+        bigIdleRssMiB: big.idleRssMiB,
+        bigPeakOverIdle: round(big.peakRssMiB / big.idleRssMiB),
+      };
+      return figures;
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  },
+});
