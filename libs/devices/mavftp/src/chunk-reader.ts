@@ -99,6 +99,14 @@ export async function readChunk(channel: FtpChannel, clock: Clock, offset: numbe
 
 /** Mean time between burst frames below which holes are re-read while the burst still runs. */
 const EARLY_FILL_MAX_FRAME_GAP_MS = 10;
+/**
+ * PX4 ends a burst on the last frame of the send cycle in which the stream passed this many bytes
+ * (mavlink_ftp.cpp `send()`, "perform transfers in 35K chunks"). Past it, only the rest of that
+ * cycle is still to come, back to back: silence then means the burst_complete frame was lost.
+ */
+const PX4_BURST_BYTES = 35_000;
+/** Floor of the wait for the rest of PX4's last cycle (host scheduling on a busy ground station). */
+const LAST_CYCLE_MIN_WAIT_MS = 25;
 
 interface BurstOutcome {
   readonly frames: number;
@@ -124,6 +132,7 @@ async function runBurst(
   let frames = 0;
   let lastFrameAt = clock.monotonic();
   const startedAt = lastFrameAt;
+  let firstFrameAt = startedAt;
   try {
     return await new Promise<BurstOutcome>((resolve) => {
       let timer: unknown;
@@ -148,6 +157,7 @@ async function runBurst(
           }
           frames++;
           const now = clock.monotonic();
+          if (frames === 1) firstFrameAt = now;
           // On a slow radio frames come tens of ms apart: a stall is several missing frames, not one.
           if (frames > 1) stallMs = Math.max(stallMs, 4 * (now - lastFrameAt));
           lastFrameAt = now;
@@ -158,7 +168,11 @@ async function runBurst(
           expected = Math.max(expected, p.offset + p.data.length);
           place(p.offset, p.data);
           if (p.burstComplete || p.offset + p.data.length >= end) finish({ frames });
-          else arm(stallMs);
+          else if (expected - offset > PX4_BURST_BYTES) {
+            // Wait a few frame times (mean spacing, which includes PX4's cycle pauses), not a stall.
+            const meanGapMs = frames > 1 ? (now - firstFrameAt) / (frames - 1) : stallMs;
+            arm(Math.min(stallMs, Math.max(LAST_CYCLE_MIN_WAIT_MS, 3 * meanGapMs)));
+          } else arm(stallMs);
         },
       });
       signal?.addEventListener('abort', onAbort, { once: true });
