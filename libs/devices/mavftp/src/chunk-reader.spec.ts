@@ -103,4 +103,24 @@ describe('readChunk under loss (scripted PX4, fake clock)', () => {
     // The mid-burst stall timeout is ≥ 80 ms; the rest of PX4's last cycle comes back to back.
     expect(ms).toBeLessThanOrEqual(30);
   });
+
+  it('re-sends a lost BurstReadFile (same seq) a PX4 cycle after the round trip, instead of waiting long and falling back to ReadFile', async () => {
+    const px4 = new ScriptedPx4(patternBytes(200_000));
+    const chunk = readChunk(px4.channel, px4.clock, 4780, px4.file.length, OPTIONS);
+    await flush();
+    // The request is lost on the way up: nothing comes back.
+    let waited = 0;
+    while (px4.requests(Opcode.BurstReadFile).length < 2 && waited < 500) {
+      px4.clock.advance(1);
+      await flush();
+      waited++;
+    }
+    const [first, again] = px4.requests(Opcode.BurstReadFile);
+    expect(again).toMatchObject({ seq: first!.seq, offset: 4780 });
+    expect(waited).toBeLessThanOrEqual(50);
+    for (let i = 0; i < 150; i++) px4.deliver(px4.burstFrame(again!, i, i === 149));
+    const { chunk: got } = await settle(px4, chunk);
+    expect(px4.requests(Opcode.ReadFile)).toHaveLength(0);
+    expect(got.data).toEqual(px4.file.subarray(4780, 4780 + 150 * MAX_DATA));
+  });
 });

@@ -105,6 +105,10 @@ const EARLY_FILL_MAX_FRAME_GAP_MS = 10;
  * cycle is still to come, back to back: silence then means the burst_complete frame was lost.
  */
 const PX4_BURST_BYTES = 35_000;
+/** PX4's FTP send cycle: the link's receive loop lets the stream out about every 10 ms. */
+const PX4_CYCLE_MS = 10;
+/** Sends of a BurstReadFile that starts no stream before the chunk makes progress by ReadFile. */
+const BURST_REQUEST_SENDS = 2;
 /** Floor of the wait for the rest of PX4's last cycle (host scheduling on a busy ground station). */
 const LAST_CYCLE_MIN_WAIT_MS = 25;
 
@@ -126,8 +130,10 @@ async function runBurst(
   let expected = offset;
   const firstSeq = channel.allocSeq(BURST_SEQ_SPAN);
   const rto = channel.rtt.rtoMs;
-  // The first frame needs a round trip; later ones come back to back, paced by PX4's TX budget.
-  const firstFrameMs = rto * 2 + 50;
+  // The first frame needs a round trip plus PX4's wait for its next send cycle; later ones come
+  // back to back, paced by PX4's TX budget.
+  const firstFrameMs = rto + 2 * PX4_CYCLE_MS;
+  let requestSends = 0;
   let stallMs = Math.max(80, rto * 1.5);
   let frames = 0;
   let lastFrameAt = clock.monotonic();
@@ -177,8 +183,20 @@ async function runBurst(
       });
       signal?.addEventListener('abort', onAbort, { once: true });
       // PX4 ignores the size of a burst request (PX4 issue #28727); 239 is what it sends anyway.
-      channel.sendRaw(ftpPayload({ seq: firstSeq, session: 0, opcode: Opcode.BurstReadFile, size: MAX_DATA, offset }));
-      arm(firstFrameMs);
+      const request = ftpPayload({ seq: firstSeq, session: 0, opcode: Opcode.BurstReadFile, size: MAX_DATA, offset });
+      const sendRequest = (): void => {
+        requestSends++;
+        channel.sendRaw(request);
+        if (requestSends > 1) channel.retransmits++;
+        // No frame yet: the request (or the stream's start) was lost. The same seq again, so
+        // frames of a stream that did start still fit the window; PX4 restarts it at `offset`.
+        clock.clearTimeout(timer);
+        timer = clock.setTimeout(
+          () => (frames === 0 && requestSends < BURST_REQUEST_SENDS ? sendRequest() : finish({ frames })),
+          firstFrameMs * (requestSends === 1 ? 1 : 1.5),
+        );
+      };
+      sendRequest();
     });
   } finally {
     channel.setBurst(undefined);
