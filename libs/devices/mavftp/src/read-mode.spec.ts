@@ -50,4 +50,20 @@ describe('ReadModePicker', () => {
     expect(picker.next(undefined)).toBe('plain');
     expect(picker.next(100)).toBe('plain');
   });
+
+  it('weighs each chunk by its bytes: one short burst chunk that met a stall does not hand a lossy UART to slower plain reads', () => {
+    // 921600 baud, 2 % loss: bursts ≈ 78 kB/s, plain trial ≈ 61 kB/s.
+    const picker = new ReadModePicker(true);
+    expect(picker.next(10)).toBe('burst');
+    picker.record('burst', 35_133, 450);
+    expect(picker.next(10)).toBe('plain');
+    picker.record('plain', 40_960, 672);
+    for (let i = 0; i < 5; i++) {
+      expect(picker.next(10)).toBe('burst');
+      picker.record('burst', 35_133, 450);
+    }
+    // A lost request and a ReadFile fill: 7.6 kB in 197 ms (39 kB/s).
+    picker.record('burst', 7_648, 197);
+    expect(picker.next(10)).toBe('burst');
+  });
 });

@@ -16,8 +16,20 @@ const REMEASURE_EVERY = 24;
 /** Upper bound of a chunk that measures a mode, so a losing trial costs little (a burst chunk is ~36–40 kB). */
 export const TRIAL_CHUNK_BYTES = 40 * 1024;
 
+/**
+ * Weight of a chunk's bytes and time in the running totals of its mode. The rate is bytes over
+ * time of the recent chunks, so a short chunk that met a stall (a lost request or frame) counts
+ * by its size instead of as much as a full one.
+ */
+const RECENT_WEIGHT = 0.25;
+
+interface Totals {
+  readonly bytes: number;
+  readonly ms: number;
+}
+
 export class ReadModePicker {
-  private readonly rate: Record<ReadMode, number | undefined> = { burst: undefined, plain: undefined };
+  private readonly totals: Record<ReadMode, Totals | undefined> = { burst: undefined, plain: undefined };
   private chunksSinceTrial = 0;
 
   constructor(private readonly burstAllowed: boolean, private readonly plainAllowed = true) {}
@@ -26,7 +38,7 @@ export class ReadModePicker {
   next(srttMs: number | undefined): ReadMode {
     if (!this.burstAllowed) return 'plain';
     if (!this.plainAllowed || srttMs === undefined || srttMs > PLAIN_TRIAL_MAX_RTT_MS) return 'burst';
-    const { burst, plain } = this.rate;
+    const { burst, plain } = this.rates;
     if (burst === undefined) return 'burst';
     if (plain === undefined) return 'plain';
     const best: ReadMode = plain > burst ? 'plain' : 'burst';
@@ -39,20 +51,26 @@ export class ReadModePicker {
 
   /** Whether `mode` is being measured rather than known faster: its chunk is kept small (TRIAL_CHUNK_BYTES). */
   isTrial(mode: ReadMode): boolean {
-    const other = this.rate[mode === 'plain' ? 'burst' : 'plain'];
-    const own = this.rate[mode];
+    const rates = this.rates;
+    const other = rates[mode === 'plain' ? 'burst' : 'plain'];
+    const own = rates[mode];
     return this.burstAllowed && this.plainAllowed && (own === undefined || (other !== undefined && own <= other));
   }
 
   /** Bytes one chunk in `mode` delivered and how long it took. */
   record(mode: ReadMode, bytes: number, ms: number): void {
     if (bytes <= 0) return;
-    const rate = bytes / Math.max(ms, 0.001);
-    const prev = this.rate[mode];
-    this.rate[mode] = prev === undefined ? rate : 0.5 * prev + 0.5 * rate;
+    const prev = this.totals[mode];
+    const w = prev === undefined ? 1 : RECENT_WEIGHT;
+    this.totals[mode] = { bytes: (1 - w) * (prev?.bytes ?? 0) + w * bytes, ms: (1 - w) * (prev?.ms ?? 0) + w * Math.max(ms, 0.001) };
   }
 
+  /** Bytes per ms of each mode's recent chunks; undefined until measured. */
   get rates(): Readonly<Record<ReadMode, number | undefined>> {
-    return this.rate;
+    return { burst: rateOf(this.totals.burst), plain: rateOf(this.totals.plain) };
   }
+}
+
+function rateOf(t: Totals | undefined): number | undefined {
+  return t === undefined ? undefined : t.bytes / t.ms;
 }
