@@ -130,9 +130,9 @@ async function runBurst(
   let expected = offset;
   const firstSeq = channel.allocSeq(BURST_SEQ_SPAN);
   const rto = channel.rtt.rtoMs;
-  // The first frame needs a round trip plus PX4's wait for its next send cycle; later ones come
-  // back to back, paced by PX4's TX budget.
-  const firstFrameMs = rto + 2 * PX4_CYCLE_MS;
+  // The first frame needs a round trip plus PX4's wait for its next send cycle (and, on a radio,
+  // for TX room: half an RTO more there); later ones come back to back, paced by PX4's TX budget.
+  const firstFrameMs = Math.max(rto + 2 * PX4_CYCLE_MS, 1.5 * rto);
   let requestSends = 0;
   let stallMs = Math.max(80, rto * 1.5);
   let frames = 0;
