@@ -66,4 +66,26 @@ describe('ReadModePicker', () => {
     picker.record('burst', 7_648, 197);
     expect(picker.next(10)).toBe('burst');
   });
+
+  it('re-measures a mode that keeps losing clearly less and less often, and at the base interval again once it comes close', () => {
+    const picker = new ReadModePicker(true);
+    picker.next(10);
+    picker.record('burst', 35_000, 450);
+    picker.next(10);
+    picker.record('plain', 40_000, 800); // 0.65 of the burst's rate
+    const trialsIn = (chunks: number, plainMs: number): number => {
+      let trials = 0;
+      for (let i = 0; i < chunks; i++) {
+        const mode = picker.next(10);
+        if (mode === 'plain') trials++;
+        picker.record(mode, mode === 'plain' ? 40_000 : 35_000, mode === 'plain' ? plainMs : 450);
+      }
+      return trials;
+    };
+    // Every 24 chunks this would be 8 trials, each a chunk at 0.65 of the link's best rate.
+    expect(trialsIn(200, 800)).toBeLessThanOrEqual(4);
+    // The link changed: plain reads now come close, so once seen they are measured at the base interval.
+    trialsIn(150, 520);
+    expect(trialsIn(100, 520)).toBeGreaterThanOrEqual(3);
+  });
 });

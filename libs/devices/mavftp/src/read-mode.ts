@@ -13,6 +13,13 @@ export type ReadMode = 'burst' | 'plain';
 export const PLAIN_TRIAL_MAX_RTT_MS = 20;
 /** After this many chunks in the chosen mode, one chunk re-measures the other (links change). */
 const REMEASURE_EVERY = 24;
+/**
+ * A re-measure that comes out below this fraction of the chosen mode's rate doubles the wait
+ * before the next one, up to MAX_REMEASURE_EVERY: on a lossy UART each plain trial chunk runs
+ * at ~0.65 of the burst and cost ~1 % of a long download every 24 chunks.
+ */
+const CLEAR_LOSS = 0.8;
+const MAX_REMEASURE_EVERY = REMEASURE_EVERY * 4;
 /** Upper bound of a chunk that measures a mode, so a losing trial costs little (a burst chunk is ~36–40 kB). */
 export const TRIAL_CHUNK_BYTES = 40 * 1024;
 
@@ -22,6 +29,8 @@ export const TRIAL_CHUNK_BYTES = 40 * 1024;
  * by its size instead of as much as a full one.
  */
 const RECENT_WEIGHT = 0.25;
+/** A re-measure stands for many chunks of a link that may have changed: it weighs more. */
+const TRIAL_WEIGHT = 0.5;
 
 interface Totals {
   readonly bytes: number;
@@ -31,6 +40,9 @@ interface Totals {
 export class ReadModePicker {
   private readonly totals: Record<ReadMode, Totals | undefined> = { burst: undefined, plain: undefined };
   private chunksSinceTrial = 0;
+  private remeasureEvery = REMEASURE_EVERY;
+  /** The mode the last `next` handed out to re-measure, until its chunk is recorded. */
+  private remeasuring: ReadMode | undefined;
 
   constructor(private readonly burstAllowed: boolean, private readonly plainAllowed = true) {}
 
@@ -42,9 +54,10 @@ export class ReadModePicker {
     if (burst === undefined) return 'burst';
     if (plain === undefined) return 'plain';
     const best: ReadMode = plain > burst ? 'plain' : 'burst';
-    if (++this.chunksSinceTrial > REMEASURE_EVERY) {
+    if (++this.chunksSinceTrial > this.remeasureEvery) {
       this.chunksSinceTrial = 0;
-      return best === 'plain' ? 'burst' : 'plain';
+      this.remeasuring = best === 'plain' ? 'burst' : 'plain';
+      return this.remeasuring;
     }
     return best;
   }
@@ -61,8 +74,15 @@ export class ReadModePicker {
   record(mode: ReadMode, bytes: number, ms: number): void {
     if (bytes <= 0) return;
     const prev = this.totals[mode];
-    const w = prev === undefined ? 1 : RECENT_WEIGHT;
+    const remeasured = this.remeasuring === mode;
+    this.remeasuring = undefined;
+    const w = prev === undefined ? 1 : remeasured ? TRIAL_WEIGHT : RECENT_WEIGHT;
     this.totals[mode] = { bytes: (1 - w) * (prev?.bytes ?? 0) + w * bytes, ms: (1 - w) * (prev?.ms ?? 0) + w * Math.max(ms, 0.001) };
+    if (remeasured) {
+      const own = rateOf(this.totals[mode]) ?? 0;
+      const chosen = rateOf(this.totals[mode === 'plain' ? 'burst' : 'plain']) ?? 0;
+      this.remeasureEvery = own < CLEAR_LOSS * chosen ? Math.min(MAX_REMEASURE_EVERY, this.remeasureEvery * 2) : REMEASURE_EVERY;
+    }
   }
 
   /** Bytes per ms of each mode's recent chunks; undefined until measured. */
