@@ -4,8 +4,9 @@
  * companion on Ethernet) several ReadFile requests in flight beat it several times over (SITL: burst
  * ≈ 0.7 MB/s, one ReadFile at a time ≈ 3.3 MB/s). Which one wins depends on the link and the
  * autopilot's load, so it is measured: the first chunk bursts, the second reads plain, then the faster
- * mode goes on and every few dozen chunks one chunk re-measures the other. On a telemetry radio the
- * round trip alone is long and the burst fills the wire: plain reads are not tried there.
+ * mode goes on and every 24 chunks one chunk re-measures the other (every 48, then 96, while the
+ * other keeps losing clearly). On a telemetry radio the round trip alone is long and the burst
+ * fills the wire: plain reads are not tried there.
  */
 export type ReadMode = 'burst' | 'plain';
 
