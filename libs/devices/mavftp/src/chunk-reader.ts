@@ -99,6 +99,18 @@ export async function readChunk(channel: FtpChannel, clock: Clock, offset: numbe
 
 /** Mean time between burst frames below which holes are re-read while the burst still runs. */
 const EARLY_FILL_MAX_FRAME_GAP_MS = 10;
+/**
+ * PX4 ends a burst on the last frame of the send cycle in which the stream passed this many bytes
+ * (mavlink_ftp.cpp `send()`, "perform transfers in 35K chunks"). Past it, only the rest of that
+ * cycle is still to come, back to back: silence then means the burst_complete frame was lost.
+ */
+const PX4_BURST_BYTES = 35_000;
+/** PX4's FTP send cycle: the link's receive loop lets the stream out about every 10 ms. */
+const PX4_CYCLE_MS = 10;
+/** Sends of a BurstReadFile that starts no stream before the chunk makes progress by ReadFile. */
+const BURST_REQUEST_SENDS = 2;
+/** Floor of the wait for the rest of PX4's last cycle (host scheduling on a busy ground station). */
+const LAST_CYCLE_MIN_WAIT_MS = 25;
 
 interface BurstOutcome {
   readonly frames: number;
@@ -118,12 +130,15 @@ async function runBurst(
   let expected = offset;
   const firstSeq = channel.allocSeq(BURST_SEQ_SPAN);
   const rto = channel.rtt.rtoMs;
-  // The first frame needs a round trip; later ones come back to back, paced by PX4's TX budget.
-  const firstFrameMs = rto * 2 + 50;
+  // The first frame needs a round trip plus PX4's wait for its next send cycle (and, on a radio,
+  // for TX room: half an RTO more there); later ones come back to back, paced by PX4's TX budget.
+  const firstFrameMs = Math.max(rto + 2 * PX4_CYCLE_MS, 1.5 * rto);
+  let requestSends = 0;
   let stallMs = Math.max(80, rto * 1.5);
   let frames = 0;
   let lastFrameAt = clock.monotonic();
   const startedAt = lastFrameAt;
+  let firstFrameAt = startedAt;
   try {
     return await new Promise<BurstOutcome>((resolve) => {
       let timer: unknown;
@@ -148,6 +163,7 @@ async function runBurst(
           }
           frames++;
           const now = clock.monotonic();
+          if (frames === 1) firstFrameAt = now;
           // On a slow radio frames come tens of ms apart: a stall is several missing frames, not one.
           if (frames > 1) stallMs = Math.max(stallMs, 4 * (now - lastFrameAt));
           lastFrameAt = now;
@@ -158,13 +174,29 @@ async function runBurst(
           expected = Math.max(expected, p.offset + p.data.length);
           place(p.offset, p.data);
           if (p.burstComplete || p.offset + p.data.length >= end) finish({ frames });
-          else arm(stallMs);
+          else if (expected - offset > PX4_BURST_BYTES) {
+            // Wait a few frame times (mean spacing, which includes PX4's cycle pauses), not a stall.
+            const meanGapMs = frames > 1 ? (now - firstFrameAt) / (frames - 1) : stallMs;
+            arm(Math.min(stallMs, Math.max(LAST_CYCLE_MIN_WAIT_MS, 3 * meanGapMs)));
+          } else arm(stallMs);
         },
       });
       signal?.addEventListener('abort', onAbort, { once: true });
       // PX4 ignores the size of a burst request (PX4 issue #28727); 239 is what it sends anyway.
-      channel.sendRaw(ftpPayload({ seq: firstSeq, session: 0, opcode: Opcode.BurstReadFile, size: MAX_DATA, offset }));
-      arm(firstFrameMs);
+      const request = ftpPayload({ seq: firstSeq, session: 0, opcode: Opcode.BurstReadFile, size: MAX_DATA, offset });
+      const sendRequest = (): void => {
+        requestSends++;
+        channel.sendRaw(request);
+        if (requestSends > 1) channel.retransmits++;
+        // No frame yet: the request (or the stream's start) was lost. The same seq again, so
+        // frames of a stream that did start still fit the window; PX4 restarts it at `offset`.
+        clock.clearTimeout(timer);
+        timer = clock.setTimeout(
+          () => (frames === 0 && requestSends < BURST_REQUEST_SENDS ? sendRequest() : finish({ frames })),
+          firstFrameMs * (requestSends === 1 ? 1 : 1.5),
+        );
+      };
+      sendRequest();
     });
   } finally {
     channel.setBurst(undefined);

@@ -50,4 +50,42 @@ describe('ReadModePicker', () => {
     expect(picker.next(undefined)).toBe('plain');
     expect(picker.next(100)).toBe('plain');
   });
+
+  it('weighs each chunk by its bytes: one short burst chunk that met a stall does not hand a lossy UART to slower plain reads', () => {
+    // 921600 baud, 2 % loss: bursts ≈ 78 kB/s, plain trial ≈ 61 kB/s.
+    const picker = new ReadModePicker(true);
+    expect(picker.next(10)).toBe('burst');
+    picker.record('burst', 35_133, 450);
+    expect(picker.next(10)).toBe('plain');
+    picker.record('plain', 40_960, 672);
+    for (let i = 0; i < 5; i++) {
+      expect(picker.next(10)).toBe('burst');
+      picker.record('burst', 35_133, 450);
+    }
+    // A lost request and a ReadFile fill: 7.6 kB in 197 ms (39 kB/s).
+    picker.record('burst', 7_648, 197);
+    expect(picker.next(10)).toBe('burst');
+  });
+
+  it('re-measures a mode that keeps losing clearly less and less often, and at the base interval again once it comes close', () => {
+    const picker = new ReadModePicker(true);
+    picker.next(10);
+    picker.record('burst', 35_000, 450);
+    picker.next(10);
+    picker.record('plain', 40_000, 800); // 0.65 of the burst's rate
+    const trialsIn = (chunks: number, plainMs: number): number => {
+      let trials = 0;
+      for (let i = 0; i < chunks; i++) {
+        const mode = picker.next(10);
+        if (mode === 'plain') trials++;
+        picker.record(mode, mode === 'plain' ? 40_000 : 35_000, mode === 'plain' ? plainMs : 450);
+      }
+      return trials;
+    };
+    // Every 24 chunks this would be 8 trials, each a chunk at 0.65 of the link's best rate.
+    expect(trialsIn(200, 800)).toBeLessThanOrEqual(4);
+    // The link changed: plain reads now come close, so once seen they are measured at the base interval.
+    trialsIn(150, 520);
+    expect(trialsIn(100, 520)).toBeGreaterThanOrEqual(3);
+  });
 });
