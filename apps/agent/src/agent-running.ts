@@ -1,4 +1,4 @@
-import type { Config } from '@filesync/core';
+import type { Config } from '@filesync/core/config';
 import { statusToken } from './status-access';
 import { readStatusUrl } from './status-url-file';
 

@@ -7,7 +7,8 @@ import { type SupervisionEvent, Supervisor } from '@filesync/actors';
 import type { LinkMessage } from '@filesync/pipeline';
 import { type Agent, startAgent } from './agent';
 import { ACTOR_RESOURCE_LIMITS, agentTree } from './agent-tree';
-import { parseConfig, patternBytes, type RunningSimulator, startSimulator } from '@filesync/core';
+import { patternBytes, type RunningSimulator, startSimulator } from '@filesync/core';
+import { parseConfig } from '@filesync/core/config';
 
 const MIB = 1024 * 1024;
 

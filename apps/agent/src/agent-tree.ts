@@ -1,4 +1,4 @@
-import type { Config } from '@filesync/core';
+import type { Config } from '@filesync/core/config';
 import { type ActorResourceLimits, type ChildSpec, type Supervisor, type SupervisorOptions, type SupervisorSpec, startSupervisor } from '@filesync/actors';
 import { LINK_ACTOR_MODULE, type LinkArgs } from '@filesync/pipeline';
 import { STAGE_ACTOR_MODULE, type StageActorArgs, type StageRole } from './actors/stage-actor';

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import { type Config, toErrorData } from '@filesync/core';
+import { toErrorData } from '@filesync/core';
+import type { Config } from '@filesync/core/config';
 import { type SupervisionEvent, type SupervisionListener, Supervisor, type SupervisorSnapshot, describeExit } from '@filesync/actors';
 import type { LinkActor, PipelineHealth } from '@filesync/pipeline';
 import { type Catalog, type CatalogCounts, type RepairReport, openCatalog } from '@filesync/store';

@@ -1,4 +1,5 @@
-import { ConfigError, isFilesyncError } from '@filesync/core';
+import { isFilesyncError } from '@filesync/core';
+import { ConfigError } from '@filesync/core/config';
 
 /** Where commands write; tests pass their own. */
 export interface CliIo {

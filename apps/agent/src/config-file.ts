@@ -1,4 +1,5 @@
-import { type Config, PermanentError, loadConfig } from '@filesync/core';
+import { PermanentError } from '@filesync/core';
+import { type Config, loadConfig } from '@filesync/core/config';
 
 /**
  * Which config a command uses: `--config FILE`, else $FILESYNC_CONFIG. There is no silent default:

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '@filesync/core';
+import { parseConfig } from '@filesync/core/config';
 import { mountSmallDisk } from '@filesync/core/testing';
 import { createLogger } from './logging';
 

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import pino, { type Logger } from 'pino';
-import type { Config } from '@filesync/core';
+import type { Config } from '@filesync/core/config';
 import { type LogTransport, resilientLogFile } from './resilient-log-file';
 
 /** Secrets never reach a log line, whatever object they ride in on. */

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { type Config, ConfigError, SecretError, TOKEN_FIELDS, isLoopbackHost, readSecret } from '@filesync/core';
+import { type Config, ConfigError, SecretError, TOKEN_FIELDS, isLoopbackHost, readSecret } from '@filesync/core/config';
 
 type StatusConfig = Exclude<Config['status'], false>;
 

@@ -50,6 +50,27 @@ describe('the built agent', () => {
     expect(importers.filter((i) => i.kind !== 'dynamic-import')).toEqual([]);
   });
 
+  it('starts an actor thread without the config schemas: zod is not in the static imports of the worker entry, the link or a stage', async () => {
+    const meta = JSON.parse(await readFile(join(repoRoot, 'apps/agent/dist/meta.json'), 'utf8')) as Metafile;
+    /** Every external a built output reaches through static imports (dynamic ones load a device only when opened). */
+    const staticExternals = (output: string, seen = new Set<string>()): Set<string> => {
+      const found = new Set<string>();
+      if (seen.has(output)) return found;
+      seen.add(output);
+      for (const i of meta.outputs[output]?.imports ?? []) {
+        if (i.kind === 'dynamic-import') continue;
+        if (i.external) found.add(i.path);
+        else for (const e of staticExternals(i.path, seen)) found.add(e);
+      }
+      return found;
+    };
+    const entries = ['worker-entry', 'link-actor', 'stage-actor'].map((name) => `apps/agent/dist/${name}.js`);
+    // zod builds every schema at import: about 7 MiB of heap in each of the 16 actor threads of the demo.
+    for (const entry of entries) expect([...staticExternals(entry)], entry).not.toContain('zod');
+    // The check can fail: the CLI's entry, which validates the config, does reach it.
+    expect([...staticExternals('apps/agent/dist/filesync.js')]).toContain('zod');
+  });
+
   it('serves from a copy that can resolve only the runtime dependencies, workers included', async () => {
     const { dir, configFile } = await makeAgentWorld({ 'a/one.bin': 'one', 'two.bin': new Uint8Array(100_000).fill(3) });
     cleanups.push(() => rm(dir, { recursive: true, force: true }));

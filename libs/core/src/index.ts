@@ -17,6 +17,5 @@ export * from './collision';
 export * from './in-transit-name';
 export * from './key-template';
 export * from './random';
-export * from './config/index';
 export * from './simulator-process';
 export { withTimeout } from './with-timeout';

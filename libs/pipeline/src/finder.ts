@@ -1,14 +1,5 @@
-import {
-  type Clock,
-  type ListProblem,
-  PermanentError,
-  type RouteConfig,
-  type Source,
-  type SourceEntry,
-  compileFilter,
-  problemCovers,
-  systemClock,
-} from '@filesync/core';
+import { type Clock, type ListProblem, PermanentError, type Source, type SourceEntry, compileFilter, problemCovers, systemClock } from '@filesync/core';
+import type { RouteConfig } from '@filesync/core/config';
 import type { CatalogPort, PipelineLogger } from './ports';
 import { silentLogger } from './ports';
 

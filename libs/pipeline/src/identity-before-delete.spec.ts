@@ -2,7 +2,8 @@ import { appendFile, mkdir, readdir, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
-import { type Config, type Source, type SourceEntry, type Target, TransientError } from '@filesync/core';
+import { type Source, type SourceEntry, type Target, TransientError } from '@filesync/core';
+import type { Config } from '@filesync/core/config';
 import { createFtpSource } from '@filesync/device-ftp';
 import { patternBytes, sha256Hex } from '@filesync/core/testing';
 import { Pipeline } from './pipeline';

@@ -1,4 +1,5 @@
-import { type BackoffPolicy, type Clock, type Config, type Source, type Staging, type Target, configIdOfSource, systemClock } from '@filesync/core';
+import { type BackoffPolicy, type Clock, type Source, type Staging, type Target, configIdOfSource, systemClock } from '@filesync/core';
+import type { Config } from '@filesync/core/config';
 import type { FileRecord } from '@filesync/store';
 import type { HealthSnapshot } from './health';
 import type { CatalogPort, PipelineLogger } from './ports';

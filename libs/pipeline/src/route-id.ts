@@ -1,4 +1,4 @@
-import type { RouteConfig } from '@filesync/core';
+import type { RouteConfig } from '@filesync/core/config';
 
 /**
  * Each route's id, in config order: `source~target1,target2` (what it moves, readable in a URL), with

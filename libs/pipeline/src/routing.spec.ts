@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '@filesync/core';
+import { parseConfig } from '@filesync/core/config';
 import { routeIds } from './route-id';
 import { buildRouting } from './routing';
 

@@ -1,4 +1,5 @@
-import { type RouteConfig, compileFilter, configIdOfSource, vehicleName } from '@filesync/core';
+import { compileFilter, configIdOfSource, vehicleName } from '@filesync/core';
+import type { RouteConfig } from '@filesync/core/config';
 import type { FileRecord } from '@filesync/store';
 import { routeIds } from './route-id';
 import { type TargetPathFields, targetPathOf } from './target-path';

@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 // Not '@filesync/core/testing': its conformance suites import vitest, which the CLI runner is not under.
 import { type SmallDisk, mountSmallDisk } from '@filesync/core/testing/small-disk';
 import { type Catalog, openCatalogForReading } from '@filesync/store';
-import { type ConfigInput, REPO_ROOT, type RunningSimulator, type SimulatorName, startSimulator } from '@filesync/core';
+import { REPO_ROOT, type RunningSimulator, type SimulatorName, startSimulator } from '@filesync/core';
+import type { ConfigInput } from '@filesync/core/config';
 import { type AgentProcess, killAgent, startAgentProcess, stopAgent, untilServing } from './agent-process';
 import { KIB, MIB, writeCameraFiles } from './content';
 import { type ManifestEntry, targetRel } from './manifest';

@@ -1,4 +1,5 @@
-import { type Config, PermanentError, configIdOfSource } from '@filesync/core';
+import { PermanentError, configIdOfSource } from '@filesync/core';
+import type { Config } from '@filesync/core/config';
 import { type ActorContext, type ActorDefinition, defineActor, guardMessage } from '@filesync/actors/actor';
 import { createLocalStaging } from '@filesync/device-local';
 import {

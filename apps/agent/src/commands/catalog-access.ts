@@ -1,4 +1,4 @@
-import type { Config } from '@filesync/core';
+import type { Config } from '@filesync/core/config';
 import { type Catalog, openCatalogForReading } from '@filesync/store';
 
 /** Runs `fn` on the catalog of the config the agent runs with (opened for reading beside it), and always closes it. */

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '@filesync/core';
+import { ConfigError, loadConfig } from '@filesync/core/config';
 import { type CliIo, EXIT_BAD_INPUT } from '../cli-io';
 import { checkSecrets } from './check-secrets';
 

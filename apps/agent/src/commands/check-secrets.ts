@@ -1,4 +1,5 @@
-import { type Config, type ConfigProblem, SecretError, readSecret, secretSites } from '@filesync/core';
+import type { ConfigProblem } from '@filesync/core/config';
+import { type Config, SecretError, readSecret, secretSites } from '@filesync/core/config';
 
 /**
  * Reads every secret the config names (variables and files, as the agent would at start or connect)

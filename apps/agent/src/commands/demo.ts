@@ -1,6 +1,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadConfig, REPO_ROOT, type RunningSimulator, type SimulatorName, startSimulator } from '@filesync/core';
+import { REPO_ROOT, type RunningSimulator, type SimulatorName, startSimulator } from '@filesync/core';
+import { loadConfig } from '@filesync/core/config';
 import type { AgentStatus } from '../agent';
 import type { CliIo } from '../cli-io';
 import { demoConfig } from '../demo/demo-config';

@@ -1,4 +1,4 @@
-import { type Config, ConfigError, loadConfig } from '@filesync/core';
+import { type Config, ConfigError, loadConfig } from '@filesync/core/config';
 import { agentRunning } from '../agent-running';
 import { type CliIo, EXIT_BAD_INPUT, EXIT_FAULT } from '../cli-io';
 import { configFileFrom } from '../config-file';

@@ -1,4 +1,4 @@
-import type { Config } from '@filesync/core';
+import type { Config } from '@filesync/core/config';
 import type { CliIo } from '../cli-io';
 import { loadConfigFile } from '../config-file';
 import { type AgentStatus, startAgent } from '../agent';

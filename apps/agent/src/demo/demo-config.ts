@@ -1,4 +1,4 @@
-import type { ConfigInput } from '@filesync/core';
+import type { ConfigInput } from '@filesync/core/config';
 
 export interface DemoEndpoints {
   readonly px4Udp: string;

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { type Config, classifyError } from '@filesync/core';
+import { classifyError } from '@filesync/core';
+import type { Config } from '@filesync/core/config';
 import { openCatalogForReading } from '@filesync/store';
 import { type Finding, fail, ok, warn } from './finding';
 

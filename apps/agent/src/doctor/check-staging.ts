@@ -1,6 +1,6 @@
 import { statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { Config } from '@filesync/core';
+import type { Config } from '@filesync/core/config';
 import { type Finding, fail, ok, warn } from './finding';
 
 const MIB = 1024 * 1024;

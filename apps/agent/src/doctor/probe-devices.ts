@@ -1,4 +1,5 @@
-import { type Config, type Source, type SourceConfig, type Target, classifyError, withTimeout } from '@filesync/core';
+import { type Source, type Target, classifyError, withTimeout } from '@filesync/core';
+import type { Config, SourceConfig } from '@filesync/core/config';
 import { isSourceProvider, openSource, openTarget } from '@filesync/pipeline';
 import { type Finding, fail, ok, warn } from './finding';
 

@@ -1,4 +1,4 @@
-import type { Config } from '@filesync/core';
+import type { Config } from '@filesync/core/config';
 import { openSignalBus } from '@filesync/pipeline';
 import type { Agent } from '../agent';
 import { StatusFeed } from './status-feed';

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Config, configSchema } from '@filesync/core';
+import { type Config, configSchema } from '@filesync/core/config';
 import type { PipelineSignal } from '@filesync/pipeline';
 import { type Catalog, openCatalog } from '@filesync/store';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

@@ -1,4 +1,5 @@
-import { type Clock, type Config, configIdOfSource, systemClock } from '@filesync/core';
+import { type Clock, configIdOfSource, systemClock } from '@filesync/core';
+import type { Config } from '@filesync/core/config';
 import { type PipelineHealth, type PipelineSignal, type Routing, buildRouting, routeIds } from '@filesync/pipeline';
 import type { Catalog, FilePageQuery, FileRecord, TargetRecord } from '@filesync/store';
 import type { AgentStatus } from '../agent';

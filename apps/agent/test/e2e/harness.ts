@@ -6,7 +6,8 @@ import { afterEach } from 'vitest';
 import { dirname, join, relative } from 'node:path';
 import { targetPathOf } from '@filesync/pipeline';
 import { type Catalog, openCatalogForReading } from '@filesync/store';
-import { type ConfigInput, type RunningSimulator, type SimulatorName, startSimulator } from '@filesync/core';
+import { type RunningSimulator, type SimulatorName, startSimulator } from '@filesync/core';
+import type { ConfigInput } from '@filesync/core/config';
 import { type AgentProcess, startAgentProcess } from '../agent-process';
 
 /** What the e2e tests read of `GET /api/status`. */

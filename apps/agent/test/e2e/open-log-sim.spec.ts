@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ConfigInput } from '@filesync/core';
+import type { ConfigInput } from '@filesync/core/config';
 import type { Catalog } from '@filesync/store';
 import { E2eWorld, hashTree, waitForCatalog } from './harness';
 

@@ -1,7 +1,7 @@
 import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Px4Sitl, Px4Gcs, px4SitlMissing, startPx4Sitl } from '@filesync/device-mavftp/testing';
-import type { ConfigInput } from '@filesync/core';
+import type { ConfigInput } from '@filesync/core/config';
 import { isSettling } from '@filesync/pipeline';
 import type { Catalog } from '@filesync/store';
 import { E2eWorld, hashTree, waitForCatalog } from './harness';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ConfigInput } from '@filesync/core';
+import type { ConfigInput } from '@filesync/core/config';
 import { runProcess } from '../cli';
 import { worldsForTests  } from './harness';
 

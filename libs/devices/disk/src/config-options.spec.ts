@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { diskSourceSchema } from '@filesync/core';
+import { diskSourceSchema } from '@filesync/core/config';
 import { createDiskDevice } from './disk-device';
 
 describe('disk device from a config entry', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ftpSourceSchema, ftpTargetSchema } from '@filesync/core';
+import { ftpSourceSchema, ftpTargetSchema } from '@filesync/core/config';
 import { ftpSourceOptionsFromConfig, ftpTargetOptionsFromConfig } from './from-config';
 import { resolveEndpoint } from './options';
 

@@ -1,4 +1,4 @@
-import type { SourceConfig, TargetConfig } from '@filesync/core';
+import type { SourceConfig, TargetConfig } from '@filesync/core/config';
 import type { FtpSourceOptions } from './ftp-source';
 import type { FtpTargetOptions } from './ftp-target';
 import type { FtpLog } from './options';

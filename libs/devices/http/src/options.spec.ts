@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { targetSchema } from '@filesync/core';
+import { targetSchema } from '@filesync/core/config';
 import { type HttpTargetConfig, checkFlightReviewFields, httpTargetOptionsFromConfig } from './options';
 
 describe('httpTargetOptionsFromConfig', () => {

@@ -1,4 +1,5 @@
-import { type BackoffPolicy, type Clock, PermanentError, type TargetConfig } from '@filesync/core';
+import { type BackoffPolicy, type Clock, PermanentError } from '@filesync/core';
+import type { TargetConfig } from '@filesync/core/config';
 
 export type HttpTargetConfig = Extract<TargetConfig, { type: 'http' }>;
 

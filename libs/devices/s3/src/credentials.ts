@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { PermanentError, SECRET_ACCESS_KEY_FIELDS, readDeviceSecret } from '@filesync/core';
+import { PermanentError } from '@filesync/core';
+import { SECRET_ACCESS_KEY_FIELDS, readDeviceSecret } from '@filesync/core/config';
 
 export interface S3Credentials {
   readonly accessKeyId: string;

@@ -1,4 +1,5 @@
-import { type Clock, type CollisionPolicy, S3_MIN_PART_BYTES, type TargetConfig } from '@filesync/core';
+import { type Clock, type CollisionPolicy } from '@filesync/core';
+import { S3_MIN_PART_BYTES, type TargetConfig } from '@filesync/core/config';
 import type { MultipartRecords } from '@filesync/store';
 import type { CredentialSource } from './credentials';
 

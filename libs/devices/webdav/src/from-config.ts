@@ -1,4 +1,4 @@
-import type { TargetConfig } from '@filesync/core';
+import type { TargetConfig } from '@filesync/core/config';
 import type { WebdavLog, WebdavTargetOptions } from './options';
 
 export type WebdavTargetConfig = Extract<TargetConfig, { type: 'webdav' }>;

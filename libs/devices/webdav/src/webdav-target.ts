@@ -1,17 +1,5 @@
-import {
-  type CommitReceipt,
-  type ExpectedContent,
-  MAX_COLLISION_SUFFIX,
-  PermanentError,
-  type ReadOptions,
-  type Target,
-  type TargetFeatures,
-  TransientError,
-  collisionName,
-  createHasher,
-  devicePassword,
-  inTransitPath,
-} from '@filesync/core';
+import { type CommitReceipt, type ExpectedContent, MAX_COLLISION_SUFFIX, PermanentError, type ReadOptions, type Target, type TargetFeatures, TransientError, collisionName, createHasher, inTransitPath } from '@filesync/core';
+import { devicePassword } from '@filesync/core/config';
 import { probeContentRange } from './content-range-probe';
 import { DavClient } from './dav-client';
 import { classifyStatus } from './errors';

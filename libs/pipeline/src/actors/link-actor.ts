@@ -1,16 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { MessagePort as MessagePortClass, type MessagePort } from 'node:worker_threads';
-import {
-  PermanentError,
-  type Source,
-  type SourceConfig,
-  type SourceFeatures,
-  type Target,
-  type TargetConfig,
-  type TargetFeatures,
-  TransientError,
-  classifyError,
-} from '@filesync/core';
+import { PermanentError, type Source, type SourceFeatures, type Target, type TargetFeatures, TransientError, classifyError } from '@filesync/core';
+import type { SourceConfig, TargetConfig } from '@filesync/core/config';
 import { cancelByteStream, defineActor, guardMessage, receiveByteStream, type SendOutcome, sendByteStream } from '@filesync/actors/actor';
 import type { SourceProvider } from '../source-provider';
 import { KeptReadAhead, afterKept } from './kept-read-ahead';

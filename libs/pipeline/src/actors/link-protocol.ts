@@ -1,5 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
-import type { CommitReceipt, ExpectedContent, HashName, ListProblem, SourceConfig, SourceEntry, SourceFeatures, SourceStat, TargetConfig, TargetFeatures, TargetStat } from '@filesync/core';
+import type { CommitReceipt, ExpectedContent, HashName, ListProblem, SourceEntry, SourceFeatures, SourceStat, TargetFeatures, TargetStat } from '@filesync/core';
+import type { SourceConfig, TargetConfig } from '@filesync/core/config';
 import { type ActorDefinition, defineChannel } from '@filesync/actors/actor';
 
 /**

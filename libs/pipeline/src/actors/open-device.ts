@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { BroadcastChannel } from 'node:worker_threads';
-import type { Source, SourceConfig, Target, TargetConfig } from '@filesync/core';
+import type { Source, Target } from '@filesync/core';
+import type { SourceConfig, TargetConfig } from '@filesync/core/config';
 import type { SourceProvider } from '../source-provider';
 
 /**

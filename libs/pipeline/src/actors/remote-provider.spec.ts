@@ -1,7 +1,8 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Source, diskSourceSchema } from '@filesync/core';
+import { type Source } from '@filesync/core';
+import { diskSourceSchema } from '@filesync/core/config';
 import { startActor } from '@filesync/actors';
 import { describe, expect, it } from 'vitest';
 import { LinkClient } from './link-client';

@@ -1,7 +1,8 @@
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { type Config, type RouteConfig, type Source, type Target, parseConfig } from '@filesync/core';
+import { type Source, type Target } from '@filesync/core';
+import { type Config, type RouteConfig, parseConfig } from '@filesync/core/config';
 import { createLocalSource, createLocalStaging, createLocalTarget } from '@filesync/device-local';
 import { type Catalog, openCatalog } from '@filesync/store';
 
