@@ -1,11 +1,11 @@
-import { mkdir, mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { createFtpTarget } from '@filesync/device-ftp';
 import { readChunks } from '@filesync/device-local';
 import { type ExpectedContent, hashStream } from '@filesync/core';
 import { defineBenchmark } from '../benchmark';
+import { makeFiles } from '../source-files';
 import { startLocalFtpServer, type LocalFtpServer } from './ftp/local-ftp-server';
 import { LFTP, RCLONE, have, lftpMirror, rcloneCopy } from './ftp/reference-clients';
 
@@ -13,26 +13,6 @@ const MiB = 1 << 20;
 
 /** Staged files are read the way the Uploader reads them: the local device's positional reads. */
 const fileChunks = (path: string): AsyncIterable<Uint8Array> => readChunks(path, 0);
-
-/** Writes `count` files of `size` bytes: one random block, each file's first 8 bytes made unique. */
-async function makeFiles(dir: string, count: number, size: number, name: (i: number) => string): Promise<string[]> {
-  await mkdir(dir, { recursive: true });
-  const block = randomBytes(Math.min(size, 4 * MiB));
-  const paths: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const path = join(dir, name(i));
-    await mkdir(dirname(path), { recursive: true });
-    const fh = await open(path, 'w');
-    for (let at = 0; at < size; at += block.length) {
-      const piece = block.subarray(0, Math.min(block.length, size - at));
-      if (at === 0) piece.writeBigUInt64LE(BigInt(i * 7919 + 1), 0);
-      await fh.write(piece, 0, piece.length, at);
-    }
-    await fh.close();
-    paths.push(path);
-  }
-  return paths;
-}
 
 /** Files and bytes that arrived below a directory on the server's disk (temp names excluded). */
 async function arrived(dir: string): Promise<{ files: number; bytes: number }> {
