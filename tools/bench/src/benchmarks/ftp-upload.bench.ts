@@ -5,8 +5,9 @@ import { createFtpTarget } from '@filesync/device-ftp';
 import { readChunks } from '@filesync/device-local';
 import { type ExpectedContent, hashStream } from '@filesync/core';
 import { defineBenchmark } from '../benchmark';
+import { makeFiles } from '../source-files';
 import { startLocalFtpServer, type LocalFtpServer } from './ftp/local-ftp-server';
-import { arrived, makeFiles } from './tree-files';
+import { arrived } from './arrived';
 import { LFTP, RCLONE, have, lftpMirror, rcloneCopy } from './ftp/reference-clients';
 
 const MiB = 1 << 20;

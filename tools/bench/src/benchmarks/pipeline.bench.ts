@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cpuSeconds, memory, numberArg, repoFromArgs, startAgent } from '../agent/agent-runs';
 import { defineBenchmark, type Figures } from '../benchmark';
-import { arrived, makeFiles } from './tree-files';
+import { makeFiles } from '../source-files';
+import { arrived } from './arrived';
 
 const MiB = 1 << 20;
 const GiB = 1 << 30;

@@ -17,8 +17,9 @@ export function have(binary: string): boolean {
  * prints them after the tool exits, so no extra package is needed. CPU time, unlike wall time,
  * hardly moves with the load other people put on a shared machine.
  */
-async function runCounted(binary: string, args: readonly string[]): Promise<number> {
+export async function runCounted(binary: string, args: readonly string[], env?: NodeJS.ProcessEnv): Promise<number> {
   const { stdout } = await run('bash', ['-c', '"$0" "$@"; rc=$?; times; exit $rc', binary, ...args], {
+    ...(env === undefined ? {} : { env }),
     maxBuffer: 16 << 20,
     timeout: 3_600_000,
   });
