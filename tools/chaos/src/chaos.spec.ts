@@ -50,7 +50,8 @@ describe('chaos', () => {
       // The two known agent bugs (README "Findings") are reported, not failed; anything else fails.
       if (!roundPassed(r)) console.warn(`chaos ${scenario.name}: known issues ${JSON.stringify(r.knownIssues)}\n${problems.join('\n')}`);
       expect(roundPassed(r, true), why).toBe(true);
-    }, 240_000);
+      // s3-multipart-kills is 21 agent starts: 2–4 min on 2 cores at load 8–12, 10 at load 20 (README, s3-multipart-kills).
+    }, scenario.name === s3MultipartKills.name ? 720_000 : 240_000);
   }
 
   // Issue 17's acceptance round: the world changes under a moving agent; checked on the real files.
