@@ -6,7 +6,8 @@ import { type ChaosWorld, S3_TARGET } from './world';
 
 /**
  * Bytes the simulators saw move, per file: the NAS counts bytes received per client path (the upload goes
- * to `<path>.part`), the PX4 bytes served per vehicle path, the FTP camera bytes sent per client path.
+ * to `<path>.part`), the S3 store body bytes per key, the PX4 bytes served per vehicle path, the FTP camera
+ * bytes sent per client path.
  * The flash drive counts nothing the agent's reads go through.
  */
 export interface CounterSnapshot {

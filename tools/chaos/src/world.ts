@@ -32,7 +32,7 @@ export interface Topology {
    */
   readonly local?: {
     readonly pollIntervalSec?: number;
-    /** Files written there before the manifest is taken (`n` of sizes between the two bounds), for a scenario that does not fill it itself. */
+    /** Files written there before the manifest is taken (`count` of them, sizes between the bounds), for a scenario that does not fill the directory itself. */
     readonly files?: { readonly count: number; readonly minBytes: number; readonly maxBytes: number };
   };
   /** A simulated Flight Review site the PX4 logs also go to, as in the demo (needs `px4`). */
