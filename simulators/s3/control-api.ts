@@ -7,10 +7,15 @@ import { readControlJson, sendJson } from '../shared/control-http';
 /**
  * The control API (simulators' conventions): `GET/POST/DELETE /faults` (POST takes any subset as
  * JSON; an unknown or malformed field answers 400 naming it), `GET /state` (counters, uploads in
- * progress, faults), `DELETE /state` (counters back to zero; objects and uploads stay).
+ * progress, parts being received, faults), `DELETE /state` (counters back to zero; objects and uploads stay).
  */
 export function createControlServer(store: S3Store, state: SimState): Server {
-  const snapshot = (): unknown => ({ ...structuredClone(state.counters), uploadsInProgress: store.allUploads(), faults: state.faults });
+  const snapshot = (): unknown => ({
+    ...structuredClone(state.counters),
+    uploadsInProgress: store.allUploads(),
+    partsReceiving: [...state.receiving].map((p) => ({ ...p })),
+    faults: state.faults,
+  });
   return createServer((req, res) => {
     const route = `${req.method ?? 'GET'} ${new URL(req.url ?? '/', 'http://127.0.0.1').pathname}`;
     void (async () => {

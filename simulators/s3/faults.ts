@@ -24,6 +24,12 @@ export interface S3Faults {
   readonly corruptDataTimes: number;
   /** The next UploadPart/CompleteMultipartUpload naming an existing upload finds it forgotten: deleted, `404 NoSuchUpload`. */
   readonly forgetUploadTimes: number;
+  /**
+   * PutObject/UploadPart bodies are read at most this fast (bytes/s; null: as fast as they come), so that a
+   * part is in flight long enough for a chaos run to cut the client in the middle of it. Not reading is
+   * the cap: TCP pushes back on the client, as a slow uplink does.
+   */
+  readonly bandwidthBytesPerSec: number | null;
 }
 
 export const NO_FAULTS: S3Faults = {
@@ -36,6 +42,7 @@ export const NO_FAULTS: S3Faults = {
   wrongEtagTimes: 0,
   corruptDataTimes: 0,
   forgetUploadTimes: 0,
+  bandwidthBytesPerSec: null,
 };
 
 export type FaultPatch = Partial<S3Faults>;
@@ -51,7 +58,7 @@ export function parseFaultPatch(input: unknown): FaultPatch {
       if (!(typeof value === 'number' && Number.isInteger(value) && value >= 0)) throw new Error(`faults.${key}: expected a whole number ≥ 0`);
     } else if (key === 'internalErrorRate') {
       if (!(typeof value === 'number' && value >= 0 && value <= 1)) throw new Error(`faults.${key}: expected a number in 0..1`);
-    } else if (key === 'dropPartAfterBytes') {
+    } else if (key === 'dropPartAfterBytes' || key === 'bandwidthBytesPerSec') {
       if (value !== null && !(typeof value === 'number' && Number.isInteger(value) && value >= 0)) throw new Error(`faults.${key}: expected a whole number ≥ 0 or null`);
     } else {
       throw new Error(`faults.${key}: unknown fault`);

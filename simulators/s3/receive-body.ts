@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { crc32 } from 'node:zlib';
 import { AwsChunkedDecoder } from './aws-chunked';
 import { s3Errors } from './s3-error';
@@ -24,6 +25,8 @@ export interface ReceiveOptions {
   readonly dropAfterBytes?: number;
   /** Called with each chunk's wire size as it arrives (the per-key byte counters). */
   readonly onBytes: (n: number) => void;
+  /** The read rate cap now (bytes/s; null or 0: none), asked after each chunk so a change applies mid-body. */
+  readonly bandwidth?: () => number | null;
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
@@ -73,6 +76,8 @@ export async function receiveBody(req: IncomingMessage, path: string, options: R
       wire += chunk.length;
       options.onBytes(chunk.length);
       for (const payload of decoder ? decoder.push(chunk) : [chunk]) write(payload);
+      const bps = options.bandwidth?.() ?? null;
+      if (bps !== null && bps > 0) await sleep((chunk.length / bps) * 1000);
     }
     if (decoder && !decoder.complete) throw s3Errors.incompleteBody();
     const declared = Number(header(req, 'x-amz-decoded-content-length') ?? (decoder ? NaN : header(req, 'content-length')));

@@ -5,9 +5,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { finished, pipeline } from 'node:stream/promises';
 import { type Credentials, checkCredential } from './auth';
 import { listObjectsPage } from './list-objects';
-import { ConnectionGone, readSmallBody, receiveBody } from './receive-body';
+import { ConnectionGone, type ReceivedBody, readSmallBody, receiveBody } from './receive-body';
 import { S3Error, s3Errors } from './s3-error';
-import type { SimState } from './sim-state';
+import type { PartReceiving, SimState } from './sim-state';
 import { type S3Store, compareKeys } from './store';
 import { errorDocument, parseCompleteBody, unquoteEtag, xmlDocument } from './xml';
 
@@ -142,6 +142,7 @@ async function drain(req: IncomingMessage): Promise<void> {
 
 /** The S3 API on node:http, path-style (`/BUCKET/KEY`). */
 export function createS3Handler(store: S3Store, state: SimState, options: S3ApiOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const bandwidth = (): number | null => state.faults.bandwidthBytesPerSec;
   const base = (r: S3Request): Record<string, string> => ({ 'x-amz-request-id': r.requestId, 'x-amz-id-2': r.requestId, server: 'filesync-s3-simulator' });
 
   const sendXml = (r: S3Request, status: number, xml: string, headers: Record<string, string> = {}): void => {
@@ -172,7 +173,7 @@ export function createS3Handler(store: S3Store, state: SimState, options: S3ApiO
   async function putObject(r: S3Request): Promise<void> {
     if (header(r.req, 'x-amz-copy-source') !== undefined) throw s3Errors.notImplemented('CopyObject');
     const path = await store.incomingObjectPath(r.bucket, r.key);
-    const body = await receiveBody(r.req, path, { onBytes: (n) => state.countBytes(r.bucket, r.key, n) });
+    const body = await receiveBody(r.req, path, { onBytes: (n) => state.countBytes(r.bucket, r.key, n), bandwidth });
     const etag = await storedEtag(path, body.size, body.md5);
     await store.putObject(r.bucket, { key: r.key, size: body.size, etag, contentType: header(r.req, 'content-type') ?? 'binary/octet-stream', metadata: userMetadata(r.req) }, path);
     sendEmpty(r, 200, { etag });
@@ -201,7 +202,22 @@ export function createS3Handler(store: S3Store, state: SimState, options: S3ApiO
     await maybeForget(r, uploadId);
     const path = await store.incomingPartPath(r.bucket, r.key, uploadId, partNumber);
     const drop = state.faults.dropPartAfterBytes !== null && state.take('dropPartTimes') ? state.faults.dropPartAfterBytes : undefined;
-    const body = await receiveBody(r.req, path, { onBytes: (n) => state.countBytes(r.bucket, r.key, n), ...(drop === undefined ? {} : { dropAfterBytes: drop }) });
+    const declared = Number(header(r.req, 'x-amz-decoded-content-length') ?? header(r.req, 'content-length'));
+    const part: PartReceiving = { bucket: r.bucket, key: r.key, uploadId, partNumber, received: 0, declared: Number.isFinite(declared) ? declared : null, startedAt: Date.now() };
+    state.receiving.add(part);
+    let body: ReceivedBody;
+    try {
+      body = await receiveBody(r.req, path, {
+        onBytes: (n) => {
+          state.countBytes(r.bucket, r.key, n);
+          part.received += n;
+        },
+        bandwidth,
+        ...(drop === undefined ? {} : { dropAfterBytes: drop }),
+      });
+    } finally {
+      state.receiving.delete(part);
+    }
     const etag = await storedEtag(path, body.size, body.md5);
     await store.putPart(r.bucket, r.key, uploadId, { partNumber, size: body.size, etag }, path);
     sendEmpty(r, 200, { etag });

@@ -16,7 +16,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { patternBytes } from '@filesync/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type S3SimProcess, s3Failure, startS3SimProcess } from './testing/s3-sim-process';
+import { type S3SimProcess, type S3SimState, s3Failure, startS3SimProcess } from './testing/s3-sim-process';
 
 const md5 = (b: Uint8Array): string => createHash('md5').update(b).digest('hex');
 
@@ -140,6 +140,27 @@ describe('faults as the AWS SDK v3 sees them', () => {
     expect((await s3Failure(s3.send(new ListPartsCommand({ Bucket: 'chaos', Key: 'forgotten.bin', UploadId: uploadId })))).name).toBe('NoSuchUpload');
     const uploads = (await s3.send(new ListMultipartUploadsCommand({ Bucket: 'chaos', Prefix: 'forgotten' }))).Uploads ?? [];
     expect(uploads).toEqual([]);
+  });
+
+  it('bandwidthBytesPerSec: a part arrives no faster than the cap, and shows in partsReceiving while it does', async () => {
+    const uploadId = await newUpload('slow-link.bin');
+    const part = patternBytes(1024 * 1024, 6);
+    await sim.setFaults({ bandwidthBytesPerSec: 2 * 1024 * 1024 });
+    const startedAt = Date.now();
+    const sent = s3.send(new UploadPartCommand({ Bucket: 'chaos', Key: 'slow-link.bin', UploadId: uploadId, PartNumber: 3, Body: part }));
+    let seen: S3SimState['partsReceiving'] = [];
+    for (let i = 0; i < 100 && seen.length === 0; i++) {
+      seen = (await sim.state()).partsReceiving.filter((p) => p.key === 'slow-link.bin' && p.received > 0);
+      if (seen.length === 0) await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(seen).toEqual([{ bucket: 'chaos', key: 'slow-link.bin', uploadId, partNumber: 3, received: expect.any(Number) as number, declared: part.length, startedAt: expect.any(Number) as number }]);
+    expect(seen[0]!.startedAt).toBeGreaterThanOrEqual(startedAt - 1000);
+    expect(seen[0]!.received).toBeLessThan(part.length);
+    expect((await sent).ETag).toBe(`"${md5(part)}"`);
+    // 1 MiB at 2 MiB/s: half a second at least (the first chunk is read before the first wait).
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(400);
+    expect((await sim.state()).partsReceiving).toEqual([]);
+    await sim.setFaults({ bandwidthBytesPerSec: null });
   });
 
   it('the control API refuses an unknown or malformed fault, naming the field', async () => {

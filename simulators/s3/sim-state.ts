@@ -11,6 +11,20 @@ export interface S3Counters {
   faultsFired: Record<string, number>;
 }
 
+/** An UploadPart whose body is arriving now (control API `partsReceiving`): where a chaos run aims its cuts. */
+export interface PartReceiving {
+  readonly bucket: string;
+  readonly key: string;
+  readonly uploadId: string;
+  readonly partNumber: number;
+  /** Body bytes (as sent on the wire) arrived so far. */
+  received: number;
+  /** The body's declared length (Content-Length, or the decoded length of an aws-chunked body); null if not sent. */
+  readonly declared: number | null;
+  /** When its request came (ms since the epoch): a client killed mid-body leaves its part here until the socket's end is read. */
+  readonly startedAt: number;
+}
+
 function emptyCounters(): S3Counters {
   return { requests: {}, bytesReceived: {}, errors: {}, faultsFired: {} };
 }
@@ -19,6 +33,8 @@ function emptyCounters(): S3Counters {
 export class SimState {
   faults: S3Faults = NO_FAULTS;
   counters: S3Counters = emptyCounters();
+  /** Parts being received, until their body ends (stored, refused or cut). */
+  readonly receiving = new Set<PartReceiving>();
 
   setFaults(patch: FaultPatch): S3Faults {
     this.faults = applyFaultPatch(this.faults, patch);

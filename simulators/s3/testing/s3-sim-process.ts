@@ -18,6 +18,7 @@ export interface S3SimState {
   errors: Record<string, number>;
   faultsFired: Record<string, number>;
   uploadsInProgress: { bucket: string; key: string; uploadId: string; parts: number; bytes: number }[];
+  partsReceiving: { bucket: string; key: string; uploadId: string; partNumber: number; received: number; declared: number | null; startedAt: number }[];
 }
 
 /**

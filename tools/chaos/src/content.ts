@@ -24,3 +24,19 @@ export async function writeCameraFiles(root: string, count: number, maxBytes: nu
   }
   return total;
 }
+
+/**
+ * Fills a local source's directory before the manifest is taken: `count` files of random content, sizes
+ * drawn between `minBytes` and `maxBytes` (only sizes and names need to replay from the seed).
+ */
+export async function writeLocalFiles(root: string, files: { readonly count: number; readonly minBytes: number; readonly maxBytes: number }, rng: Rng): Promise<number> {
+  let total = 0;
+  for (let i = 0; i < files.count; i++) {
+    const size = rng.int(files.minBytes, files.maxBytes);
+    const path = join(root, 'video', `CLIP_${String(i).padStart(4, '0')}.mp4`);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, randomBytes(size));
+    total += size;
+  }
+  return total;
+}

@@ -1,16 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { control } from './control';
 import { type Manifest, type ManifestEntry, targetRel } from './manifest';
-import type { ChaosWorld } from './world';
+import { S3_BUCKET, s3State } from './s3-bucket';
+import { type ChaosWorld, S3_TARGET } from './world';
 
 /**
  * Bytes the simulators saw move, per file: the NAS counts bytes received per client path (the upload goes
- * to `<path>.part`), the PX4 bytes served per vehicle path, the FTP camera bytes sent per client path.
+ * to `<path>.part`), the S3 store body bytes per key, the PX4 bytes served per vehicle path, the FTP camera
+ * bytes sent per client path.
  * The flash drive counts nothing the agent's reads go through.
  */
 export interface CounterSnapshot {
   readonly at: number;
-  /** manifest key → bytes the NAS received for that file's upload. */
+  /** manifest key → bytes the upload target received for that file (the NAS, or the S3 store: parts cut, sent again or of aborted uploads included). */
   readonly uploaded: ReadonlyMap<string, number>;
   /** manifest key → bytes the PX4 served, or the FTP camera sent, of that file. */
   readonly downloaded: ReadonlyMap<string, number>;
@@ -78,7 +80,8 @@ function byManifestKey(stats: FtpStats, manifest: Manifest): Map<string, CameraD
 
 /** Reads the counters; a simulator that does not answer (down on purpose) leaves its counters undefined/empty. */
 export async function readCounters(world: ChaosWorld, manifest: Manifest): Promise<CounterSnapshot> {
-  const nas = await control<FtpStats>(world.controlUrl('nas'), 'GET', '/stats').catch(() => undefined);
+  const nas = world.sims.has('nas') ? await control<FtpStats>(world.controlUrl('nas'), 'GET', '/stats').catch(() => undefined) : undefined;
+  const s3 = world.sims.has(S3_TARGET) ? await s3State(world.controlUrl(S3_TARGET)).catch(() => undefined) : undefined;
   const camera = world.sims.has('camera') ? await control<FtpStats>(world.controlUrl('camera'), 'GET', '/stats').catch(() => undefined) : undefined;
   const px4 = world.sims.has('px4') ? await control<{ bytesServed: Record<string, number> }>(world.controlUrl('px4'), 'GET', '/state').catch(() => undefined) : undefined;
   const uploaded = new Map<string, number>();
@@ -86,7 +89,7 @@ export async function readCounters(world: ChaosWorld, manifest: Manifest): Promi
   for (const [key, entry] of manifest) {
     const onNas = `/${targetRel(entry)}`;
     // Counted under the in-transit name, and under the final name if a server ever wrote it straight.
-    const up = (nas?.received[`${onNas}.part`] ?? 0) + (nas?.received[onNas] ?? 0);
+    const up = (nas?.received[`${onNas}.part`] ?? 0) + (nas?.received[onNas] ?? 0) + (s3?.bytesReceived[`${S3_BUCKET}/${targetRel(entry)}`] ?? 0);
     uploaded.set(key, up);
     if (entry.source.catalogId === 'px4' && px4) downloaded.set(key, px4.bytesServed[`/fs/microsd/log/${entry.path}`] ?? 0);
     if (entry.source.catalogId === 'camera' && camera) downloaded.set(key, camera.sent[cameraPath(entry)] ?? 0);

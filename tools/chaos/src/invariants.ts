@@ -4,7 +4,8 @@ import { latestRows } from './delivered';
 import { type Manifest, findOnSource, listFiles, manifestKey, sha256File, targetRel } from './manifest';
 import type { FaultRecord, RoundObserver } from './observer';
 import { flightReviewCopies, siteFindings } from './upload-site';
-import { FLIGHT_REVIEW, type ChaosWorld } from './world';
+import { S3_PART_BYTES, listKeys, openUploads } from './s3-bucket';
+import { FLIGHT_REVIEW, type ChaosWorld, S3_TARGET } from './world';
 
 /** Bytes a transfer may send twice per interruption (ARCHITECTURE promise 2: one checkpoint, ≤ 1 MiB) plus one read chunk. */
 export const RESEND_ALLOWANCE = 1024 * 1024 + 64 * 1024;
@@ -71,7 +72,21 @@ export interface InvariantReport {
   extraBytesRatio: number;
   bytesNeeded: number;
   bytesMoved: number;
+  /** A world with an S3 store: what its counters and listings showed (the failures count in the figures above). */
+  s3?: S3Figures;
   problems: string[];
+}
+
+/** An S3 store's figures for a round. */
+export interface S3Figures {
+  /** The agent's part size: what one interruption may cost (one part sent again). */
+  readonly partBytes: number;
+  /** Bytes the store received beyond the files' sizes (parts cut by a kill and sent again, parts of aborted uploads). */
+  readonly resentBytes: number;
+  /** The most bytes one file's upload received again per kill that interrupted it (≤ `partBytes`, or the round fails). */
+  readonly maxResentPerKill: number;
+  /** Multipart uploads still open at the end (ListMultipartUploads); each fails the round, in `leftoverParts`. */
+  readonly openUploads: number;
 }
 
 /** A report with every figure at zero (a scenario with checks of its own fills in what it measures). */
@@ -101,6 +116,7 @@ export async function checkInvariants(
   const stillOnMoveSource = new Set<string>();
   const known: KnownRestarts = { keys: new Set(), fileIds: new Set() };
   await checkFiles(world, manifest, earlier, report, stillOnMoveSource);
+  if (world.sims.has(S3_TARGET)) await checkBucket(world, manifest, earlier, report);
   await checkUploadSite(world, manifest, earlier, observer.faults.length, report);
   const fromCatalog = world.readCatalog((c) => checkCatalog(c, manifest, earlier, excuses, report, stillOnMoveSource, known), true);
   if (fromCatalog === undefined) {
@@ -119,7 +135,9 @@ export async function checkInvariants(
       problem(report, `staged ${drop.fileId}.part went back from ${drop.from} to ${drop.to} bytes`);
     }
   }
-  checkCounters(manifest, observer.faults, observer.lostInFlight, finalCounters, excuses, report, known);
+  // A multipart upload goes on from its last acknowledged part: one kill may cost up to one part, not one checkpoint.
+  const upload = world.sims.has(S3_TARGET) ? { allowance: S3_PART_BYTES, receiver: 'S3 store received' } : { allowance: RESEND_ALLOWANCE, receiver: 'NAS received' };
+  checkCounters(manifest, observer.faults, observer.lostInFlight, finalCounters, excuses, report, known, upload);
   return report;
 }
 
@@ -131,7 +149,7 @@ async function checkFiles(world: ChaosWorld, manifest: Manifest, earlier: Manife
     // An upload site is checked by its logs' content (checkUploadSite).
     for (const target of entry.source.targets.filter((t) => t !== FLIGHT_REVIEW)) {
       expected.add(targetRel(entry));
-      const sha = await sha256File(world.targetFile(entry, target)).catch(() => undefined);
+      const sha = await world.targetSha256(entry, target);
       if (sha === undefined) {
         report.lost++;
         problem(report, `lost: ${entry.source.catalogId}:${entry.path} is not on ${target}`);
@@ -158,6 +176,25 @@ async function checkFiles(world: ChaosWorld, manifest: Manifest, earlier: Manife
     else report.duplicates++;
     problem(report, `unexpected file on the NAS: ${rel}`);
   }
+}
+
+/**
+ * The S3 store after the run: an object no source file explains is a duplicate (a second copy under a
+ * suffixed name), and a multipart upload still open is what a `.part` is on the NAS — bytes the store
+ * keeps (and bills) that no object will ever use.
+ */
+async function checkBucket(world: ChaosWorld, manifest: Manifest, earlier: Manifest, report: InvariantReport): Promise<void> {
+  const endpoint = String(world.sim(S3_TARGET).ready['s3']);
+  const expected = new Set([...earlier.values(), ...manifest.values()].map((e) => targetRel(e)));
+  for (const key of await listKeys(endpoint)) {
+    if (expected.has(key)) continue;
+    report.duplicates++;
+    problem(report, `unexpected object in the bucket: ${key}`);
+  }
+  const open = await openUploads(endpoint);
+  report.leftoverParts += open.length;
+  for (const u of open) problem(report, `multipart upload left open: ${u}`);
+  report.s3 = { partBytes: S3_PART_BYTES, resentBytes: 0, maxResentPerKill: 0, openUploads: open.length };
 }
 
 /** The round's logs on Flight Review, when the world routes any there. */
@@ -325,10 +362,15 @@ function checkCounters(
   excuses: Excuses,
   report: InvariantReport,
   known: KnownRestarts,
+  /** The upload leg's allowance per interruption, and who counts its bytes (for the problem line). */
+  upload: { readonly allowance: number; readonly receiver: string },
 ): void {
   let needed = 0;
   let moved = 0;
+  let resent = 0;
+  let maxPerKill = 0;
   const perFile = (leg: 'uploaded' | 'downloaded', what: (source: string) => string): void => {
+    const allowance = leg === 'uploaded' ? upload.allowance : RESEND_ALLOWANCE;
     for (const [key, entry] of manifest) {
       const total = final[leg].get(key);
       if (total === undefined) continue;
@@ -341,8 +383,12 @@ function checkCounters(
       const inFlight = leg === 'downloaded' ? (lostInFlight.get(key) ?? 0) : 0;
       report.lostInFlight += inFlight;
       const extra = total - inFlight - entry.size;
+      if (leg === 'uploaded' && extra > 0) {
+        resent += extra;
+        maxPerKill = Math.max(maxPerKill, extra / Math.max(1, interruptions));
+      }
       // One allowance even without a fault: links resend on their own (MAVFTP re-requests lost chunks).
-      if (extra > Math.max(1, interruptions) * RESEND_ALLOWANCE) {
+      if (extra > Math.max(1, interruptions) * allowance) {
         if (excuses.all || excuses.keys.has(key)) report.excusedRestarts++;
         else {
           report.restartedFromZero++;
@@ -353,7 +399,8 @@ function checkCounters(
       }
     }
   };
-  perFile('uploaded', () => 'NAS received');
+  perFile('uploaded', () => upload.receiver);
+  if (report.s3) report.s3 = { ...report.s3, resentBytes: resent, maxResentPerKill: Math.round(maxPerKill) };
   perFile('downloaded', (source) => (source === 'px4' ? 'PX4 served' : `${source} sent`));
   report.bytesNeeded = needed;
   report.bytesMoved = moved;

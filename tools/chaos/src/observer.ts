@@ -4,8 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type CameraDownload, type CounterSnapshot, cameraDownloads, readCounters, sameDownload, settledCameraDownloads } from './counters';
 import { latestRows } from './delivered';
 import { SamplingLoop } from './sampling-loop';
-import { type Manifest, type ManifestEntry, findOnSource, sha256File } from './manifest';
-import type { ChaosWorld } from './world';
+import { type Manifest, type ManifestEntry, findOnSource } from './manifest';
+import { type ChaosWorld, FLIGHT_REVIEW } from './world';
 
 /** A fault the scenario injected, with the counters just before it. */
 export interface FaultRecord {
@@ -40,8 +40,8 @@ interface PausedDownload {
 }
 
 /**
- * Watches a round from outside the agent: when a `move` source loses a file, the NAS must already hold
- * it intact; staged `.part` files must never shrink by more than one checkpoint; and each fault is
+ * Watches a round from outside the agent: when a `move` source loses a file, its targets (the NAS, or the
+ * S3 store) must already hold it intact; staged `.part` files must never shrink by more than one checkpoint; and each fault is
  * logged with the simulators' byte counters at that moment.
  */
 export class RoundObserver {
@@ -200,9 +200,11 @@ export class RoundObserver {
       this.missing.set(key, seen);
       if (seen < 2) continue;
       this.gone.add(key);
-      const onNas = this.world.targetFile(entry, 'nas');
-      const sha = await sha256File(onNas).catch(() => 'missing');
-      if (sha !== entry.sha256) this.removedEarly.push(`${entry.source.catalogId}:${entry.path} left the source while the NAS had ${sha === 'missing' ? 'nothing' : 'other bytes'}`);
+      // An upload site is checked by its logs' content at the end (upload-site.ts), not here.
+      for (const target of entry.source.targets.filter((t) => t !== FLIGHT_REVIEW)) {
+        const sha = await this.world.targetSha256(entry, target).catch(() => undefined);
+        if (sha !== entry.sha256) this.removedEarly.push(`${entry.source.catalogId}:${entry.path} left the source while ${target === 'nas' ? 'the NAS' : target} had ${sha === undefined ? 'nothing' : 'other bytes'}`);
+      }
     }
   }
 

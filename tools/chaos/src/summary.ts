@@ -1,3 +1,4 @@
+import type { S3Figures } from './invariants';
 import { type RoundResult, roundPassed } from './round';
 
 /** The runner's closing line: totals over every round (the first seven keys are the issue's). */
@@ -29,7 +30,20 @@ export interface ChaosSummary {
   readonly bytesMoved: number;
   readonly lostInFlight: number;
   readonly phases: Record<string, number>;
+  /** Rounds with an S3 store: bytes re-sent summed, the most one upload got again per kill (the maximum over rounds), uploads left open summed. */
+  readonly s3?: S3Figures;
   readonly seconds: number;
+}
+
+function s3Totals(rounds: readonly RoundResult[]): S3Figures | undefined {
+  const figures = rounds.flatMap((r) => (r.s3 ? [r.s3] : []));
+  if (figures.length === 0) return undefined;
+  return {
+    partBytes: Math.max(...figures.map((f) => f.partBytes)),
+    resentBytes: figures.reduce((n, f) => n + f.resentBytes, 0),
+    maxResentPerKill: Math.max(...figures.map((f) => f.maxResentPerKill)),
+    openUploads: figures.reduce((n, f) => n + f.openUploads, 0),
+  };
 }
 
 export function summarize(scenario: string, rounds: readonly RoundResult[], seconds: number): ChaosSummary {
@@ -39,6 +53,7 @@ export function summarize(scenario: string, rounds: readonly RoundResult[], seco
   const phases: Record<string, number> = {};
   for (const r of rounds) for (const [k, v] of Object.entries(r.phases)) phases[k] = (phases[k] ?? 0) + v;
   const failed = rounds.filter((r) => !roundPassed(r));
+  const s3 = s3Totals(rounds);
   return {
     scenario,
     faults: sum((r) => r.faults),
@@ -72,6 +87,7 @@ export function summarize(scenario: string, rounds: readonly RoundResult[], seco
     bytesMoved: moved,
     lostInFlight: sum((r) => r.lostInFlight),
     phases,
+    ...(s3 ? { s3 } : {}),
     seconds: Math.round(seconds),
   };
 }

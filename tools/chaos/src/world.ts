@@ -8,8 +8,9 @@ import { type Catalog, openCatalogForReading } from '@filesync/store';
 import { REPO_ROOT, type RunningSimulator, type SimulatorName, startSimulator } from '@filesync/core';
 import type { ConfigInput } from '@filesync/core/config';
 import { type AgentProcess, killAgent, startAgentProcess, stopAgent, untilServing } from './agent-process';
-import { KIB, MIB, writeCameraFiles } from './content';
-import { type ManifestEntry, targetRel } from './manifest';
+import { KIB, MIB, writeCameraFiles, writeLocalFiles } from './content';
+import { type ManifestEntry, sha256File, targetRel } from './manifest';
+import { S3_BUCKET, S3_CREDENTIALS, S3_PART_BYTES, createBucket, objectSha256 } from './s3-bucket';
 import type { Rng } from './prng';
 
 /** Which simulated devices a round uses and how much they hold. Every scenario uses this one drone. */
@@ -30,11 +31,21 @@ export interface Topology {
    * A local directory (`field`, at `<world>/field`) under `move`, which the scenario fills and changes
    * itself (changing-world); its `*.ulg` go to Flight Review too when the world has the site.
    */
-  readonly local?: { readonly pollIntervalSec?: number };
+  readonly local?: {
+    readonly pollIntervalSec?: number;
+    /** Files written there before the manifest is taken (`count` of them, sizes between the bounds), for a scenario that does not fill the directory itself. */
+    readonly files?: { readonly count: number; readonly minBytes: number; readonly maxBytes: number };
+  };
   /** A simulated Flight Review site the PX4 logs also go to, as in the demo (needs `px4`). */
   readonly flightReview?: boolean;
-  /** The FTP NAS every source goes to. */
-  readonly nas: { readonly bandwidth?: number; readonly quotaBytes?: number };
+  /** The FTP NAS every source goes to (give it, or `s3`). */
+  readonly nas?: { readonly bandwidth?: number; readonly quotaBytes?: number };
+  /**
+   * An S3 store (simulators/s3) every source goes to instead of the NAS, through the agent's S3 target:
+   * multipart uploads of {@link S3_PART_BYTES} parts from that size on; the store reads bodies at most at
+   * `bandwidth` bytes/s, so that a part is in flight long enough to be cut in the middle.
+   */
+  readonly s3?: { readonly bandwidth?: number };
   /**
    * Preload the fsync journal into the agent (and its workers, through NODE_OPTIONS), so that a cut can
    * drop what was written to staging since its last fsync.
@@ -83,6 +94,8 @@ const CUT_AT_UNLINK_MODULE = fileURLToPath(new URL('./removal-cuts/cut-at-unlink
 export const FTP_LOGIN = { user: 'filesync', password: 'filesync' } as const;
 /** The Flight Review simulator's name, and its target's id. */
 export const FLIGHT_REVIEW = 'flight-review';
+/** The S3 store's simulator name, and its target's id. */
+export const S3_TARGET = 's3';
 /** The local source's config and catalog id. */
 export const LOCAL_SOURCE = 'field';
 /** Small checkpoints, so that a resume from the durable offset and a restart from zero differ in the counters. */
@@ -109,6 +122,8 @@ export class ChaosWorld {
 
   private tornWrites = false;
   private removalCuts = false;
+  /** The target every source goes to: the FTP NAS, or the S3 store. */
+  private uploadTarget = 'nas';
   /** The data directory's own small disk, when the topology asks for one and it could be mounted. */
   dataDisk: SmallDisk | undefined;
 
@@ -157,8 +172,12 @@ export class ChaosWorld {
     try {
       world.tornWrites = topology.tornWrites === true;
       world.removalCuts = topology.removalCuts === true;
+      if (topology.s3) world.uploadTarget = S3_TARGET;
+      else if (!topology.nas) throw new Error('a chaos world needs a target: nas or s3');
       await world.startSimulators(topology, rng);
+      if (topology.s3) await createBucket(String(world.sim(S3_TARGET).ready['s3']));
       if (topology.local) await mkdir(world.localDir, { recursive: true });
+      if (topology.local?.files) await writeLocalFiles(world.localDir, topology.local.files, rng.fork('local'));
       if (topology.dataDisk) {
         // Undefined without root (CI, which is root, makes that an error): the round then cannot fill it.
         world.dataDisk = mountSmallDisk(topology.dataDisk.bytes, join(world.dir, 'data-disk'));
@@ -179,7 +198,8 @@ export class ChaosWorld {
     if (t.camera) await writeCameraFiles(this.simRoot('camera'), t.camera.files, t.camera.maxBytes, rng.fork('camera'));
     const bw = (b: number | undefined): string[] => (b === undefined ? [] : ['--bandwidth', String(b)]);
     await Promise.all([
-      start('nas', 'ftp', ['--no-seed', ...bw(t.nas.bandwidth), ...(t.nas.quotaBytes === undefined ? [] : ['--quota', String(t.nas.quotaBytes)])]),
+      t.nas ? start('nas', 'ftp', ['--no-seed', ...bw(t.nas.bandwidth), ...(t.nas.quotaBytes === undefined ? [] : ['--quota', String(t.nas.quotaBytes)])]) : undefined,
+      t.s3 ? start(S3_TARGET, 's3', ['--no-seed', ...bw(t.s3.bandwidth)]) : undefined,
       t.camera ? start('camera', 'ftp', bw(t.camera.bandwidth)) : undefined,
       t.flightReview ? start(FLIGHT_REVIEW, 'flight-review', []) : undefined,
       t.px4
@@ -208,9 +228,10 @@ export class ChaosWorld {
   private config(t: Topology): ConfigInput {
     const sources: NonNullable<ConfigInput['sources']> = [];
     const routes: NonNullable<ConfigInput['routes']> = [];
+    const up = this.uploadTarget;
     if (t.px4) {
       sources.push({ id: 'px4', type: 'mavftp', link: `udpout:${String(this.sim('px4').ready['udp'])}`, logDir: '/fs/microsd/log', pollIntervalSec: 1 });
-      const targets = t.flightReview ? ['nas', FLIGHT_REVIEW] : ['nas'];
+      const targets = t.flightReview ? [up, FLIGHT_REVIEW] : [up];
       routes.push({ source: 'px4', targets, filter: { include: ['**/*.ulg'] } });
       this.sources.push({ configId: 'px4', catalogId: 'px4', policy: 'copy', dirs: [join(this.simRoot('px4'), 'fs', 'microsd', 'log')], keep: (p) => p.endsWith('.ulg'), targets });
     }
@@ -218,32 +239,32 @@ export class ChaosWorld {
       const ready = this.sim('flash').ready;
       const uuid = String(ready['uuid']);
       sources.push({ id: 'flir', type: 'disk', match: { uuid }, mountTable: String(ready['mountTable']), diskDir: String(ready['diskDir']), pollIntervalSec: 1 });
-      routes.push({ source: 'flir', targets: ['nas'], policy: 'move' });
+      routes.push({ source: 'flir', targets: [up], policy: 'move' });
       this.sources.push({
         configId: 'flir',
         catalogId: `flir:${uuid}`,
         policy: 'move',
         dirs: [String(ready['mountPoint']), join(this.simRoot('flash'), 'cards', uuid)],
         keep: () => true,
-        targets: ['nas'],
+        targets: [up],
       });
     }
     if (t.camera) {
       const policy = t.camera.policy ?? 'copy';
       sources.push({ id: 'camera', type: 'ftp', url: String(this.sim('camera').ready['ftp']), ...FTP_LOGIN, pollIntervalSec: 1 });
-      routes.push({ source: 'camera', targets: ['nas'], policy });
-      this.sources.push({ configId: 'camera', catalogId: 'camera', policy, dirs: [this.simRoot('camera')], keep: () => true, targets: ['nas'] });
+      routes.push({ source: 'camera', targets: [up], policy });
+      this.sources.push({ configId: 'camera', catalogId: 'camera', policy, dirs: [this.simRoot('camera')], keep: () => true, targets: [up] });
     }
     if (t.local) {
       const dir = this.localDir;
       sources.push({ id: LOCAL_SOURCE, type: 'local', dir, pollIntervalSec: t.local.pollIntervalSec ?? 1 });
       const ulog = ['**/*.ulg'];
       if (t.flightReview) {
-        routes.push({ source: LOCAL_SOURCE, targets: ['nas'], policy: 'move', filter: { include: ['**/*'], exclude: ulog } });
-        routes.push({ source: LOCAL_SOURCE, targets: ['nas', FLIGHT_REVIEW], policy: 'move', filter: { include: ulog, exclude: [] } });
-      } else routes.push({ source: LOCAL_SOURCE, targets: ['nas'], policy: 'move' });
-      const site = (p: string): string[] => (t.flightReview && p.endsWith('.ulg') ? ['nas', FLIGHT_REVIEW] : ['nas']);
-      this.sources.push({ configId: LOCAL_SOURCE, catalogId: LOCAL_SOURCE, policy: 'move', dirs: [dir], keep: () => true, targets: ['nas', ...(t.flightReview ? [FLIGHT_REVIEW] : [])], targetsOf: site });
+        routes.push({ source: LOCAL_SOURCE, targets: [up], policy: 'move', filter: { include: ['**/*'], exclude: ulog } });
+        routes.push({ source: LOCAL_SOURCE, targets: [up, FLIGHT_REVIEW], policy: 'move', filter: { include: ulog, exclude: [] } });
+      } else routes.push({ source: LOCAL_SOURCE, targets: [up], policy: 'move' });
+      const site = (p: string): string[] => (t.flightReview && p.endsWith('.ulg') ? [up, FLIGHT_REVIEW] : [up]);
+      this.sources.push({ configId: LOCAL_SOURCE, catalogId: LOCAL_SOURCE, policy: 'move', dirs: [dir], keep: () => true, targets: [up, ...(t.flightReview ? [FLIGHT_REVIEW] : [])], targetsOf: site });
     }
     return {
       dataDir: this.dataDir,
@@ -258,9 +279,25 @@ export class ChaosWorld {
       // Frequent backups, so that a damaged catalog has a recent one to come back from.
       store: { backups: 3, backupIntervalSec: 2 },
       sources,
-      targets: [{ id: 'nas', type: 'ftp', url: String(this.sim('nas').ready['ftp']), ...FTP_LOGIN, collision: 'rename' }, ...this.flightReviewTarget(t)],
+      targets: [...this.uploadTargetConfig(t), ...this.flightReviewTarget(t)],
       routes,
     };
+  }
+
+  /** The NAS (collision `rename`), or the S3 store with the smallest parts the config allows. */
+  private uploadTargetConfig(t: Topology): NonNullable<ConfigInput['targets']> {
+    if (!t.s3) return [{ id: 'nas', type: 'ftp', url: String(this.sim('nas').ready['ftp']), ...FTP_LOGIN, collision: 'rename' }];
+    const endpoint = String(this.sim(S3_TARGET).ready['s3']);
+    return [{ id: S3_TARGET, type: 's3', endpoint, bucket: S3_BUCKET, ...S3_CREDENTIALS, partSize: S3_PART_BYTES, multipartThreshold: S3_PART_BYTES, collision: 'rename' }];
+  }
+
+  /**
+   * sha256 of a manifest file's copy on `target` (the NAS's file on its disk, the S3 store's object as a
+   * client reads it back); undefined when there is none.
+   */
+  async targetSha256(entry: ManifestEntry, target: string): Promise<string | undefined> {
+    if (target === S3_TARGET) return objectSha256(String(this.sim(S3_TARGET).ready['s3']), targetRel(entry));
+    return sha256File(this.targetFile(entry, target)).catch(() => undefined);
   }
 
   /** The demo's Flight Review target: like the real site, no way to ask whether a cut POST landed. */

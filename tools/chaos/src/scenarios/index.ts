@@ -7,11 +7,12 @@ import { openLog } from './open-log';
 import { powerLoss } from './power-loss';
 import { px4Reboot } from './px4-reboot';
 import { removalCuts } from './removal-cuts';
+import { s3MultipartKills } from './s3-multipart-kills';
 import { tornWrites } from './torn-writes';
 import { unplug } from './unplug';
 
 /** Every scenario, in the order `--scenario all` and the spec run them. */
-export const SCENARIOS: readonly Scenario[] = [powerLoss, unplug, ftpOutage, corruptState, px4Reboot, openLog, diskFull, tornWrites, removalCuts, changingWorld];
+export const SCENARIOS: readonly Scenario[] = [powerLoss, unplug, ftpOutage, corruptState, px4Reboot, openLog, diskFull, tornWrites, removalCuts, changingWorld, s3MultipartKills];
 
 export function scenarioNamed(name: string): Scenario {
   const s = SCENARIOS.find((x) => x.name === name);
