@@ -111,6 +111,11 @@ export async function checkInvariants(
     report.removedEarly++;
     problem(report, text);
   }
+  // A partial copy under the final name is other bytes than the source's where readers take it as done.
+  for (const text of observer.tornFinals) {
+    report.corrupt++;
+    problem(report, `torn: ${text}`);
+  }
   for (const drop of observer.stagingDrops) {
     if (excuses.all) report.excusedRestarts++;
     else {
@@ -119,12 +124,12 @@ export async function checkInvariants(
       problem(report, `staged ${drop.fileId}.part went back from ${drop.from} to ${drop.to} bytes`);
     }
   }
-  checkCounters(manifest, observer.faults, observer.lostInFlight, finalCounters, excuses, report, known);
+  checkCounters(manifest, observer.faults, observer.lostInFlight, finalCounters, excuses, report, known, world.nasResumes);
   return report;
 }
 
 async function checkFiles(world: ChaosWorld, manifest: Manifest, earlier: Manifest, report: InvariantReport, stillOnMoveSource: Set<string>): Promise<void> {
-  const nasRoot = world.simRoot('nas');
+  const nasRoot = world.targetRoot('nas');
   const expected = new Set<string>();
   for (const entry of earlier.values()) expected.add(targetRel(entry));
   for (const entry of manifest.values()) {
@@ -312,7 +317,8 @@ function checkHistory(
 /**
  * A transfer interrupted by a fault (its counter moved both before and after it, or it had not finished
  * when an armed fault was set) may send up to
- * {@link RESEND_ALLOWANCE} twice; more than that, summed over its interruptions (at least one: a link
+ * {@link RESEND_ALLOWANCE} twice — or, on a NAS that cannot resume (`uploadsResume` false: rclone's
+ * WebDAV), up to the whole file again, which is what such a server costs and is measured, not failed; more than that, summed over its interruptions (at least one: a link
  * resends lost packets by itself), means it started again from an earlier point than its durable offset.
  * Bytes a killed agent never received (still in the sockets' buffers, measured after each kill) are
  * taken off first: the camera counts what it writes, not what arrives.
@@ -325,6 +331,7 @@ function checkCounters(
   excuses: Excuses,
   report: InvariantReport,
   known: KnownRestarts,
+  uploadsResume: boolean,
 ): void {
   let needed = 0;
   let moved = 0;
@@ -341,8 +348,10 @@ function checkCounters(
       const inFlight = leg === 'downloaded' ? (lostInFlight.get(key) ?? 0) : 0;
       report.lostInFlight += inFlight;
       const extra = total - inFlight - entry.size;
+      // Without resume each interruption may cost what had been sent of the file: at most all of it.
+      const allowance = leg === 'uploaded' && !uploadsResume ? Math.max(RESEND_ALLOWANCE, entry.size) : RESEND_ALLOWANCE;
       // One allowance even without a fault: links resend on their own (MAVFTP re-requests lost chunks).
-      if (extra > Math.max(1, interruptions) * RESEND_ALLOWANCE) {
+      if (extra > Math.max(1, interruptions) * allowance) {
         if (excuses.all || excuses.keys.has(key)) report.excusedRestarts++;
         else {
           report.restartedFromZero++;

@@ -10,6 +10,7 @@ import { type AgentProcess, killAgent, startAgentProcess, stopAgent, untilServin
 import { KIB, MIB, writeCameraFiles } from './content';
 import { type ManifestEntry, targetRel } from './manifest';
 import type { Rng } from './prng';
+import { type DavNas, startDavNas } from './webdav/dav-nas';
 
 /** Which simulated devices a round uses and how much they hold. Every scenario uses this one drone. */
 export interface Topology {
@@ -32,8 +33,11 @@ export interface Topology {
   readonly local?: { readonly pollIntervalSec?: number };
   /** A simulated Flight Review site the PX4 logs also go to, as in the demo (needs `px4`). */
   readonly flightReview?: boolean;
-  /** The FTP NAS every source goes to. */
-  readonly nas: { readonly bandwidth?: number; readonly quotaBytes?: number };
+  /**
+   * The NAS every source goes to: the FTP simulator, or (`protocol: 'webdav'`) `rclone serve webdav`
+   * behind a counting link (`webdav/dav-nas.ts`; `quotaBytes` is the FTP simulator's only).
+   */
+  readonly nas: { readonly bandwidth?: number; readonly quotaBytes?: number; readonly protocol?: 'ftp' | 'webdav' };
   /**
    * Preload the fsync journal into the agent (and its workers, through NODE_OPTIONS), so that a cut can
    * drop what was written to staging since its last fsync.
@@ -90,6 +94,8 @@ export const CHECKPOINT_BYTES = 256 * KIB;
 /** A temp directory with the simulators running, the agent's config, and the agent process (started and killed at will). */
 export class ChaosWorld {
   readonly sims = new Map<string, RunningSimulator>();
+  /** The NAS when it speaks WebDAV (it is then not in `sims`). */
+  davNas: DavNas | undefined;
   readonly sources: SourceInfo[] = [];
   agent: AgentProcess | undefined;
   /**
@@ -138,9 +144,17 @@ export class ChaosWorld {
   simRoot(name: string): string {
     return join(this.dir, 'sim', name);
   }
-  /** A manifest file's path on a target simulator's disk. */
+  /** The directory a target stores into, seen from the server's side. */
+  targetRoot(target: string): string {
+    return target === 'nas' && this.davNas ? this.davNas.root : this.simRoot(target);
+  }
+  /** A manifest file's path on a target's disk. */
   targetFile(entry: ManifestEntry, target: string): string {
-    return join(this.simRoot(target), targetRel(entry));
+    return join(this.targetRoot(target), targetRel(entry));
+  }
+  /** Whether the NAS lets an interrupted upload go on (FTP REST/APPE: yes; rclone's WebDAV: no). */
+  get nasResumes(): boolean {
+    return this.davNas?.canResume ?? true;
   }
   sim(name: string): RunningSimulator {
     const s = this.sims.get(name);
@@ -177,8 +191,12 @@ export class ChaosWorld {
     };
     if (t.camera) await writeCameraFiles(this.simRoot('camera'), t.camera.files, t.camera.maxBytes, rng.fork('camera'));
     const bw = (b: number | undefined): string[] => (b === undefined ? [] : ['--bandwidth', String(b)]);
+    const startNas = async (): Promise<void> => {
+      if (t.nas.protocol === 'webdav') this.davNas = await startDavNas({ bandwidth: t.nas.bandwidth });
+      else await start('nas', 'ftp', ['--no-seed', ...bw(t.nas.bandwidth), ...(t.nas.quotaBytes === undefined ? [] : ['--quota', String(t.nas.quotaBytes)])]);
+    };
     await Promise.all([
-      start('nas', 'ftp', ['--no-seed', ...bw(t.nas.bandwidth), ...(t.nas.quotaBytes === undefined ? [] : ['--quota', String(t.nas.quotaBytes)])]),
+      startNas(),
       t.camera ? start('camera', 'ftp', bw(t.camera.bandwidth)) : undefined,
       t.flightReview ? start(FLIGHT_REVIEW, 'flight-review', []) : undefined,
       t.px4
@@ -257,9 +275,16 @@ export class ChaosWorld {
       // Frequent backups, so that a damaged catalog has a recent one to come back from.
       store: { backups: 3, backupIntervalSec: 2 },
       sources,
-      targets: [{ id: 'nas', type: 'ftp', url: String(this.sim('nas').ready['ftp']), ...FTP_LOGIN, collision: 'rename' }, ...this.flightReviewTarget(t)],
+      targets: [this.nasTarget(), ...this.flightReviewTarget(t)],
       routes,
     };
+  }
+
+  private nasTarget(): NonNullable<ConfigInput['targets']>[number] {
+    const dav = this.davNas;
+    // A short silence limit: a request cut by the server's death is retried in seconds, not a minute.
+    if (dav) return { id: 'nas', type: 'webdav', url: dav.url, user: dav.user, password: dav.password, collision: 'rename', timeoutSec: 10 };
+    return { id: 'nas', type: 'ftp', url: String(this.sim('nas').ready['ftp']), ...FTP_LOGIN, collision: 'rename' };
   }
 
   /** The demo's Flight Review target: like the real site, no way to ask whether a cut POST landed. */
@@ -348,6 +373,11 @@ export class ChaosWorld {
   async cleanup(): Promise<void> {
     if (this.agent?.isRunning()) await killAgent(this.agent);
     await Promise.all([...this.sims.values()].map((s) => s.stop()));
+    if (this.davNas) {
+      // rclone's root is its own temp directory: a kept world keeps a copy of what the server held.
+      if (this.options.keep) await cp(this.davNas.root, this.simRoot('nas'), { recursive: true }).catch(() => undefined);
+      await this.davNas.stop();
+    }
     if (this.dataDisk) {
       // The disk goes with its mount: a kept world keeps a copy of what the agent left on it.
       if (this.options.keep) await cp(this.dataDir, join(this.dir, 'data'), { recursive: true }).catch(() => undefined);

@@ -9,9 +9,10 @@ import { px4Reboot } from './px4-reboot';
 import { removalCuts } from './removal-cuts';
 import { tornWrites } from './torn-writes';
 import { unplug } from './unplug';
+import { webdavCuts } from './webdav-cuts';
 
 /** Every scenario, in the order `--scenario all` and the spec run them. */
-export const SCENARIOS: readonly Scenario[] = [powerLoss, unplug, ftpOutage, corruptState, px4Reboot, openLog, diskFull, tornWrites, removalCuts, changingWorld];
+export const SCENARIOS: readonly Scenario[] = [powerLoss, unplug, ftpOutage, corruptState, px4Reboot, openLog, diskFull, tornWrites, removalCuts, webdavCuts, changingWorld];
 
 export function scenarioNamed(name: string): Scenario {
   const s = SCENARIOS.find((x) => x.name === name);

@@ -1,0 +1,78 @@
+import { KIB, MIB } from '../content';
+import type { Scenario, ScenarioContext } from '../scenario';
+import { type NasUpload, waitForAim, waitForNasCommit, waitForNasPart } from './aim';
+import { WHOLE_DRONE, powerCut } from './power-loss';
+
+/** Where a fault is aimed in the WebDAV upload path. */
+type DavAim = 'mid-upload' | 'commit' | 'start-up' | 'removing';
+
+/** A mid-upload fault lands this far into a file's `.part` on the server, with this much still to come. */
+const PAST_BYTES = 512 * KIB;
+const LEFT_BYTES = 256 * KIB;
+/** How long an aim at the server's files waits before it takes any upload the catalog shows. */
+const AIM_MS = 15_000;
+
+/**
+ * Waits for the aimed moment: a `.part` on the server part-way (mid-upload) or whole with its final
+ * name still free (commit: the read-back and the MOVE), each at a file not aimed at before; else what
+ * the catalog shows. Returns what it found, for the fault log.
+ */
+async function aimAt(ctx: ScenarioContext, aim: DavAim, aimed: Set<string>): Promise<string> {
+  if (aim === 'start-up' || aim === 'removing') {
+    await waitForAim(ctx, aim);
+    return aim;
+  }
+  const found: NasUpload | undefined =
+    aim === 'mid-upload' ? await waitForNasPart(ctx, PAST_BYTES, LEFT_BYTES, AIM_MS, aimed) : await waitForNasCommit(ctx, AIM_MS, aimed);
+  if (found === undefined) {
+    await waitForAim(ctx, 'uploading');
+    return `${aim}: nothing found in ${AIM_MS / 1000} s, any upload`;
+  }
+  aimed.add(found.file);
+  // Into the commit's read-back or MOVE, not only at its edge.
+  if (aim === 'commit') await ctx.sleep(ctx.rng.between(0, 150));
+  return `${aim}: ${found.file} at ${found.at} of ${found.size} bytes`;
+}
+
+/**
+ * The agent uploads to a WebDAV NAS (`rclone serve webdav` behind a paced, counting link) and is
+ * SIGKILLed — mid-upload, during a commit (the `.part` whole, its read-back and MOVE under way), at
+ * start-up or while the cleaner removes a moved file; a third of the cuts take the whole drone (the flash
+ * drive pulled and back as the agent boots) — and the server itself is killed and started again on its
+ * port (an outage), mid-upload or mid-commit. rclone cannot resume (no Sabre PATCH, no Content-Range
+ * PUT), so an interrupted upload is sent again from zero: the counters allow one whole copy per
+ * interruption and report what was sent twice. The observer watches every final name on the server:
+ * a partial file there fails the round (`corrupt`), as does a `.part` left behind.
+ */
+export const webdavCuts: Scenario = {
+  name: 'webdav-cuts',
+  summary: 'SIGKILL the agent mid-upload and mid-commit to a WebDAV NAS (rclone serve webdav), and kill and restart the server',
+  topology: () => ({
+    flash: { sessions: 3, images: 3, videos: 1, jpegKib: '40-300', videoMib: '2-3' },
+    nas: { protocol: 'webdav', bandwidth: 3 * MIB },
+  }),
+  async inject(ctx) {
+    const nas = ctx.world.davNas;
+    if (!nas) throw new Error('webdav-cuts needs a WebDAV NAS');
+    const kills = ctx.rng.int(2, 4);
+    const outages = ctx.rng.int(1, 2);
+    // The first fault is a kill mid-upload, the second an outage mid-upload (each one the round must have); then in seeded order.
+    const rest = [...Array<'kill'>(kills - 1).fill('kill'), ...Array<'outage'>(outages - 1).fill('outage')];
+    const plan = ['kill', 'outage', ...rest.map((f) => ({ f, k: ctx.rng.next() })).sort((a, b) => a.k - b.k).map((x) => x.f)] as const;
+    const aimed = new Set<string>();
+    for (const [k, fault] of plan.entries()) {
+      if (Date.now() >= ctx.faultDeadline) break;
+      const aim: DavAim =
+        k < 2 ? 'mid-upload' : fault === 'outage' ? ctx.rng.pick(['mid-upload', 'commit'] as const) : ctx.rng.pick(['mid-upload', 'mid-upload', 'commit', 'commit', 'start-up', 'removing'] as const);
+      const where = await aimAt(ctx, aim, aimed);
+      // At least one fault per round, even if the agent was quicker than the aim.
+      if (k > 0 && ctx.delivered() === ctx.manifest.size) break;
+      ctx.log(`${fault} aimed at ${where}`);
+      if (fault === 'kill') await powerCut(ctx, ctx.rng.chance(WHOLE_DRONE));
+      else {
+        await ctx.fault('webdav:outage');
+        await nas.outage(ctx.rng.int(500, 4000));
+      }
+    }
+  },
+};
