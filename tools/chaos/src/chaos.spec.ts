@@ -25,13 +25,16 @@ describe('chaos', () => {
 
   // Two rounds at a time (maxConcurrency in vitest.config.ts): each starts an agent and up to four simulators.
   for (const scenario of SCENARIOS.filter((s) => s.name !== changingWorld.name)) {
-    it.concurrent(`${scenario.name}: nothing lost, nothing corrupt, nothing restarted from zero`, async ({ expect }) => {
+    const unavailable = scenario.unavailable?.();
+    it.skipIf(unavailable !== undefined).concurrent(`${scenario.name}: nothing lost, nothing corrupt, nothing restarted from zero${unavailable ? ` (skipped: ${unavailable})` : ''}`, async ({ expect }) => {
       const r = await runRound(scenario, { seed: 20_261_125, faultMs: 20_000, deliverMs: 150_000 });
       const { problems, ...figures } = r;
       const why = `${JSON.stringify(figures)}\n${problems.join('\n')}`;
       expect(r.faults, why).toBeGreaterThan(0);
       // Cuts the agent took itself at its deletes from the flash drive: on both sides of one, or a side went untested.
       if (scenario.name === 'removal-cuts') expect(Object.keys(r.phases).sort(), why).toEqual(['removing (after unlink)', 'removing (before unlink)']);
+      // A kill and a server outage, each aimed mid-upload, come first in every webdav-cuts round.
+      if (scenario.name === 'webdav-cuts') expect(r.faults, why).toBeGreaterThanOrEqual(2);
       // Restarts caused by the known sealed-before-record bug are counted in restartedFromZero and reported, not failed.
       const restarted = r.restartedFromZero - r.knownIssues.restartsFromThem;
       expect({ lost: r.lost, corrupt: r.corrupt, restartedFromZero: restarted, removedEarly: r.removedEarly }, why).toEqual({

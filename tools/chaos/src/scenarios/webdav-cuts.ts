@@ -1,7 +1,8 @@
+import { rcloneMissing } from '@filesync/device-webdav/testing';
 import { KIB, MIB } from '../content';
 import type { Scenario, ScenarioContext } from '../scenario';
 import { type NasUpload, waitForAim, waitForNasCommit, waitForNasPart } from './aim';
-import { WHOLE_DRONE, powerCut } from './power-loss';
+import { WHOLE_DRONE, cutPower } from './power-loss';
 
 /** Where a fault is aimed in the WebDAV upload path. */
 type DavAim = 'mid-upload' | 'commit' | 'start-up' | 'removing';
@@ -11,27 +12,35 @@ const PAST_BYTES = 512 * KIB;
 const LEFT_BYTES = 256 * KIB;
 /** How long an aim at the server's files waits before it takes any upload the catalog shows. */
 const AIM_MS = 15_000;
+/** The most a fault aimed at a commit waits after seeing the `.part` whole. */
+const COMMIT_DELAY_MS = 60;
+
+/** Where an aim landed: for the fault log, and the fault's phase when the server's files showed it. */
+interface Landing {
+  readonly where: string;
+  readonly phase?: string;
+}
 
 /**
  * Waits for the aimed moment: a `.part` on the server part-way (mid-upload) or whole with its final
  * name still free (commit: the read-back and the MOVE), each at a file not aimed at before; else what
- * the catalog shows. Returns what it found, for the fault log.
+ * the catalog shows.
  */
-async function aimAt(ctx: ScenarioContext, aim: DavAim, aimed: Set<string>): Promise<string> {
+async function aimAt(ctx: ScenarioContext, aim: DavAim, aimed: Set<string>): Promise<Landing> {
   if (aim === 'start-up' || aim === 'removing') {
     await waitForAim(ctx, aim);
-    return aim;
+    return { where: aim };
   }
   const found: NasUpload | undefined =
     aim === 'mid-upload' ? await waitForNasPart(ctx, PAST_BYTES, LEFT_BYTES, AIM_MS, aimed) : await waitForNasCommit(ctx, AIM_MS, aimed);
   if (found === undefined) {
     await waitForAim(ctx, 'uploading');
-    return `${aim}: nothing found in ${AIM_MS / 1000} s, any upload`;
+    return { where: `${aim}: nothing found in ${AIM_MS / 1000} s, any upload` };
   }
   aimed.add(found.file);
-  // Into the commit's read-back or MOVE, not only at its edge.
-  if (aim === 'commit') await ctx.sleep(ctx.rng.between(0, 150));
-  return `${aim}: ${found.file} at ${found.at} of ${found.size} bytes`;
+  // Into the commit's read-back (a GET of the whole file) or its MOVE, not only at its edge: milliseconds on loopback.
+  if (aim === 'commit') await ctx.sleep(ctx.rng.between(0, COMMIT_DELAY_MS));
+  return { where: `${aim}: ${found.file} at ${found.at} of ${found.size} bytes`, phase: aim === 'commit' ? 'uploading (.part whole)' : 'uploading (.part part-way)' };
 }
 
 /**
@@ -47,6 +56,7 @@ async function aimAt(ctx: ScenarioContext, aim: DavAim, aimed: Set<string>): Pro
 export const webdavCuts: Scenario = {
   name: 'webdav-cuts',
   summary: 'SIGKILL the agent mid-upload and mid-commit to a WebDAV NAS (rclone serve webdav), and kill and restart the server',
+  unavailable: rcloneMissing,
   topology: () => ({
     flash: { sessions: 3, images: 3, videos: 1, jpegKib: '40-300', videoMib: '2-3' },
     nas: { protocol: 'webdav', bandwidth: 3 * MIB },
@@ -64,13 +74,17 @@ export const webdavCuts: Scenario = {
       if (Date.now() >= ctx.faultDeadline) break;
       const aim: DavAim =
         k < 2 ? 'mid-upload' : fault === 'outage' ? ctx.rng.pick(['mid-upload', 'commit'] as const) : ctx.rng.pick(['mid-upload', 'mid-upload', 'commit', 'commit', 'start-up', 'removing'] as const);
-      const where = await aimAt(ctx, aim, aimed);
+      const landing = await aimAt(ctx, aim, aimed);
       // At least one fault per round, even if the agent was quicker than the aim.
       if (k > 0 && ctx.delivered() === ctx.manifest.size) break;
-      ctx.log(`${fault} aimed at ${where}`);
-      if (fault === 'kill') await powerCut(ctx, ctx.rng.chance(WHOLE_DRONE));
-      else {
-        await ctx.fault('webdav:outage');
+      ctx.log(`${fault} aimed at ${landing.where}`);
+      const phase = landing.phase === undefined ? {} : { phase: landing.phase };
+      if (fault === 'kill') {
+        const wholeDrone = ctx.rng.chance(WHOLE_DRONE);
+        await ctx.fault(wholeDrone ? 'power-cut:drone' : 'power-cut:agent', phase);
+        await cutPower(ctx, wholeDrone);
+      } else {
+        await ctx.fault('webdav:outage', phase);
         await nas.outage(ctx.rng.int(500, 4000));
       }
     }
