@@ -35,9 +35,10 @@ export interface Topology {
   readonly flightReview?: boolean;
   /**
    * The NAS every source goes to: the FTP simulator, or (`protocol: 'webdav'`) `rclone serve webdav`
-   * behind a counting link (`webdav/dav-nas.ts`; `quotaBytes` is the FTP simulator's only).
+   * behind a counting link (`webdav/dav-nas.ts`; `quotaBytes` is the FTP simulator's only), which with
+   * `partialUpdates` gives rclone Sabre's PATCH append, so that uploads resume.
    */
-  readonly nas: { readonly bandwidth?: number; readonly quotaBytes?: number; readonly protocol?: 'ftp' | 'webdav' };
+  readonly nas: { readonly bandwidth?: number; readonly quotaBytes?: number; readonly protocol?: 'ftp' | 'webdav'; readonly partialUpdates?: boolean };
   /**
    * Preload the fsync journal into the agent (and its workers, through NODE_OPTIONS), so that a cut can
    * drop what was written to staging since its last fsync.
@@ -152,7 +153,7 @@ export class ChaosWorld {
   targetFile(entry: ManifestEntry, target: string): string {
     return join(this.targetRoot(target), targetRel(entry));
   }
-  /** Whether the NAS lets an interrupted upload go on (FTP REST/APPE: yes; rclone's WebDAV: no). */
+  /** Whether the NAS lets an interrupted upload go on (FTP REST/APPE: yes; rclone's WebDAV: only with the link's partial updates). */
   get nasResumes(): boolean {
     return this.davNas?.canResume ?? true;
   }
@@ -192,7 +193,7 @@ export class ChaosWorld {
     if (t.camera) await writeCameraFiles(this.simRoot('camera'), t.camera.files, t.camera.maxBytes, rng.fork('camera'));
     const bw = (b: number | undefined): string[] => (b === undefined ? [] : ['--bandwidth', String(b)]);
     const startNas = async (): Promise<void> => {
-      if (t.nas.protocol === 'webdav') this.davNas = await startDavNas({ bandwidth: t.nas.bandwidth });
+      if (t.nas.protocol === 'webdav') this.davNas = await startDavNas({ bandwidth: t.nas.bandwidth, partialUpdates: t.nas.partialUpdates });
       else await start('nas', 'ftp', ['--no-seed', ...bw(t.nas.bandwidth), ...(t.nas.quotaBytes === undefined ? [] : ['--quota', String(t.nas.quotaBytes)])]);
     };
     await Promise.all([

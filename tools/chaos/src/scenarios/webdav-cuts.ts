@@ -7,8 +7,12 @@ import { WHOLE_DRONE, cutPower } from './power-loss';
 /** Where a fault is aimed in the WebDAV upload path. */
 type DavAim = 'mid-upload' | 'commit' | 'start-up' | 'removing';
 
-/** A mid-upload fault lands this far into a file's `.part` on the server, with this much still to come. */
-const PAST_BYTES = 512 * KIB;
+/**
+ * A mid-upload fault lands this far into a file's `.part` on the server, with this much still to come.
+ * Where the server resumes, past two whole 1 MiB pieces: a restart from zero would then send more again
+ * than the one-piece allowance, so the counters tell the two apart.
+ */
+const PAST_BYTES = { resumes: 2 * MIB, sentAgain: 512 * KIB } as const;
 const LEFT_BYTES = 256 * KIB;
 /** How long an aim at the server's files waits before it takes any upload the catalog shows. */
 const AIM_MS = 15_000;
@@ -32,7 +36,9 @@ async function aimAt(ctx: ScenarioContext, aim: DavAim, aimed: Set<string>): Pro
     return { where: aim };
   }
   const found: NasUpload | undefined =
-    aim === 'mid-upload' ? await waitForNasPart(ctx, PAST_BYTES, LEFT_BYTES, AIM_MS, aimed) : await waitForNasCommit(ctx, AIM_MS, aimed);
+    aim === 'mid-upload'
+      ? await waitForNasPart(ctx, ctx.world.nasResumes ? PAST_BYTES.resumes : PAST_BYTES.sentAgain, LEFT_BYTES, AIM_MS, aimed)
+      : await waitForNasCommit(ctx, AIM_MS, aimed);
   if (found === undefined) {
     await waitForAim(ctx, 'uploading');
     return { where: `${aim}: nothing found in ${AIM_MS / 1000} s, any upload` };
@@ -50,16 +56,19 @@ async function aimAt(ctx: ScenarioContext, aim: DavAim, aimed: Set<string>): Pro
  * drive pulled and back as the agent boots) — and the server itself is killed and started again on its
  * port (an outage), mid-upload or mid-commit. rclone cannot resume (no Sabre PATCH, no Content-Range
  * PUT), so an interrupted upload is sent again from zero: the counters allow one whole copy per
- * interruption and report what was sent twice. The observer watches every final name on the server:
+ * interruption and report what was sent twice. In a seeded half of the rounds the link gives rclone
+ * Sabre's partial updates: the target then goes in 1 MiB pieces and resumes, and anything more than one
+ * piece sent again per interruption fails the round (`restartedFromZero`). The observer watches every final name on the server:
  * a partial file there fails the round (`corrupt`), as does a `.part` left behind.
  */
 export const webdavCuts: Scenario = {
   name: 'webdav-cuts',
   summary: 'SIGKILL the agent mid-upload and mid-commit to a WebDAV NAS (rclone serve webdav), and kill and restart the server',
   unavailable: rcloneMissing,
-  topology: () => ({
-    flash: { sessions: 3, images: 3, videos: 1, jpegKib: '40-300', videoMib: '2-3' },
-    nas: { protocol: 'webdav', bandwidth: 3 * MIB },
+  topology: (rng) => ({
+    flash: { sessions: 3, images: 3, videos: 1, jpegKib: '40-300', videoMib: '3-4' },
+    // Half the rounds as Nextcloud would be (Sabre's PATCH: uploads resume), half as rclone is (sent again).
+    nas: { protocol: 'webdav', bandwidth: 3 * MIB, partialUpdates: rng.chance(0.5) },
   }),
   async inject(ctx) {
     const nas = ctx.world.davNas;

@@ -1,4 +1,5 @@
 import { type RcloneWebdav, rcloneMissing, startRcloneWebdav } from '@filesync/device-webdav/testing';
+import { sabrePartialUpdate } from '@filesync/device-webdav/testing/partial-update';
 import { type LinkCounts, type LinkProxy, startLinkProxy } from './link-proxy';
 
 /**
@@ -6,7 +7,9 @@ import { type LinkCounts, type LinkProxy, startLinkProxy } from './link-proxy';
  * device's own test helper) behind the counting, paced link of {@link startLinkProxy}. rclone neither
  * announces Sabre's partial updates nor honours `Content-Range`, so the target declares
  * `canResume: false` and an interrupted upload is sent again from zero: the round measures that
- * instead of failing it.
+ * instead of failing it. With `partialUpdates` the link gives rclone Sabre's `PATCH` append (as
+ * Nextcloud offers it; the device's test-support hooks, which its conformance suite runs against): the
+ * target then uploads in 1 MiB pieces and resumes, and a restart from zero fails the round.
  */
 export interface DavNas {
   /** What the agent is configured with: the link's URL (no credentials). */
@@ -23,13 +26,13 @@ export interface DavNas {
   stop(): Promise<void>;
 }
 
-export async function startDavNas(options: { bandwidth?: number } = {}): Promise<DavNas> {
+export async function startDavNas(options: { bandwidth?: number; partialUpdates?: boolean } = {}): Promise<DavNas> {
   const missing = rcloneMissing();
   if (missing) throw new Error(`a WebDAV NAS needs Debian's rclone: ${missing}`);
   const server: RcloneWebdav = await startRcloneWebdav();
   let link: LinkProxy;
   try {
-    link = await startLinkProxy(server.url, options);
+    link = await startLinkProxy(server.url, { bandwidth: options.bandwidth, hooks: options.partialUpdates ? sabrePartialUpdate(server.root) : undefined });
   } catch (err) {
     await server.stop();
     throw err;
@@ -39,7 +42,7 @@ export async function startDavNas(options: { bandwidth?: number } = {}): Promise
     root: server.root,
     user: server.user,
     password: server.password,
-    canResume: false,
+    canResume: options.partialUpdates === true,
     counts: () => link.counts(),
     async outage(downMs) {
       await server.kill();

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { type ClientRequest, type IncomingMessage, type Server, type ServerResponse, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { ProxyHooks } from '@filesync/device-webdav/testing/partial-update';
 
 /** Bytes of request bodies (PUT, PATCH) the link carried, per decoded request path. */
 export interface LinkCounts {
@@ -24,7 +25,18 @@ export interface LinkProxy {
  * test-support is, which suits small test files only). Either side going away is passed on: the agent
  * killed mid-PUT cuts the upstream request; the server killed mid-request resets the agent's connection.
  */
-export async function startLinkProxy(upstream: string, options: { bandwidth?: number } = {}): Promise<LinkProxy> {
+export interface LinkOptions {
+  /** Request bodies are paced at this many bytes/s (none: as fast as the sockets go). */
+  readonly bandwidth?: number;
+  /**
+   * Protocol the server lacks, given by the link (the device's test-support hooks: Sabre's partial
+   * updates): a `PATCH` is read whole (paced and counted as it arrives), then offered to `answer`; an
+   * answer's headers pass through `response`.
+   */
+  readonly hooks?: ProxyHooks;
+}
+
+export async function startLinkProxy(upstream: string, options: LinkOptions = {}): Promise<LinkProxy> {
   const up = new URL(upstream);
   const received: Record<string, number> = {};
   let bytesReceived = 0;
@@ -36,6 +48,7 @@ export async function startLinkProxy(upstream: string, options: { bandwidth?: nu
   const server: Server = createServer((req, res) => void forward(req, res));
 
   async function forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method === 'PATCH' && options.hooks?.answer) return patch(req, res, options.hooks.answer);
     const headers: Record<string, string | string[] | undefined> = { ...req.headers, host: up.host };
     // MOVE names its destination by URL; the server checks it is on its own host.
     if (typeof headers['destination'] === 'string') headers['destination'] = new URL(new URL(headers['destination']).pathname, up).href;
@@ -46,7 +59,8 @@ export async function startLinkProxy(upstream: string, options: { bandwidth?: nu
     };
     out.on('error', cut);
     out.on('response', (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      const status = answer.statusCode ?? 502;
+      res.writeHead(status, options.hooks?.response?.(req, status, { ...answer.headers }, Buffer.alloc(0)).headers ?? answer.headers);
       answer.pipe(res);
       answer.on('error', cut);
       answer.on('aborted', cut);
@@ -68,6 +82,27 @@ export async function startLinkProxy(upstream: string, options: { bandwidth?: nu
       out.end();
     } catch {
       cut();
+    }
+  }
+
+  /**
+   * A partial update applied by the link: only a whole body is applied (a PATCH cut by a kill appends
+   * nothing, as a server that checks Content-Length does); one the hook does not take is refused.
+   */
+  async function patch(req: IncomingMessage, res: ServerResponse, answer: NonNullable<ProxyHooks['answer']>): Promise<void> {
+    const path = pathOf(req.url);
+    const chunks: Buffer[] = [];
+    try {
+      for await (const chunk of req as AsyncIterable<Buffer>) {
+        if (options.bandwidth !== undefined && options.bandwidth > 0) await sleep((chunk.length / options.bandwidth) * 1000);
+        chunks.push(chunk);
+        count(path, chunk.length);
+      }
+      if (await answer(req, Buffer.concat(chunks), res)) return;
+      res.writeHead(501);
+      res.end();
+    } catch {
+      req.socket.destroy();
     }
   }
 
