@@ -80,12 +80,13 @@ export const webdavCuts: Scenario = {
     const plan = ['kill', 'outage', ...rest.map((f) => ({ f, k: ctx.rng.next() })).sort((a, b) => a.k - b.k).map((x) => x.f)] as const;
     const aimed = new Set<string>();
     for (const [k, fault] of plan.entries()) {
-      if (Date.now() >= ctx.faultDeadline) break;
+      // The first kill and the first outage are always injected (a loaded machine can spend the budget on the first restart).
+      if (k >= 2 && Date.now() >= ctx.faultDeadline) break;
       const aim: DavAim =
         k < 2 ? 'mid-upload' : fault === 'outage' ? ctx.rng.pick(['mid-upload', 'commit'] as const) : ctx.rng.pick(['mid-upload', 'mid-upload', 'commit', 'commit', 'start-up', 'removing'] as const);
       const landing = await aimAt(ctx, aim, aimed);
-      // At least one fault per round, even if the agent was quicker than the aim.
-      if (k > 0 && ctx.delivered() === ctx.manifest.size) break;
+      // The first two faults in every round, even if the agent was quicker than the aim.
+      if (k >= 2 && ctx.delivered() === ctx.manifest.size) break;
       ctx.log(`${fault} aimed at ${landing.where}`);
       const phase = landing.phase === undefined ? {} : { phase: landing.phase };
       if (fault === 'kill') {
