@@ -53,9 +53,11 @@ export async function startLinkProxy(upstream: string, options: LinkOptions = {}
     // MOVE names its destination by URL; the server checks it is on its own host.
     if (typeof headers['destination'] === 'string') headers['destination'] = new URL(new URL(headers['destination']).pathname, up).href;
     const out = request(new URL(req.url ?? '/', up), { method: req.method, headers });
+    // `req.destroy()`, not `req.socket.destroy()`: an upstream error can come after the exchange ended,
+    // when the request has no socket any more (seen in a long run: the runner died on it).
     const cut = (): void => {
       out.destroy();
-      req.socket.destroy();
+      req.destroy();
     };
     out.on('error', cut);
     out.on('response', (answer) => {
@@ -102,7 +104,7 @@ export async function startLinkProxy(upstream: string, options: LinkOptions = {}
       res.writeHead(501);
       res.end();
     } catch {
-      req.socket.destroy();
+      req.destroy();
     }
   }
 
