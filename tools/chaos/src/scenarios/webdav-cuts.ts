@@ -58,8 +58,8 @@ async function aimAt(ctx: ScenarioContext, aim: DavAim, aimed: Set<string>): Pro
  * PUT), so an interrupted upload is sent again from zero: the counters allow one whole copy per
  * interruption and report what was sent twice. In a seeded half of the rounds the link gives rclone
  * Sabre's partial updates: the target then goes in 1 MiB pieces and resumes, and anything more than one
- * piece sent again per interruption fails the round (`restartedFromZero`). The observer watches every final name on the server:
- * a partial file there fails the round (`corrupt`), as does a `.part` left behind.
+ * piece sent again per interruption fails the round (`restartedFromZero`). The observer watches every
+ * final name on the server: a partial file there fails the round (`corrupt`), as does a `.part` left behind.
  */
 export const webdavCuts: Scenario = {
   name: 'webdav-cuts',
