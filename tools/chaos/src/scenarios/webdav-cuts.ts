@@ -18,6 +18,12 @@ const LEFT_BYTES = 256 * KIB;
 const AIM_MS = 15_000;
 /** The most a fault aimed at a commit waits after seeing the `.part` whole. */
 const COMMIT_DELAY_MS = 60;
+/**
+ * The most a mid-upload fault waits after its aim: about one 1 MiB piece at the link's 3 MiB/s, so that
+ * on a resuming server it lands inside a piece's PATCH (which must then append nothing) as often as
+ * between two (the aim sees the `.part` just after a piece was appended).
+ */
+const MID_PIECE_MS = 350;
 
 /** Where an aim landed: for the fault log, and the fault's phase when the server's files showed it. */
 interface Landing {
@@ -45,7 +51,7 @@ async function aimAt(ctx: ScenarioContext, aim: DavAim, aimed: Set<string>): Pro
   }
   aimed.add(found.file);
   // Into the commit's read-back (a GET of the whole file) or its MOVE, not only at its edge: milliseconds on loopback.
-  if (aim === 'commit') await ctx.sleep(ctx.rng.between(0, COMMIT_DELAY_MS));
+  await ctx.sleep(ctx.rng.between(0, aim === 'commit' ? COMMIT_DELAY_MS : MID_PIECE_MS));
   return { where: `${aim}: ${found.file} at ${found.at} of ${found.size} bytes`, phase: aim === 'commit' ? 'uploading (.part whole)' : 'uploading (.part part-way)' };
 }
 
@@ -92,6 +98,8 @@ export const webdavCuts: Scenario = {
       if (fault === 'kill') {
         const wholeDrone = ctx.rng.chance(WHOLE_DRONE);
         await ctx.fault(wholeDrone ? 'power-cut:drone' : 'power-cut:agent', phase);
+        // The drone loses power: what its sockets had not yet delivered never arrives.
+        nas.dropClients();
         await cutPower(ctx, wholeDrone);
       } else {
         await ctx.fault('webdav:outage', phase);

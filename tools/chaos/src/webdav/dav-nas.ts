@@ -21,6 +21,8 @@ export interface DavNas {
   /** Whether an interrupted upload can go on from where it was (rclone: no). */
   readonly canResume: boolean;
   counts(): LinkCounts;
+  /** The agent's connections reset, unread bytes dropped: call just before the agent is killed, as a power cut. */
+  dropClients(): void;
   /** The server killed (SIGKILL, its port closed) for `downMs`, then started again on the same port and root. */
   outage(downMs: number): Promise<void>;
   stop(): Promise<void>;
@@ -44,6 +46,7 @@ export async function startDavNas(options: { bandwidth?: number; partialUpdates?
     password: server.password,
     canResume: options.partialUpdates === true,
     counts: () => link.counts(),
+    dropClients: () => link.dropClients(),
     async outage(downMs) {
       await server.kill();
       await new Promise((resolve) => setTimeout(resolve, downMs));

@@ -82,6 +82,21 @@ describe('link proxy (the WebDAV NAS link of the chaos suite)', () => {
     expect(up.seen[0]!.bytes).toBeGreaterThan(0);
   });
 
+  it('drops the clients at a power cut: a body the link had not read yet never reaches the server', async () => {
+    const up = await startUpstream();
+    upstream = up.server;
+    proxy = await startLinkProxy(up.url, { bandwidth: 256 * 1024 });
+    // 1 MiB handed to the sockets at once, read by the link at 256 KiB/s: most of it is still buffered at the cut.
+    const request = fetch(`${proxy.url}piece.part`, { method: 'PUT', body: new Uint8Array(1024 * 1024) }).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 300));
+    const before = proxy.counts().bytesReceived;
+    proxy.dropClients();
+    await request;
+    await new Promise((r) => setTimeout(r, 500));
+    expect(proxy.counts().bytesReceived - before).toBeLessThan(128 * 1024);
+    expect(up.seen.find((s) => s.url === '/piece.part')?.complete).not.toBe(true);
+  });
+
   it('resets the client when the server is not there', async () => {
     const up = await startUpstream();
     up.server.closeAllConnections();

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { type ClientRequest, type IncomingMessage, type Server, type ServerResponse, createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProxyHooks } from '@filesync/device-webdav/testing/partial-update';
 
@@ -14,6 +14,12 @@ export interface LinkProxy {
   /** `http://127.0.0.1:PORT/`: the proxy's base URL; paths are forwarded unchanged. */
   readonly url: string;
   counts(): LinkCounts;
+  /**
+   * Resets every connection from the agent's side at once, dropping what the link had not yet read: a
+   * power cut, where a SIGKILL alone would let the kernel still deliver the dead agent's send buffers (a
+   * whole 1 MiB PATCH piece, appended after the agent died).
+   */
+  dropClients(): void;
   close(): Promise<void>;
 }
 
@@ -46,6 +52,11 @@ export async function startLinkProxy(upstream: string, options: LinkOptions = {}
   };
 
   const server: Server = createServer((req, res) => void forward(req, res));
+  const clients = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    clients.add(socket);
+    socket.once('close', () => clients.delete(socket));
+  });
 
   async function forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method === 'PATCH' && options.hooks?.answer) return patch(req, res, options.hooks.answer);
@@ -113,6 +124,9 @@ export async function startLinkProxy(upstream: string, options: LinkOptions = {}
   return {
     url: `http://127.0.0.1:${port}/`,
     counts: () => ({ received: { ...received }, bytesReceived }),
+    dropClients: () => {
+      for (const socket of clients) socket.resetAndDestroy();
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
