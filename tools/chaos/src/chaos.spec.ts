@@ -26,7 +26,8 @@ describe('chaos', () => {
 
   // Two rounds at a time (maxConcurrency in vitest.config.ts): each starts an agent and up to four simulators.
   for (const scenario of SCENARIOS.filter((s) => s.name !== changingWorld.name)) {
-    it.concurrent(`${scenario.name}: nothing lost, nothing corrupt, nothing restarted from zero`, async ({ expect }) => {
+    const unavailable = scenario.unavailable?.();
+    it.skipIf(unavailable !== undefined).concurrent(`${scenario.name}: nothing lost, nothing corrupt, nothing restarted from zero${unavailable ? ` (skipped: ${unavailable})` : ''}`, async ({ expect }) => {
       const r = await runRound(scenario, { seed: 20_261_125, faultMs: 20_000, deliverMs: 150_000 });
       const { problems, ...figures } = r;
       const why = `${JSON.stringify(figures)}\n${problems.join('\n')}`;
@@ -39,6 +40,8 @@ describe('chaos', () => {
         expect(r.s3?.openUploads, why).toBe(0);
         expect(r.s3?.maxResentPerKill, why).toBeLessThanOrEqual(r.s3?.partBytes ?? 0);
       }
+      // A kill and a server outage, each aimed mid-upload, come first in every webdav-cuts round.
+      if (scenario.name === 'webdav-cuts') expect(r.faults, why).toBeGreaterThanOrEqual(2);
       // Restarts caused by the known sealed-before-record bug are counted in restartedFromZero and reported, not failed.
       const restarted = r.restartedFromZero - r.knownIssues.restartsFromThem;
       expect({ lost: r.lost, corrupt: r.corrupt, restartedFromZero: restarted, removedEarly: r.removedEarly }, why).toEqual({

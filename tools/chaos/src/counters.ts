@@ -80,7 +80,12 @@ function byManifestKey(stats: FtpStats, manifest: Manifest): Map<string, CameraD
 
 /** Reads the counters; a simulator that does not answer (down on purpose) leaves its counters undefined/empty. */
 export async function readCounters(world: ChaosWorld, manifest: Manifest): Promise<CounterSnapshot> {
-  const nas = world.sims.has('nas') ? await control<FtpStats>(world.controlUrl('nas'), 'GET', '/stats').catch(() => undefined) : undefined;
+  // A WebDAV NAS counts on its link (rclone keeps no figures); it answers as the FTP NAS's `received` does.
+  const nas = world.davNas
+    ? world.davNas.counts()
+    : world.sims.has('nas')
+      ? await control<FtpStats>(world.controlUrl('nas'), 'GET', '/stats').catch(() => undefined)
+      : undefined;
   const s3 = world.sims.has(S3_TARGET) ? await s3State(world.controlUrl(S3_TARGET)).catch(() => undefined) : undefined;
   const camera = world.sims.has('camera') ? await control<FtpStats>(world.controlUrl('camera'), 'GET', '/stats').catch(() => undefined) : undefined;
   const px4 = world.sims.has('px4') ? await control<{ bytesServed: Record<string, number> }>(world.controlUrl('px4'), 'GET', '/state').catch(() => undefined) : undefined;

@@ -127,6 +127,11 @@ export async function checkInvariants(
     report.removedEarly++;
     problem(report, text);
   }
+  // A partial copy under the final name is other bytes than the source's where readers take it as done.
+  for (const text of observer.tornFinals) {
+    report.corrupt++;
+    problem(report, `torn: ${text}`);
+  }
   for (const drop of observer.stagingDrops) {
     if (excuses.all) report.excusedRestarts++;
     else {
@@ -136,13 +141,15 @@ export async function checkInvariants(
     }
   }
   // A multipart upload goes on from its last acknowledged part: one kill may cost up to one part, not one checkpoint.
-  const upload = world.sims.has(S3_TARGET) ? { allowance: S3_PART_BYTES, receiver: 'S3 store received' } : { allowance: RESEND_ALLOWANCE, receiver: 'NAS received' };
+  const upload = world.sims.has(S3_TARGET)
+    ? { allowance: S3_PART_BYTES, receiver: 'S3 store received', resumes: true }
+    : { allowance: RESEND_ALLOWANCE, receiver: 'NAS received', resumes: world.nasResumes };
   checkCounters(manifest, observer.faults, observer.lostInFlight, finalCounters, excuses, report, known, upload);
   return report;
 }
 
 async function checkFiles(world: ChaosWorld, manifest: Manifest, earlier: Manifest, report: InvariantReport, stillOnMoveSource: Set<string>): Promise<void> {
-  const nasRoot = world.simRoot('nas');
+  const nasRoot = world.targetRoot('nas');
   const expected = new Set<string>();
   for (const entry of earlier.values()) expected.add(targetRel(entry));
   for (const entry of manifest.values()) {
@@ -349,7 +356,8 @@ function checkHistory(
 /**
  * A transfer interrupted by a fault (its counter moved both before and after it, or it had not finished
  * when an armed fault was set) may send up to
- * {@link RESEND_ALLOWANCE} twice; more than that, summed over its interruptions (at least one: a link
+ * {@link RESEND_ALLOWANCE} twice — or, on a NAS that cannot resume (`uploadsResume` false: rclone's
+ * WebDAV), up to the whole file again, which is what such a server costs and is measured, not failed; more than that, summed over its interruptions (at least one: a link
  * resends lost packets by itself), means it started again from an earlier point than its durable offset.
  * Bytes a killed agent never received (still in the sockets' buffers, measured after each kill) are
  * taken off first: the camera counts what it writes, not what arrives.
@@ -362,15 +370,17 @@ function checkCounters(
   excuses: Excuses,
   report: InvariantReport,
   known: KnownRestarts,
-  /** The upload leg's allowance per interruption, and who counts its bytes (for the problem line). */
-  upload: { readonly allowance: number; readonly receiver: string },
+  /**
+   * The upload leg's allowance per interruption, who counts its bytes (for the problem line), and
+   * whether the target resumes at all (one that cannot may send what it had sent again, up to the whole file).
+   */
+  upload: { readonly allowance: number; readonly receiver: string; readonly resumes: boolean },
 ): void {
   let needed = 0;
   let moved = 0;
   let resent = 0;
   let maxPerKill = 0;
   const perFile = (leg: 'uploaded' | 'downloaded', what: (source: string) => string): void => {
-    const allowance = leg === 'uploaded' ? upload.allowance : RESEND_ALLOWANCE;
     for (const [key, entry] of manifest) {
       const total = final[leg].get(key);
       if (total === undefined) continue;
@@ -387,6 +397,7 @@ function checkCounters(
         resent += extra;
         maxPerKill = Math.max(maxPerKill, extra / Math.max(1, interruptions));
       }
+      const allowance = leg === 'uploaded' ? (upload.resumes ? upload.allowance : Math.max(upload.allowance, entry.size)) : RESEND_ALLOWANCE;
       // One allowance even without a fault: links resend on their own (MAVFTP re-requests lost chunks).
       if (extra > Math.max(1, interruptions) * allowance) {
         if (excuses.all || excuses.keys.has(key)) report.excusedRestarts++;

@@ -50,6 +50,13 @@ export class RoundObserver {
   readonly removedEarly: string[] = [];
   readonly stagingDrops: StagingDrop[] = [];
   /**
+   * Files seen under their final name on a target with another size than the source's: a partial copy
+   * where readers take a finished one (an in-transit name must hold it until the commit renames it).
+   */
+  readonly tornFinals: string[] = [];
+  /** Manifest key + target pairs seen under their final name (whole, or reported torn): not looked at again. */
+  private readonly seenOnTarget = new Set<string>();
+  /**
    * Per manifest key, bytes the camera wrote into a download's connection that the agent never got to
    * write to staging before it was killed, or before a pause made it drop the connection: they sat in the
    * sockets' buffers (megabytes on loopback, where TCP grows them), a cost of the transport that no
@@ -186,6 +193,22 @@ export class RoundObserver {
   private async sample(): Promise<void> {
     await this.sampleMoves();
     await this.sampleStaging();
+    await this.sampleFinalNames();
+  }
+
+  /** Every final name on a target's disk holds nothing or the whole file, never a part of it. */
+  private async sampleFinalNames(): Promise<void> {
+    for (const [key, entry] of this.manifest) {
+      // An upload site names a log itself: it has no final name of ours to look at.
+      for (const target of entry.source.targets.filter((t) => t !== FLIGHT_REVIEW)) {
+        const seen = `${key}\u0000${target}`;
+        if (this.seenOnTarget.has(seen)) continue;
+        const size = await stat(this.world.targetFile(entry, target)).then((s) => s.size, () => undefined);
+        if (size === undefined) continue;
+        this.seenOnTarget.add(seen);
+        if (size !== entry.size) this.tornFinals.push(`${entry.source.catalogId}:${entry.path} was under its final name on ${target} with ${size} of ${entry.size} bytes`);
+      }
+    }
   }
 
   private async sampleMoves(): Promise<void> {

@@ -37,6 +37,8 @@ export interface ScenarioContext {
 interface ScenarioBase {
   readonly name: string;
   readonly summary: string;
+  /** Why the scenario cannot run on this machine (a server it needs is not installed), if it cannot: the spec skips it. */
+  readonly unavailable?: () => string | undefined;
 }
 
 /** A scenario of faults in a world whose files are all there before the agent starts (the manifest). */

@@ -12,6 +12,7 @@ import { KIB, MIB, writeCameraFiles, writeLocalFiles } from './content';
 import { type ManifestEntry, sha256File, targetRel } from './manifest';
 import { S3_BUCKET, S3_CREDENTIALS, S3_PART_BYTES, createBucket, objectSha256 } from './s3-bucket';
 import type { Rng } from './prng';
+import { type DavNas, startDavNas } from './webdav/dav-nas';
 
 /** Which simulated devices a round uses and how much they hold. Every scenario uses this one drone. */
 export interface Topology {
@@ -38,8 +39,12 @@ export interface Topology {
   };
   /** A simulated Flight Review site the PX4 logs also go to, as in the demo (needs `px4`). */
   readonly flightReview?: boolean;
-  /** The FTP NAS every source goes to (give it, or `s3`). */
-  readonly nas?: { readonly bandwidth?: number; readonly quotaBytes?: number };
+  /**
+   * The NAS every source goes to (give it, or `s3`): the FTP simulator, or (`protocol: 'webdav'`)
+   * `rclone serve webdav` behind a counting link (`webdav/dav-nas.ts`; `quotaBytes` is the FTP
+   * simulator's only), which with `partialUpdates` gives rclone Sabre's PATCH append, so that uploads resume.
+   */
+  readonly nas?: { readonly bandwidth?: number; readonly quotaBytes?: number; readonly protocol?: 'ftp' | 'webdav'; readonly partialUpdates?: boolean };
   /**
    * An S3 store (simulators/s3) every source goes to instead of the NAS, through the agent's S3 target:
    * multipart uploads of {@link S3_PART_BYTES} parts from that size on; the store reads bodies at most at
@@ -104,6 +109,8 @@ export const CHECKPOINT_BYTES = 256 * KIB;
 /** A temp directory with the simulators running, the agent's config, and the agent process (started and killed at will). */
 export class ChaosWorld {
   readonly sims = new Map<string, RunningSimulator>();
+  /** The NAS when it speaks WebDAV (it is then not in `sims`). */
+  davNas: DavNas | undefined;
   readonly sources: SourceInfo[] = [];
   agent: AgentProcess | undefined;
   /**
@@ -154,9 +161,17 @@ export class ChaosWorld {
   simRoot(name: string): string {
     return join(this.dir, 'sim', name);
   }
-  /** A manifest file's path on a target simulator's disk. */
+  /** The directory a target stores into, seen from the server's side. */
+  targetRoot(target: string): string {
+    return target === 'nas' && this.davNas ? this.davNas.root : this.simRoot(target);
+  }
+  /** A manifest file's path on a target's disk. */
   targetFile(entry: ManifestEntry, target: string): string {
-    return join(this.simRoot(target), targetRel(entry));
+    return join(this.targetRoot(target), targetRel(entry));
+  }
+  /** Whether the NAS lets an interrupted upload go on (FTP REST/APPE: yes; rclone's WebDAV: only with the link's partial updates). */
+  get nasResumes(): boolean {
+    return this.davNas?.canResume ?? true;
   }
   sim(name: string): RunningSimulator {
     const s = this.sims.get(name);
@@ -197,8 +212,13 @@ export class ChaosWorld {
     };
     if (t.camera) await writeCameraFiles(this.simRoot('camera'), t.camera.files, t.camera.maxBytes, rng.fork('camera'));
     const bw = (b: number | undefined): string[] => (b === undefined ? [] : ['--bandwidth', String(b)]);
+    const startNas = async (): Promise<void> => {
+      if (!t.nas) return;
+      if (t.nas.protocol === 'webdav') this.davNas = await startDavNas({ bandwidth: t.nas.bandwidth, partialUpdates: t.nas.partialUpdates });
+      else await start('nas', 'ftp', ['--no-seed', ...bw(t.nas.bandwidth), ...(t.nas.quotaBytes === undefined ? [] : ['--quota', String(t.nas.quotaBytes)])]);
+    };
     await Promise.all([
-      t.nas ? start('nas', 'ftp', ['--no-seed', ...bw(t.nas.bandwidth), ...(t.nas.quotaBytes === undefined ? [] : ['--quota', String(t.nas.quotaBytes)])]) : undefined,
+      startNas(),
       t.s3 ? start(S3_TARGET, 's3', ['--no-seed', ...bw(t.s3.bandwidth)]) : undefined,
       t.camera ? start('camera', 'ftp', bw(t.camera.bandwidth)) : undefined,
       t.flightReview ? start(FLIGHT_REVIEW, 'flight-review', []) : undefined,
@@ -284,11 +304,16 @@ export class ChaosWorld {
     };
   }
 
-  /** The NAS (collision `rename`), or the S3 store with the smallest parts the config allows. */
+  /** The NAS (collision `rename`) over FTP or WebDAV, or the S3 store with the smallest parts the config allows. */
   private uploadTargetConfig(t: Topology): NonNullable<ConfigInput['targets']> {
-    if (!t.s3) return [{ id: 'nas', type: 'ftp', url: String(this.sim('nas').ready['ftp']), ...FTP_LOGIN, collision: 'rename' }];
-    const endpoint = String(this.sim(S3_TARGET).ready['s3']);
-    return [{ id: S3_TARGET, type: 's3', endpoint, bucket: S3_BUCKET, ...S3_CREDENTIALS, partSize: S3_PART_BYTES, multipartThreshold: S3_PART_BYTES, collision: 'rename' }];
+    if (t.s3) {
+      const endpoint = String(this.sim(S3_TARGET).ready['s3']);
+      return [{ id: S3_TARGET, type: 's3', endpoint, bucket: S3_BUCKET, ...S3_CREDENTIALS, partSize: S3_PART_BYTES, multipartThreshold: S3_PART_BYTES, collision: 'rename' }];
+    }
+    const dav = this.davNas;
+    // A short silence limit: a request cut by the server's death is retried in seconds, not a minute.
+    if (dav) return [{ id: 'nas', type: 'webdav', url: dav.url, user: dav.user, password: dav.password, collision: 'rename', timeoutSec: 10 }];
+    return [{ id: 'nas', type: 'ftp', url: String(this.sim('nas').ready['ftp']), ...FTP_LOGIN, collision: 'rename' }];
   }
 
   /**
@@ -386,6 +411,11 @@ export class ChaosWorld {
   async cleanup(): Promise<void> {
     if (this.agent?.isRunning()) await killAgent(this.agent);
     await Promise.all([...this.sims.values()].map((s) => s.stop()));
+    if (this.davNas) {
+      // rclone's root is its own temp directory: a kept world keeps a copy of what the server held.
+      if (this.options.keep) await cp(this.davNas.root, this.simRoot('nas'), { recursive: true }).catch(() => undefined);
+      await this.davNas.stop();
+    }
     if (this.dataDisk) {
       // The disk goes with its mount: a kept world keeps a copy of what the agent left on it.
       if (this.options.keep) await cp(this.dataDir, join(this.dir, 'data'), { recursive: true }).catch(() => undefined);

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { toErrorData } from '@filesync/core';
 import { caught, chunksOf, collect, patternBytes, sha256Hex } from '@filesync/core/testing';
@@ -221,6 +221,36 @@ describe.skipIf(missing !== undefined)(`webdav target faults on rclone serve web
     expect(off.target.features.canResume).toBe(false);
     expect(await off.target.partialSize('x.bin')).toBe(0);
     expect(await caught(() => off.target.write('x.bin', 100, chunksOf(bytes.subarray(100, 200))))).toMatchObject({ kind: 'transient', code: 'conflict' });
+  });
+
+  it('after a restart, the first upload resumes: a fresh target declares canResume before its first call, which the uploader reads before it asks partialSize', async () => {
+    const counts = { patches: 0 };
+    const proxy = await startDavProxy(s.url, sabrePartialUpdate(s.root, counts));
+    open.push(proxy);
+    const before = await area({}, proxy.url);
+    const bytes = patternBytes(4 * PIECE_BYTES + 3, 17);
+    async function* cutAt(limit: number): AsyncGenerator<Uint8Array> {
+      for await (const chunk of chunksOf(bytes.subarray(0, limit), 64 * 1024)) yield chunk;
+      throw new Error('the agent lost power here');
+    }
+    expect(await caught(() => before.target.write('clip.mp4', 0, cutAt(2.5 * PIECE_BYTES)))).toBeInstanceOf(Error);
+    // The agent starts again: a new target on the same folder, nothing asked of the server yet.
+    const after = createWebdavTarget({ id: 'dav', url: `${proxy.url}${basename(before.dir)}/`, user: s.user, password: s.password });
+    open.push(after);
+    // The uploader's own decision (libs/pipeline uploader.ts): features first, then partialSize.
+    const offset = after.features.canResume ? await after.partialSize('clip.mp4') : 0;
+    expect(offset).toBe(2 * PIECE_BYTES);
+    const patches = counts.patches;
+    await after.write('clip.mp4', offset, chunksOf(bytes.subarray(offset)));
+    expect(counts.patches - patches).toBe(Math.ceil((bytes.length - offset) / PIECE_BYTES));
+    expect(await after.commit('clip.mp4', expectedOf(bytes))).toMatchObject({ outcome: 'committed' });
+    expect(sha256Hex(await readFile(join(before.dir, 'clip.mp4')))).toBe(sha256Hex(bytes));
+
+    // Where the server turns out not to resume (rclone alone), the same first question costs nothing: 0.
+    const plain = await area();
+    await writeFile(join(plain.dir, 'x.bin.part'), bytes.subarray(0, 1000));
+    expect(plain.target.features.canResume ? await plain.target.partialSize('x.bin') : 0).toBe(0);
+    expect(plain.target.features.canResume).toBe(false);
   });
 
   it('probes PUT + Content-Range on a scratch file: rclone replaces the file with the piece, so no resume there; a server that honours it gets 1 MiB pieces', async () => {

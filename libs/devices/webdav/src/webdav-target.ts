@@ -60,7 +60,11 @@ export function createWebdavTarget(options: WebdavTargetOptions): WebdavTarget {
       if (status === 401) connecting = undefined;
     },
   });
-  let features: TargetFeatures = { canResume: false, atomicCommit: true, hashes: [] };
+  // Declared as configured until the first connect refines it (as the FTP target does): the uploader
+  // reads canResume before its first call, and a pessimistic default made the first upload after every
+  // restart start from zero on a server that resumes. Where the server cannot, partialSize (which
+  // connects first) answers 0.
+  let features: TargetFeatures = { canResume: options.resume !== false, atomicCommit: true, hashes: [] };
   let resumeMode: ResumeMode = 'none';
   let connecting: Promise<void> | undefined;
   const knownDirs = new Set<string>();

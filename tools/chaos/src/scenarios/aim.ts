@@ -107,3 +107,25 @@ export async function waitForNasFile(ctx: ScenarioContext, upload: NasUpload, ms
   }
   return false;
 }
+
+/**
+ * Waits (bounded by `ms`) until the NAS holds a manifest file's in-transit `<path>.part` whole while its
+ * final name is still free: every byte is there and the commit (size and hash proof, then the rename)
+ * is under way or next. Files in `exclude` are passed over. Undefined when none came.
+ */
+export async function waitForNasCommit(ctx: ScenarioContext, ms: number, exclude: ReadonlySet<string> = new Set()): Promise<NasUpload | undefined> {
+  if (ctx.world.agent) await untilServing(ctx.world.agent, 60_000);
+  const uploads = [...ctx.manifest.values()]
+    .filter((e) => e.size > 0)
+    .map((e) => ({ file: ctx.world.targetFile(e, 'nas'), size: e.size }))
+    .filter((u) => !exclude.has(u.file));
+  const until = Date.now() + ms;
+  for (let i = 0; i < 100_000 && Date.now() < until; i++) {
+    for (const u of uploads) {
+      const at = await stat(`${u.file}.part`).then((s) => s.size, () => undefined);
+      if (at === u.size && !(await stat(u.file).then(() => true, () => false))) return { ...u, at };
+    }
+    await ctx.sleep(PART_POLL_MS);
+  }
+  return undefined;
+}

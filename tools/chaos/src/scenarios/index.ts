@@ -10,9 +10,10 @@ import { removalCuts } from './removal-cuts';
 import { s3MultipartKills } from './s3-multipart-kills';
 import { tornWrites } from './torn-writes';
 import { unplug } from './unplug';
+import { webdavCuts } from './webdav-cuts';
 
 /** Every scenario, in the order `--scenario all` and the spec run them. */
-export const SCENARIOS: readonly Scenario[] = [powerLoss, unplug, ftpOutage, corruptState, px4Reboot, openLog, diskFull, tornWrites, removalCuts, changingWorld, s3MultipartKills];
+export const SCENARIOS: readonly Scenario[] = [powerLoss, unplug, ftpOutage, corruptState, px4Reboot, openLog, diskFull, tornWrites, removalCuts, webdavCuts, changingWorld, s3MultipartKills];
 
 export function scenarioNamed(name: string): Scenario {
   const s = SCENARIOS.find((x) => x.name === name);

@@ -2,6 +2,8 @@ import { appendFile, open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ProxyHooks } from './dav-proxy';
 
+export type { ProxyHooks };
+
 /**
  * Hooks that give rclone Sabre's partial updates (PartialUpdate plugin, as sabre/dav documents it):
  * OPTIONS announces `sabredav-partialupdate` in the DAV header, and `PATCH` with
