@@ -1,4 +1,4 @@
-import { cp, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -100,19 +100,25 @@ describe.skipIf(missing !== undefined)(`simulators/px4 against a real PX4 (PX4 S
   let px4: Px4Sitl;
   let sim: Px4Sim;
   let simRoot: string;
+  let days: string[];
   let day: string;
   let name: string;
   let file: Uint8Array;
 
   beforeAll(async () => {
     px4 = await startPx4Sitl();
-    // The simulator serves a copy of PX4's closed seed logs at the same paths (/log/<day>/<name>).
-    day = (await readdir(px4.logDir))[0]!;
-    const names = (await readdir(join(px4.logDir, day))).sort();
-    name = names[0]!;
+    // The simulator serves a copy of PX4's log tree at the same paths (/log/<day>/<name>), every day
+    // directory and every closed log: all but the newest file, the log PX4 is writing. The kit's
+    // seed logs are dated 2026-12-06, and PX4 writes today's log under today's date, so on any
+    // other day there are two day directories.
+    days = (await readdir(px4.logDir)).sort();
+    const files = (await Promise.all(days.map(async (d) => (await readdir(join(px4.logDir, d))).sort().map((n) => join(d, n))))).flat();
+    day = days[0]!;
+    name = (await readdir(join(px4.logDir, day))).sort()[0]!;
     file = new Uint8Array(await readFile(join(px4.logDir, day, name)));
     simRoot = await mkdtemp(join(tmpdir(), 'fs-px4-diff-'));
-    for (const n of names.slice(0, -1)) await cp(join(px4.logDir, day, n), join(simRoot, 'log', day, n));
+    for (const d of days) await mkdir(join(simRoot, 'log', d), { recursive: true });
+    for (const f of files.slice(0, -1)) await cp(join(px4.logDir, f), join(simRoot, 'log', f));
     sim = await startPx4Sim(simRoot, ['--no-pty']);
   }, 120_000);
   afterAll(async () => {
@@ -165,10 +171,7 @@ describe.skipIf(missing !== undefined)(`simulators/px4 against a real PX4 (PX4 S
    */
   const KNOWN: Record<string, readonly [unknown, unknown]> = {
     // The kit is PX4 main of 2026-03-02; ListDirectoryWithTime came to main in 2026-06 (the simulator models later main).
-    'list with time': [
-      { opcode: 'Ack', reqOpcode: 'ListDirectoryWithTime', size: 16, entries: ['D2026-12-06', 'S', 'S'].map((e) => (e.startsWith('D') ? `D${'DAY'}` : e)) },
-      { opcode: 'Nak', error: 'UnknownCommand' },
-    ],
+    'list with time': [{ opcode: 'Ack', reqOpcode: 'ListDirectoryWithTime', size: 'DAYS_SIZE', entries: 'DAYS_ENTRIES' }, { opcode: 'Nak', error: 'UnknownCommand' }],
     // The kit's PX4 resolves `..`; later main answers FileProtected (MAVFTP.md), as the simulator does.
     'open a path with ..': [{ opcode: 'Nak', error: 'FileProtected' }, { opcode: 'Ack', reqOpcode: 'OpenFileRO', size: 4, u32: 'FILE_SIZE' }],
     'list a path with ..': [{ opcode: 'Nak', error: 'FileProtected' }, { opcode: 'Ack', reqOpcode: 'ListDirectory', size: 'ANY', entries: 'PX4 ROOT' }],
@@ -192,7 +195,14 @@ describe.skipIf(missing !== undefined)(`simulators/px4 against a real PX4 (PX4 S
       if (JSON.stringify(simulated[step]) !== JSON.stringify(real[step])) differences[step] = [simulated[step], real[step]];
     }
     // Placeholders in KNOWN stand for what depends on the run (the day, the file size, PX4's root listing).
-    const known = JSON.parse(JSON.stringify(KNOWN).replaceAll('DDAY', `D${day}`).replace('"FILE_SIZE"', String(file.length))) as Record<string, [unknown, Record<string, unknown>]>;
+    // The day directories, then the two entries PX4 skips ('.' and '..'), each name NUL-terminated.
+    const dayEntries = [...days.map((d) => `D${d}`), 'S', 'S'];
+    const known = JSON.parse(
+      JSON.stringify(KNOWN)
+        .replace('"FILE_SIZE"', String(file.length))
+        .replace('"DAYS_SIZE"', String(dayEntries.reduce((n, e) => n + e.length + 1, 0)))
+        .replace('"DAYS_ENTRIES"', JSON.stringify(dayEntries)),
+    ) as Record<string, [unknown, Record<string, unknown>]>;
     const rootListing = differences['list a path with ..']?.[1] as Record<string, unknown> | undefined;
     if (rootListing) known['list a path with ..']![1] = { ...known['list a path with ..']![1], size: rootListing['size'], entries: rootListing['entries'] };
     expect(differences).toEqual(known);
@@ -204,14 +214,16 @@ describe.skipIf(missing !== undefined)(`simulators/px4 against a real PX4 (PX4 S
     const entries = async (link: string): Promise<string[]> => {
       const client = await connectMavftp({ link, heartbeatTimeoutMs: 10_000 });
       try {
-        return (await client.listDirectory(`/log/${day}`)).map((e) => `${e.kind} ${e.name} ${e.size}`);
+        const out: string[] = [];
+        for (const d of days) out.push(...(await client.listDirectory(`/log/${d}`)).map((e) => `${e.kind} ${d}/${e.name} ${e.size}`));
+        return out;
       } finally {
         await client.link.close();
       }
     };
     const real = await entries(px4.onboard);
     const simulated = await entries(`udpout:${sim.udp}`);
-    // PX4 also lists the log it is writing, which the simulator's copy leaves out.
+    // PX4 also lists the log it is writing (the newest: last in day and name order), which the simulator's copy leaves out.
     expect(real.slice().sort().slice(0, -1)).toEqual(simulated.slice().sort());
   }, 60_000);
 });
