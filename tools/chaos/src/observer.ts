@@ -50,8 +50,10 @@ export class RoundObserver {
   readonly removedEarly: string[] = [];
   readonly stagingDrops: StagingDrop[] = [];
   /**
-   * Files seen under their final name on a target with another size than the source's: a partial copy
-   * where readers take a finished one (an in-transit name must hold it until the commit renames it).
+   * Files seen under their final name on a target with fewer bytes than the source had when the
+   * manifest was taken: a partial copy where readers take a finished one (an in-transit name must hold
+   * it until the commit renames it). More bytes is not torn: a log that grew on the source (open-log)
+   * is delivered at its grown size; a wrong copy of any size is the end-of-round sha256's to catch.
    */
   readonly tornFinals: string[] = [];
   /** Manifest key + target pairs seen under their final name (whole, or reported torn): not looked at again. */
@@ -206,7 +208,7 @@ export class RoundObserver {
         const size = await stat(this.world.targetFile(entry, target)).then((s) => s.size, () => undefined);
         if (size === undefined) continue;
         this.seenOnTarget.add(seen);
-        if (size !== entry.size) this.tornFinals.push(`${entry.source.catalogId}:${entry.path} was under its final name on ${target} with ${size} of ${entry.size} bytes`);
+        if (size < entry.size) this.tornFinals.push(`${entry.source.catalogId}:${entry.path} was under its final name on ${target} with ${size} of ${entry.size} bytes`);
       }
     }
   }
