@@ -19,3 +19,8 @@ export function ratePerSecond(count: number, elapsedMs: number): number {
 export function ms(value: number): number {
   return Math.round(value * 100) / 100;
 }
+
+/** Rounds a figure for the JSON line to `digits` decimals. */
+export function round(value: number, digits: number): number {
+  return Math.round(value * 10 ** digits) / 10 ** digits;
+}

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createFtpTarget } from '@filesync/device-ftp';
 import { readChunks } from '@filesync/device-local';
 import { type ExpectedContent, hashStream } from '@filesync/core';
+import { round } from '../stats';
 import { defineBenchmark } from '../benchmark';
 import { makeFiles } from '../source-files';
 import { startLocalFtpServer, type LocalFtpServer } from './ftp/local-ftp-server';
@@ -45,7 +46,6 @@ async function filesyncUpload(
   }
 }
 
-const round = (n: number, digits = 2): number => Math.round(n * 10 ** digits) / 10 ** digits;
 
 export default defineBenchmark({
   description:

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cpuSeconds, memory, numberArg, repoFromArgs, startAgent } from '../agent/agent-runs';
+import { round } from '../stats';
 import { defineBenchmark, type Figures } from '../benchmark';
 import { makeFiles } from '../source-files';
 import { arrived } from './arrived';
@@ -13,7 +14,6 @@ const GiB = 1 << 30;
 /** How often a run looks at the target and samples the agent: often enough for the RSS peak of a big file. */
 const POLL_MS = 250;
 
-const round = (x: number, digits = 2): number => Math.round(x * 10 ** digits) / 10 ** digits;
 
 function run(command: string, args: readonly string[]): Promise<void> {
   return new Promise<void>((resolve, reject) => {
@@ -124,18 +124,18 @@ export default defineBenchmark({
         cpBigMiBPerSec: rate(bigBytes, cpBig.seconds),
         cpSyncBigMiBPerSec: rate(bigBytes, cpBig.syncedSeconds),
         filesyncBigMiBPerSec: rate(bigBytes, big.seconds),
-        bigFractionOfCp: round(cpBig.seconds / big.seconds),
-        bigFractionOfCpSync: round(cpBig.syncedSeconds / big.seconds),
+        bigFractionOfCp: round(cpBig.seconds / big.seconds, 2),
+        bigFractionOfCpSync: round(cpBig.syncedSeconds / big.seconds, 2),
         cpSmallFilesPerSec: Math.round(smallCount / cpSmall.seconds),
         cpSyncSmallFilesPerSec: Math.round(smallCount / cpSmall.syncedSeconds),
         filesyncSmallFilesPerSec: Math.round(smallCount / small.seconds),
         smallFractionOfCp: round(cpSmall.seconds / small.seconds, 3),
         smallFractionOfCpSync: round(cpSmall.syncedSeconds / small.seconds, 3),
-        cpuSecondsPerGiBBig: round(big.cpuS / (bigBytes / GiB)),
-        cpuSecondsPerGiBSmall: round(small.cpuS / ((smallCount * smallBytes) / GiB)),
+        cpuSecondsPerGiBBig: round(big.cpuS / (bigBytes / GiB), 2),
+        cpuSecondsPerGiBSmall: round(small.cpuS / ((smallCount * smallBytes) / GiB), 2),
         bigPeakRssMiB: big.peakRssMiB,
         bigIdleRssMiB: big.idleRssMiB,
-        bigPeakOverIdle: round(big.peakRssMiB / big.idleRssMiB),
+        bigPeakOverIdle: round(big.peakRssMiB / big.idleRssMiB, 2),
       };
       return figures;
     } finally {

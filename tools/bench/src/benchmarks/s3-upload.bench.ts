@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChildProcess } from 'node:child_process';
 import { seededRandom } from '@filesync/core';
 import { numberArg, repoFromArgs } from '../agent/agent-runs';
+import { round } from '../stats';
 import { defineBenchmark } from '../benchmark';
 import { makeFiles } from '../source-files';
 import { RCLONE, have } from './ftp/reference-clients';
@@ -16,7 +17,6 @@ const MiB = 1 << 20;
 const KiB = 1 << 10;
 const BUCKET = 'bench';
 
-const round = (n: number, digits = 3): number => Math.round(n * 10 ** digits) / 10 ** digits;
 
 /** Fails unless `dir` on the server holds exactly `files` objects of `bytes` in all, as rclone lists them. */
 async function expectArrived(server: BenchS3Server, label: string, dir: string, files: number, bytes: number): Promise<void> {
@@ -102,7 +102,7 @@ export default defineBenchmark({
         await expectArrived(s3, label, prefix, files, bytes);
         note(label, times.uploadSec, cpuSec);
         (stagedFor[label] ??= []).push(times.foundToDeliveredSec);
-        log(`${label}: upload ${round(times.uploadSec)} s (found → delivered ${round(times.foundToDeliveredSec)} s, staging done after ${round(times.stagingSec)} s; agent CPU ${cpuSec ?? '?'} s in all)`);
+        log(`${label}: upload ${round(times.uploadSec, 3)} s (found → delivered ${round(times.foundToDeliveredSec, 3)} s, staging done after ${round(times.stagingSec, 3)} s; agent CPU ${cpuSec ?? '?'} s in all)`);
         await rm(join(work, 'agents', prefix), { recursive: true, force: true });
       };
       const rclone = async (label: string, sourceDir: string, prefix: string, files: number, bytes: number): Promise<void> => {
@@ -111,7 +111,7 @@ export default defineBenchmark({
         const sec = (performance.now() - t0) / 1000;
         await expectArrived(s3, label, prefix, files, bytes);
         note(label, sec, cpuSec);
-        log(`${label}: ${round(sec)} s (CPU ${round(cpuSec)} s)`);
+        log(`${label}: ${round(sec, 3)} s (CPU ${round(cpuSec, 3)} s)`);
       };
 
       type Run = () => Promise<void>;
@@ -177,19 +177,19 @@ export default defineBenchmark({
         smallGroups: SMALL_GROUPS,
         smallMiB: round(smallBytes / MiB, 1),
         // filesync: from its first upload starting to its last file delivered (catalog stamps); rclone: the whole `rclone copy`.
-        bigFilesyncSec: round(big.fs),
-        bigRcloneSec: round(big.rc),
+        bigFilesyncSec: round(big.fs, 3),
+        bigRcloneSec: round(big.rc, 3),
         bigFilesyncMiBps: round(bigBytes / MiB / big.fs, 1),
         bigRcloneMiBps: round(bigBytes / MiB / big.rc, 1),
-        bigTimeRatio: round(big.fs / big.rc),
+        bigTimeRatio: round(big.fs / big.rc, 3),
         // With staging (copy to local staging and sha256) before the upload: what a user waits for end to end.
-        bigFilesyncFoundToDeliveredSec: round(Math.min(...(stagedFor['bigFilesync'] ?? [Number.NaN]))),
-        smallFilesyncSec: round(small.fs),
-        smallRcloneSec: round(small.rc),
+        bigFilesyncFoundToDeliveredSec: round(Math.min(...(stagedFor['bigFilesync'] ?? [Number.NaN])), 3),
+        smallFilesyncSec: round(small.fs, 3),
+        smallRcloneSec: round(small.rc, 3),
         smallFilesyncFilesPerSec: round(smallCount / small.fs, 1),
         smallRcloneFilesPerSec: round(smallCount / small.rc, 1),
-        smallTimeRatio: round(small.fs / small.rc),
-        smallFilesyncFoundToDeliveredSec: round((stagedFor['smallFilesync'] ?? [Number.NaN]).reduce((a, b) => a + b, 0)),
+        smallTimeRatio: round(small.fs / small.rc, 3),
+        smallFilesyncFoundToDeliveredSec: round((stagedFor['smallFilesync'] ?? [Number.NaN]).reduce((a, b) => a + b, 0), 3),
         // CPU seconds: the agent's whole process over its run (start, staging, upload) per round; rclone's per round.
         bigFilesyncAgentCpuSec: round((cpu['bigFilesync'] ?? Number.NaN) / BIG_ROUNDS, 2),
         bigRcloneCpuSec: round((cpu['bigRclone'] ?? Number.NaN) / BIG_ROUNDS, 2),
