@@ -40,7 +40,10 @@ describe('npm start (filesync demo)', () => {
       for (const f of camera) expect(await sha256(join(dir, 'sim', 'nas', 'camera', f)), f).toBe(await sha256(join(dir, 'sim', 'camera', f)));
       // The flash drive's files arrived (and, under move, left the card).
       expect(nas.filter((f) => f.startsWith('flir_')).length).toBeGreaterThan(0);
-      expect(nas.some((f) => f.endsWith('.part'))).toBe(false);
+      // The stop may cut an upload short: its `.part` stays for the next run to resume, but a
+      // final name never appears beside its `.part` (a commit is a rename, not a copy).
+      const parts = nas.filter((f) => f.endsWith('.part'));
+      expect(parts.filter((p) => nas.includes(p.slice(0, -'.part'.length)))).toEqual([]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
