@@ -27,7 +27,7 @@ describe('agent logging', () => {
         targets: [{ id: 'b', type: 'local', dir }],
         routes: [{ source: 'a', targets: ['b'] }],
       });
-      const log = createLogger(config);
+      const log = await createLogger(config);
       const line = 'x'.repeat(500);
       // pino-roll rolls once its writes drain, so a burst overshoots: write in batches of ~24 KB, as
       // an agent logs, pausing between them. Ten batches make about ten rolls.
@@ -36,7 +36,7 @@ describe('agent logging', () => {
         await new Promise((r) => setTimeout(r, 150));
       }
       await new Promise<void>((resolve) => log.flush(() => resolve()));
-      // pino-roll writes in its own thread; give it a bounded moment to finish rotating.
+      // pino-roll removes old files after a roll, asynchronously; give it a bounded moment.
       for (let i = 0; i < 50 && (await readdir(join(dir, 'logs'))).length < 3; i++) await new Promise((r) => setTimeout(r, 100));
       const files = (await readdir(join(dir, 'logs'))).filter((f) => f.endsWith('.log'));
       expect(files.length).toBeGreaterThan(1); // it rotated (240 KB ≫ 20 KiB)
@@ -61,19 +61,19 @@ describe('agent logging', () => {
         targets: [{ id: 'b', type: 'local', dir: disk!.dir }],
         routes: [{ source: 'a', targets: ['b'] }],
       });
-      const log = createLogger(config, { reopenMs: 300 });
+      const log = await createLogger(config, { reopenMs: 300 });
       log.info('before the disk filled');
       for (let i = 0; i < 50 && !(await logText(logs)).includes('before the disk filled'); i++) await sleep(100);
       await disk!.fillLeaving(0);
-      // Unheard, the worker's ENOSPC would end this process here.
+      // Unheard, the stream's ENOSPC would end this process here.
       for (let i = 0; i < 30; i++) {
         log.info({ i }, 'x'.repeat(2000));
         await sleep(20);
       }
       await sleep(400);
       await disk!.empty();
-      // As an agent does, it goes on logging: the first lines may still meet the failed worker (its error
-      // comes from another thread, later under load); a later one opens the file again.
+      // As an agent does, it goes on logging: the first lines may still meet the failed stream (its
+      // error comes with a write's callback, later under load); a later one opens the file again.
       for (let i = 0; i < 50 && !(await logText(logs)).includes('after the disk was freed'); i++) {
         log.info({ i }, 'after the disk was freed');
         await new Promise<void>((resolve) => log.flush(() => resolve()));

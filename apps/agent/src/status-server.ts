@@ -1,9 +1,10 @@
 import type { AddressInfo } from 'node:net';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { AgentStatus } from './agent';
 import type { StatusAccess } from './status-access';
 import type { AgentMetrics } from './metrics/agent-metrics';
 import { registerStatusPage } from './page/serve-page';
+import { schemaFreeFastify } from './status/schema-free-fastify';
 import { registerStatusApi } from './status/status-api';
 import type { StatusFeed } from './status/status-feed';
 
@@ -21,7 +22,7 @@ export async function startStatusServer(
   feed: StatusFeed,
   metrics?: AgentMetrics,
 ): Promise<{ url: string; close(): Promise<void> }> {
-  const app: FastifyInstance = Fastify({ logger: false });
+  const app: FastifyInstance = schemaFreeFastify();
   app.addHook('onRequest', async (req, reply) => {
     const refused = access.refuse(req.headers, req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : '');
     if (refused) await reply.code(refused.status).send({ error: refused.reason });

@@ -36,7 +36,7 @@ function exitNow(): never {
 export async function runAgent(config: Config, label: string, io: CliIo, options: RunOptions = {}): Promise<number> {
   // Before anything starts: a token that cannot be had is a config error, not a status server left open.
   const access = config.status === false ? undefined : statusAccess(statusToken(config.status, label));
-  const log = createLogger(config);
+  const log = await createLogger(config);
   const agent = await startAgent(config, log);
   if (agent.repair) io.err(`filesync: the catalog was damaged (${agent.repair.reason}); it was repaired (${agent.repair.action}) and the sources will be re-scanned`);
   const metrics = createAgentMetrics({
@@ -70,6 +70,8 @@ export async function runAgent(config: Config, label: string, io: CliIo, options
   await removeStatusUrl(config.dataDir).catch(() => undefined);
   await agent.stop();
   options.onTick?.(agent.status());
+  // The file is written asynchronously from this thread: what is still buffered reaches it before the exit.
+  await new Promise<void>((resolve) => log.flush(() => resolve()));
   clearTimeout(bound);
   if (reason.startsWith('gave up')) {
     io.err(`filesync: ${reason}; exiting so that the service manager restarts the agent`);
