@@ -1,6 +1,6 @@
 import type { DestinationStream } from 'pino';
 
-/** The open log file: a stream that emits 'error' when a write fails (pino-roll's sonic-boom). */
+/** The open log file: a stream that emits 'error' when a write fails (sonic-boom). */
 export interface LogStream extends DestinationStream {
   on(event: 'error', listener: (err: Error) => void): unknown;
   flush(cb: (err?: Error) => void): void;
