@@ -50,3 +50,25 @@ export function multipartEtag(partEtags: readonly string[]): string | undefined 
   const joined = Buffer.concat(partEtags.map((e) => Buffer.from(bareEtag(e), 'hex')));
   return `${md5Of(joined).toString('hex')}-${partEtags.length}`;
 }
+
+/** The parts numbered 1, 2, … without a gap (`parts` sorted by number): how many, and their bytes. */
+export function runOf(parts: readonly { readonly partNumber: number; readonly size: number }[]): { parts: number; bytes: number } {
+  let bytes = 0;
+  let n = 0;
+  for (const part of parts) {
+    if (part.partNumber !== n + 1) break;
+    bytes += part.size;
+    n++;
+  }
+  return { parts: n, bytes };
+}
+
+/**
+ * Whether `bytes` are the part recorded (the store acknowledged them earlier, out of order, before a
+ * power cut): same size and, where its ETag is an MD5, the same MD5. An ETag that is no MD5 (SSE-KMS)
+ * proves nothing about bytes, so the record (reconciled with ListParts) is trusted, as for the run of parts.
+ */
+export function provenBy(recorded: { readonly size: number; readonly etag: string }, bytes: Uint8Array): boolean {
+  if (recorded.size !== bytes.byteLength) return false;
+  return !isMd5Etag(recorded.etag) || bareEtag(recorded.etag) === md5Of(bytes).toString('hex');
+}
