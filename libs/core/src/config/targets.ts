@@ -109,7 +109,7 @@ export const s3TargetSchema = z
       .describe('Size of each multipart part: bytes sent twice after a power cut are at most one part.'),
     partConcurrency: z
       .number()
-      .int('must be a whole number of parts')
+      .int()
       .min(1, 'must be at least 1 (one part at a time)')
       .max(S3_MAX_PART_CONCURRENCY, `must be at most ${S3_MAX_PART_CONCURRENCY}`)
       .default(S3_DEFAULT_PART_CONCURRENCY)
