@@ -34,7 +34,7 @@ describe('chaos', () => {
       expect(r.faults, why).toBeGreaterThan(0);
       // Cuts the agent took itself at its deletes from the flash drive: on both sides of one, or a side went untested.
       if (scenario.name === 'removal-cuts') expect(Object.keys(r.phases).sort(), why).toEqual(['removing (after unlink)', 'removing (before unlink)']);
-      // Issue 21: ≥ 20 kills during multipart uploads, each costing at most the part it cut, no upload left open.
+      // Issue 21: ≥ 20 kills during multipart uploads, each costing at most the parts in flight, no upload left open.
       if (scenario.name === s3MultipartKills.name) {
         expect(r.faults, why).toBeGreaterThanOrEqual(S3_MIN_KILLS);
         expect(r.s3?.openUploads, why).toBe(0);
