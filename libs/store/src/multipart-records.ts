@@ -5,7 +5,10 @@ import { type Clock, PermanentError, systemClock } from '@filesync/core';
 import { classifyStoreError, openConnection, transientWriteError } from './connection';
 import { schemaVersion } from './migrations';
 
-/** One part the store acknowledged (its answer to UploadPart), recorded before the next one is sent. */
+/**
+ * One part the store acknowledged (its answer to UploadPart), recorded as soon as the answer came.
+ * Several parts may be in flight at once, so parts are recorded in the order they finish, not by number.
+ */
 export interface PartRecord {
   readonly partNumber: number;
   readonly size: number;
@@ -67,7 +70,7 @@ const MULTIPART_SCHEMA_VERSION = 7;
  * acknowledged (WAL lets both write; synchronous=FULL makes each row durable before the next part).
  */
 export class MultipartRecords {
-  private readonly sql: Record<'get' | 'list' | 'parts' | 'insert' | 'remove' | 'setUploadId' | 'addPart' | 'dropPartsFrom' | 'setState' | 'touch', Statement>;
+  private readonly sql: Record<'get' | 'list' | 'parts' | 'insert' | 'remove' | 'setUploadId' | 'addPart' | 'dropPart' | 'setState' | 'touch', Statement>;
 
   constructor(
     private readonly db: Database,
@@ -85,7 +88,7 @@ export class MultipartRecords {
       remove: db.prepare('DELETE FROM multipart_uploads WHERE target_id = ? AND path = ?'),
       setUploadId: db.prepare('UPDATE multipart_uploads SET upload_id = ?, updated_at = ? WHERE target_id = ? AND path = ?'),
       addPart: db.prepare('INSERT OR REPLACE INTO multipart_parts (target_id, path, part_number, size, etag) VALUES (?, ?, ?, ?, ?)'),
-      dropPartsFrom: db.prepare('DELETE FROM multipart_parts WHERE target_id = ? AND path = ? AND part_number >= ?'),
+      dropPart: db.prepare('DELETE FROM multipart_parts WHERE target_id = ? AND path = ? AND part_number = ?'),
       setState: db.prepare('UPDATE multipart_uploads SET state = ?, updated_at = ? WHERE target_id = ? AND path = ?'),
       touch: db.prepare('UPDATE multipart_uploads SET updated_at = ? WHERE target_id = ? AND path = ?'),
     };
@@ -122,9 +125,9 @@ export class MultipartRecords {
     });
   }
 
-  /** Forgets parts from `partNumber` on (the store no longer has them, or they break the run of parts). */
-  dropPartsFrom(targetId: string, path: string, partNumber: number): void {
-    this.tx(() => void this.sql.dropPartsFrom.run(targetId, path, partNumber));
+  /** Forgets one part (the store no longer lists it as recorded); the parts around it stay (parts finish out of order). */
+  dropPart(targetId: string, path: string, partNumber: number): void {
+    this.tx(() => void this.sql.dropPart.run(targetId, path, partNumber));
   }
 
   markAbandoned(targetId: string, path: string): void {

@@ -4,7 +4,7 @@ import { latestRows } from './delivered';
 import { type Manifest, findOnSource, listFiles, manifestKey, sha256File, targetRel } from './manifest';
 import type { FaultRecord, RoundObserver } from './observer';
 import { flightReviewCopies, siteFindings } from './upload-site';
-import { S3_PART_BYTES, listKeys, openUploads } from './s3-bucket';
+import { S3_PARTS_IN_FLIGHT, S3_PART_BYTES, listKeys, openUploads } from './s3-bucket';
 import { FLIGHT_REVIEW, type ChaosWorld, S3_TARGET } from './world';
 
 /** Bytes a transfer may send twice per interruption (ARCHITECTURE promise 2: one checkpoint, ≤ 1 MiB) plus one read chunk. */
@@ -79,11 +79,13 @@ export interface InvariantReport {
 
 /** An S3 store's figures for a round. */
 export interface S3Figures {
-  /** The agent's part size: what one interruption may cost (one part sent again). */
+  /** The agent's part size. */
   readonly partBytes: number;
+  /** Parts the agent keeps in flight (`partConcurrency`): one interruption may cost this many parts. */
+  readonly partsInFlight: number;
   /** Bytes the store received beyond the files' sizes (parts cut by a kill and sent again, parts of aborted uploads). */
   readonly resentBytes: number;
-  /** The most bytes one file's upload received again per kill that interrupted it (≤ `partBytes`, or the round fails). */
+  /** The most bytes one file's upload received again per kill that interrupted it (≤ `partBytes × partsInFlight`, or the round fails). */
   readonly maxResentPerKill: number;
   /** Multipart uploads still open at the end (ListMultipartUploads); each fails the round, in `leftoverParts`. */
   readonly openUploads: number;
@@ -140,9 +142,10 @@ export async function checkInvariants(
       problem(report, `staged ${drop.fileId}.part went back from ${drop.from} to ${drop.to} bytes`);
     }
   }
-  // A multipart upload goes on from its last acknowledged part: one kill may cost up to one part, not one checkpoint.
+  // A multipart upload goes on from its acknowledged parts: one kill may cost the parts in flight (cut, or
+  // stored but not yet recorded), up to partConcurrency parts, not one checkpoint.
   const upload = world.sims.has(S3_TARGET)
-    ? { allowance: S3_PART_BYTES, receiver: 'S3 store received', resumes: true }
+    ? { allowance: S3_PART_BYTES * S3_PARTS_IN_FLIGHT, receiver: 'S3 store received', resumes: true }
     : { allowance: RESEND_ALLOWANCE, receiver: 'NAS received', resumes: world.nasResumes };
   checkCounters(manifest, observer.faults, observer.lostInFlight, finalCounters, excuses, report, known, upload);
   return report;
@@ -201,7 +204,7 @@ async function checkBucket(world: ChaosWorld, manifest: Manifest, earlier: Manif
   const open = await openUploads(endpoint);
   report.leftoverParts += open.length;
   for (const u of open) problem(report, `multipart upload left open: ${u}`);
-  report.s3 = { partBytes: S3_PART_BYTES, resentBytes: 0, maxResentPerKill: 0, openUploads: open.length };
+  report.s3 = { partBytes: S3_PART_BYTES, partsInFlight: S3_PARTS_IN_FLIGHT, resentBytes: 0, maxResentPerKill: 0, openUploads: open.length };
 }
 
 /** The round's logs on Flight Review, when the world routes any there. */

@@ -11,6 +11,13 @@ export const S3_BUCKET = 'chaos';
 export const S3_CREDENTIALS = { accessKeyId: 'filesync', secretAccessKey: 'filesync-secret' } as const;
 /** Parts of the agent's multipart uploads: S3's (and the config's) smallest, so that a round needs few bytes for many parts. */
 export const S3_PART_BYTES = 5 * 1024 * 1024;
+/**
+ * The agent's `partConcurrency` in chaos worlds: several parts of an upload in flight, as in the field.
+ * A kill costs at most the parts in flight (each cut, or stored but not yet recorded), so a kill's
+ * allowance is this many parts. Kept at 2, not the default 4: a restart from part 1 (the broken build
+ * `s3-multipart-kills-forget-parts`) must still cost more per kill than the allowance on 3–4-part files.
+ */
+export const S3_PARTS_IN_FLIGHT = 2;
 
 /** What the S3 simulator's control API says (`GET /state`), the part the checks read. */
 export interface S3SimState {

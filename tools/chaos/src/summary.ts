@@ -40,6 +40,7 @@ function s3Totals(rounds: readonly RoundResult[]): S3Figures | undefined {
   if (figures.length === 0) return undefined;
   return {
     partBytes: Math.max(...figures.map((f) => f.partBytes)),
+    partsInFlight: Math.max(...figures.map((f) => f.partsInFlight)),
     resentBytes: figures.reduce((n, f) => n + f.resentBytes, 0),
     maxResentPerKill: Math.max(...figures.map((f) => f.maxResentPerKill)),
     openUploads: figures.reduce((n, f) => n + f.openUploads, 0),

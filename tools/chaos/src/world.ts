@@ -10,7 +10,7 @@ import type { ConfigInput } from '@filesync/core/config';
 import { type AgentProcess, killAgent, startAgentProcess, stopAgent, untilServing } from './agent-process';
 import { KIB, MIB, writeCameraFiles, writeLocalFiles } from './content';
 import { type ManifestEntry, sha256File, targetRel } from './manifest';
-import { S3_BUCKET, S3_CREDENTIALS, S3_PART_BYTES, createBucket, objectSha256 } from './s3-bucket';
+import { S3_BUCKET, S3_CREDENTIALS, S3_PARTS_IN_FLIGHT, S3_PART_BYTES, createBucket, objectSha256 } from './s3-bucket';
 import type { Rng } from './prng';
 import { type DavNas, startDavNas } from './webdav/dav-nas';
 
@@ -308,7 +308,7 @@ export class ChaosWorld {
   private uploadTargetConfig(t: Topology): NonNullable<ConfigInput['targets']> {
     if (t.s3) {
       const endpoint = String(this.sim(S3_TARGET).ready['s3']);
-      return [{ id: S3_TARGET, type: 's3', endpoint, bucket: S3_BUCKET, ...S3_CREDENTIALS, partSize: S3_PART_BYTES, multipartThreshold: S3_PART_BYTES, collision: 'rename' }];
+      return [{ id: S3_TARGET, type: 's3', endpoint, bucket: S3_BUCKET, ...S3_CREDENTIALS, partSize: S3_PART_BYTES, partConcurrency: S3_PARTS_IN_FLIGHT, multipartThreshold: S3_PART_BYTES, collision: 'rename' }];
     }
     const dav = this.davNas;
     // A short silence limit: a request cut by the server's death is retried in seconds, not a minute.

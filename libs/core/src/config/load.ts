@@ -41,11 +41,14 @@ function jsonKind(value: unknown): string {
   return `${typeof value}`;
 }
 
+/** zod's names for a kind, where "a <name>" reads badly (zod v4 reports a fraction for `.int()` as expected `int`). */
+const EXPECTED_KIND: Readonly<Record<string, string>> = { object: 'an object', array: 'a list', int: 'a whole number' };
+
 function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} (check the spelling)`;
   if (issue.code === 'invalid_type' && issue.input === undefined) return `is required (${issue.expected})`;
   // The value's kind only, never the value: a wrong field may hold a secret.
-  if (issue.code === 'invalid_type') return `expected ${issue.expected === 'object' ? 'an object' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}, got ${jsonKind(issue.input)}`;
+  if (issue.code === 'invalid_type') return `expected ${EXPECTED_KIND[issue.expected] ?? `a ${issue.expected}`}, got ${jsonKind(issue.input)}`;
   if (issue.code === 'invalid_union' && 'note' in issue && issue.note === 'No matching discriminator') {
     const types = issue.path[0] === 'targets' ? TARGET_TYPES : SOURCE_TYPES;
     return `unknown type; expected one of ${types.map((t) => `"${t}"`).join(', ')}`;

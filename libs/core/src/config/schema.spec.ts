@@ -114,6 +114,19 @@ describe('config schema', () => {
     ]);
   });
 
+  it('s3 partConcurrency: default 4; a fraction, 0, 17, or more parts in memory than 256 MiB is a field error naming partConcurrency', () => {
+    const s3 = { id: 'bucket', type: 's3', endpoint: 'http://127.0.0.1:9000', bucket: 'fleet', accessKeyId: 'AK', secretAccessKeyEnv: 'S3_SECRET' };
+    const routes = [{ source: 'a', targets: ['bucket'] }];
+    expect(parseConfig({ ...minimal, targets: [s3], routes }).targets[0]).toMatchObject({ partConcurrency: 4 });
+    expect(parseConfig({ ...minimal, targets: [{ ...s3, partConcurrency: 1 }], routes }).targets[0]).toMatchObject({ partConcurrency: 1 });
+    const at = (partConcurrency: unknown, partSize = '8MiB') => problems({ ...minimal, targets: [{ ...s3, partConcurrency, partSize }], routes });
+    expect(at(0)).toEqual([{ path: 'targets[0].partConcurrency', message: 'must be at least 1 (one part at a time)' }]);
+    expect(at(2.5)).toEqual([{ path: 'targets[0].partConcurrency', message: 'expected a whole number, got a number' }]);
+    expect(at(17)).toEqual([{ path: 'targets[0].partConcurrency', message: 'must be at most 16' }]);
+    expect(at(8, '64MiB')).toEqual([{ path: 'targets[0].partConcurrency', message: expect.stringContaining('partSize × partConcurrency must be at most 256 MiB') }]);
+    expect(parseConfig({ ...minimal, targets: [{ ...s3, partConcurrency: 4, partSize: '64MiB' }], routes }).targets[0]).toMatchObject({ partConcurrency: 4, partSize: 64 * 2 ** 20 });
+  });
+
   it('fleet layout: target path templates take {vehicle}, {source}, {date}, {path}; an unknown or unavailable placeholder is a field error', () => {
     const ok = parseConfig({ ...minimal, vehicle: 'drone-7', routes: [{ source: 'a', targets: ['b'], targetPath: '{vehicle}/{source}/{date}/{path}' }] });
     expect(ok.vehicle).toBe('drone-7');

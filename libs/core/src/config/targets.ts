@@ -75,6 +75,10 @@ const MIB = 2 ** 20;
 export const S3_MIN_PART_BYTES = 5 * MIB;
 /** S3 allows 5 GiB parts, but a part (and a file under the threshold) is held in memory while it is sent. */
 export const S3_MAX_HELD_BYTES = 256 * MIB;
+/** Parts in flight at once by default: measured with `npm run bench -- s3-upload` (issue 21; docs in libs/devices/s3/README.md). */
+export const S3_DEFAULT_PART_CONCURRENCY = 4;
+/** More parts in flight gain nothing on one link and cost a part buffer each. */
+export const S3_MAX_PART_CONCURRENCY = 16;
 
 export const s3TargetSchema = z
   .strictObject({
@@ -103,6 +107,15 @@ export const s3TargetSchema = z
       .default(8 * MIB)
       .refine((n) => n >= S3_MIN_PART_BYTES && n <= S3_MAX_HELD_BYTES, 'must be between 5 MiB (S3\u2019s smallest part) and 256 MiB (a part is held in memory while it is sent)')
       .describe('Size of each multipart part: bytes sent twice after a power cut are at most one part.'),
+    partConcurrency: z
+      .number()
+      .int()
+      .min(1, 'must be at least 1 (one part at a time)')
+      .max(S3_MAX_PART_CONCURRENCY, `must be at most ${S3_MAX_PART_CONCURRENCY}`)
+      .default(S3_DEFAULT_PART_CONCURRENCY)
+      .describe(
+        'Parts of one multipart upload sent at once. Each part in flight is held in memory (partSize \u00d7 partConcurrency bytes), and a power cut may cost every part in flight: bytes sent twice per cut are at most partSize \u00d7 partConcurrency.',
+      ),
     multipartThreshold: byteSize
       .default(16 * MIB)
       .refine((n) => n >= S3_MIN_PART_BYTES && n <= S3_MAX_HELD_BYTES, 'must be between 5 MiB and 256 MiB (a smaller file is held in memory while it is sent)')
@@ -116,6 +129,10 @@ export const s3TargetSchema = z
     timeoutSec: z.number().positive().default(120).describe('Longest wait for one request (a part, a HEAD) before it counts as a network fault.'),
   })
   .superRefine((t, ctx) => {
+    // Every part in flight is a buffer of partSize bytes: their sum is what the upload holds in memory.
+    if (t.partSize * t.partConcurrency > S3_MAX_HELD_BYTES) {
+      ctx.addIssue({ code: 'custom', path: ['partConcurrency'], message: `partSize \u00d7 partConcurrency must be at most 256 MiB (each part in flight is held in memory); ${t.partConcurrency} parts of ${t.partSize} bytes are ${t.partSize * t.partConcurrency}` });
+    }
     const secrets = (['secretAccessKey', 'secretAccessKeyFile', 'secretAccessKeyEnv'] as const).filter((k) => t[k] !== undefined);
     if (secrets.length > 1) ctx.addIssue({ code: 'custom', path: [secrets[1]!], message: `give the secret one way: ${secrets.join(' and ')} are both set` });
     if (t.accessKeyId !== undefined && secrets.length === 0) ctx.addIssue({ code: 'custom', path: ['accessKeyId'], message: 'needs secretAccessKey, secretAccessKeyFile or secretAccessKeyEnv' });

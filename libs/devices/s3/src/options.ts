@@ -1,5 +1,5 @@
 import { type Clock, type CollisionPolicy } from '@filesync/core';
-import { S3_MIN_PART_BYTES, type TargetConfig } from '@filesync/core/config';
+import { S3_DEFAULT_PART_CONCURRENCY, S3_MIN_PART_BYTES, type TargetConfig } from '@filesync/core/config';
 import type { MultipartRecords } from '@filesync/store';
 import type { CredentialSource } from './credentials';
 
@@ -20,6 +20,12 @@ export interface S3TargetOptions extends CredentialSource {
   readonly forcePathStyle?: boolean;
   /** Parts of a multipart upload (all but the last). The config enforces ≥ 5 MiB; tests may go lower. */
   readonly partSize: number;
+  /**
+   * Parts of one upload in flight at once (each a `partSize` buffer). A power cut costs at most the
+   * parts in flight: bytes sent again per cut ≤ partSize × partConcurrency. Default
+   * `S3_DEFAULT_PART_CONCURRENCY` (the config's default).
+   */
+  readonly partConcurrency?: number;
   /** Files of at least this many bytes go as multipart uploads. */
   readonly multipartThreshold: number;
   readonly collision: CollisionPolicy;
@@ -40,6 +46,7 @@ export const DEFAULT_S3_OPTIONS = {
   region: 'us-east-1',
   prefix: '',
   partSize: 8 * 2 ** 20,
+  partConcurrency: S3_DEFAULT_PART_CONCURRENCY,
   multipartThreshold: 16 * 2 ** 20,
   collision: 'rename',
   staleUploadMs: 7 * 24 * 3600_000,
@@ -70,6 +77,7 @@ export function s3TargetOptionsFromConfig(config: S3TargetConfig, runtime: { rec
     ...(config.credentialsFile === undefined ? {} : { credentialsFile: config.credentialsFile }),
     profile: config.profile,
     partSize: config.partSize,
+    partConcurrency: config.partConcurrency,
     multipartThreshold: config.multipartThreshold,
     collision: config.collision,
     staleUploadMs: config.staleUploadHours * 3600_000,

@@ -16,7 +16,8 @@ import type { MultipartUpload } from '@filesync/store';
 import { s3CodeOf } from './errors';
 import { type ObjectHead, ObjectStore } from './object-store';
 import { DEFAULT_S3_OPTIONS, type S3TargetOptions, partSizeFor } from './options';
-import { bareEtag, isMd5Etag, md5Of, multipartEtag, splitParts } from './parts';
+import { sendBounded } from './in-flight';
+import { bareEtag, isMd5Etag, md5Of, multipartEtag, provenBy, runOf, splitParts } from './parts';
 
 /** A file below the multipart threshold, held between `write` and `commit` (it goes in one PUT). */
 interface SmallCopy {
@@ -55,16 +56,20 @@ export interface S3Target extends Target {
  *   (Content-MD5 checked by the store), after the collision check.
  * - Larger files go as a multipart upload bound, at CreateMultipartUpload, to the final key or (a
  *   different object holds it, policy `rename`) to a free suffixed one; the sha256 is object metadata
- *   (`x-amz-meta-sha256`), fixed at creation, so `write` needs `options.expected`. Each part is recorded
- *   in the catalog (number, size, ETag) once the store acknowledged it; `partialSize` is the run of
- *   recorded parts the store still lists (ListParts, where offered), so after a power cut the upload
- *   goes on with the next part. The object appears under its key only at CompleteMultipartUpload.
+ *   (`x-amz-meta-sha256`), fixed at creation, so `write` needs `options.expected`. Up to
+ *   `partConcurrency` parts are in flight at once (read in order from the one stream); each is recorded
+ *   in the catalog (number, size, ETag) once the store acknowledged it, so parts are recorded out of
+ *   order. `partialSize` is the run from part 1 of recorded parts the store still lists (ListParts, where
+ *   offered); after a power cut the upload goes on from there and skips the parts already done past it,
+ *   so a cut costs at most the parts that were in flight. The object appears only at CompleteMultipartUpload.
  * - After completion (and after a PUT) a HEAD checks size and sha256 metadata, and the multipart ETag
  *   where the parts' ETags are MD5s. A wrong object is removed and the commit fails `checksum-mismatch`.
  * - Uploads given up are aborted; at open, stale ones of this target are aborted (see `sweepStaleUploads`).
  */
 export function createS3Target(given: S3TargetOptions): S3Target {
   const options = { ...DEFAULT_S3_OPTIONS, ...given };
+  // `given` may name it undefined (an optional field spread over the default).
+  const partConcurrency = given.partConcurrency ?? DEFAULT_S3_OPTIONS.partConcurrency;
   const { id, records, prefix, collision: policy } = options;
   const clock = options.clock ?? systemClock;
   const log = options.log ?? (() => undefined);
@@ -138,8 +143,11 @@ export function createS3Target(given: S3TargetOptions): S3Target {
   }
 
   /**
-   * The recorded parts from part 1 on that the store still holds, as a run without gaps; records past
-   * the run are dropped. Undefined (and the row removed) when the store forgot the upload.
+   * The recorded parts the store still holds (ListParts: same number, size and ETag; all recorded parts
+   * where it is not offered), as a set: parts finish out of order, so after a power cut parts past a gap
+   * may be done. Records the store does not list are dropped. `have` is the run from part 1 without a
+   * gap, where the stream resumes; done parts past it are skipped then (see `sendParts`). Undefined (and
+   * the row removed) when the store forgot the upload.
    */
   async function reconcile(upload: MultipartUpload): Promise<{ upload: MultipartUpload; have: number } | undefined> {
     if (upload.uploadId === null) return { upload, have: 0 };
@@ -148,25 +156,35 @@ export function createS3Target(given: S3TargetOptions): S3Target {
       records.remove(id, upload.path);
       return undefined;
     }
-    let have = 0;
-    let next = 1;
     for (const part of upload.parts) {
-      if (part.partNumber !== next) break;
-      const there = listed === 'not-offered' || listed.some((l) => l.partNumber === next && l.size === part.size && bareEtag(l.etag) === bareEtag(part.etag));
-      if (!there) break;
-      have += part.size;
-      next++;
+      const there = listed === 'not-offered' || listed.some((l) => l.partNumber === part.partNumber && l.size === part.size && bareEtag(l.etag) === bareEtag(part.etag));
+      if (!there) records.dropPart(id, upload.path, part.partNumber);
     }
-    if (next - 1 < upload.parts.length) records.dropPartsFrom(id, upload.path, next);
-    return { upload: records.get(id, upload.path) ?? upload, have };
+    const now = records.get(id, upload.path) ?? upload;
+    return { upload: now, have: runOf(now.parts).bytes };
   }
 
-  /** Sends parts from `firstPart` on, recording each once acknowledged. */
+  /**
+   * Sends the parts of `data` (which starts at part `firstPart`), up to `options.partConcurrency` at
+   * once, recording each as the store acknowledges it (in the order they finish). A part in `done` (a
+   * part recorded past the resumed run) is read but not sent again when its bytes prove to be the part
+   * recorded: same size and, where the ETag is an MD5, the same MD5; otherwise it is sent again.
+   */
   async function sendParts(upload: MultipartUpload, firstPart: number, data: AsyncIterable<Uint8Array>, signal?: AbortSignal): Promise<void> {
-    const uploadId = upload.uploadId;
-    if (uploadId === null) throw new TransientError('conflict', `upload of ${upload.path} has no id yet`);
-    let partNumber = firstPart;
-    for await (const part of splitParts(data, upload.partSize, signal)) {
+    if (upload.uploadId === null) throw new TransientError('conflict', `upload of ${upload.path} has no id yet`);
+    const uploadId: string = upload.uploadId;
+    const done = new Map(upload.parts.filter((p) => p.partNumber >= firstPart).map((p) => [p.partNumber, p]));
+    /** Set once the store answered NoSuchUpload: parts still in flight must not record into the removed row. */
+    let forgotten: TransientError | undefined;
+    async function* numbered(): AsyncGenerator<{ partNumber: number; part: Buffer }> {
+      let partNumber = firstPart;
+      for await (const part of splitParts(data, upload.partSize, signal)) {
+        const recorded = done.get(partNumber);
+        if (recorded === undefined || !provenBy(recorded, part)) yield { partNumber, part };
+        partNumber++;
+      }
+    }
+    async function sendOne({ partNumber, part }: { partNumber: number; part: Buffer }): Promise<void> {
       const md5 = md5Of(part);
       let etag: string;
       try {
@@ -175,16 +193,18 @@ export function createS3Target(given: S3TargetOptions): S3Target {
         if (s3CodeOf(err) !== 'NoSuchUpload') throw err;
         // The store forgot the upload (expired by a lifecycle rule, or a store restored from backup): a new one starts.
         records.remove(id, upload.path);
-        throw new TransientError('conflict', `${store.where.endpoint} forgot the upload of ${upload.path} (NoSuchUpload); starting a new one`, { cause: err, detail: { have: 0 } });
+        forgotten ??= new TransientError('conflict', `${store.where.endpoint} forgot the upload of ${upload.path} (NoSuchUpload); starting a new one`, { cause: err, detail: { have: 0 } });
+        throw forgotten;
       }
+      if (forgotten !== undefined) throw forgotten;
       if (isMd5Etag(etag) && bareEtag(etag) !== md5.toString('hex')) {
         throw new TransientError('disconnected', `part ${partNumber} of ${upload.path}: the store's ETag ${etag} is not the MD5 of the bytes sent; sending it again`, {
           detail: { partNumber },
         });
       }
       records.addPart(id, upload.path, { partNumber, size: part.length, etag });
-      partNumber++;
     }
+    await sendBounded(numbered(), partConcurrency, sendOne);
   }
 
   async function drain(data: AsyncIterable<Uint8Array>, signal?: AbortSignal): Promise<void> {
@@ -224,13 +244,14 @@ export function createS3Target(given: S3TargetOptions): S3Target {
         await abandon(recorded);
         throw new TransientError('conflict', `the recorded upload of ${path} is of another version; starting again`, { detail: { have: 0, offset } });
       }
-      let have = 0;
-      for (const [i, part] of recorded.parts.entries()) {
-        if (part.partNumber !== i + 1) break;
-        have += part.size;
-      }
-      if (have !== offset) throw new TransientError('conflict', `upload of ${path} has ${have} bytes recorded, not ${offset}`, { detail: { have, offset } });
-      return sendParts(recorded, recorded.parts.length + 1, data, signal);
+      const run = runOf(recorded.parts);
+      if (run.bytes !== offset) throw new TransientError('conflict', `upload of ${path} has ${run.bytes} bytes recorded, not ${offset}`, { detail: { have: run.bytes, offset } });
+      return sendParts(recorded, run.parts + 1, data, signal);
+    }
+    // Parts finish out of order: after a power cut the run from part 1 may be empty (`partialSize` 0)
+    // while later parts are done. Offset 0 then continues that upload, skipping the parts proven done.
+    if (recorded && recorded.state === 'open' && recorded.uploadId !== null && recorded.size === expected.size && recorded.sha256 === expected.sha256 && runOf(recorded.parts).parts === 0) {
+      return sendParts(recorded, 1, data, signal);
     }
     if (recorded) await abandon(recorded);
     let objectKey = keyOf(path);

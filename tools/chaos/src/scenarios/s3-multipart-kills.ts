@@ -1,7 +1,7 @@
 import { untilServing } from '../agent-process';
 import { MIB } from '../content';
 import { targetRel } from '../manifest';
-import { S3_PART_BYTES, type S3SimState, s3State } from '../s3-bucket';
+import { S3_PARTS_IN_FLIGHT, S3_PART_BYTES, type S3SimState, s3State } from '../s3-bucket';
 import type { Scenario, ScenarioContext } from '../scenario';
 import { S3_TARGET } from '../world';
 
@@ -80,26 +80,29 @@ async function aimAt(ctx: ScenarioContext, aim: Aim, since: number): Promise<voi
     await untilAllPartsIn(ctx);
     return ctx.sleep(ctx.rng.between(0, 30));
   }
-  // Mostly the first or second part of this life: the upload must get on between kills, and each kill
-  // costs the part it cuts.
-  await untilMidPart(ctx, since, ctx.rng.pick([1, 1, 2, 2, 3]), ctx.rng.between(0.02, 0.98));
+  // The agent starts S3_PARTS_IN_FLIGHT parts at once and the next one as one is recorded: the part aimed
+  // at, S3_PARTS_IN_FLIGHT + j, begins once j parts of this life are recorded. A life must record clearly
+  // more than the allowance of S3_PARTS_IN_FLIGHT parts (j: 2–4, mean 2.8), or a build that restarts from
+  // part 1 would cost about the allowance per kill and go unseen (j: 1–3 caught it by 1 %, seed 1).
+  await untilMidPart(ctx, since, S3_PARTS_IN_FLIGHT + ctx.rng.pick([2, 2, 3, 3, 4]), ctx.rng.between(0.02, 0.98));
 }
 
 /**
  * Issue 21: the agent SIGKILLed again and again while it uploads large files to an S3 store as multipart
  * uploads — mostly in the middle of a part's body, sometimes once all of an upload's parts are in (before
  * its completion is recorded), at any instant of an upload, or while it starts up — and started again each
- * time. Each upload must go on from its last recorded part (at most the part in flight sent again per
- * kill: the store's byte counter against one part), end byte-identical, and leave no multipart upload open.
+ * time. Each upload must go on from its recorded parts (at most the parts in flight sent again per kill:
+ * the store's byte counter against S3_PARTS_IN_FLIGHT parts), end byte-identical, and leave no multipart
+ * upload open.
  */
 export const s3MultipartKills: Scenario = {
   name: 's3-multipart-kills',
   summary: `SIGKILL the agent ≥ ${S3_MIN_KILLS} times during multipart uploads to an S3 store (mid-part, all parts in, any instant, start-up)`,
   topology: () => ({
-    // 10 files of 3–4 parts (~ 150 MiB): 20 kills saw 3 of 10 and 6 of 8 files through on 2 loaded cores
-    // (a kill mid-part costs that part; a life sends one to three, more when the aim waits for a whole
-    // upload), so every kill lands in an upload with room to spare.
-    local: { pollIntervalSec: 1, files: { count: 10, minBytes: 11 * MIB, maxBytes: 20 * MIB } },
+    // 24 files of 3–4 parts (~ 370 MiB). With one part at a time, 20 kills saw 3 of 10 and 6 of 8 files
+    // through on 2 loaded cores (a life recorded 0–2 parts); with 2 in flight a life records 2–4 (the
+    // aim above), so there are more files, and every kill still lands in an upload with room to spare.
+    local: { pollIntervalSec: 1, files: { count: 24, minBytes: 11 * MIB, maxBytes: 20 * MIB } },
     s3: { bandwidth: 24 * MIB },
   }),
   async inject(ctx) {

@@ -28,6 +28,9 @@ export function s3rverOptions(server: RunningS3rver, records: MultipartRecords, 
     prefix: 'fleet/',
     ...S3RVER_CREDENTIALS,
     partSize: 5 * MIB,
+    // One part at a time: these specs cut the stream once N parts are recorded, which needs the reader
+    // to wait for each part's answer. The specs of several parts in flight set it (s3-simulator.spec.ts).
+    partConcurrency: 1,
     multipartThreshold: 6 * MIB,
     collision: 'rename',
     staleUploadMs: 3600_000,
