@@ -75,7 +75,7 @@ describe('e2e: the agent delivers to an S3-compatible store (s3rver)', () => {
     expect(await server.openUploads()).toEqual([]);
   }, 180_000);
 
-  it('an agent SIGKILLed in the middle of a multipart upload goes on with the parts not recorded after restart (re-sent at most the parts in flight: partConcurrency, default 4)', async () => {
+  it('an agent SIGKILLed in the middle of a multipart upload goes on with the parts not recorded after restart (re-sent at most the parts in flight: partConcurrency, default 2)', async () => {
     const w = await worlds.create();
     const server = (s3 = await startS3rver({ bucket: 'fleet' }));
     const root = w.simRoot('camera');
@@ -120,7 +120,7 @@ describe('e2e: the agent delivers to an S3-compatible store (s3rver)', () => {
     // One upload only: the restarted agent adopted it from the catalog instead of starting over.
     expect(new Set(sent.map((r) => r.uploadId))).toEqual(new Set([uploadId]));
     const partBytes = sent.reduce((n, r) => n + r.bytes, 0);
-    // A kill costs at most the parts in flight: the default partConcurrency (4) of 5 MiB.
+    // A kill costs at most the parts in flight: the default partConcurrency (S3_DEFAULT_PART_CONCURRENCY) of 5 MiB.
     expect(partBytes - size).toBeLessThanOrEqual(S3_DEFAULT_PART_CONCURRENCY * 5 * MIB);
     // Parts recorded before the kill were not sent again.
     for (const n of recordedBefore) expect(sent.filter((r) => r.partNumber === n).length, `part ${n}`).toBe(1);

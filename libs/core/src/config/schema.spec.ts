@@ -114,10 +114,10 @@ describe('config schema', () => {
     ]);
   });
 
-  it('s3 partConcurrency: default 4; a fraction, 0, 17, or more parts in memory than 256 MiB is a field error naming partConcurrency', () => {
+  it('s3 partConcurrency: default 2; a fraction, 0, 17, or more parts in memory than 256 MiB is a field error naming partConcurrency', () => {
     const s3 = { id: 'bucket', type: 's3', endpoint: 'http://127.0.0.1:9000', bucket: 'fleet', accessKeyId: 'AK', secretAccessKeyEnv: 'S3_SECRET' };
     const routes = [{ source: 'a', targets: ['bucket'] }];
-    expect(parseConfig({ ...minimal, targets: [s3], routes }).targets[0]).toMatchObject({ partConcurrency: 4 });
+    expect(parseConfig({ ...minimal, targets: [s3], routes }).targets[0]).toMatchObject({ partConcurrency: 2 });
     expect(parseConfig({ ...minimal, targets: [{ ...s3, partConcurrency: 1 }], routes }).targets[0]).toMatchObject({ partConcurrency: 1 });
     const at = (partConcurrency: unknown, partSize = '8MiB') => problems({ ...minimal, targets: [{ ...s3, partConcurrency, partSize }], routes });
     expect(at(0)).toEqual([{ path: 'targets[0].partConcurrency', message: 'must be at least 1 (one part at a time)' }]);

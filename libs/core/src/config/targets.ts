@@ -75,8 +75,12 @@ const MIB = 2 ** 20;
 export const S3_MIN_PART_BYTES = 5 * MIB;
 /** S3 allows 5 GiB parts, but a part (and a file under the threshold) is held in memory while it is sent. */
 export const S3_MAX_HELD_BYTES = 256 * MIB;
-/** Parts in flight at once by default: measured with `npm run bench -- s3-upload` (issue 21; docs in libs/devices/s3/README.md). */
-export const S3_DEFAULT_PART_CONCURRENCY = 4;
+/**
+ * Parts in flight at once by default. Two gets most of the speed four gets (`npm run bench -- s3-upload`,
+ * libs/devices/s3/README.md) at two thirds of its memory and half its bytes re-sent per power cut,
+ * which on a 512 MB Pi Zero 2 W that loses power without warning weigh more than the last few percent.
+ */
+export const S3_DEFAULT_PART_CONCURRENCY = 2;
 /** More parts in flight gain nothing on one link and cost a part buffer each. */
 export const S3_MAX_PART_CONCURRENCY = 16;
 
