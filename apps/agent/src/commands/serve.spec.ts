@@ -32,7 +32,8 @@ describe('filesync serve (real process)', () => {
       expect(stderr).toMatch(/no config file: pass --config FILE or set FILESYNC_CONFIG .*`npm start` runs the demo/);
       expect(stderr).not.toMatch(/\n\s+at /);
     }
-  });
+    // Two processes, each loading the agent to refuse: about 1 s apiece alone, several on a loaded machine.
+  }, 30_000);
 
   it('moves files, answers status beside the agent, and stops cleanly on SIGTERM', async () => {
     const { dir, configFile } = await makeAgentWorld({ 'a/one.bin': 'one', 'two.bin': new Uint8Array(200_000).fill(7) });
