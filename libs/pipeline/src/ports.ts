@@ -7,6 +7,7 @@ import type { Catalog } from '@filesync/store';
 export type CatalogPort = {
   [K in
     | 'recordFound'
+    | 'recordFoundBatch'
     | 'recordRewrittenInPlace'
     | 'transitionFile'
     | 'recordDownloadProgress'
@@ -15,6 +16,8 @@ export type CatalogPort = {
     | 'recordUploadProgress'
     | 'getFile'
     | 'listFiles'
+    | 'foundInOrder'
+    | 'nextOwed'
     | 'targetsOf'
     | 'getTarget']: (...args: Parameters<Catalog[K]>) => ReturnType<Catalog[K]> | Promise<ReturnType<Catalog[K]>>;
 };

@@ -36,15 +36,9 @@ export class Uploader {
     private readonly log: PipelineLogger = silentLogger,
   ) {}
 
-  /** Staged files still owed to this target, unfinished uploads first, then small before large. */
+  /** The staged file next owed to this target: unfinished uploads first, then small before large. */
   async next(): Promise<{ file: FileRecord; row: TargetRecord } | undefined> {
-    const owed: { file: FileRecord; row: TargetRecord }[] = [];
-    for (const file of await this.catalog.listFiles({ state: 'staged' })) {
-      const row = await this.catalog.getTarget(file.fileId, this.target.id);
-      if (row && (row.state === 'pending' || row.state === 'uploading')) owed.push({ file, row });
-    }
-    owed.sort((a, b) => Number(b.row.state === 'uploading') - Number(a.row.state === 'uploading') || a.file.size - b.file.size);
-    return owed[0];
+    return this.catalog.nextOwed(this.target.id);
   }
 
   async step(signal?: AbortSignal): Promise<UploadOutcome> {
