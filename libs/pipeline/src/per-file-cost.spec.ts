@@ -74,7 +74,7 @@ describe('per-file cost with a backlog', () => {
     expect(rows.get('foundInOrder')).toBeLessThanOrEqual(32);
   });
 
-  it('an upload step asks the catalog for the next owed file alone, not every staged file', async () => {
+  it('an upload step asks the catalog for the next owed file alone, and delivers in the commit of its last target', async () => {
     for (let i = 0; i < BACKLOG; i++) {
       const { fileId } = world.catalog.recordFound({ sourceId: 'cam', path: `f${i}.bin`, size: 0, mtimeMs: 1 }, ['nas']);
       world.catalog.transitionFile(fileId, 'downloading');
@@ -84,9 +84,24 @@ describe('per-file cost with a backlog', () => {
     }
     const { port, rows } = countingRows(world.catalog);
     const routing = buildRouting(world.config([{ source: 'cam', targets: ['nas'] }]).routes);
-    const uploader = new Uploader(world.target('nas'), world.staging, port, { pathOf: (f) => routing.targetPath(f, 'nas'), maxAttempts: 3, progressBytes: 1 << 20, progressMs: 1000 });
-    expect(await uploader.step()).toMatchObject({ kind: 'uploaded' });
+    const writes: string[] = [];
+    const watched = new Proxy(port, {
+      get(target, key: string) {
+        const value = Reflect.get(target, key) as unknown;
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          if (/^(transition|complete|record)/.test(key)) writes.push(key);
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const uploader = new Uploader(world.target('nas'), world.staging, watched, { pathOf: (f) => routing.targetPath(f, 'nas'), maxAttempts: 3, progressBytes: 1 << 20, progressMs: 1000 });
+    const outcome = await uploader.step();
+    expect(outcome).toMatchObject({ kind: 'uploaded' });
     expect(rows.get('listFiles:staged') ?? 0).toBe(0);
+    // Two catalog writes for the file: the attempt before a byte is sent, then uploaded and delivered in one.
+    expect(writes).toEqual(['transitionTarget', 'completeTarget']);
+    expect(world.catalog.getFile((outcome as { fileId: string }).fileId)?.state).toBe('delivered');
   });
 
   it('under copy, the cleaner never lists the delivered files (a list that only grows)', async () => {

@@ -13,6 +13,7 @@ export type CatalogPort = {
     | 'recordDownloadProgress'
     | 'followGrowth'
     | 'transitionTarget'
+    | 'completeTarget'
     | 'recordUploadProgress'
     | 'getFile'
     | 'listFiles'

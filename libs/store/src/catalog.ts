@@ -7,6 +7,7 @@ import {
   TARGET_STATES,
   assertFileTransition,
   assertTargetTransition,
+  canTransitionFile,
   fileId as fileIdOf,
   systemClock,
 } from '@filesync/core';
@@ -359,6 +360,22 @@ export class Catalog {
       if (offset !== row.offset) detail['offset'] = offset;
       this.event(now, fileId, targetId, 'target.state', row.state, to, detail);
       return toTargetRecord({ ...row, state: to, offset, receipt, reason, attempts, updated_at: now });
+    });
+  }
+
+  /**
+   * {@link transitionTarget} to a done state (`uploaded` or `skipped`) and, in the same transaction, the
+   * file to `delivered` when that was its last open target: one commit where an uploader made two (the
+   * second in the same breath, so nothing waits between them that a crash could split usefully). Returns
+   * the file as delivered, or undefined when another target still owes it or it was delivered already.
+   */
+  completeTarget(fileId: string, targetId: string, to: 'uploaded' | 'skipped', patch: TargetPatch = {}): { target: TargetRecord; delivered: FileRecord | undefined } {
+    return this.tx(() => {
+      const target = this.transitionTarget(fileId, targetId, to, patch);
+      const file = this.requireFile(fileId);
+      const open = (this.sql.targetsOf.all(fileId) as TargetRow[]).some((t) => !DONE_TARGET_STATES.includes(t.state));
+      if (open || !canTransitionFile(file.state, 'delivered')) return { target, delivered: undefined };
+      return { target, delivered: this.transitionFile(fileId, 'delivered') };
     });
   }
 

@@ -115,6 +115,21 @@ describe('catalog work queries', () => {
     expect(plan).not.toContain('TEMP B-TREE');
   });
 
+  it('completeTarget delivers the file in the same transaction when its last target is done, not before', () => {
+    const { fileId } = catalog.recordFound(identity(1), ['nas', 'web']);
+    catalog.transitionFile(fileId, 'downloading');
+    catalog.transitionFile(fileId, 'staged', { sha256: SHA, downloadOffset: identity(1).size });
+    for (const t of ['nas', 'web']) catalog.transitionTarget(fileId, t, 'uploading');
+    expect(catalog.completeTarget(fileId, 'nas', 'uploaded', { offset: identity(1).size }).delivered).toBeUndefined();
+    expect(catalog.getFile(fileId)?.state).toBe('staged');
+    const last = catalog.completeTarget(fileId, 'web', 'skipped');
+    expect(last).toMatchObject({ target: { state: 'skipped' }, delivered: { fileId, state: 'delivered' } });
+    expect(catalog.getFile(fileId)?.state).toBe('delivered');
+    // An illegal target move writes nothing, the file's included.
+    expect(() => catalog.completeTarget(fileId, 'web', 'uploaded')).toThrow(expect.objectContaining({ code: 'illegal-transition' }));
+    expect(catalog.getTarget(fileId, 'web')?.state).toBe('skipped');
+  });
+
   it('nextOwed: the staged file owed to a target, unfinished uploads first, then the smallest', () => {
     const stage = (n: number, size: number): string => {
       const { fileId } = catalog.recordFound(identity(n, { size }), ['nas', 'web']);
