@@ -136,33 +136,60 @@ export class Downloader {
   }
 
   /**
-   * Files this downloader could work on now, best first (small before large, then route order). With
-   * `startNew` false only files already being downloaded (they hold their share of the staging quota
-   * already). A file stepping aside after a failed attempt waits for its `retryAt`.
+   * Files this downloader could work on now, best first (small before large, then route order), a page
+   * at a time: a backlog is read from the catalog's index only as far as a step looks, never whole per
+   * step. With `startNew` false only files already being downloaded (they hold their share of the
+   * staging quota already). A file stepping aside after a failed attempt waits for its `retryAt`.
    */
-  async candidates(startNew = true): Promise<FileRecord[]> {
-    const found = startNew ? await this.catalog.listFiles({ sourceId: this.source.id, state: 'found' }) : [];
-    const mayStart = found.length > 0 ? await this.options.mayStart?.() : undefined;
-    let candidates = [
-      ...(await this.catalog.listFiles({ sourceId: this.source.id, state: 'downloading' })),
-      ...(mayStart ? found.filter(mayStart) : found),
-    ];
+  async *candidatePages(startNew = true): AsyncGenerator<FileRecord[]> {
     const now = this.clock.now();
-    candidates = candidates.filter((c) => (this.options.follows(c) || !isSettling(c, this.options.settleMs, now)) && (this.followWait.get(c.fileId) ?? 0) <= now);
-    const small = this.options.smallFileBytes;
-    const sign = this.options.order === 'newest-first' ? -1 : 1;
-    candidates.sort((a, b) => {
-      const sizeClass = Number(a.size > small) - Number(b.size > small);
-      if (sizeClass !== 0) return sizeClass;
-      return sign * (a.mtimeMs - b.mtimeMs) || a.path.localeCompare(b.path);
-    });
-    return candidates.filter((c) => !this.active.has(c.fileId) && c.retryAt <= now);
+    const usable = (c: FileRecord): boolean =>
+      (this.options.follows(c) || !isSettling(c, this.options.settleMs, now)) && (this.followWait.get(c.fileId) ?? 0) <= now && !this.active.has(c.fileId) && c.retryAt <= now;
+    // Files already started are few: all of them, each merged into the page where its place in the order falls.
+    let started = (await this.catalog.listFiles({ sourceId: this.source.id, state: 'downloading' })).filter(usable).sort(this.order);
+    let mayStart: ((file: FileRecord) => boolean) | undefined;
+    for (let offset = 0; startNew; offset += CANDIDATE_PAGE) {
+      const page = await this.catalog.foundInOrder({
+        sourceId: this.source.id,
+        smallFileBytes: this.options.smallFileBytes,
+        order: this.options.order,
+        now,
+        limit: CANDIDATE_PAGE,
+        offset,
+      });
+      if (page.length === 0) break;
+      if (offset === 0) mayStart = await this.options.mayStart?.();
+      const last = page.at(-1)!;
+      const before = page.length < CANDIDATE_PAGE ? started : started.filter((f) => this.order(f, last) <= 0);
+      started = started.slice(before.length);
+      const merged = [...before, ...page.filter((f) => (mayStart ? mayStart(f) : true) && usable(f))].sort(this.order);
+      if (merged.length > 0) yield merged;
+      if (page.length < CANDIDATE_PAGE) break;
+    }
+    if (started.length > 0) yield started;
+  }
+
+  /** Every candidate, best first (for tests and the quota's look at whether anything waits). */
+  async candidates(startNew = true): Promise<FileRecord[]> {
+    const all: FileRecord[] = [];
+    for await (const page of this.candidatePages(startNew)) all.push(...page);
+    return all;
   }
 
   /** The next file to work on, not taken by a step already running. */
   async next(startNew = true): Promise<FileRecord | undefined> {
-    return (await this.candidates(startNew))[0];
+    for await (const page of this.candidatePages(startNew)) return page[0];
+    return undefined;
   }
+
+  /** Download order: files up to `smallFileBytes` first, then by mtime (route order), then path, as the catalog's index. */
+  private readonly order = (a: FileRecord, b: FileRecord): number => {
+    const small = this.options.smallFileBytes;
+    const sizeClass = Number(a.size > small) - Number(b.size > small);
+    if (sizeClass !== 0) return sizeClass;
+    const sign = this.options.order === 'newest-first' ? -1 : 1;
+    return sign * (a.mtimeMs - b.mtimeMs) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+  };
 
   /**
    * The latest fault of a file failing for its own reasons in this run (stepping aside or given up),
@@ -177,17 +204,25 @@ export class Downloader {
   /** Works one slice of the next file. Errors are classified and recorded, never thrown (but cancellation). */
   async step(signal?: AbortSignal): Promise<DownloadOutcome> {
     const heldBytes = await this.quotaHeldBytes();
-    const candidates = await this.candidates(heldBytes === undefined);
-    if (candidates.length === 0) {
+    let space: Space | undefined;
+    let pick: Admission | undefined;
+    let wait: Extract<Admission, { kind: 'wait' }> | undefined;
+    for await (const page of this.candidatePages(heldBytes === undefined)) {
+      space ??= await this.space();
+      // From the admission to the take nothing awaits, so steps running side by side never take the same file.
+      pick = this.admit(page, space);
+      if (pick.kind !== 'wait') {
+        this.active.add(pick.file.fileId);
+        break;
+      }
+      if (pick.outcome.kind !== 'idle') wait ??= pick;
+    }
+    if (space === undefined) {
       if (heldBytes === undefined || (await this.next()) === undefined) return { kind: 'idle' };
       return { kind: 'waiting-for-space', freeBytes: Math.max(0, (this.options.maxBytes ?? 0) - heldBytes), heldBytes };
     }
-    const space = await this.space();
-    // From here to the take nothing awaits, so steps running side by side never take the same file.
-    const pick = this.admit(candidates, space);
-    if (pick.kind === 'wait') return pick.outcome;
+    if (pick === undefined || pick.kind === 'wait') return wait?.outcome ?? { kind: 'idle' };
     const file = pick.file;
-    this.active.add(file.fileId);
     try {
       if (pick.kind === 'never') return await this.failTooLarge(file, pick.reason);
       const outcome = await this.work(file, signal);
@@ -470,6 +505,9 @@ export class Downloader {
     this.troubles.set(fileId, cause);
   }
 }
+
+/** Candidates read from the catalog at a time; a step usually takes the first. */
+const CANDIDATE_PAGE = 32;
 
 interface Space {
   readonly freeBytes: number;

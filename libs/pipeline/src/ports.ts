@@ -7,14 +7,18 @@ import type { Catalog } from '@filesync/store';
 export type CatalogPort = {
   [K in
     | 'recordFound'
+    | 'recordFoundBatch'
     | 'recordRewrittenInPlace'
     | 'transitionFile'
     | 'recordDownloadProgress'
     | 'followGrowth'
     | 'transitionTarget'
+    | 'completeTarget'
     | 'recordUploadProgress'
     | 'getFile'
     | 'listFiles'
+    | 'foundInOrder'
+    | 'nextOwed'
     | 'targetsOf'
     | 'getTarget']: (...args: Parameters<Catalog[K]>) => ReturnType<Catalog[K]> | Promise<ReturnType<Catalog[K]>>;
 };

@@ -47,6 +47,12 @@ export class SourcePipeline {
   private readonly stages: ReadonlySet<SourceStage>;
   /** Said once per wait, not at every poll. */
   private waitingForSpace = false;
+  /**
+   * Whether any route of this source moves files: with none, the cleaner has nothing to remove, and its
+   * sweep (a listing of every delivered file, at each delivery) is not run — under `copy` that list only
+   * grows, which made each delivery cost O(files delivered so far).
+   */
+  private readonly moves: boolean;
 
   constructor(
     readonly source: Source,
@@ -63,6 +69,7 @@ export class SourcePipeline {
     this.finder = new Finder(source, routing.routesOf(source.id), catalog, clock, log);
     this.downloader = new Downloader(source, staging, catalog, { order: routing.orderOf(source.id), follows: (f) => routing.follows(f), ...options.downloader }, clock, log);
     this.cleaner = new SourceCleaner(source, catalog, (f) => routing.isMoved(f), log);
+    this.moves = routing.routesOf(source.id).some((r) => r.policy === 'move');
     this.loop = new WorkLoop((signal) => this.step(signal));
   }
 
@@ -91,7 +98,7 @@ export class SourcePipeline {
         if (scan.recorded + scan.reappeared > 0) this.options.onFound?.();
       }
       // A cleaner on its own hears of deliveries by `wake`; the poll interval is its fallback.
-      if (this.stages.has('clean') && (this.cleanupDue || this.clock.monotonic() - this.lastCleanAt >= this.options.pollIntervalMs)) {
+      if (this.stages.has('clean') && this.moves && (this.cleanupDue || this.clock.monotonic() - this.lastCleanAt >= this.options.pollIntervalMs)) {
         this.cleanupDue = false;
         this.lastCleanAt = this.clock.monotonic();
         await this.cleaner.sweep();

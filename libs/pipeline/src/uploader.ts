@@ -36,15 +36,9 @@ export class Uploader {
     private readonly log: PipelineLogger = silentLogger,
   ) {}
 
-  /** Staged files still owed to this target, unfinished uploads first, then small before large. */
+  /** The staged file next owed to this target: unfinished uploads first, then small before large. */
   async next(): Promise<{ file: FileRecord; row: TargetRecord } | undefined> {
-    const owed: { file: FileRecord; row: TargetRecord }[] = [];
-    for (const file of await this.catalog.listFiles({ state: 'staged' })) {
-      const row = await this.catalog.getTarget(file.fileId, this.target.id);
-      if (row && (row.state === 'pending' || row.state === 'uploading')) owed.push({ file, row });
-    }
-    owed.sort((a, b) => Number(b.row.state === 'uploading') - Number(a.row.state === 'uploading') || a.file.size - b.file.size);
-    return owed[0];
+    return this.catalog.nextOwed(this.target.id);
   }
 
   async step(signal?: AbortSignal): Promise<UploadOutcome> {
@@ -106,13 +100,14 @@ export class Uploader {
   }
 
   private async committed(file: FileRecord, path: string, receipt: CommitReceipt, sent: number): Promise<UploadOutcome> {
-    await this.catalog.transitionTarget(file.fileId, this.target.id, receipt.outcome === 'skipped' ? 'skipped' : 'uploaded', {
+    // The last target's row and the file's `delivered` in one transaction (one WAL fsync, not two).
+    const { delivered } = await this.catalog.completeTarget(file.fileId, this.target.id, receipt.outcome === 'skipped' ? 'skipped' : 'uploaded', {
       receipt: receipt.location,
       offset: file.size,
       detail: { outcome: receipt.outcome, sent },
     });
     this.log.info({ target: this.target.id, path, location: receipt.location, outcome: receipt.outcome, sent }, 'uploaded');
-    await this.maybeDelivered(file);
+    if (delivered) await this.onDelivered(delivered);
     return { kind: 'uploaded', fileId: file.fileId, receipt: receipt.location, sent };
   }
 

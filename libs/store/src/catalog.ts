@@ -7,6 +7,7 @@ import {
   TARGET_STATES,
   assertFileTransition,
   assertTargetTransition,
+  canTransitionFile,
   fileId as fileIdOf,
   systemClock,
 } from '@filesync/core';
@@ -28,6 +29,8 @@ import type {
   CatalogTotals,
   FilePatch,
   FileRecord,
+  FoundEntry,
+  FoundOrderQuery,
   ListFilesQuery,
   ProgressOptions,
   RepairReport,
@@ -86,6 +89,7 @@ export class Catalog {
   /** listFiles has four query shapes; each is prepared once. */
   private readonly listStatements = new Map<string, Statement>();
   private totalsQuery: TotalsQuery | undefined;
+  private foundOrder: ReturnType<typeof foundOrderStatements> | undefined;
   private viewsOf: CatalogViews | undefined;
 
   constructor(db: Database, path: string, options: CatalogOptions = {}) {
@@ -114,40 +118,82 @@ export class Catalog {
    * written while it is read settles again as one row, never a `vanished` version per listing.
    */
   recordFound(identity: FileIdentity, targets: readonly string[]): { fileId: string; isNew: boolean; grew?: string } {
-    checkIdentity(identity);
-    for (const t of targets) {
-      if (typeof t !== 'string' || t === '') throw new PermanentError('bad-request', 'target ids must be non-empty strings');
-    }
-    const id = fileIdOf(identity);
-    return this.tx(() => {
-      const previous = this.sql.latestVersion.get(identity.sourceId, identity.path) as FileRow | undefined;
-      // The newest version of the path answers for its size and mtime: after a rewrite in place with the
-      // same size and mtime (see recordRewrittenInPlace) that is the rewritten version, not the first row.
-      if (previous !== undefined && previous.size === identity.size && previous.mtime_ms === Math.trunc(identity.mtimeMs)) {
-        return { fileId: previous.file_id, isNew: false };
+    checkFound(identity, targets);
+    // A listing shows mostly files it showed before: answered by a read, without the write lock. An
+    // IMMEDIATE transaction per listed entry held the lock for whole scans (20,000 files: 20,000
+    // transactions a poll), and every other stage's write waited behind it in SQLite's busy sleeps.
+    const known = this.knownVersion(identity);
+    if (known !== undefined) return { fileId: known, isNew: false };
+    return this.tx(() => this.recordFoundIn(identity, targets));
+  }
+
+  /**
+   * {@link recordFound} for many entries of one listing: the known ones by reads, the rest in one
+   * transaction (one commit, one fsync of the WAL, instead of one per new file). Each entry gets its
+   * answer, or the `bad-request` error that {@link recordFound} would have thrown for it alone.
+   * Nothing is lost by batching: a batch cut by a crash is found again at the next listing.
+   */
+  recordFoundBatch(entries: readonly FoundEntry[]): ({ fileId: string; isNew: boolean; grew?: string } | { error: PermanentError })[] {
+    const results: ({ fileId: string; isNew: boolean; grew?: string } | { error: PermanentError } | undefined)[] = entries.map(({ identity, targets }) => {
+      try {
+        checkFound(identity, targets);
+      } catch (err) {
+        if (err instanceof PermanentError) return { error: err };
+        throw err;
       }
-      if (this.sql.getFile.get(id) !== undefined) return { fileId: id, isNew: false };
-      if (previous?.state === 'downloading') return { fileId: previous.file_id, isNew: false };
-      const now = this.clock.now();
-      if (previous?.state === 'found' && previous.download_offset === 0) return this.regrow(previous, identity, id, targets, now);
-      const versionOf = previous?.file_id ?? null;
-      this.sql.insertFile.run({
-        file_id: id,
-        source_id: identity.sourceId,
-        path: identity.path,
-        size: identity.size,
-        mtime_ms: Math.trunc(identity.mtimeMs),
-        state: 'found',
-        at: now,
-        version_of: versionOf,
-      });
-      const uniqueTargets = [...new Set(targets)];
-      for (const targetId of uniqueTargets) this.sql.insertTarget.run(id, targetId, 'pending', now, identity.size);
-      const detail: Record<string, unknown> = { targets: uniqueTargets };
-      if (versionOf !== null) detail['versionOf'] = versionOf;
-      this.event(now, id, null, 'file.found', null, 'found', detail);
-      return { fileId: id, isNew: true };
+      const known = this.knownVersion(identity);
+      return known === undefined ? undefined : { fileId: known, isNew: false };
     });
+    if (results.some((r) => r === undefined)) {
+      this.tx(() => {
+        entries.forEach(({ identity, targets }, i) => {
+          if (results[i] === undefined) results[i] = this.recordFoundIn(identity, targets);
+        });
+      });
+    }
+    return results as ({ fileId: string; isNew: boolean; grew?: string } | { error: PermanentError })[];
+  }
+
+  /** {@link recordFound}'s writes, inside the caller's transaction. */
+  private recordFoundIn(identity: FileIdentity, targets: readonly string[]): { fileId: string; isNew: boolean; grew?: string } {
+    const id = fileIdOf(identity);
+    const previous = this.sql.latestVersion.get(identity.sourceId, identity.path) as FileRow | undefined;
+    // The newest version of the path answers for its size and mtime: after a rewrite in place with the
+    // same size and mtime (see recordRewrittenInPlace) that is the rewritten version, not the first row.
+    if (previous !== undefined && previous.size === identity.size && previous.mtime_ms === Math.trunc(identity.mtimeMs)) {
+      return { fileId: previous.file_id, isNew: false };
+    }
+    if (this.sql.getFile.get(id) !== undefined) return { fileId: id, isNew: false };
+    if (previous?.state === 'downloading') return { fileId: previous.file_id, isNew: false };
+    const now = this.clock.now();
+    if (previous?.state === 'found' && previous.download_offset === 0) return this.regrow(previous, identity, id, targets, now);
+    const versionOf = previous?.file_id ?? null;
+    this.sql.insertFile.run({
+      file_id: id,
+      source_id: identity.sourceId,
+      path: identity.path,
+      size: identity.size,
+      mtime_ms: Math.trunc(identity.mtimeMs),
+      state: 'found',
+      at: now,
+      version_of: versionOf,
+    });
+    const uniqueTargets = [...new Set(targets)];
+    for (const targetId of uniqueTargets) this.sql.insertTarget.run(id, targetId, 'pending', now, identity.size);
+    const detail: Record<string, unknown> = { targets: uniqueTargets };
+    if (versionOf !== null) detail['versionOf'] = versionOf;
+    this.event(now, id, null, 'file.found', null, 'found', detail);
+    return { fileId: id, isNew: true };
+  }
+
+  /**
+   * The id of the newest version of the identity's path when it has the identity's size and mtime: the
+   * first answer of {@link recordFound}'s transaction, which a read gives as well (rows are never
+   * deleted, and a newer version written meanwhile is one the transaction could have missed too).
+   */
+  private knownVersion(identity: FileIdentity): string | undefined {
+    const latest = this.sql.latestVersion.get(identity.sourceId, identity.path) as FileRow | undefined;
+    return latest !== undefined && latest.size === identity.size && latest.mtime_ms === Math.trunc(identity.mtimeMs) ? latest.file_id : undefined;
   }
 
   /** {@link recordFound}'s growing file: the unstarted row `previous` becomes version `id`, in this transaction. */
@@ -317,6 +363,22 @@ export class Catalog {
     });
   }
 
+  /**
+   * {@link transitionTarget} to a done state (`uploaded` or `skipped`) and, in the same transaction, the
+   * file to `delivered` when that was its last open target: one commit where an uploader made two (the
+   * second in the same breath, so nothing waits between them that a crash could split usefully). Returns
+   * the file as delivered, or undefined when another target still owes it or it was delivered already.
+   */
+  completeTarget(fileId: string, targetId: string, to: 'uploaded' | 'skipped', patch: TargetPatch = {}): { target: TargetRecord; delivered: FileRecord | undefined } {
+    return this.tx(() => {
+      const target = this.transitionTarget(fileId, targetId, to, patch);
+      const file = this.requireFile(fileId);
+      const open = (this.sql.targetsOf.all(fileId) as TargetRow[]).some((t) => !DONE_TARGET_STATES.includes(t.state));
+      if (open || !canTransitionFile(file.state, 'delivered')) return { target, delivered: undefined };
+      return { target, delivered: this.transitionFile(fileId, 'delivered') };
+    });
+  }
+
   /** Records the bytes a target confirmed for a row in `uploading`; never backwards unless `reset`. */
   recordUploadProgress(fileId: string, targetId: string, offset: number, options: ProgressOptions = {}): void {
     this.tx(() => {
@@ -370,6 +432,41 @@ export class Catalog {
       this.listStatements.set(sql, statement);
     }
     return (statement.all(...params) as FileRow[]).map(toFileRecord);
+  }
+
+  /**
+   * A page of a source's `found` files in download order (sizes up to `smallFileBytes` first, then by
+   * mtime, oldest or newest first, then path), leaving out those stepping aside until after `now`. Walks
+   * the `files_found_order` index and stops after the page, so a downloader's step costs the same with
+   * 20 found files or 20,000 (listing them all per step made a backlog cost O(n²)).
+   */
+  foundInOrder(query: FoundOrderQuery): FileRecord[] {
+    const { sourceId, smallFileBytes, order, now, limit, offset = 0 } = query;
+    // Prepared on first use: only a downloader asks, and only on a store migrated to v8 (the index).
+    const sql = (this.foundOrder ??= foundOrderStatements(this.db));
+    const small = order === 'newest-first' ? sql.foundSmallNewest : sql.foundSmallOldest;
+    const large = order === 'newest-first' ? sql.foundLargeNewest : sql.foundLargeOldest;
+    const smallRows = small.all(sourceId, smallFileBytes, now, limit, offset) as FileRow[];
+    if (smallRows.length >= limit) return smallRows.map(toFileRecord);
+    // The page runs past the small files: the rest of it from the large ones.
+    // Small files before this page's start: known unless the page started past them all.
+    const smallCount =
+      smallRows.length > 0 || offset === 0 ? offset + smallRows.length : (sql.foundSmallCount.get(sourceId, smallFileBytes, now) as { n: number }).n;
+    const largeRows = large.all(sourceId, smallFileBytes, now, limit - smallRows.length, Math.max(0, offset - smallCount)) as FileRow[];
+    return [...smallRows, ...largeRows].map(toFileRecord);
+  }
+
+  /**
+   * The next file owed to `targetId`: staged, its row for the target `pending` or `uploading`;
+   * unfinished uploads first, then the smallest, then oldest found. One query driven by the staged
+   * files (few, while uploads keep up), not a listing plus a lookup per staged file.
+   */
+  nextOwed(targetId: string): { file: FileRecord; row: TargetRecord } | undefined {
+    const hit = this.sql.nextOwed.get(targetId) as { file_id: string } | undefined;
+    if (hit === undefined) return undefined;
+    const file = this.getFile(hit.file_id);
+    const row = this.getTarget(hit.file_id, targetId);
+    return file && row ? { file, row } : undefined;
   }
 
   targetsOf(fileId: string): TargetRecord[] {
@@ -605,6 +702,11 @@ function prepareStatements(db: Database) {
     insertTarget: db.prepare('INSERT INTO file_targets (file_id, target_id, state, updated_at, size) VALUES (?, ?, ?, ?, ?)'),
     getTarget: db.prepare('SELECT * FROM file_targets WHERE file_id = ? AND target_id = ?'),
     targetsOf: db.prepare('SELECT * FROM file_targets WHERE file_id = ? ORDER BY target_id'),
+    // CROSS JOIN keeps staged files the outer loop: the target's pending rows include every found file.
+    nextOwed: db.prepare(`
+      SELECT f.file_id FROM files f CROSS JOIN file_targets t ON t.file_id = f.file_id AND t.target_id = ?
+      WHERE f.state = 'staged' AND t.state IN ('pending', 'uploading')
+      ORDER BY t.state = 'uploading' DESC, f.size, f.found_at, f.file_id LIMIT 1`),
     updateTarget: db.prepare(`
       UPDATE file_targets SET state = @state, offset = @offset, receipt = @receipt, reason = @reason,
         attempts = @attempts, updated_at = @at
@@ -623,6 +725,21 @@ function prepareStatements(db: Database) {
     csvNextPage: db.prepare(
       `${csvSelect} WHERE (f.found_at, f.file_id, coalesce(t.target_id, '')) > (?, ?, ?) ${csvOrder} LIMIT ?`,
     ),
+  };
+}
+
+/** {@link Catalog.foundInOrder}'s queries: small and large files, oldest or newest first (path breaks ties). */
+function foundOrderStatements(db: Database) {
+  const where = `source_id = ? AND state = 'found' AND size %s ? AND retry_at <= ?`;
+  const select = (cmp: string, dir: string): Statement =>
+    // INDEXED BY: on a store without statistics the planner would take files_totals and sort every found row.
+    db.prepare(`SELECT * FROM files INDEXED BY files_found_order WHERE ${where.replace('%s', cmp)} ORDER BY mtime_ms ${dir}, path LIMIT ? OFFSET ?`);
+  return {
+    foundSmallOldest: select('<=', 'ASC'),
+    foundSmallNewest: select('<=', 'DESC'),
+    foundLargeOldest: select('>', 'ASC'),
+    foundLargeNewest: select('>', 'DESC'),
+    foundSmallCount: db.prepare(`SELECT count(*) AS n FROM files WHERE ${where.replace('%s', '<=')}`),
   };
 }
 
@@ -653,6 +770,13 @@ function csvValues(r: CsvRow): (string | number | null)[] {
 
 function zeroCounts<S extends string>(states: readonly S[]): Record<S, number> {
   return Object.fromEntries(states.map((s) => [s, 0])) as Record<S, number>;
+}
+
+function checkFound(identity: FileIdentity, targets: readonly string[]): void {
+  checkIdentity(identity);
+  for (const t of targets) {
+    if (typeof t !== 'string' || t === '') throw new PermanentError('bad-request', 'target ids must be non-empty strings');
+  }
 }
 
 function checkIdentity(identity: FileIdentity): void {

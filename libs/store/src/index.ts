@@ -16,6 +16,8 @@ export type {
   FailureCount,
   FilePatch,
   FileRecord,
+  FoundEntry,
+  FoundOrderQuery,
   ListFilesQuery,
   ProgressOptions,
   RepairReport,

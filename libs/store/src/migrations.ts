@@ -121,6 +121,13 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT, WITHOUT ROWID;
     `);
   },
+  // v8: a downloader's next files (Catalog.foundInOrder) are read in download order from an index and
+  // the read stops after a page; before, every step listed all of a source's found files (a backlog of
+  // 20,000 cost 20,000 rows, 17 ms in SQLite alone, per file taken). Partial: only `found` rows, so the
+  // index stays as small as the backlog and later transitions write no page of it (WAL space on a full disk).
+  (db) => {
+    db.exec(`CREATE INDEX files_found_order ON files (source_id, mtime_ms, path) WHERE state = 'found'`);
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;

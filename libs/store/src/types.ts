@@ -1,4 +1,4 @@
-import type { FileState, TargetState } from '@filesync/core';
+import type { FileIdentity, FileState, TargetState } from '@filesync/core';
 
 /** One version of one source file, as the catalog keeps it. Absent values are `null` (SQL NULL). */
 export interface FileRecord {
@@ -99,6 +99,24 @@ export interface ListFilesQuery {
   readonly sourceId?: string;
   /** At most this many rows, oldest found first. */
   readonly limit?: number;
+}
+
+/** One entry of a listing for {@link Catalog.recordFoundBatch}: the file and the targets its routes name. */
+export interface FoundEntry {
+  readonly identity: FileIdentity;
+  readonly targets: readonly string[];
+}
+
+/** {@link Catalog.foundInOrder}: a page of one source's `found` files in download order. */
+export interface FoundOrderQuery {
+  readonly sourceId: string;
+  /** Files at most this large come before larger ones. */
+  readonly smallFileBytes: number;
+  readonly order: 'oldest-first' | 'newest-first';
+  /** Files whose `retryAt` is after this (wall ms) are left out: they step aside. */
+  readonly now: number;
+  readonly limit: number;
+  readonly offset?: number;
 }
 
 export interface CatalogCounts {
