@@ -29,21 +29,20 @@ export async function resilientLogFile(open: () => Promise<LogStream>, warn: (me
   let lost = 0;
   let lastError = '';
 
+  const failed = (err: unknown): void => {
+    failedAt = now();
+    lastError = err instanceof Error ? err.message : String(err);
+  };
   const watch = (stream: LogStream): LogStream => {
     stream.on('error', (err) => {
       if (current !== stream) return;
       current = undefined;
-      failedAt = now();
-      lastError = err.message;
+      failed(err);
       // What it still buffers would fail the same way; its descriptor is freed, not leaked per failure.
       stream.destroy();
       warn(`filesync: the log file cannot be written (${err.message}); log lines are dropped until it can, retried every ${reopenMs / 1000} s`);
     });
     return stream;
-  };
-  const failed = (err: unknown): void => {
-    failedAt = now();
-    lastError = err instanceof Error ? err.message : String(err);
   };
   const reopen = (): void => {
     opening = true;
