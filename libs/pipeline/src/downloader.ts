@@ -298,20 +298,33 @@ export class Downloader {
 
   private async work(file: FileRecord, signal?: AbortSignal): Promise<DownloadOutcome> {
     let record = file;
-    if (record.state === 'found') {
-      // Downloading before anything awaits the device: admission counts the file's bytes as taken
-      // from here on, so steps running side by side (this source's or another's) cannot overcommit.
-      record = await this.catalog.transitionFile(record.fileId, 'downloading', { downloadOffset: 0, fingerprint: null });
-      // The version the read starts from: its fingerprint is what the end of the read, and the
-      // cleaner, compare with.
+    // Downloading before anything awaits the device: admission counts the file's bytes as taken
+    // from here on, so steps running side by side (this source's or another's) cannot overcommit.
+    if (record.state === 'found') record = await this.catalog.transitionFile(record.fileId, 'downloading', { downloadOffset: 0, fingerprint: null });
+    /** The fingerprint this read started from, while the catalog does not hold it yet. */
+    let unrecorded: string | undefined;
+    if (record.downloadOffset === 0 && record.fingerprint === null) {
+      // A read from byte 0 (a new file, or one cut before its first record): the version it starts
+      // from. Its fingerprint is what the end of the read, and the cleaner, compare with; it goes
+      // to the catalog with the first offset or the `staged` record, not in a commit of its own (a
+      // read cut before then starts again from 0, and takes it again).
       const start = await checkVersion(this.source, { ...record, deviceChecksum: null });
       if (start.kind === 'gone') throw new PermanentError('not-found', `${record.path} is gone from the source`);
       // No fingerprint is recorded yet, so only a size or mtime can differ here: still being written.
       if (start.kind === 'changed' && this.follows(record, start.stat)) record = await this.grow(record, start.stat);
       else if (start.kind === 'changed') return this.stillGrowing(record, start.stat, start.reason);
-      const fingerprint = start.kind === 'same' ? (start.stat.fingerprint ?? null) : null;
-      if (fingerprint !== null) record = await this.catalog.transitionFile(record.fileId, 'downloading', { fingerprint });
+      const fingerprint = start.kind === 'same' ? start.stat.fingerprint : undefined;
+      if (fingerprint !== undefined) {
+        record = { ...record, fingerprint };
+        unrecorded = fingerprint;
+      }
     }
+    const checkpoint = async (at: number): Promise<void> => {
+      if (!this.recordsCheckpoint(record, at)) return;
+      if (unrecorded === undefined) return this.catalog.recordDownloadProgress(record.fileId, at);
+      await this.catalog.transitionFile(record.fileId, 'downloading', { downloadOffset: at, fingerprint: unrecorded });
+      unrecorded = undefined;
+    };
     let offset = await this.staging.resume(record.fileId, record.downloadOffset);
     if (offset < record.downloadOffset) {
       // Staging holds fewer bytes than were recorded (lost with the power): go on from what is there.
@@ -327,7 +340,7 @@ export class Downloader {
         checkpointBytes: this.options.checkpointBytes,
         checkpointMs: this.options.checkpointMs,
         ...(signal ? { signal } : {}),
-        onCheckpoint: ({ offset: at }) => this.catalog.recordDownloadProgress(record.fileId, at),
+        onCheckpoint: ({ offset: at }) => checkpoint(at),
       });
       if (counter.bytes < want && counter.timedOut !== true) {
         throw new TransientError('conflict', `${record.path} ended at ${offset} bytes, listed with ${record.size}`, {
@@ -365,7 +378,17 @@ export class Downloader {
       this.log.warn({ source: this.source.id, path: record.path, fileId: record.fileId }, reason);
       return { kind: 'changed', fileId: record.fileId, reason };
     }
-    return this.verifyAndStage(record);
+    return this.verifyAndStage(record, unrecorded);
+  }
+
+  /**
+   * Whether a checkpoint at `at` is written to the catalog. The last one of a whole file is not: its
+   * bytes are synced before the seal all the same, and the `staged` record that follows carries the
+   * offset, so one commit per file is saved. A crash in between costs at most the bytes since the
+   * checkpoint before (under `checkpointBytes`). A followed file's end is not its end: it is recorded.
+   */
+  private recordsCheckpoint(record: FileRecord, at: number): boolean {
+    return at < record.size || this.options.follows(record);
   }
 
   /** Whether `record` is followed and the source now shows it grown (not shrunk, not rewritten in place). */
@@ -406,7 +429,7 @@ export class Downloader {
     return { kind: 'changed', fileId, reason };
   }
 
-  private async verifyAndStage(record: FileRecord): Promise<DownloadOutcome> {
+  private async verifyAndStage(record: FileRecord, fingerprint: string | undefined): Promise<DownloadOutcome> {
     let sha256: string;
     try {
       sha256 = await this.staging.seal(record.fileId);
@@ -437,7 +460,7 @@ export class Downloader {
         });
       }
     }
-    await this.catalog.transitionFile(record.fileId, 'staged', { sha256, downloadOffset: record.size, deviceChecksum });
+    await this.catalog.transitionFile(record.fileId, 'staged', { sha256, downloadOffset: record.size, deviceChecksum, ...(fingerprint === undefined ? {} : { fingerprint }) });
     this.log.info({ source: this.source.id, path: record.path, size: record.size, sha256 }, 'staged');
     return { kind: 'staged', fileId: record.fileId, sha256 };
   }

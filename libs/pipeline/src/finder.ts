@@ -83,12 +83,8 @@ export class Finder {
         const { fileId: id, isNew } = found;
         // The row that answers for this entry: usually fileId(identity), a version rewritten in place otherwise.
         seen.add(id);
-        if (isNew) {
-          recorded++;
-          continue;
-        }
-        const known = await this.catalog.getFile(id);
-        if (known?.state === 'vanished') {
+        if (isNew) recorded++;
+        else if (found.vanished) {
           await this.catalog.transitionFile(id, 'found', { reason: 'seen on the source again' });
           reappeared++;
         }

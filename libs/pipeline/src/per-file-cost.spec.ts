@@ -28,6 +28,22 @@ function countingRows(catalog: CatalogPort): { port: CatalogPort; rows: Map<stri
   return { port, rows };
 }
 
+/** The catalog, noting each write (a commit) by method name, in order. */
+function countingWrites(catalog: CatalogPort): { port: CatalogPort; writes: string[] } {
+  const writes: string[] = [];
+  const port = new Proxy(catalog, {
+    get(target, key: string) {
+      const value = Reflect.get(target, key) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        if (/^(transition|complete|record)/.test(key)) writes.push(key);
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { port, writes };
+}
+
 /**
  * What one file costs the loops must not grow with the backlog (issues #18 and #21: 20,000 small files
  * moved at ~31 per second, every step reading every waiting file from the catalog).
@@ -45,20 +61,21 @@ describe('per-file cost with a backlog', () => {
     const files: Record<string, Uint8Array> = {};
     for (let i = 0; i < 600; i++) files[`d/f${i}.bin`] = patternBytes(10, i);
     await world.writeFiles('cam', files);
-    const calls = { recordFound: 0, recordFoundBatch: 0 };
+    const calls = { recordFound: 0, recordFoundBatch: 0, getFile: 0 };
     const port = new Proxy(world.catalog as CatalogPort, {
       get(target, key: string) {
-        if (key === 'recordFound' || key === 'recordFoundBatch') calls[key]++;
+        if (key === 'recordFound' || key === 'recordFoundBatch' || key === 'getFile') calls[key]++;
         const value = Reflect.get(target, key) as unknown;
         return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
       },
     });
     const finder = new Finder(world.source('cam'), world.config([{ source: 'cam', targets: ['nas'] }]).routes, port);
     expect(await finder.scan()).toMatchObject({ listed: 600, recorded: 600 });
-    expect(calls).toEqual({ recordFound: 0, recordFoundBatch: 3 });
+    expect(calls).toEqual({ recordFound: 0, recordFoundBatch: 3, getFile: 0 });
     expect(world.catalog.counts().files.found).toBe(600);
-    // Listed again: nothing new, nothing vanished.
+    // Listed again: nothing new, nothing vanished, and each known entry answered by its batch's one read.
     expect(await finder.scan()).toMatchObject({ listed: 600, recorded: 0, vanished: 0 });
+    expect(calls).toEqual({ recordFound: 0, recordFoundBatch: 6, getFile: 0 });
   });
 
   it('a download step reads one page of found files from the catalog, not the whole backlog', async () => {
@@ -67,39 +84,33 @@ describe('per-file cost with a backlog', () => {
     await world.writeFiles('cam', files);
     for await (const entry of world.source('cam').list()) world.catalog.recordFound({ sourceId: 'cam', ...entry }, ['nas']);
     const { port, rows } = countingRows(world.catalog);
-    const downloader = new Downloader(world.source('cam'), world.staging, port);
+    const { port: watched, writes } = countingWrites(port);
+    const downloader = new Downloader(world.source('cam'), world.staging, watched);
     const outcome = await downloader.step();
     expect(outcome.kind).toBe('staged');
     expect(rows.get('listFiles:found') ?? 0).toBe(0);
     expect(rows.get('foundInOrder')).toBeLessThanOrEqual(32);
+    // Two commits for a small file: downloading before the read, staged (with its offset) after it.
+    expect(writes).toEqual(['transitionFile', 'transitionFile']);
   });
 
   it('an upload step asks the catalog for the next owed file alone, and delivers in the commit of its last target', async () => {
+    const bytes = patternBytes(100, 7);
     for (let i = 0; i < BACKLOG; i++) {
-      const { fileId } = world.catalog.recordFound({ sourceId: 'cam', path: `f${i}.bin`, size: 0, mtimeMs: 1 }, ['nas']);
+      const { fileId } = world.catalog.recordFound({ sourceId: 'cam', path: `f${i}.bin`, size: bytes.length, mtimeMs: 1 }, ['nas']);
       world.catalog.transitionFile(fileId, 'downloading');
-      world.catalog.transitionFile(fileId, 'staged', { sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' });
-      await world.staging.append(fileId, 0, (async function* () {})(), { checkpointBytes: 1, checkpointMs: 1000, onCheckpoint: () => undefined });
-      await world.staging.seal(fileId);
+      await world.staging.append(fileId, 0, (async function* () { yield bytes; })(), { checkpointBytes: 1 << 20, checkpointMs: 1000, onCheckpoint: () => undefined });
+      world.catalog.transitionFile(fileId, 'staged', { sha256: await world.staging.seal(fileId), downloadOffset: bytes.length });
     }
     const { port, rows } = countingRows(world.catalog);
     const routing = buildRouting(world.config([{ source: 'cam', targets: ['nas'] }]).routes);
-    const writes: string[] = [];
-    const watched = new Proxy(port, {
-      get(target, key: string) {
-        const value = Reflect.get(target, key) as unknown;
-        if (typeof value !== 'function') return value;
-        return (...args: unknown[]) => {
-          if (/^(transition|complete|record)/.test(key)) writes.push(key);
-          return (value as (...a: unknown[]) => unknown).apply(target, args);
-        };
-      },
-    });
+    const { port: watched, writes } = countingWrites(port);
     const uploader = new Uploader(world.target('nas'), world.staging, watched, { pathOf: (f) => routing.targetPath(f, 'nas'), maxAttempts: 3, progressBytes: 1 << 20, progressMs: 1000 });
     const outcome = await uploader.step();
     expect(outcome).toMatchObject({ kind: 'uploaded' });
     expect(rows.get('listFiles:staged') ?? 0).toBe(0);
-    // Two catalog writes for the file: the attempt before a byte is sent, then uploaded and delivered in one.
+    // Two catalog writes for the file: the attempt before a byte is sent, then uploaded and delivered in
+    // one; no progress record at the end of the bytes (the commit records the whole size).
     expect(writes).toEqual(['transitionTarget', 'completeTarget']);
     expect(world.catalog.getFile((outcome as { fileId: string }).fileId)?.state).toBe('delivered');
   });

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Source } from '@filesync/core';
+import { ManualClock, type Source } from '@filesync/core';
 import { patternBytes } from '@filesync/core/testing';
 import { buildRouting } from './routing';
 import { SourcePipeline } from './source-pipeline';
@@ -63,6 +63,60 @@ describe('source pipeline', () => {
       for (const f of staged) expect(world.catalog.history(f.fileId).filter((e) => e.toState === 'staged')).toHaveLength(1);
     });
   }
+});
+
+describe('listing cadence', () => {
+  let world: World;
+  beforeEach(async () => {
+    world = await makeWorld();
+  });
+  afterEach(() => world.cleanup());
+
+  /** Lets the loop run what is due now (a timer fired by the manual clock, the step it starts). */
+  const settle = async (): Promise<void> => {
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+  };
+
+  it('after a listing that took 2 s, waits 8 s before the next one, though the poll interval is 1 s; a wake lists at once', async () => {
+    await world.writeFiles('cam', { 'a.bin': patternBytes(10, 1) });
+    const clock = new ManualClock(1_000_000);
+    const inner = world.source('cam');
+    let listings = 0;
+    const slow: Source = {
+      ...inner,
+      id: inner.id,
+      features: inner.features,
+      async *list(options) {
+        listings++;
+        clock.advance(2_000);
+        yield* inner.list(options);
+      },
+      read: (path, offset, options) => inner.read(path, offset, options),
+      close: () => inner.close(),
+    };
+    const config = world.config([{ source: 'cam', targets: ['nas'] }]);
+    const pipeline = new SourcePipeline(slow, world.staging, world.catalog, buildRouting(config.routes), { pollIntervalMs: 1_000, downloader: {}, stages: ['find'] }, clock);
+    const controller = new AbortController();
+    const run = pipeline.run(controller.signal);
+    try {
+      await waitFor(() => listings === 1 && world.catalog.counts().files.found === 1, 10_000, 'first listing');
+      await settle();
+      for (let second = 1; second < 8; second++) {
+        clock.advance(1_000);
+        await settle();
+      }
+      expect(listings).toBe(1);
+      clock.advance(1_000);
+      await waitFor(() => listings === 2, 10_000, 'second listing, 8 s after the first');
+      // A mount or a link that came back is listed at once, whatever the gap.
+      await settle();
+      pipeline.wake(true);
+      await waitFor(() => listings === 3, 10_000, 'listing on wake');
+    } finally {
+      controller.abort();
+      await run;
+    }
+  });
 });
 
 describe('source cleaner under move', () => {

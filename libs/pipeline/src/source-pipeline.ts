@@ -11,6 +11,14 @@ import { type StepResult, WorkLoop } from './work-loop';
 
 /** A listing problem that lasts is logged again at most this often (it is in the status all along). */
 
+/**
+ * A listing takes at most a fifth of the time: after one that took `t`, the next waits at least 4·t
+ * (or the poll interval, when longer). Listing 20,000 files every second kept a core busy with lstat
+ * and catalog reads (half the agent's CPU), and on MAVFTP a long listing holds the one session that
+ * downloads need.
+ */
+const LISTING_GAP_FACTOR = 4;
+
 /** The three jobs done on a source; the agent runs each in its own worker, tests run all three in one loop. */
 export type SourceStage = 'find' | 'download' | 'clean';
 export const SOURCE_STAGES: readonly SourceStage[] = ['find', 'download', 'clean'];
@@ -38,6 +46,8 @@ export class SourcePipeline {
   private readonly cleaner: SourceCleaner;
   private readonly loop: WorkLoop;
   private lastScanAt = -Infinity;
+  /** Time from the end of one listing to the start of the next: the poll interval, or longer after a long listing. */
+  private scanGapMs: number;
   private lastCleanAt = -Infinity;
   private cleanupDue = true;
   /** The last scan's problems in one line ("2 problems: …"), shown in health; undefined when it had none. */
@@ -66,6 +76,7 @@ export class SourcePipeline {
     this.health = new Health(clock, options.healthBackoff);
     this.problemLog = new ThrottledLog(log, WARN_EVERY_MS, clock);
     this.stages = new Set(options.stages ?? SOURCE_STAGES);
+    this.scanGapMs = options.pollIntervalMs;
     this.finder = new Finder(source, routing.routesOf(source.id), catalog, clock, log);
     this.downloader = new Downloader(source, staging, catalog, { order: routing.orderOf(source.id), follows: (f) => routing.follows(f), ...options.downloader }, clock, log);
     this.cleaner = new SourceCleaner(source, catalog, (f) => routing.isMoved(f), log);
@@ -86,9 +97,11 @@ export class SourcePipeline {
 
   private async step(signal: AbortSignal) {
     try {
-      if (this.stages.has('find') && this.clock.monotonic() - this.lastScanAt >= this.options.pollIntervalMs) {
+      if (this.stages.has('find') && this.clock.monotonic() - this.lastScanAt >= this.scanGapMs) {
+        const startedAt = this.clock.monotonic();
         const scan = await this.finder.scan();
         this.lastScanAt = this.clock.monotonic();
+        this.scanGapMs = Math.max(this.options.pollIntervalMs, LISTING_GAP_FACTOR * (this.lastScanAt - startedAt));
         // Deliveries happen on the targets' loops (other threads in the agent): look for them at each scan.
         this.cleanupDue = true;
         this.noteProblems(scan.problems.length > 0 ? describeProblems(scan.problems) : undefined);

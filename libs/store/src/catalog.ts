@@ -29,6 +29,7 @@ import type {
   CatalogTotals,
   FilePatch,
   FileRecord,
+  FoundAnswer,
   FoundEntry,
   FoundOrderQuery,
   ListFilesQuery,
@@ -117,14 +118,12 @@ export class Catalog {
    * and at the end of its read finds the change and moves the row to what the source shows, so a file
    * written while it is read settles again as one row, never a `vanished` version per listing.
    */
-  recordFound(identity: FileIdentity, targets: readonly string[]): { fileId: string; isNew: boolean; grew?: string } {
+  recordFound(identity: FileIdentity, targets: readonly string[]): FoundAnswer {
     checkFound(identity, targets);
     // A listing shows mostly files it showed before: answered by a read, without the write lock. An
     // IMMEDIATE transaction per listed entry held the lock for whole scans (20,000 files: 20,000
     // transactions a poll), and every other stage's write waited behind it in SQLite's busy sleeps.
-    const known = this.knownVersion(identity);
-    if (known !== undefined) return { fileId: known, isNew: false };
-    return this.tx(() => this.recordFoundIn(identity, targets));
+    return this.knownVersion(identity) ?? this.tx(() => this.recordFoundIn(identity, targets));
   }
 
   /**
@@ -133,16 +132,15 @@ export class Catalog {
    * answer, or the `bad-request` error that {@link recordFound} would have thrown for it alone.
    * Nothing is lost by batching: a batch cut by a crash is found again at the next listing.
    */
-  recordFoundBatch(entries: readonly FoundEntry[]): ({ fileId: string; isNew: boolean; grew?: string } | { error: PermanentError })[] {
-    const results: ({ fileId: string; isNew: boolean; grew?: string } | { error: PermanentError } | undefined)[] = entries.map(({ identity, targets }) => {
+  recordFoundBatch(entries: readonly FoundEntry[]): (FoundAnswer | { error: PermanentError })[] {
+    const results: (FoundAnswer | { error: PermanentError } | undefined)[] = entries.map(({ identity, targets }) => {
       try {
         checkFound(identity, targets);
       } catch (err) {
         if (err instanceof PermanentError) return { error: err };
         throw err;
       }
-      const known = this.knownVersion(identity);
-      return known === undefined ? undefined : { fileId: known, isNew: false };
+      return this.knownVersion(identity);
     });
     if (results.some((r) => r === undefined)) {
       this.tx(() => {
@@ -151,11 +149,11 @@ export class Catalog {
         });
       });
     }
-    return results as ({ fileId: string; isNew: boolean; grew?: string } | { error: PermanentError })[];
+    return results as (FoundAnswer | { error: PermanentError })[];
   }
 
   /** {@link recordFound}'s writes, inside the caller's transaction. */
-  private recordFoundIn(identity: FileIdentity, targets: readonly string[]): { fileId: string; isNew: boolean; grew?: string } {
+  private recordFoundIn(identity: FileIdentity, targets: readonly string[]): FoundAnswer {
     const id = fileIdOf(identity);
     const previous = this.sql.latestVersion.get(identity.sourceId, identity.path) as FileRow | undefined;
     // The newest version of the path answers for its size and mtime: after a rewrite in place with the
@@ -187,13 +185,15 @@ export class Catalog {
   }
 
   /**
-   * The id of the newest version of the identity's path when it has the identity's size and mtime: the
-   * first answer of {@link recordFound}'s transaction, which a read gives as well (rows are never
+   * The answer for the newest version of the identity's path when it has the identity's size and mtime:
+   * the first answer of {@link recordFound}'s transaction, which a read gives as well (rows are never
    * deleted, and a newer version written meanwhile is one the transaction could have missed too).
+   * It says whether that row is `vanished`, so a listing that shows it again needs no second read.
    */
-  private knownVersion(identity: FileIdentity): string | undefined {
+  private knownVersion(identity: FileIdentity): FoundAnswer | undefined {
     const latest = this.sql.latestVersion.get(identity.sourceId, identity.path) as FileRow | undefined;
-    return latest !== undefined && latest.size === identity.size && latest.mtime_ms === Math.trunc(identity.mtimeMs) ? latest.file_id : undefined;
+    if (latest === undefined || latest.size !== identity.size || latest.mtime_ms !== Math.trunc(identity.mtimeMs)) return undefined;
+    return latest.state === 'vanished' ? { fileId: latest.file_id, isNew: false, vanished: true } : { fileId: latest.file_id, isNew: false };
   }
 
   /** {@link recordFound}'s growing file: the unstarted row `previous` becomes version `id`, in this transaction. */

@@ -16,6 +16,7 @@ export type {
   FailureCount,
   FilePatch,
   FileRecord,
+  FoundAnswer,
   FoundEntry,
   FoundOrderQuery,
   ListFilesQuery,

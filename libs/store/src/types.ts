@@ -107,6 +107,17 @@ export interface FoundEntry {
   readonly targets: readonly string[];
 }
 
+/**
+ * What {@link Catalog.recordFound} answers for one listed entry: the row that stands for it, whether
+ * that row is new, the row it grew from, and whether the known row is `vanished` (seen again).
+ */
+export interface FoundAnswer {
+  readonly fileId: string;
+  readonly isNew: boolean;
+  readonly grew?: string;
+  readonly vanished?: true;
+}
+
 /** {@link Catalog.foundInOrder}: a page of one source's `found` files in download order. */
 export interface FoundOrderQuery {
   readonly sourceId: string;

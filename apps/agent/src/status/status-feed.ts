@@ -76,12 +76,29 @@ export class StatusFeed {
     return () => this.listeners.delete(listener);
   }
 
-  /** Takes a sample and an overview now and tells the listeners (each tick, and after an action). */
+  /**
+   * Takes a sample and, when a page listens, an overview, and tells the listeners (each tick, and
+   * after an action). With nobody listening only the progress sample is taken: the overview's counts
+   * read every row of the catalog, a second's CPU in six at 20,000 files, for nobody.
+   */
   refresh(): void {
     // The catalog closes when the agent stops, before this feed's timer may have been cleared.
     if (!this.sources.catalog.isOpen) return;
+    if (this.listeners.size === 0) {
+      this.sample(this.sources.catalog.listFiles({ state: 'downloading' }), this.sources.catalog.views.uploading(MAX_TRANSFERS * 4));
+      return;
+    }
     const overview = this.take(true);
     for (const listener of this.listeners.keys()) listener(overview);
+  }
+
+  /** One progress sample: what each transfer has moved, and the bytes moved in all (for the rates). */
+  private sample(downloading: readonly FileRecord[], uploading: readonly TargetRecord[]): void {
+    // Transfer keys: `d:FILE` for a download, `u:FILE:TARGET` for an upload.
+    const offsets = new Map<string, number>();
+    for (const f of downloading) offsets.set(`d:${f.fileId}`, f.downloadOffset);
+    for (const t of uploading) offsets.set(`u:${t.fileId}:${t.targetId}`, t.offset);
+    this.sampler.sample(offsets, this.sources.catalog.views.movedBytes());
   }
 
   wake(signal: PipelineSignal): void {
@@ -146,11 +163,7 @@ export class StatusFeed {
       if (!files.has(id)) files.set(id, catalog.getFile(id));
       return files.get(id);
     };
-    // Transfer keys: `d:FILE` for a download, `u:FILE:TARGET` for an upload.
-    const offsets = new Map<string, number>();
-    for (const f of downloading) offsets.set(`d:${f.fileId}`, f.downloadOffset);
-    for (const t of uploading) offsets.set(`u:${t.fileId}:${t.targetId}`, t.offset);
-    if (sample) this.sampler.sample(offsets, catalog.views.movedBytes());
+    if (sample) this.sample(downloading, uploading);
 
     const transfer = (key: string, file: FileRecord, bytes: number, target?: string): TransferView => {
       const rate = this.sampler.rateOf(key);
