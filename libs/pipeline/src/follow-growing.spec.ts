@@ -53,10 +53,13 @@ describe('a followed file (followGrowing)', () => {
     expect((await downloader.step()).kind).toBe('progress');
     const [row] = world.catalog.listFiles({});
     expect(row).toMatchObject({ state: 'downloading', downloadOffset: CHUNK });
+    /** When the writer last wrote: the file is quiet from then on, however long the agent's steps take after. */
+    let quietSince = 0;
     for (const part of parts.slice(1)) {
       // The writer pauses about as long as the agent waits before it looks again, then appends.
       await sleep(SETTLE_MS);
       await appendFile(file, part);
+      quietSince = Date.now();
       // The writer goes on while the agent lists and reads: the same row grows, nothing is dropped.
       await finder.scan();
       let outcome = await downloader.step();
@@ -69,7 +72,6 @@ describe('a followed file (followGrowing)', () => {
     // Closed now: staged once its size has not changed for settleSec, never before.
     const deadline = Date.now() + 10_000;
     let stagedAt = 0;
-    const quietSince = Date.now();
     for (let i = 0; i < 200 && Date.now() < deadline && world.catalog.counts().files.staged === 0; i++) {
       await downloader.step();
       if (world.catalog.counts().files.staged > 0) stagedAt = Date.now();

@@ -94,7 +94,8 @@ describe('per-file cost with a backlog', () => {
     expect(writes).toEqual(['transitionFile', 'transitionFile']);
   });
 
-  it('an upload step asks the catalog for the next owed file alone, and delivers in the commit of its last target', async () => {
+  /** BACKLOG staged files of 100 bytes, then one upload step to `nas` as `target` shows it; the step's catalog writes. */
+  async function oneUpload(options: { canResume?: boolean; progressBytes?: number } = {}) {
     const bytes = patternBytes(100, 7);
     for (let i = 0; i < BACKLOG; i++) {
       const { fileId } = world.catalog.recordFound({ sourceId: 'cam', path: `f${i}.bin`, size: bytes.length, mtimeMs: 1 }, ['nas']);
@@ -105,14 +106,37 @@ describe('per-file cost with a backlog', () => {
     const { port, rows } = countingRows(world.catalog);
     const routing = buildRouting(world.config([{ source: 'cam', targets: ['nas'] }]).routes);
     const { port: watched, writes } = countingWrites(port);
-    const uploader = new Uploader(world.target('nas'), world.staging, watched, { pathOf: (f) => routing.targetPath(f, 'nas'), maxAttempts: 3, progressBytes: 1 << 20, progressMs: 1000 });
+    const nas = world.target('nas');
+    const target = options.canResume === undefined ? nas : { ...nas, features: { ...nas.features, canResume: options.canResume } };
+    const uploader = new Uploader(target, world.staging, watched, { pathOf: (f) => routing.targetPath(f, 'nas'), maxAttempts: 3, progressBytes: options.progressBytes ?? 1 << 20, progressMs: 60_000 });
     const outcome = await uploader.step();
     expect(outcome).toMatchObject({ kind: 'uploaded' });
+    const fileId = (outcome as { fileId: string }).fileId;
+    expect(world.catalog.getFile(fileId)?.state).toBe('delivered');
+    const states = world.catalog.history(fileId).filter((e) => e.kind === 'target.state').map((e) => `${e.toState}@${String(e.detail?.['offset'] ?? '')}`);
+    return { rows, writes, states };
+  }
+
+  it('an upload step asks the catalog for the next owed file alone, and delivers in the commit of its last target', async () => {
+    const { rows, writes, states } = await oneUpload();
     expect(rows.get('listFiles:staged') ?? 0).toBe(0);
-    // Two catalog writes for the file: the attempt before a byte is sent, then uploaded and delivered in
-    // one; no progress record at the end of the bytes (the commit records the whole size).
+    // One catalog write for a file sent within one progress interval to a target that resumes: uploaded
+    // and delivered together. No attempt record before the bytes (the in-transit copy is the record),
+    // no progress record at their end (the commit records the whole size).
+    expect(writes).toEqual(['completeTarget']);
+    expect(states).toEqual(['uploaded@100']);
+  });
+
+  it('an upload longer than a progress interval is uploading from its first progress record', async () => {
+    const { writes, states } = await oneUpload({ progressBytes: 10 });
     expect(writes).toEqual(['transitionTarget', 'completeTarget']);
-    expect(world.catalog.getFile((outcome as { fileId: string }).fileId)?.state).toBe('delivered');
+    expect(states).toEqual(['uploading@100', 'uploaded@']);
+  });
+
+  it('a target that cannot resume has the attempt recorded before a byte is sent', async () => {
+    const { writes, states } = await oneUpload({ canResume: false });
+    expect(writes).toEqual(['transitionTarget', 'completeTarget']);
+    expect(states).toEqual(['uploading@', 'uploaded@100']);
   });
 
   it('under copy, the cleaner never lists the delivered files (a list that only grows)', async () => {

@@ -66,9 +66,21 @@ export class Uploader {
         await this.maybeDelivered(file);
         return { kind: 'uploaded', fileId: file.fileId, receipt, sent: 0, duplicateOf: copy.fileId };
       }
-      // Recorded before a byte is sent: after a crash the attempt is known (upload sites that cannot resume).
-      await this.catalog.transitionTarget(file.fileId, this.target.id, 'uploading', { offset: 0 });
     }
+    // A site that cannot resume has the attempt recorded before a byte is sent, so that after a crash it
+    // is known. One that resumes keeps its in-transit copy, which decides where the next attempt goes
+    // on: its row becomes `uploading` with the first progress record, so a file sent within one
+    // progress interval (most small files) costs no commit for it.
+    let state = row.state;
+    if (state === 'pending' && !this.target.features.canResume) {
+      await this.catalog.transitionTarget(file.fileId, this.target.id, 'uploading', { offset: 0 });
+      state = 'uploading';
+    }
+    const report = async (at: number): Promise<void> => {
+      if (state === 'uploading') return this.catalog.recordUploadProgress(file.fileId, this.target.id, at);
+      await this.catalog.transitionTarget(file.fileId, this.target.id, 'uploading', { offset: at });
+      state = 'uploading';
+    };
     const path = this.options.pathOf(file);
     const expected = { size: file.size, sha256 };
     let offset = this.target.features.canResume ? await this.target.partialSize(path) : 0;
@@ -85,15 +97,8 @@ export class Uploader {
       if (receipt) return this.committed(file, path, receipt, 0);
     }
     if (offset < file.size || file.size === 0) {
-      const current = (await this.catalog.getTarget(file.fileId, this.target.id))?.offset ?? 0;
-      if (offset < current) await this.catalog.recordUploadProgress(file.fileId, this.target.id, offset, { reset: true });
-      const data = reportProgress(
-        this.staging.read(file.fileId, offset),
-        offset,
-        (at) => this.catalog.recordUploadProgress(file.fileId, this.target.id, at),
-        this.options.progressBytes,
-        this.options.progressMs,
-      );
+      if (state === 'uploading' && offset < row.offset) await this.catalog.recordUploadProgress(file.fileId, this.target.id, offset, { reset: true });
+      const data = reportProgress(this.staging.read(file.fileId, offset), offset, report, this.options.progressBytes, this.options.progressMs);
       await this.target.write(path, offset, countBytes(data, (n) => (sent += n)), signal ? { signal, expected } : { expected });
     }
     return this.committed(file, path, await this.target.commit(path, expected), sent);
@@ -202,7 +207,9 @@ export class Uploader {
     }
     const row = await this.catalog.getTarget(file.fileId, this.target.id);
     const attempts = (row?.attempts ?? 0) + 1;
-    if (error.code === 'checksum-mismatch' && attempts < this.options.maxAttempts && row?.state === 'uploading') {
+    if (error.code === 'checksum-mismatch' && attempts < this.options.maxAttempts && (row?.state === 'uploading' || row?.state === 'pending')) {
+      // A row still `pending` (sent within one progress interval) goes through `uploading` to count the attempt.
+      if (row.state === 'pending') await this.catalog.transitionTarget(file.fileId, this.target.id, 'uploading', { offset: 0 });
       await this.catalog.transitionTarget(file.fileId, this.target.id, 'pending', { offset: 0, attempts, reason: error.message });
       return { kind: 'retry', fileId: file.fileId, error };
     }
