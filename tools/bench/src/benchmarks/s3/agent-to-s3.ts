@@ -90,7 +90,11 @@ export async function waitDelivered(world: S3AgentWorld, agent: RunningAgent, fi
 }
 
 export interface AgentTimes {
-  /** Seconds from the first file's target row entering `uploading` to the last file `delivered` (the upload as the catalog saw it). */
+  /**
+   * Seconds from the first file `staged` (from then on the uploader has work) to the last file `delivered`:
+   * the upload as the catalog saw it. Not from the first `uploading` row: a file sent within one progress
+   * interval to a target that resumes never has one.
+   */
   readonly uploadSec: number;
   /** Seconds from the first file found to the last delivered: staging included. */
   readonly foundToDeliveredSec: number;
@@ -103,17 +107,19 @@ export function agentTimes(world: S3AgentWorld): AgentTimes {
   const catalog = openCatalogForReading(world.catalogPath);
   try {
     let found = Infinity;
-    let firstUploading = Infinity;
+    let firstStaged = Infinity;
     let lastStaged = -Infinity;
     let lastDelivered = -Infinity;
     for (const e of catalog.history()) {
       if (e.kind === 'file.found') found = Math.min(found, e.at);
-      else if (e.kind === 'target.state' && e.toState === 'uploading') firstUploading = Math.min(firstUploading, e.at);
-      else if (e.kind === 'file.state' && e.toState === 'staged') lastStaged = Math.max(lastStaged, e.at);
+      else if (e.kind === 'file.state' && e.toState === 'staged') {
+        firstStaged = Math.min(firstStaged, e.at);
+        lastStaged = Math.max(lastStaged, e.at);
+      }
       else if (e.kind === 'file.state' && e.toState === 'delivered') lastDelivered = Math.max(lastDelivered, e.at);
     }
     return {
-      uploadSec: (lastDelivered - firstUploading) / 1000,
+      uploadSec: (lastDelivered - firstStaged) / 1000,
       foundToDeliveredSec: (lastDelivered - found) / 1000,
       stagingSec: (lastStaged - found) / 1000,
     };
