@@ -50,6 +50,13 @@ describe('the built agent', () => {
     expect(importers.filter((i) => i.kind !== 'dynamic-import')).toEqual([]);
   });
 
+  it('loads prom-client only at the first scrape: every import of it is dynamic', async () => {
+    const meta = JSON.parse(await readFile(join(repoRoot, 'apps/agent/dist/meta.json'), 'utf8')) as Metafile;
+    const imports = Object.values(meta.outputs).flatMap((o) => o.imports.filter((i) => i.external && i.path === 'prom-client'));
+    expect(imports.length).toBeGreaterThan(0);
+    expect(imports.filter((i) => i.kind !== 'dynamic-import')).toEqual([]);
+  });
+
   it('starts an actor thread without the config schemas: zod is in no output the worker entry, the link or a stage imports statically', async () => {
     const meta = JSON.parse(await readFile(join(repoRoot, 'apps/agent/dist/meta.json'), 'utf8')) as Metafile;
     /** The packages whose code a built output reaches through static imports (dynamic ones load a device only when opened), bundled or external. */
