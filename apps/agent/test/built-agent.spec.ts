@@ -85,6 +85,35 @@ describe('the built agent', () => {
     expect([...staticPackages(checkConfig[0] ?? '')]).toContain('zod');
   });
 
+  it('loads for status, ls and check-config none of the status server, the logger, the metrics, the glob matcher or the process spawner', async () => {
+    const meta = JSON.parse(await readFile(join(repoRoot, 'apps/agent/dist/meta.json'), 'utf8')) as Metafile;
+    const staticExternals = (output: string, seen = new Set<string>()): Set<string> => {
+      const found = new Set<string>();
+      if (seen.has(output)) return found;
+      seen.add(output);
+      for (const i of meta.outputs[output]?.imports ?? []) {
+        if (i.kind === 'dynamic-import') continue;
+        if (i.external) found.add(i.path);
+        else for (const e of staticExternals(i.path, seen)) found.add(e);
+      }
+      return found;
+    };
+    /** What the CLI's entry and a command's chunk load before the command runs (main.ts imports each command when it runs). */
+    const loaded = (command: string): string[] => {
+      const chunk = Object.keys(meta.outputs).find((o) => Object.keys(meta.outputs[o]?.inputs ?? {}).includes(`apps/agent/src/commands/${command}.ts`));
+      expect(chunk, command).toBeDefined();
+      return [...staticExternals('apps/agent/dist/filesync.js'), ...staticExternals(chunk ?? '')];
+    };
+    const unneeded = ['fastify', 'pino', 'sonic-boom', 'prom-client', 'picomatch', 'node:child_process'];
+    for (const command of ['status', 'ls', 'check-config']) {
+      expect(loaded(command).filter((e) => unneeded.includes(e) || e.startsWith('@aws-sdk/')), command).toEqual([]);
+    }
+    // The check can fail: serve loads them, and only check-config does without the catalog.
+    expect(loaded('serve')).toEqual(expect.arrayContaining(['fastify', 'pino']));
+    expect(loaded('status')).toContain('better-sqlite3');
+    expect(loaded('check-config')).not.toContain('better-sqlite3');
+  });
+
   it('serves from a copy that can resolve only the runtime dependencies, workers included', async () => {
     const { dir, configFile } = await makeAgentWorld({ 'a/one.bin': 'one', 'two.bin': new Uint8Array(100_000).fill(3) });
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
