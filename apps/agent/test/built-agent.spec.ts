@@ -8,7 +8,7 @@ import { repoRoot } from './cli';
 
 interface Metafile {
   inputs: Record<string, unknown>;
-  outputs: Record<string, { imports: { path: string; kind?: string; external?: boolean }[]; entryPoint?: string }>;
+  outputs: Record<string, { imports: { path: string; kind?: string; external?: boolean }[]; entryPoint?: string; inputs?: Record<string, unknown> }>;
 }
 
 const COMPILERS = ['tsx', 'esbuild', 'typescript'];
@@ -50,9 +50,43 @@ describe('the built agent', () => {
     expect(importers.filter((i) => i.kind !== 'dynamic-import')).toEqual([]);
   });
 
-  it('starts an actor thread without the config schemas: zod is not in the static imports of the worker entry, the link or a stage', async () => {
+  it('loads prom-client only at the first scrape: every import of it is dynamic', async () => {
     const meta = JSON.parse(await readFile(join(repoRoot, 'apps/agent/dist/meta.json'), 'utf8')) as Metafile;
-    /** Every external a built output reaches through static imports (dynamic ones load a device only when opened). */
+    const imports = Object.values(meta.outputs).flatMap((o) => o.imports.filter((i) => i.external && i.path === 'prom-client'));
+    expect(imports.length).toBeGreaterThan(0);
+    expect(imports.filter((i) => i.kind !== 'dynamic-import')).toEqual([]);
+  });
+
+  it('starts an actor thread without the config schemas: zod is in no output the worker entry, the link or a stage imports statically', async () => {
+    const meta = JSON.parse(await readFile(join(repoRoot, 'apps/agent/dist/meta.json'), 'utf8')) as Metafile;
+    /** The packages whose code a built output reaches through static imports (dynamic ones load a device only when opened), bundled or external. */
+    const staticPackages = (output: string, seen = new Set<string>()): Set<string> => {
+      const found = new Set<string>();
+      if (seen.has(output)) return found;
+      seen.add(output);
+      // zod is bundled (one chunk loads faster than its 95 files): its code shows as inputs under node_modules/zod.
+      for (const input of Object.keys(meta.outputs[output]?.inputs ?? {})) {
+        const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input)?.[1];
+        if (pkg !== undefined) found.add(pkg);
+      }
+      for (const i of meta.outputs[output]?.imports ?? []) {
+        if (i.kind === 'dynamic-import') continue;
+        if (i.external) found.add(i.path);
+        else for (const e of staticPackages(i.path, seen)) found.add(e);
+      }
+      return found;
+    };
+    const entries = ['worker-entry', 'link-actor', 'stage-actor'].map((name) => `apps/agent/dist/${name}.js`);
+    // zod builds every schema at import: about 7 MiB of heap in each of the 16 actor threads of the demo.
+    for (const entry of entries) expect([...staticPackages(entry)], entry).not.toContain('zod');
+    // The check can fail: the config check, which validates the config, does reach it.
+    const checkConfig = Object.keys(meta.outputs).filter((o) => Object.keys(meta.outputs[o]?.inputs ?? {}).includes('apps/agent/src/commands/check-config.ts'));
+    expect(checkConfig).toHaveLength(1);
+    expect([...staticPackages(checkConfig[0] ?? '')]).toContain('zod');
+  });
+
+  it('loads for status, ls and check-config none of the status server, the logger, the metrics, the glob matcher or the process spawner', async () => {
+    const meta = JSON.parse(await readFile(join(repoRoot, 'apps/agent/dist/meta.json'), 'utf8')) as Metafile;
     const staticExternals = (output: string, seen = new Set<string>()): Set<string> => {
       const found = new Set<string>();
       if (seen.has(output)) return found;
@@ -64,11 +98,20 @@ describe('the built agent', () => {
       }
       return found;
     };
-    const entries = ['worker-entry', 'link-actor', 'stage-actor'].map((name) => `apps/agent/dist/${name}.js`);
-    // zod builds every schema at import: about 7 MiB of heap in each of the 16 actor threads of the demo.
-    for (const entry of entries) expect([...staticExternals(entry)], entry).not.toContain('zod');
-    // The check can fail: the CLI's entry, which validates the config, does reach it.
-    expect([...staticExternals('apps/agent/dist/filesync.js')]).toContain('zod');
+    /** What the CLI's entry and a command's chunk load before the command runs (main.ts imports each command when it runs). */
+    const loaded = (command: string): string[] => {
+      const chunk = Object.keys(meta.outputs).find((o) => Object.keys(meta.outputs[o]?.inputs ?? {}).includes(`apps/agent/src/commands/${command}.ts`));
+      expect(chunk, command).toBeDefined();
+      return [...staticExternals('apps/agent/dist/filesync.js'), ...staticExternals(chunk ?? '')];
+    };
+    const unneeded = ['fastify', 'pino', 'sonic-boom', 'prom-client', 'picomatch', 'node:child_process'];
+    for (const command of ['status', 'ls', 'check-config']) {
+      expect(loaded(command).filter((e) => unneeded.includes(e) || e.startsWith('@aws-sdk/')), command).toEqual([]);
+    }
+    // The check can fail: serve loads them, and only check-config does without the catalog.
+    expect(loaded('serve')).toEqual(expect.arrayContaining(['fastify', 'pino']));
+    expect(loaded('status')).toContain('better-sqlite3');
+    expect(loaded('check-config')).not.toContain('better-sqlite3');
   });
 
   it('serves from a copy that can resolve only the runtime dependencies, workers included', async () => {

@@ -1,8 +1,17 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { PermanentError } from './errors';
+
+/**
+ * child_process and readline, required when a simulator starts: only the demo, tests and benchmarks
+ * start one, but every thread that imports @filesync/core (each of the agent's 16 actors, each CLI
+ * command) would load both at its start, about 5 ms of CPU each.
+ */
+const lazyRequire = createRequire(import.meta.url);
+const childProcess = (): typeof import('node:child_process') => lazyRequire('node:child_process') as typeof import('node:child_process');
+const readline = (): typeof import('node:readline') => lazyRequire('node:readline') as typeof import('node:readline');
 
 /** The repository's root (the agent, built or not, lives inside it). */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -50,7 +59,7 @@ export function startSimulator<R = Record<string, unknown>>(
   options: SimulatorOptions = {},
 ): Promise<RunningSimulator<R>> {
   const timeoutMs = options.timeoutMs ?? 60_000;
-  const child = spawn(process.execPath, [...simulatorCommand(name, options.from ?? 'build'), ...args], {
+  const child = childProcess().spawn(process.execPath, [...simulatorCommand(name, options.from ?? 'build'), ...args], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', options.stderr ?? 'pipe'],
   });
@@ -75,7 +84,7 @@ export function startSimulator<R = Record<string, unknown>>(
       clearTimeout(timer);
       reject(new Error(`simulator ${name} exited (${code}) before it was ready; stderr: ${tail()}`));
     });
-    createInterface({ input: child.stdout! }).once('line', (line) => {
+    readline().createInterface({ input: child.stdout! }).once('line', (line) => {
       clearTimeout(timer);
       try {
         const ready = JSON.parse(line) as RunningSimulator<R>['ready'];

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { PermanentError, TransientError, classifyErrno } from '@filesync/core';
 import type { FilesyncError } from '@filesync/core';
+import { nativeBindingOption } from './native-binding';
 
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
@@ -17,6 +18,7 @@ export function openConnection(path: string, options: { busyTimeoutMs?: number; 
   const db = new Database(path, {
     fileMustExist: options.fileMustExist ?? false,
     timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
+    ...nativeBindingOption(),
   });
   try {
     const mode = db.pragma('journal_mode = WAL', { simple: true });

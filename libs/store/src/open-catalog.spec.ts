@@ -173,6 +173,49 @@ describe('openCatalog repairs a damaged store', () => {
     expectUsableAfterRepair(b, foreign);
   });
 
+  /**
+   * Makes the one entry of the `files_by_state` index disagree with its row, and only that: its state
+   * `found` becomes `fouNd` in the index page, the b-tree stays well formed (the fault `quick_check`
+   * does not see and `integrity_check` does). The store must hold one file and no WAL, and has none after.
+   */
+  function staleIndex(path: string): void {
+    // Not read-only: a read-only connection cannot delete the WAL when it closes, and would leave one behind.
+    const db = new Database(path);
+    const root = db.prepare("SELECT rootpage FROM sqlite_schema WHERE name = 'files_by_state'").pluck().get() as number;
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    db.close();
+    const bytes = readFileSync(path);
+    const page = bytes.subarray((root - 1) * pageSize, root * pageSize);
+    const at = page.indexOf('found');
+    expect(at).toBeGreaterThan(0);
+    page[at + 3] = 'N'.charCodeAt(0);
+    writeFileSync(path, bytes);
+  }
+
+  it('after an unclean stop (a WAL left behind), finds an index that disagrees with its table, and repairs', async () => {
+    const { dir, path } = await makeStore(1, false);
+    staleIndex(path);
+    // A power cut's image: a connection has committed to the WAL, which no clean close has folded in and deleted.
+    const crashed = join(dir, 'crashed.db');
+    const holder = new Database(path);
+    holder.exec("INSERT INTO meta (key, value) VALUES ('test', '1')");
+    copyFileSync(path, crashed);
+    copyFileSync(`${path}-wal`, `${crashed}-wal`);
+    holder.close();
+    const opened = openLogged(crashed);
+    expect(opened.repair?.reason).toMatch(/integrity check failed: row 1 missing from index files_by_state/);
+    expectUsableAfterRepair(opened, crashed);
+  });
+
+  it('after a clean stop, starts with the quick check, which leaves an index fault to the full check that doctor runs', async () => {
+    const { path } = await makeStore(1, false);
+    staleIndex(path);
+    const opened = openCatalog(path);
+    expect(opened.repair).toBeUndefined();
+    expect(opened.catalog.checkIntegrity()).toEqual(['row 1 missing from index files_by_state']);
+    opened.catalog.close();
+  });
+
   it('creates a new store without calling it a repair, and never leaves a half-made one', () => {
     const dir = dirs.make();
     const path = join(dir, 'sub', 'catalog.db');

@@ -25,10 +25,10 @@ export interface OpenedCatalog {
 
 /**
  * Opens (or creates) the catalog at `path`. Never fails on a damaged store: a file that is not a
- * database, fails `PRAGMA integrity_check`, lacks its schema, or is missing while its -wal/-shm or
- * backups remain, is moved aside (renamed `.corrupt-<timestamp>`), replaced by the newest backup that
- * passes its own check or else by a fresh store, and a rescan is requested so the sources fill in
- * what the catalog lost. Throws only for faults a repair cannot cure (permissions, a lock held too
+ * database, fails SQLite's integrity check (the full one after an unclean stop, else the quick one),
+ * lacks its schema, or is missing while its -wal/-shm or backups remain, is moved aside (renamed
+ * `.corrupt-<timestamp>`), replaced by the newest backup that passes its own check or else by a
+ * fresh store, and a rescan is requested so the sources fill in what the catalog lost. Throws only for faults a repair cannot cure (permissions, a lock held too
  * long, a store from a newer filesync), as `PermanentError`/`TransientError` with a clear message.
  */
 export function openCatalog(path: string, options: OpenCatalogOptions = {}): OpenedCatalog {
@@ -47,6 +47,11 @@ export function openCatalog(path: string, options: OpenCatalogOptions = {}): Ope
 type Diagnosis = { db: Database.Database } | { damage: string };
 
 function openOrDiagnose(storePath: string, options: OpenCatalogOptions): Diagnosis {
+  // The last connection to close a store deletes its WAL: one left behind means the last run did not
+  // stop cleanly (a crash, a power cut), which is when a store gets damaged, so only then is the full
+  // check worth its time at start-up; after a clean stop the quick one finds a torn or overwritten
+  // page. `filesync doctor` always runs the full check.
+  const check = existsSync(`${storePath}-wal`) ? 'full' : 'quick';
   if (!existsSync(storePath)) {
     // Opening a fresh database beside a stray WAL would make SQLite replay that WAL onto nothing.
     const strays = sidecarPaths(storePath).filter((p) => existsSync(p));
@@ -64,7 +69,7 @@ function openOrDiagnose(storePath: string, options: OpenCatalogOptions): Diagnos
         `store ${storePath} has schema version ${version}, newer than this filesync knows (${LATEST_SCHEMA_VERSION}); upgrade filesync or point it at another store`,
       );
     }
-    const problem = storeProblem(db);
+    const problem = storeProblem(db, check);
     if (problem !== undefined) {
       db.close();
       return { damage: problem };

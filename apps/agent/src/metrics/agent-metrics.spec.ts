@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import type { ChildSnapshot, SupervisorSnapshot } from '@filesync/actors';
 import type { HealthSnapshot, PipelineHealth } from '@filesync/pipeline';
 import type { CatalogTotals } from '@filesync/store';
-import { type MetricsInputs, createAgentMetrics } from './agent-metrics';
+import { Registry } from 'prom-client';
+import { type MetricsInputs, PROMETHEUS_TEXT, createAgentMetrics } from './agent-metrics';
 
 const UP: HealthSnapshot = { state: 'up', cause: undefined, consecutiveFailures: 0, retryAtMs: 0, since: 0 };
 
@@ -28,6 +29,11 @@ async function series(metrics: { render(): Promise<string> }): Promise<Map<strin
 }
 
 describe('createAgentMetrics', () => {
+  it('names the content type of the text format prom-client renders, before prom-client is loaded', () => {
+    expect(PROMETHEUS_TEXT).toBe(Registry.PROMETHEUS_CONTENT_TYPE);
+    expect(new Registry().contentType).toBe(PROMETHEUS_TEXT);
+  });
+
   it('a device that leaves the status leaves the metrics; restarts are named by their path in the tree', async () => {
     let health: PipelineHealth = { sources: { 'flir:AAAA': UP, px4: { ...UP, state: 'down' } }, targets: {} };
     const totals: CatalogTotals = { sources: {}, targets: {}, failures: [], databaseBytes: 4096 };

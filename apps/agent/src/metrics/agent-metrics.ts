@@ -2,7 +2,7 @@ import { statfs } from 'node:fs/promises';
 import type { ChildSnapshot, SupervisorSnapshot } from '@filesync/actors';
 import type { CatalogTotals, StateTotal } from '@filesync/store';
 import type { AgentStatus } from '../agent';
-import { Counter, Gauge, Registry } from 'prom-client';
+import type { Counter, Gauge, Registry } from 'prom-client';
 import { TransferRate } from './transfer-rate';
 
 /** What the metrics read at each scrape: nothing is counted in between, so a scrape shows the catalog as it is. */
@@ -32,31 +32,57 @@ const QUEUED_FILE_STATES = ['found', 'downloading'] as const;
 /** Totals per device (source or target) and state, as `CatalogTotals` holds them for either. */
 type ByDevice = Readonly<Record<string, Readonly<Partial<Record<string, StateTotal>>>>>;
 
+/** prom-client's `Registry.PROMETHEUS_CONTENT_TYPE` (agent-metrics.spec.ts checks it), known before prom-client is loaded. */
+export const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';
+
 /**
  * The agent's `/metrics`: one registry whose metrics are filled in their `collect` from the
  * catalog's totals (one read per scrape), the status snapshot (device health, the supervision tree)
  * and the staging file system. Names and meanings are listed in docs/operations.md.
+ * prom-client is loaded at the first scrape: its load (about 0.1 s of CPU with its dependencies)
+ * would otherwise come before the agent serves, and many agents are never scraped.
  */
 export function createAgentMetrics(inputs: MetricsInputs): AgentMetrics {
-  const registry = new Registry();
-  const registers = [registry];
   const downloadRate = new TransferRate();
   const uploadRate = new TransferRate();
   // One catalog read serves every metric of a scrape: render() takes the totals, each collect reads
   // them. Renders run one after another, so a second scrape cannot swap the totals under the first.
-  let scrape: CatalogTotals | undefined;
+  const current: { scrape: CatalogTotals | undefined } = { scrape: undefined };
+  let registry: Promise<Registry> | undefined;
   let rendering: Promise<unknown> = Promise.resolve();
+  return {
+    contentType: PROMETHEUS_TEXT,
+    render() {
+      const run = rendering.then(async () => {
+        registry ??= registerMetrics(inputs, current, downloadRate, uploadRate);
+        const metrics = await registry;
+        current.scrape = inputs.totals();
+        try {
+          return await metrics.metrics();
+        } finally {
+          current.scrape = undefined;
+        }
+      });
+      rendering = run.catch(() => undefined);
+      return run;
+    },
+  };
+}
 
+async function registerMetrics(inputs: MetricsInputs, current: { readonly scrape: CatalogTotals | undefined }, downloadRate: TransferRate, uploadRate: TransferRate): Promise<Registry> {
+  const prom = await import('prom-client');
+  const registry = new prom.Registry();
+  const registers = [registry];
   const stateGauge = (name: string, help: string, device: 'source' | 'target', pick: (t: StateTotal) => number, of: (t: CatalogTotals) => ByDevice): Gauge => {
-    const gauge: Gauge = new Gauge({
+    const gauge: Gauge = new prom.Gauge({
       name,
       help,
       labelNames: [device, 'state'],
       registers,
       collect() {
         gauge.reset();
-        if (!scrape) return;
-        for (const [id, states] of Object.entries(of(scrape))) {
+        if (!current.scrape) return;
+        for (const [id, states] of Object.entries(of(current.scrape))) {
           for (const [state, total] of Object.entries(states)) if (total) gauge.set({ [device]: id, state }, pick(total));
         }
       },
@@ -71,50 +97,50 @@ export function createAgentMetrics(inputs: MetricsInputs): AgentMetrics {
   const sumOver = (states: Readonly<Partial<Record<string, StateTotal>>>, pick: (t: StateTotal) => number, only?: readonly string[]): number =>
     Object.entries(states).reduce((n, [state, t]) => (t && (only === undefined || only.includes(state)) ? n + pick(t) : n), 0);
 
-  const pending: Gauge = new Gauge({
+  const pending: Gauge = new prom.Gauge({
     name: 'filesync_target_pending_bytes',
     help: 'Bytes still to send to a target (files pending or partly uploaded, less the bytes it confirmed).',
     labelNames: ['target'],
     registers,
     collect() {
       pending.reset();
-      for (const [id, states] of Object.entries(scrape?.targets ?? {})) pending.set({ target: id }, sumOver(states, (t) => t.bytes - t.doneBytes, QUEUED_TARGET_STATES));
+      for (const [id, states] of Object.entries(current.scrape?.targets ?? {})) pending.set({ target: id }, sumOver(states, (t) => t.bytes - t.doneBytes, QUEUED_TARGET_STATES));
     },
   });
-  const queue: Gauge = new Gauge({
+  const queue: Gauge = new prom.Gauge({
     name: 'filesync_queue_files',
     help: 'Files waiting or in progress: stage="download" per source (found, downloading), stage="upload" per target (pending, uploading).',
     labelNames: ['stage', 'device'],
     registers,
     collect() {
       queue.reset();
-      for (const [id, states] of Object.entries(scrape?.sources ?? {})) queue.set({ stage: 'download', device: id }, sumOver(states, (t) => t.files, QUEUED_FILE_STATES));
-      for (const [id, states] of Object.entries(scrape?.targets ?? {})) queue.set({ stage: 'upload', device: id }, sumOver(states, (t) => t.files, QUEUED_TARGET_STATES));
+      for (const [id, states] of Object.entries(current.scrape?.sources ?? {})) queue.set({ stage: 'download', device: id }, sumOver(states, (t) => t.files, QUEUED_FILE_STATES));
+      for (const [id, states] of Object.entries(current.scrape?.targets ?? {})) queue.set({ stage: 'upload', device: id }, sumOver(states, (t) => t.files, QUEUED_TARGET_STATES));
     },
   });
-  const transferred: Gauge = new Gauge({
+  const transferred: Gauge = new prom.Gauge({
     name: 'filesync_transferred_bytes',
     help: 'Bytes moved so far by files the catalog holds: durably staged per source (direction="download"), confirmed by each target (direction="upload").',
     labelNames: ['direction', 'device'],
     registers,
     collect() {
       transferred.reset();
-      for (const [direction, byDevice] of transferredByDevice(scrape)) for (const [device, bytes] of byDevice) transferred.set({ direction, device }, bytes);
+      for (const [direction, byDevice] of transferredByDevice(current.scrape)) for (const [device, bytes] of byDevice) transferred.set({ direction, device }, bytes);
     },
   });
-  const rate: Gauge = new Gauge({
+  const rate: Gauge = new prom.Gauge({
     name: 'filesync_transfer_rate_bytes_per_second',
     help: 'Transfer rate over the last minute (or since the previous scrape, when scrapes are further apart), per direction and device.',
     labelNames: ['direction', 'device'],
     registers,
     collect() {
       rate.reset();
-      const [downloads, uploads] = transferredByDevice(scrape);
+      const [downloads, uploads] = transferredByDevice(current.scrape);
       for (const [device, r] of downloadRate.sample(downloads[1])) rate.set({ direction: 'download', device }, r);
       for (const [device, r] of uploadRate.sample(uploads[1])) rate.set({ direction: 'upload', device }, r);
     },
   });
-  const failures: Counter = new Counter({
+  const failures: Counter = new prom.Counter({
     name: 'filesync_failures_total',
     help: 'Times a file was marked failed (stage="download" per source, "upload" per target), by the error code recorded; "unknown" for failures recorded before codes were.',
     labelNames: ['stage', 'device', 'code'],
@@ -122,29 +148,29 @@ export function createAgentMetrics(inputs: MetricsInputs): AgentMetrics {
     collect() {
       // The count lives in the catalog's history; the counter mirrors it.
       failures.reset();
-      for (const f of scrape?.failures ?? []) failures.inc({ stage: f.stage, device: f.device, code: f.code }, f.count);
+      for (const f of current.scrape?.failures ?? []) failures.inc({ stage: f.stage, device: f.device, code: f.code }, f.count);
     },
   });
-  const catalogFiles: Gauge = new Gauge({
+  const catalogFiles: Gauge = new prom.Gauge({
     name: 'filesync_catalog_files',
     help: 'File versions the catalog holds, in every state.',
     registers,
     collect() {
       catalogFiles.reset();
-      if (scrape) catalogFiles.set(Object.values(scrape.sources).reduce((n, states) => n + sumOver(states, (t) => t.files), 0));
+      if (current.scrape) catalogFiles.set(Object.values(current.scrape.sources).reduce((n, states) => n + sumOver(states, (t) => t.files), 0));
     },
   });
-  const catalogBytes: Gauge = new Gauge({
+  const catalogBytes: Gauge = new prom.Gauge({
     name: 'filesync_catalog_bytes',
     help: 'Size of the catalog database file (without its WAL).',
     registers,
     collect() {
       catalogBytes.reset();
-      if (scrape) catalogBytes.set(scrape.databaseBytes);
+      if (current.scrape) catalogBytes.set(current.scrape.databaseBytes);
     },
   });
 
-  const device: Gauge = new Gauge({
+  const device: Gauge = new prom.Gauge({
     name: 'filesync_device_state',
     help: 'Device health, one series per state: 1 for the state the device is in (up, degraded, down), 0 for the others.',
     labelNames: ['role', 'device', 'state'],
@@ -158,7 +184,7 @@ export function createAgentMetrics(inputs: MetricsInputs): AgentMetrics {
       }
     },
   });
-  const restarts: Counter = new Counter({
+  const restarts: Counter = new prom.Counter({
     name: 'filesync_actor_restarts_total',
     help: 'Restarts of each supervised actor (worker or supervisor) under its supervisor, named by its path in the tree (source:px4/downloader).',
     labelNames: ['actor'],
@@ -169,7 +195,7 @@ export function createAgentMetrics(inputs: MetricsInputs): AgentMetrics {
       if (tree) for (const [actor, n] of restartsByPath(tree, '')) restarts.inc({ actor }, n);
     },
   });
-  const roundTrip: Gauge = new Gauge({
+  const roundTrip: Gauge = new prom.Gauge({
     name: 'filesync_link_round_trip_seconds',
     help: 'Smoothed round-trip time of a source link that measures one (MAVFTP: its requests to the autopilot), per source; absent before the first request.',
     labelNames: ['source'],
@@ -179,7 +205,7 @@ export function createAgentMetrics(inputs: MetricsInputs): AgentMetrics {
       for (const [source, ms] of await inputs.roundTrips()) roundTrip.set({ source }, ms / 1000);
     },
   });
-  const stagingFree: Gauge = new Gauge({
+  const stagingFree: Gauge = new prom.Gauge({
     name: 'filesync_staging_free_bytes',
     help: 'Free bytes (available to the agent) on the file system of the staging directory.',
     registers,
@@ -190,21 +216,7 @@ export function createAgentMetrics(inputs: MetricsInputs): AgentMetrics {
     },
   });
 
-  return {
-    contentType: registry.contentType,
-    render() {
-      const run = rendering.then(async () => {
-        scrape = inputs.totals();
-        try {
-          return await registry.metrics();
-        } finally {
-          scrape = undefined;
-        }
-      });
-      rendering = run.catch(() => undefined);
-      return run;
-    },
-  };
+  return registry;
 }
 
 /** Bytes moved per device, [download by source, upload by target]. */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
+import * as z from 'zod';
 import { FILE_STATES } from '@filesync/core';
 import type { StatusFeed } from '../status/status-feed';
 import { renderDocument } from './view/document';

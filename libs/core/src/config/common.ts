@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 const UNITS: Readonly<Record<string, number>> = {
   b: 1,

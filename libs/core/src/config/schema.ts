@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { byteSize, deviceId, seconds } from './common';
 import { sourceSchema } from './sources';
 import { targetSchema } from './targets';

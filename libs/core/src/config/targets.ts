@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { unsafeKeyReason } from '../key-template';
 import { byteSize, collisionPolicy, credentials, deviceId, ftpUrl, httpUrl, tlsOptions, webdavUrl } from './common';
 
