@@ -107,19 +107,29 @@ describe('per-file cost with a backlog', () => {
     const routing = buildRouting(world.config([{ source: 'cam', targets: ['nas'] }]).routes);
     const { port: watched, writes } = countingWrites(port);
     const nas = world.target('nas');
-    const target = options.canResume === undefined ? nas : { ...nas, features: { ...nas.features, canResume: options.canResume } };
+    let stats = 0;
+    const target = {
+      ...nas,
+      features: { ...nas.features, canResume: options.canResume ?? nas.features.canResume },
+      stat: (path: string) => {
+        stats++;
+        return nas.stat(path);
+      },
+    };
     const uploader = new Uploader(target, world.staging, watched, { pathOf: (f) => routing.targetPath(f, 'nas'), maxAttempts: 3, progressBytes: options.progressBytes ?? 1 << 20, progressMs: 60_000 });
     const outcome = await uploader.step();
     expect(outcome).toMatchObject({ kind: 'uploaded' });
     const fileId = (outcome as { fileId: string }).fileId;
     expect(world.catalog.getFile(fileId)?.state).toBe('delivered');
     const states = world.catalog.history(fileId).filter((e) => e.kind === 'target.state').map((e) => `${e.toState}@${String(e.detail?.['offset'] ?? '')}`);
-    return { rows, writes, states };
+    return { rows, writes, states, stats };
   }
 
   it('an upload step asks the catalog for the next owed file alone, and delivers in the commit of its last target', async () => {
-    const { rows, writes, states } = await oneUpload();
+    const { rows, writes, states, stats } = await oneUpload();
     expect(rows.get('listFiles:staged') ?? 0).toBe(0);
+    // A first attempt does not look for a commit of an earlier one at the final name.
+    expect(stats).toBe(0);
     // One catalog write for a file sent within one progress interval to a target that resumes: uploaded
     // and delivered together. No attempt record before the bytes (the in-transit copy is the record),
     // no progress record at their end (the commit records the whole size).

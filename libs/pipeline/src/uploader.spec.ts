@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildRouting } from './routing';
@@ -72,6 +72,47 @@ describe('uploader', () => {
     const receipt = (outcome as { receipt: string }).receipt;
     expect(await readFile(join(world.targetDir('nas'), receipt), 'utf8')).toBe('new!!');
     expect(await readFile(join(world.targetDir('nas'), 'cam/d/x.bin'), 'utf8')).toBe('old!!');
+  });
+});
+
+describe('uploader after a commit whose reply was lost', () => {
+  let world: World;
+  beforeEach(async () => {
+    world = await makeWorld();
+  });
+  afterEach(() => world.cleanup());
+
+  /** A staged 'done!' whose copy already sits under its final name on `nas`, as a commit before a crash left it. */
+  async function committedBeforeTheCrash(rowState: 'pending' | 'uploading') {
+    const routing = buildRouting(world.config([{ source: 'cam', targets: ['nas'] }]).routes);
+    const { fileId } = world.catalog.recordFound({ sourceId: 'cam', path: 'd/y.bin', size: 5, mtimeMs: 2 }, ['nas']);
+    world.catalog.transitionFile(fileId, 'downloading');
+    await world.staging.append(fileId, 0, (async function* () { yield new TextEncoder().encode('done!'); })(), {
+      checkpointBytes: 1 << 20,
+      checkpointMs: 1000,
+      onCheckpoint: () => undefined,
+    });
+    world.catalog.transitionFile(fileId, 'staged', { sha256: await world.staging.seal(fileId), downloadOffset: 5 });
+    if (rowState === 'uploading') world.catalog.transitionTarget(fileId, 'nas', 'uploading', { offset: 0 });
+    const final = join(world.targetDir('nas'), 'cam/d/y.bin');
+    await mkdir(dirname(final), { recursive: true });
+    await writeFile(final, 'done!');
+    const uploader = new Uploader(world.target('nas'), world.staging, world.catalog, { pathOf: (f) => routing.targetPath(f, 'nas'), maxAttempts: 3, progressBytes: 1 << 20, progressMs: 1000 });
+    const outcome = await uploader.step();
+    const names = await readdir(dirname(final));
+    return { outcome, names };
+  }
+
+  it('after an attempt on record, is taken from the final name without sending a byte', async () => {
+    const { outcome, names } = await committedBeforeTheCrash('uploading');
+    expect(outcome).toMatchObject({ kind: 'uploaded', receipt: 'cam/d/y.bin', sent: 0 });
+    expect(names).toEqual(['y.bin']);
+  });
+
+  it('without one (sent within a progress interval), is sent again and answered already-present: no second copy', async () => {
+    const { outcome, names } = await committedBeforeTheCrash('pending');
+    expect(outcome).toMatchObject({ kind: 'uploaded', receipt: 'cam/d/y.bin', sent: 5 });
+    expect(names).toEqual(['y.bin']);
   });
 });
 

@@ -86,10 +86,13 @@ export class Uploader {
     let offset = this.target.features.canResume ? await this.target.partialSize(path) : 0;
     if (offset > file.size) offset = 0;
     let sent = 0;
-    // A file of this size at the final name may be ours (a commit whose reply was lost): the commit
-    // alone decides, by content. If it is not ours, the commit finds no copy in transit (conflict)
-    // and the file is sent after all, to meet the collision policy — never taken as delivered by size.
-    if (offset === 0 && this.target.features.atomicCommit && (await this.target.stat(path))?.size === file.size) {
+    // After an attempt on record, a file of this size at the final name may be ours (a commit whose
+    // reply was lost): the commit alone decides, by content. If it is not ours, the commit finds no
+    // copy in transit (conflict) and the file is sent after all, to meet the collision policy — never
+    // taken as delivered by size. Without a record (a row still pending) any attempt sent less than a
+    // progress interval; sent again, its commit finds the same content and answers already-present.
+    // That spares a stat of the final name per file (a HEAD on S3, a directory listing on FTP).
+    if (offset === 0 && row.state === 'uploading' && this.target.features.atomicCommit && (await this.target.stat(path))?.size === file.size) {
       const receipt = await this.target.commit(path, expected).catch((err: unknown) => {
         if (classifyError(err).code === 'conflict') return undefined;
         throw err;
