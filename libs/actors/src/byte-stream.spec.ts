@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { MessageChannel } from 'node:worker_threads';
 import { PermanentError, TransientError } from '@filesync/core';
 import { describe, expect, it } from 'vitest';
@@ -163,5 +164,50 @@ describe('byte stream over a port', () => {
     expect(pool.byteLength).toBe(64);
     expect(slice.byteLength).toBe(8);
     expect(got).toEqual([new Uint8Array(8).fill(7)]);
+  });
+  describe('with returnBuffers', () => {
+    it('copies later chunks into the buffers the receiver gave back, every byte in order', async () => {
+      const { port1, port2 } = new MessageChannel();
+      // Shrinking sizes: a chunk that lands in a bigger, given-back buffer shows the reuse.
+      const sources = Array.from({ length: 40 }, (_, i) => randomBytes(4000 - i * 10));
+      const sent = sendByteStream(port1, (async function* () { yield* sources; })());
+      const got: Buffer[] = [];
+      let reused = 0;
+      for await (const chunk of receiveByteStream(port2, undefined, { returnBuffers: true })) {
+        if (chunk.buffer.byteLength > chunk.byteLength) reused++;
+        // Done with it before asking for the next, as the staging's append is.
+        got.push(Buffer.from(chunk));
+      }
+      expect(await sent).toBeUndefined();
+      expect(Buffer.concat(got).equals(Buffer.concat(sources))).toBe(true);
+      expect(reused).toBeGreaterThanOrEqual(40 - STREAM_WINDOW - 1);
+      // The source's own buffers were copied from, never moved or written.
+      expect(sources.every((b, i) => b.byteLength === 4000 - i * 10)).toBe(true);
+    });
+
+    it('a chunk kept past the next pull reads as empty, never as the bytes of a later chunk', async () => {
+      const { port1, port2 } = new MessageChannel();
+      const sent = sendByteStream(port1, (async function* () { for (let i = 0; i < 20; i++) yield bytes(100, i); })());
+      const kept: Uint8Array[] = [];
+      for await (const chunk of receiveByteStream(port2, undefined, { returnBuffers: true })) kept.push(chunk);
+      await sent;
+      // Each went back when the next was asked for, the last one when the end was.
+      expect(kept).toHaveLength(20);
+      expect(kept.every((c) => c.byteLength === 0)).toBe(true);
+    });
+
+    it('a quiet early stop still hands back the source\'s own read-ahead chunks', async () => {
+      const { port1, port2 } = new MessageChannel();
+      const source = countingSource(100);
+      const sent = sendByteStream(port1, source.chunks);
+      let n = 0;
+      for await (const chunk of receiveByteStream(port2, undefined, { returnBuffers: true })) {
+        expect(chunk[0]).toBe(n);
+        if (++n === 12) break;
+      }
+      const outcome = await sent;
+      expect(outcome?.takenBytes).toBe(12 * 4);
+      expect(outcome?.untaken.map((c) => c[0])).toEqual(Array.from({ length: outcome?.untaken.length ?? 0 }, (_, i) => 12 + i));
+    });
   });
 });

@@ -10,9 +10,14 @@ import { errorToData } from './exit-reason';
  * this carries only the data, so no chunk waits behind another message.
  */
 
-type SenderMessage = { readonly kind: 'chunk'; readonly data: Uint8Array } | { readonly kind: 'end' } | { readonly kind: 'error'; readonly error: ErrorData };
-/** `taken`: chunks the receiver's consumer has had so far, so the sender knows which ones it did not. */
-type ReceiverMessage = { readonly kind: 'credit'; readonly n: number; readonly taken: number } | { readonly kind: 'cancel'; readonly taken?: number; readonly error?: ErrorData };
+type SenderMessage = { readonly kind: 'chunk'; readonly data: Uint8Array<ArrayBuffer> } | { readonly kind: 'end' } | { readonly kind: 'error'; readonly error: ErrorData };
+/**
+ * `taken`: chunks the receiver's consumer has had so far, so the sender knows which ones it did not.
+ * `back`: the buffer of the chunk the consumer has dealt with, moved back for the sender's next copy.
+ */
+type ReceiverMessage =
+  | { readonly kind: 'credit'; readonly n: number; readonly taken: number; readonly back?: ArrayBuffer }
+  | { readonly kind: 'cancel'; readonly taken?: number; readonly error?: ErrorData };
 
 /** Chunks in flight per stream: enough to keep both ends busy, small enough for a Pi's memory. */
 export const STREAM_WINDOW = 8;
@@ -24,9 +29,16 @@ function disconnected(): TransientError {
 /**
  * A copy the stream owns, so moving its buffer cannot detach one its source still uses (a device
  * may reuse a buffer, and a small Node Buffer is a slice of a shared pool, which a clone would copy whole).
+ * It goes into a buffer the receiver moved back when one is big enough and not wastefully so: the
+ * bytes then cross between two threads in the same few buffers, instead of a fresh allocation per
+ * chunk that lives on, dead, in the receiver's heap until its next collection.
  */
-function owned(chunk: Uint8Array): Uint8Array<ArrayBuffer> {
-  return new Uint8Array(chunk);
+function owned(chunk: Uint8Array, spare: ArrayBuffer[]): Uint8Array<ArrayBuffer> {
+  const i = spare.findIndex((b) => b.byteLength >= chunk.byteLength && b.byteLength <= 2 * chunk.byteLength);
+  if (i < 0) return new Uint8Array(chunk);
+  const copy = new Uint8Array(spare.splice(i, 1)[0]!, 0, chunk.byteLength);
+  copy.set(chunk);
+  return copy;
 }
 
 export interface SendOptions {
@@ -69,6 +81,8 @@ export async function sendByteStream(port: MessagePort, chunks: AsyncIterable<Ui
   let graceTimer: NodeJS.Timeout | undefined;
   /** The chunks sent and not known to be taken (at most the window): a quiet stop hands them back. */
   const sent: Uint8Array[] = [];
+  /** Buffers the receiver moved back (at most the window), for the next chunks' copies. */
+  const spare: ArrayBuffer[] = [];
   /** How many chunks, and their bytes, are known taken (left `sent`). */
   let takenCount = 0;
   let takenBytes = 0;
@@ -88,6 +102,7 @@ export async function sendByteStream(port: MessagePort, chunks: AsyncIterable<Ui
     if (m.kind === 'cancel') return stop(m.error === undefined ? { ...(m.taken === undefined ? {} : { taken: m.taken }) } : { error: fromErrorData(m.error) });
     credit += m.n;
     forgetTaken(m.taken);
+    if (m.back !== undefined && m.back.byteLength > 0 && spare.length < STREAM_WINDOW) spare.push(m.back);
     wake?.();
   };
   const onClose = (): void => stop({ error: disconnected() });
@@ -129,7 +144,7 @@ export async function sendByteStream(port: MessagePort, chunks: AsyncIterable<Ui
       sent.push(next.value);
       if (stopped) break;
       credit--;
-      const data = owned(next.value);
+      const data = owned(next.value, spare);
       port.postMessage({ kind: 'chunk', data } satisfies SenderMessage, [data.buffer]);
     }
     if (stopped?.error !== undefined) throw stopped.error;
@@ -146,13 +161,23 @@ export async function sendByteStream(port: MessagePort, chunks: AsyncIterable<Ui
   }
 }
 
+export interface ReceiveOptions {
+  /**
+   * Moves each chunk's buffer back to the sender when the consumer asks for the next chunk, for the
+   * sender to copy a later chunk into. A chunk is then valid only until the next one is asked for
+   * (its buffer is detached: a kept chunk reads as empty, it never shows other bytes). Only for a
+   * consumer that is done with a chunk by then: one that writes it out and awaits the write, or hashes it.
+   */
+  readonly returnBuffers?: boolean;
+}
+
 /**
  * The chunks a `sendByteStream` on the other end of `port` sends, as an async iterable. Stopping
  * early (a `break`, an abort of `signal`) tells the sender to stop; `cancelByteStream` does the same
  * from outside with the reason. The port is closed when the stream is over. It listens from this
  * call on, not from the first pull, so a sender that dies before anyone reads is still seen.
  */
-export function receiveByteStream(port: MessagePort, signal?: AbortSignal): AsyncIterable<Uint8Array> {
+export function receiveByteStream(port: MessagePort, signal?: AbortSignal, options: ReceiveOptions = {}): AsyncIterable<Uint8Array> {
   const inbox: SenderMessage[] = [];
   let closed = false;
   let wake: (() => void) | undefined;
@@ -193,7 +218,10 @@ export function receiveByteStream(port: MessagePort, signal?: AbortSignal): Asyn
         taken++;
         yield m.data;
         // Back here only once the consumer asked for more: that chunk is dealt with.
-        port.postMessage({ kind: 'credit', n: 1, taken } satisfies ReceiverMessage);
+        const back = options.returnBuffers ? m.data.buffer : undefined;
+        // A buffer moved on by the consumer (detached: length 0) has nothing left to give back.
+        if (back !== undefined && back.byteLength > 0) port.postMessage({ kind: 'credit', n: 1, taken, back } satisfies ReceiverMessage, [back]);
+        else port.postMessage({ kind: 'credit', n: 1, taken } satisfies ReceiverMessage);
       }
     } finally {
       port.off('message', onMessage);

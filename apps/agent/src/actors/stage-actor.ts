@@ -77,7 +77,8 @@ async function describe(client: LinkClient, signal: AbortSignal): Promise<LinkDe
  */
 async function boot(args: StageActorArgs, ctx: ActorContext, r: Running): Promise<void> {
   const { config, role, id } = args;
-  const client = new LinkClient(ctx.peer(LINK_CHANNEL));
+  // The stages' reads end in the staging's awaited writes or a hash: their chunks' buffers can go back to the link for reuse.
+  const client = new LinkClient(ctx.peer(LINK_CHANNEL), undefined, { returnBuffers: true });
   const description = await describe(client, r.stopped.signal);
   if (r.stopped.signal.aborted) return;
   const staging = createLocalStaging(config.staging.dir ?? `${config.dataDir}/staging`);

@@ -83,7 +83,7 @@ export function createLocalSource(options: LocalSourceOptions): Source {
       readChunks(() => openFile(path), offset, readOptions?.signal ? { signal: readOptions.signal } : {}),
     checksum: async (path: string, hash: HashName) => {
       if (hash !== 'sha256') throw notFound(`${path} (hash ${hash} is not offered)`);
-      return hashStream(hash, readChunks(() => openFile(path), 0));
+      return hashStream(hash, readChunks(() => openFile(path), 0, { reuseBuffer: true }));
     },
     remove: (path: string) =>
       classified(async () => {

@@ -85,7 +85,7 @@ export function createLocalStaging(
       return position;
     },
     async seal(fileId) {
-      const sha256 = await hashStream('sha256', readChunks(partPath(fileId), 0, { fs }));
+      const sha256 = await hashStream('sha256', readChunks(partPath(fileId), 0, { fs, reuseBuffer: true }));
       await classified(() => fs.rename(partPath(fileId), sealedPath(fileId)));
       await classified(() => fsyncDir(dir, fs));
       return sha256;

@@ -56,7 +56,7 @@ export function createLocalTarget(options: LocalTargetOptions): Target {
 
   async function holds(file: string, expected: ExpectedContent): Promise<boolean> {
     if ((await sizeOf(file)) !== expected.size) return false;
-    return (await hashStream('sha256', readChunks(file, 0, { fs }))) === expected.sha256;
+    return (await hashStream('sha256', readChunks(file, 0, { fs, reuseBuffer: true }))) === expected.sha256;
   }
 
   /** Where a previous commit of this content may have put it: the name itself or a suffixed one. */

@@ -1,6 +1,6 @@
 import { MessageChannel, type MessagePort, type TransferListItem } from 'node:worker_threads';
 import type { SourceFeatures, TargetFeatures } from '@filesync/core';
-import { receiveByteStream } from '@filesync/actors/actor';
+import { type ReceiveOptions, receiveByteStream } from '@filesync/actors/actor';
 import type { ActorRefLike } from '@filesync/actors/actor';
 import type { JobReply, LinkMessage, LinkReplies } from './link-protocol';
 
@@ -23,9 +23,15 @@ export class LinkClient {
   /** The device's features as of the last reply (a device may refine them after its first connect). */
   features: SourceFeatures | TargetFeatures | undefined;
 
+  /**
+   * `stream.returnBuffers`: each chunk received is valid only until the next is asked for (see
+   * `receiveByteStream`). The stage workers set it: their consumers (the staging's append, which awaits
+   * each write; a read-back's hash) are done with a chunk by then.
+   */
   constructor(
     readonly link: LinkRef,
     private readonly askTimeoutMs = 60_000,
+    private readonly stream: ReceiveOptions = {},
   ) {}
 
   async call<M extends JobMessage>(msg: M): Promise<ValueOf<M['type']>> {
@@ -53,7 +59,7 @@ export class LinkClient {
     signal?.throwIfAborted();
     const { port1, port2 } = new MessageChannel();
     // Listening before the link has its end, so nothing it sends or a death of its thread is missed.
-    const chunks = receiveByteStream(port1, signal);
+    const chunks = receiveByteStream(port1, signal, this.stream);
     try {
       await this.ask(open(port2), [port2]);
     } catch (err) {

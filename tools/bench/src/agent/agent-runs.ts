@@ -17,6 +17,29 @@ export function numberArg(args: readonly string[], name: string, fallback: numbe
   return value;
 }
 
+/**
+ * The variables the checkout's systemd unit sets (`Environment=` lines of deploy/filesync.service,
+ * unquoted `KEY=value` words): what the agent runs with when deployed, e.g. glibc's malloc settings.
+ * None for a checkout whose unit sets none.
+ */
+export function deployEnvironment(repo: string): Record<string, string> {
+  let unit: string;
+  try {
+    unit = readFileSync(join(repo, 'deploy/filesync.service'), 'utf8');
+  } catch {
+    return {};
+  }
+  const env: Record<string, string> = {};
+  for (const line of unit.split('\n')) {
+    if (!line.startsWith('Environment=')) continue;
+    for (const word of line.slice('Environment='.length).trim().split(/\s+/)) {
+      const eq = word.indexOf('=');
+      if (eq > 0) env[word.slice(0, eq)] = word.slice(eq + 1);
+    }
+  }
+  return env;
+}
+
 export function filesyncBin(repo: string): string {
   return join(repo, 'apps/agent/bin/filesync.js');
 }
@@ -91,10 +114,10 @@ export interface RunningAgent {
 }
 
 /** Starts `filesync <argv>` from `repo` and watches for its "filesync: serving" line (300 s at most: the machine may be loaded). */
-export function startAgent(repo: string, argv: readonly string[]): RunningAgent {
+export function startAgent(repo: string, argv: readonly string[], env: Record<string, string> = {}): RunningAgent {
   const started = performance.now();
   // Its own process group: `kill()` stops the demo's simulators with it (a SIGTERM to the demo alone leaves them running).
-  const child = spawn(process.execPath, [filesyncBin(repo), ...argv], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(process.execPath, [filesyncBin(repo), ...argv], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, ...env } });
   if (child.pid === undefined) throw new Error(`could not start ${filesyncBin(repo)}`);
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   let out = '';

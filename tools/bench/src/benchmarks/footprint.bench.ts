@@ -3,15 +3,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { actorThreads, memory, numberArg, repoFromArgs, type RunningAgent, startAgent, writeLocalConfig } from '../agent/agent-runs';
+import { actorThreads, deployEnvironment, memory, numberArg, repoFromArgs, type RunningAgent, startAgent, writeLocalConfig } from '../agent/agent-runs';
 import { defineBenchmark, type Figures } from '../benchmark';
 
 /** A bare Node process with `workers` idle worker threads: the memory floor of a tree of that many actors. */
-async function floorProcess(workers: number): Promise<{ pid: number; stop(): void }> {
+async function floorProcess(workers: number, env: Record<string, string> = {}): Promise<{ pid: number; stop(): void }> {
   const script = `const { Worker } = require('node:worker_threads');
 for (let i = 0; i < ${workers}; i++) new Worker('setInterval(() => {}, 1000)', { eval: true });
 setTimeout(() => console.log('ready'), 500); setInterval(() => {}, 1000);`;
-  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   await new Promise<void>((resolve, reject) => {
     child.stdout.once('data', () => resolve());
     child.once('exit', (code) => reject(new Error(`floor process exited (${code})`)));
@@ -33,21 +33,28 @@ async function sampleAt(pid: number, since: number, atS: readonly number[], log:
 
 export default defineBenchmark({
   description:
-    'filesync agent memory: RSS and OS threads of the agent on the demo (npm start: 3 sources, 2 targets, simulators) and on one local source + one local target, at --duration/5 and --duration s (default 60 and 300) after serving, against a bare Node process with as many idle worker threads as the tree has actors (the floor). Args: [--duration S] [--repo DIR]',
+    "filesync agent memory: RSS and OS threads of the agent on the demo (npm start: 3 sources, 2 targets, simulators) and on one local source + one local target, at --duration/5 and --duration s (default 60 and 300) after serving, against a bare Node process with as many idle worker threads as the tree has actors (the floor). The agent runs with its systemd unit's Environment= (deploy/filesync.service: glibc's malloc settings); the floor is plain Node, and is sampled again under that environment (FloorDeployEnv). Args: [--duration S] [--repo DIR]",
   async run({ tiny, args, log }) {
     const repo = repoFromArgs(args);
     const duration = tiny ? 10 : numberArg(args, '--duration', 300);
     const atS = [duration / 5, duration];
     const dir = await mkdtemp(join(tmpdir(), 'fs-bench-footprint-'));
-    const figures: Record<string, number | string> = { repo, sampledAtS: atS.join(',') };
+    const env = deployEnvironment(repo);
+    const figures: Record<string, number | string> = {
+      repo,
+      sampledAtS: atS.join(','),
+      deployEnv: Object.entries(env)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' '),
+    };
     try {
       const runs: { name: string; actors: number; start: () => Promise<RunningAgent> }[] = [
         // The demo's agent runs inside the `demo` process; its simulators are child processes, not counted.
-        { name: 'demo', actors: actorThreads(3, 2), start: async () => startAgent(repo, ['demo', '--dir', join(dir, 'demo'), '--status-port', '0']) },
+        { name: 'demo', actors: actorThreads(3, 2), start: async () => startAgent(repo, ['demo', '--dir', join(dir, 'demo'), '--status-port', '0'], env) },
         {
           name: 'oneToOne',
           actors: actorThreads(1, 1),
-          start: async () => startAgent(repo, ['serve', '--config', (await writeLocalConfig(join(dir, 'one'), 'one-to-one', 20)).configFile]),
+          start: async () => startAgent(repo, ['serve', '--config', (await writeLocalConfig(join(dir, 'one'), 'one-to-one', 20)).configFile], env),
         },
       ];
       for (const run of runs) {
@@ -59,13 +66,16 @@ export default defineBenchmark({
         } finally {
           await agent.kill();
         }
-        const floor = await floorProcess(run.actors);
-        let floorSample;
-        try {
-          floorSample = (await sampleAt(floor.pid, performance.now(), [tiny ? 2 : 10], log, `floor (${run.actors} idle workers)`))[0]!;
-        } finally {
-          floor.stop();
-        }
+        const floorOf = async (floorEnv: Record<string, string>, what: string): Promise<{ rssMiB: number; threads: number }> => {
+          const floor = await floorProcess(run.actors, floorEnv);
+          try {
+            return (await sampleAt(floor.pid, performance.now(), [tiny ? 2 : 10], log, `floor (${run.actors} idle workers${what})`))[0]!;
+          } finally {
+            floor.stop();
+          }
+        };
+        const floorSample = await floorOf({}, '');
+        const floorDeployEnv = Object.keys(env).length > 0 ? await floorOf(env, ', deploy environment') : floorSample;
         const [first, last] = [samples[0]!, samples[1]!];
         Object.assign(figures, {
           [`${run.name}Actors`]: run.actors,
@@ -75,6 +85,7 @@ export default defineBenchmark({
           [`${run.name}ThreadsLast`]: last.threads,
           [`${run.name}FloorRssMiB`]: floorSample.rssMiB,
           [`${run.name}FloorThreads`]: floorSample.threads,
+          [`${run.name}FloorDeployEnvRssMiB`]: floorDeployEnv.rssMiB,
           [`${run.name}RssOverFloor`]: Math.round((last.rssMiB / floorSample.rssMiB) * 100) / 100,
           [`${run.name}GrowthPct`]: Math.round((last.rssMiB / first.rssMiB - 1) * 1000) / 10,
         } satisfies Figures);

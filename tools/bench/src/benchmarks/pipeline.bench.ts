@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cpuSeconds, memory, numberArg, repoFromArgs, startAgent } from '../agent/agent-runs';
+import { cpuSeconds, deployEnvironment, memory, numberArg, repoFromArgs, startAgent } from '../agent/agent-runs';
 import { round } from '../stats';
 import { defineBenchmark, type Figures } from '../benchmark';
 import { makeFiles } from '../source-files';
@@ -63,7 +63,8 @@ async function agentRun(repo: string, dir: string, srcDir: string, files: number
   };
   await mkdir(dir, { recursive: true });
   await writeFile(configFile, JSON.stringify(config));
-  const agent = startAgent(repo, ['serve', '--config', configFile]);
+  // As deployed: with the unit's environment (glibc's malloc settings), which the checkout's RSS and CPU figures depend on.
+  const agent = startAgent(repo, ['serve', '--config', configFile], deployEnvironment(repo));
   try {
     const served = await agent.served;
     const t0 = performance.now();
