@@ -27,6 +27,15 @@ describe('uploader', () => {
     await writeFile(file, text);
   };
   const sha256Of = (text: string) => createHash('sha256').update(text).digest('hex');
+  /** A file of the camera staged with `text` as its bytes; its id. */
+  const staged = async (path: string, text: string): Promise<string> => {
+    const bytes = new TextEncoder().encode(text);
+    const { fileId } = world.catalog.recordFound({ sourceId: 'cam', path, size: bytes.length, mtimeMs: 2 }, ['nas']);
+    world.catalog.transitionFile(fileId, 'downloading');
+    await world.staging.append(fileId, 0, (async function* () { yield bytes; })(), { checkpointBytes: 1 << 20, checkpointMs: 1000, onCheckpoint: () => undefined });
+    world.catalog.transitionFile(fileId, 'staged', { sha256: await world.staging.seal(fileId), downloadOffset: bytes.length });
+    return fileId;
+  };
 
   it('a vanished file counts as delivered only when the target reads back our content, never by size', async () => {
     const routing = buildRouting(world.config([{ source: 'cam', targets: ['nas'] }]).routes);
@@ -58,14 +67,7 @@ describe('uploader', () => {
 
   it('a staged file whose target name holds a different file of the same size goes by the collision policy, not by size', async () => {
     const routing = buildRouting(world.config([{ source: 'cam', targets: ['nas'] }]).routes);
-    const { fileId } = world.catalog.recordFound({ sourceId: 'cam', path: 'd/x.bin', size: 5, mtimeMs: 2 }, ['nas']);
-    world.catalog.transitionFile(fileId, 'downloading');
-    await world.staging.append(fileId, 0, (async function* () { yield new TextEncoder().encode('new!!'); })(), {
-      checkpointBytes: 1 << 20,
-      checkpointMs: 1000,
-      onCheckpoint: () => undefined,
-    });
-    world.catalog.transitionFile(fileId, 'staged', { sha256: await world.staging.seal(fileId), downloadOffset: 5 });
+    await staged('d/x.bin', 'new!!');
     await put('cam/d/x.bin', 'old!!'); // an older, different file of the same size
     const outcome = await uploaderFor(routing).step();
     expect(outcome).toMatchObject({ kind: 'uploaded', receipt: expect.not.stringMatching(/^cam\/d\/x\.bin$/) });
@@ -73,43 +75,24 @@ describe('uploader', () => {
     expect(await readFile(join(world.targetDir('nas'), receipt), 'utf8')).toBe('new!!');
     expect(await readFile(join(world.targetDir('nas'), 'cam/d/x.bin'), 'utf8')).toBe('old!!');
   });
-});
 
-describe('uploader after a commit whose reply was lost', () => {
-  let world: World;
-  beforeEach(async () => {
-    world = await makeWorld();
-  });
-  afterEach(() => world.cleanup());
-
-  /** A staged 'done!' whose copy already sits under its final name on `nas`, as a commit before a crash left it. */
+  /** One upload step for a staged 'done!' whose copy sits under its final name, as a commit before a crash left it. */
   async function committedBeforeTheCrash(rowState: 'pending' | 'uploading') {
     const routing = buildRouting(world.config([{ source: 'cam', targets: ['nas'] }]).routes);
-    const { fileId } = world.catalog.recordFound({ sourceId: 'cam', path: 'd/y.bin', size: 5, mtimeMs: 2 }, ['nas']);
-    world.catalog.transitionFile(fileId, 'downloading');
-    await world.staging.append(fileId, 0, (async function* () { yield new TextEncoder().encode('done!'); })(), {
-      checkpointBytes: 1 << 20,
-      checkpointMs: 1000,
-      onCheckpoint: () => undefined,
-    });
-    world.catalog.transitionFile(fileId, 'staged', { sha256: await world.staging.seal(fileId), downloadOffset: 5 });
+    const fileId = await staged('d/y.bin', 'done!');
     if (rowState === 'uploading') world.catalog.transitionTarget(fileId, 'nas', 'uploading', { offset: 0 });
-    const final = join(world.targetDir('nas'), 'cam/d/y.bin');
-    await mkdir(dirname(final), { recursive: true });
-    await writeFile(final, 'done!');
-    const uploader = new Uploader(world.target('nas'), world.staging, world.catalog, { pathOf: (f) => routing.targetPath(f, 'nas'), maxAttempts: 3, progressBytes: 1 << 20, progressMs: 1000 });
-    const outcome = await uploader.step();
-    const names = await readdir(dirname(final));
-    return { outcome, names };
+    await put('cam/d/y.bin', 'done!');
+    const outcome = await uploaderFor(routing).step();
+    return { outcome, names: await readdir(join(world.targetDir('nas'), 'cam/d')) };
   }
 
-  it('after an attempt on record, is taken from the final name without sending a byte', async () => {
+  it('after a lost commit reply and an attempt on record, takes the copy at the final name without sending a byte', async () => {
     const { outcome, names } = await committedBeforeTheCrash('uploading');
     expect(outcome).toMatchObject({ kind: 'uploaded', receipt: 'cam/d/y.bin', sent: 0 });
     expect(names).toEqual(['y.bin']);
   });
 
-  it('without one (sent within a progress interval), is sent again and answered already-present: no second copy', async () => {
+  it('after a lost commit reply with no attempt on record (sent within a progress interval), sends again and is answered already-present: no second copy', async () => {
     const { outcome, names } = await committedBeforeTheCrash('pending');
     expect(outcome).toMatchObject({ kind: 'uploaded', receipt: 'cam/d/y.bin', sent: 5 });
     expect(names).toEqual(['y.bin']);
