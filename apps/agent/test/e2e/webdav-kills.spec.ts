@@ -57,13 +57,18 @@ describe.skipIf(missing !== undefined)(`e2e: agent killed ${KILLS} times while u
     for (let k = 0; k < KILLS; k++) {
       // Everything moved already: no upload left to cut.
       if ((await listTree(inbox)).size === 0) break;
-      // Aim: a moment when an upload is in flight (a .part on the server), bounded to 5 s.
-      for (let i = 0; i < 100; i++) {
-        if ([...(await listTree(s.root))].some((p) => p.endsWith('.part'))) break;
-        await new Promise((r) => setTimeout(r, 50));
+      // Aim: a random 0–400 ms into an upload in flight (a .part on the server), bounded to 5 s. An
+      // upload that ended within the delay (small files go in well under a second) is aimed at again.
+      const inFlight = async (): Promise<boolean> => [...(await listTree(s.root))].some((p) => p.endsWith('.part'));
+      const aimUntil = Date.now() + 5_000;
+      let aimed = false;
+      for (let i = 0; i < 100 && !aimed && Date.now() < aimUntil; i++) {
+        if (await inFlight()) {
+          await new Promise((r) => setTimeout(r, Math.floor(random() * 400)));
+          aimed = await inFlight();
+        } else await new Promise((r) => setTimeout(r, 50));
       }
-      await new Promise((r) => setTimeout(r, Math.floor(random() * 400)));
-      if ([...(await listTree(s.root))].some((p) => p.endsWith('.part'))) midUpload++;
+      if (aimed) midUpload++;
       const agent = w.agent!;
       kills++;
       agent.child.kill('SIGKILL');
