@@ -9,8 +9,6 @@ import { SourceCleaner } from './source-cleaner';
 import { ThrottledLog, WARN_EVERY_MS } from './throttled-log';
 import { type StepResult, WorkLoop } from './work-loop';
 
-/** A listing problem that lasts is logged again at most this often (it is in the status all along). */
-
 /**
  * A listing takes at most a fifth of the time: after one that took `t`, the next waits at least 4·t
  * (or the poll interval, when longer). Listing 20,000 files every second kept a core busy with lstat
