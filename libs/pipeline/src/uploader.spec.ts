@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { TransientError } from '@filesync/core';
+import type { CatalogPort } from './ports';
 import { buildRouting } from './routing';
 import { type World, makeWorld } from './testing/fixture';
 import { Uploader } from './uploader';
@@ -90,6 +92,26 @@ describe('uploader', () => {
     const { outcome, names } = await committedBeforeTheCrash('uploading');
     expect(outcome).toMatchObject({ kind: 'uploaded', receipt: 'cam/d/y.bin', sent: 0 });
     expect(names).toEqual(['y.bin']);
+  });
+
+  it('a commit the catalog could not record (disk full) is recorded at the next attempt without sending the file again', async () => {
+    const routing = buildRouting(world.config([{ source: 'cam', targets: ['nas'] }]).routes);
+    const fileId = await staged('d/z.bin', 'full!');
+    let refusals = 1;
+    const catalog: CatalogPort = Object.create(world.catalog, {
+      completeTarget: {
+        value: (...args: Parameters<CatalogPort['completeTarget']>) => {
+          if (refusals-- > 0) throw new TransientError('no-space', 'store catalog.db: disk full');
+          return world.catalog.completeTarget(...args);
+        },
+      },
+    });
+    const uploader = new Uploader(world.target('nas'), world.staging, catalog, { pathOf: (f) => routing.targetPath(f, 'nas'), maxAttempts: 3, progressBytes: 1 << 20, progressMs: 1000 });
+    expect(await uploader.step()).toMatchObject({ kind: 'retry', error: { code: 'no-space' } });
+    expect(world.catalog.getTarget(fileId, 'nas')?.state).toBe('pending');
+    expect(await uploader.step()).toMatchObject({ kind: 'uploaded', receipt: 'cam/d/z.bin', sent: 0 });
+    expect(world.catalog.getFile(fileId)?.state).toBe('delivered');
+    expect(await readdir(join(world.targetDir('nas'), 'cam/d'))).toEqual(['z.bin']);
   });
 
   it('after a lost commit reply with no attempt on record (sent within a progress interval), sends again and is answered already-present: no second copy', async () => {

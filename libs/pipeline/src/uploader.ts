@@ -19,6 +19,9 @@ export type UploadOutcome =
   | { readonly kind: 'retry'; readonly fileId: string; readonly error: FilesyncError }
   | { readonly kind: 'failed'; readonly fileId: string; readonly reason: string };
 
+/** Commits remembered while the catalog cannot record them; more are sent again once it can (see `Uploader.unrecorded`). */
+const MAX_UNRECORDED = 256;
+
 /** Called when every target of a file has it, so staging can be freed and `move` can proceed. */
 export type DeliveredHook = (file: FileRecord) => void | Promise<void>;
 
@@ -27,6 +30,14 @@ export type DeliveredHook = (file: FileRecord) => void | Promise<void>;
  * decides where an upload resumes, never a local record alone; the commit verifies size and hash.
  */
 export class Uploader {
+  /**
+   * Copies the target committed whose record the catalog then refused (a full disk: SQLITE_FULL), by
+   * file id. The next attempt records them without sending a byte: the catalog's row is still `pending`
+   * then, and nothing on record would otherwise tell it the file is already there. Memory only: a crash
+   * in between is an interruption, after which a file under one progress interval is sent again.
+   */
+  private readonly unrecorded = new Map<string, { readonly path: string; readonly receipt: CommitReceipt }>();
+
   constructor(
     private readonly target: Target,
     private readonly staging: Staging,
@@ -82,6 +93,8 @@ export class Uploader {
       state = 'uploading';
     };
     const path = this.options.pathOf(file);
+    const earlier = this.unrecorded.get(file.fileId);
+    if (earlier?.path === path) return this.committed(file, path, earlier.receipt, 0);
     const expected = { size: file.size, sha256 };
     let offset = this.target.features.canResume ? await this.target.partialSize(path) : 0;
     if (offset > file.size) offset = 0;
@@ -109,14 +122,27 @@ export class Uploader {
 
   private async committed(file: FileRecord, path: string, receipt: CommitReceipt, sent: number): Promise<UploadOutcome> {
     // The last target's row and the file's `delivered` in one transaction (one WAL fsync, not two).
-    const { delivered } = await this.catalog.completeTarget(file.fileId, this.target.id, receipt.outcome === 'skipped' ? 'skipped' : 'uploaded', {
-      receipt: receipt.location,
-      offset: file.size,
-      detail: { outcome: receipt.outcome, sent },
-    });
+    let delivered: FileRecord | undefined;
+    try {
+      ({ delivered } = await this.catalog.completeTarget(file.fileId, this.target.id, receipt.outcome === 'skipped' ? 'skipped' : 'uploaded', {
+        receipt: receipt.location,
+        offset: file.size,
+        detail: { outcome: receipt.outcome, sent },
+      }));
+    } catch (err) {
+      this.rememberUnrecorded(file.fileId, path, receipt);
+      throw err;
+    }
+    this.unrecorded.delete(file.fileId);
     this.log.info({ target: this.target.id, path, location: receipt.location, outcome: receipt.outcome, sent }, 'uploaded');
     if (delivered) await this.onDelivered(delivered);
     return { kind: 'uploaded', fileId: file.fileId, receipt: receipt.location, sent };
+  }
+
+  private rememberUnrecorded(fileId: string, path: string, receipt: CommitReceipt): void {
+    // Bounded: a catalog that refuses every write leaves at most this many behind (a Pi's memory).
+    if (this.unrecorded.size >= MAX_UNRECORDED) this.unrecorded.delete(this.unrecorded.keys().next().value as string);
+    this.unrecorded.set(fileId, { path, receipt });
   }
 
   /**
@@ -216,6 +242,7 @@ export class Uploader {
       await this.catalog.transitionTarget(file.fileId, this.target.id, 'pending', { offset: 0, attempts, reason: error.message });
       return { kind: 'retry', fileId: file.fileId, error };
     }
+    this.unrecorded.delete(file.fileId);
     if (row && row.state !== 'failed') {
       await this.catalog.transitionTarget(file.fileId, this.target.id, 'failed', { reason: error.message, attempts, detail: { code: error.code } });
     }
