@@ -114,6 +114,15 @@ describe('uploader', () => {
     expect(await readdir(join(world.targetDir('nas'), 'cam/d'))).toEqual(['z.bin']);
   });
 
+  it('a staged file whose staged copy is gone (a catalog restored from an older backup) goes back to its downloader, not to failed', async () => {
+    const routing = buildRouting(world.config([{ source: 'cam', targets: ['nas'] }]).routes);
+    const fileId = await staged('d/gone.bin', 'lost!');
+    await world.staging.remove(fileId);
+    expect(await uploaderFor(routing).step()).toEqual({ kind: 'restaged', fileId });
+    expect(world.catalog.getFile(fileId)).toMatchObject({ state: 'found', downloadOffset: 0, reason: expect.stringMatching(/staged copy is gone/) });
+    expect(world.catalog.getTarget(fileId, 'nas')?.state).toBe('pending');
+  });
+
   it('after a lost commit reply with no attempt on record (sent within a progress interval), sends again and is answered already-present: no second copy', async () => {
     const { outcome, names } = await committedBeforeTheCrash('pending');
     expect(outcome).toMatchObject({ kind: 'uploaded', receipt: 'cam/d/y.bin', sent: 5 });

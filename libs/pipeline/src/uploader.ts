@@ -17,7 +17,9 @@ export type UploadOutcome =
   | { readonly kind: 'idle' }
   | { readonly kind: 'uploaded'; readonly fileId: string; readonly receipt: string; readonly sent: number; readonly duplicateOf?: string }
   | { readonly kind: 'retry'; readonly fileId: string; readonly error: FilesyncError }
-  | { readonly kind: 'failed'; readonly fileId: string; readonly reason: string };
+  | { readonly kind: 'failed'; readonly fileId: string; readonly reason: string }
+  /** Its staged copy was gone (a catalog restored from an older backup, a staging dir emptied): downloaded again. */
+  | { readonly kind: 'restaged'; readonly fileId: string };
 
 /** Commits remembered while the catalog cannot record them; more are sent again once it can (see `Uploader.unrecorded`). */
 const MAX_UNRECORDED = 256;
@@ -59,8 +61,24 @@ export class Uploader {
       return await this.upload(job.file, job.row, signal);
     } catch (err) {
       if (signal?.aborted) throw err;
+      if (err instanceof StagedCopyLost) return this.restage(job.file, err);
       return this.handleError(job.file, classifyError(err));
     }
+  }
+
+  /**
+   * Sends the file back to its source's downloader: staged → found. The target's row keeps its state,
+   * so a partial copy there is continued once the file is staged again (the commit checks the content).
+   */
+  private async restage(file: FileRecord, lost: StagedCopyLost): Promise<UploadOutcome> {
+    this.log.warn({ target: this.target.id, fileId: file.fileId, path: file.path }, lost.message);
+    try {
+      await this.catalog.transitionFile(file.fileId, 'found', { downloadOffset: 0, fingerprint: null, reason: lost.message });
+    } catch (err) {
+      // Another target's uploader sent it back first.
+      if (classifyError(err).code !== 'illegal-transition') throw err;
+    }
+    return { kind: 'restaged', fileId: file.fileId };
   }
 
   private async upload(file: FileRecord, row: TargetRecord, signal?: AbortSignal): Promise<UploadOutcome> {
@@ -114,7 +132,7 @@ export class Uploader {
     }
     if (offset < file.size || file.size === 0) {
       if (state === 'uploading' && offset < row.offset) await this.catalog.recordUploadProgress(file.fileId, this.target.id, offset, { reset: true });
-      const data = reportProgress(this.staging.read(file.fileId, offset), offset, report, this.options.progressBytes, this.options.progressMs);
+      const data = reportProgress(stagedBytes(this.staging, file, offset), offset, report, this.options.progressBytes, this.options.progressMs);
       await this.target.write(path, offset, countBytes(data, (n) => (sent += n)), signal ? { signal, expected } : { expected });
     }
     return this.committed(file, path, await this.target.commit(path, expected), sent);
@@ -255,5 +273,24 @@ async function* countBytes(chunks: AsyncIterable<Uint8Array>, add: (n: number) =
   for await (const chunk of chunks) {
     add(chunk.length);
     yield chunk;
+  }
+}
+
+/** A staged file whose copy in staging is gone: only downloading it again brings it back. */
+class StagedCopyLost extends Error {}
+
+/** The staged copy's bytes; its absence is told apart from a target's not-found. */
+async function* stagedBytes(staging: Staging, file: FileRecord, offset: number): AsyncGenerator<Uint8Array> {
+  let first = true;
+  try {
+    for await (const chunk of staging.read(file.fileId, offset)) {
+      first = false;
+      yield chunk;
+    }
+  } catch (err) {
+    if (first && classifyError(err).code === 'not-found') {
+      throw new StagedCopyLost(`${file.sourceId}:${file.path}: its staged copy is gone before every target had it; downloading it again`, { cause: err });
+    }
+    throw err;
   }
 }

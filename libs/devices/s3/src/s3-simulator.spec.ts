@@ -323,6 +323,20 @@ describe('S3 target against the S3 simulator (127.0.0.1): resume and faults', ()
     expect(await sha256Of(sim, 'fleet/etag/small.jpg')).toBe(expected.sha256);
   }, 60_000);
 
+  it('a single PUT answered with the MD5 of our bytes is proven without a HEAD after it: two requests per small file', async () => {
+    const { sim, catalogPath } = await setUp();
+    const target = await openTarget(sim, catalogPath, { maxAttempts: 1 });
+    const { bytes, expected } = content(64 * 1024 + 5);
+    // Counters from here: openTarget's sweep and the bucket's creation are not the file's.
+    await control(sim.ready, 'DELETE', '/state');
+    const { receipt } = await deliver(target, 'proof/one.bin', bytes, expected);
+    expect(receipt).toEqual({ location: 'proof/one.bin', outcome: 'committed' });
+    const { requests } = await sim.state();
+    // The HEAD before decides the collision policy; nothing else is asked.
+    expect(requests).toEqual({ HeadObject: 1, PutObject: 1 });
+    expect(await sha256Of(sim, 'fleet/proof/one.bin')).toBe(expected.sha256);
+  }, 60_000);
+
   it('the simulator SIGKILLed mid-upload and restarted on the same root: the upload goes on (same upload id) and completes', async () => {
     const { sim, root, catalogPath } = await setUp();
     const target = await openTarget(sim, catalogPath, { maxAttempts: 1 });

@@ -288,12 +288,17 @@ export function createS3Target(given: S3TargetOptions): S3Target {
 
   async function putSmall(key: string, copy: SmallCopy, expected: ExpectedContent): Promise<void> {
     const etag = await store.put(key, copy.body, { sha256: copy.sha256, md5: copy.md5.toString('base64') });
-    if (etag !== undefined && isMd5Etag(etag) && bareEtag(etag) !== copy.md5.toString('hex')) {
+    if (etag !== undefined && isMd5Etag(etag)) {
+      // The store answered with the MD5 of what it stored, and it checked our Content-MD5 before
+      // storing: proven, with no HEAD (one request in three per small file). The sha256 metadata went
+      // in the same request; a store that dropped it only costs a read-back when it is next compared.
+      if (bareEtag(etag) === copy.md5.toString('hex')) return;
       // The object carries our sha256 metadata whatever bytes it holds: left there, the retry would take
       // it as this content already present. Unproven, it goes.
       await store.remove(key).catch(() => undefined);
       throw new TransientError('disconnected', `${key}: the store's ETag is not the MD5 of the bytes sent; removed, sending it again`);
     }
+    // No MD5 ETag (SSE-KMS, some stores): the HEAD checks size and our sha256 metadata instead.
     await verifyPlaced(key, expected, undefined);
   }
 
