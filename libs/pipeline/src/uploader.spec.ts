@@ -121,6 +121,8 @@ describe('uploader', () => {
     expect(await uploaderFor(routing).step()).toEqual({ kind: 'restaged', fileId });
     expect(world.catalog.getFile(fileId)).toMatchObject({ state: 'found', downloadOffset: 0, reason: expect.stringMatching(/staged copy is gone/) });
     expect(world.catalog.getTarget(fileId, 'nas')?.state).toBe('pending');
+    // Nothing was begun on the target: no empty in-transit copy left behind.
+    expect(await readdir(join(world.targetDir('nas'), 'cam/d')).catch(() => [])).toEqual([]);
   });
 
   it('after a lost commit reply with no attempt on record (sent within a progress interval), sends again and is answered already-present: no second copy', async () => {

@@ -132,8 +132,14 @@ export class Uploader {
     }
     if (offset < file.size || file.size === 0) {
       if (state === 'uploading' && offset < row.offset) await this.catalog.recordUploadProgress(file.fileId, this.target.id, offset, { reset: true });
-      const data = reportProgress(stagedBytes(this.staging, file, offset), offset, report, this.options.progressBytes, this.options.progressMs);
-      await this.target.write(path, offset, countBytes(data, (n) => (sent += n)), signal ? { signal, expected } : { expected });
+      // Read before the target is touched: a staged copy that is gone must not leave an empty in-transit copy there.
+      const staged = await openStaged(this.staging, file, offset);
+      try {
+        const data = reportProgress(staged.chunks, offset, report, this.options.progressBytes, this.options.progressMs);
+        await this.target.write(path, offset, countBytes(data, (n) => (sent += n)), signal ? { signal, expected } : { expected });
+      } finally {
+        await staged.close();
+      }
     }
     return this.committed(file, path, await this.target.commit(path, expected), sent);
   }
@@ -279,18 +285,22 @@ async function* countBytes(chunks: AsyncIterable<Uint8Array>, add: (n: number) =
 /** A staged file whose copy in staging is gone: only downloading it again brings it back. */
 class StagedCopyLost extends Error {}
 
-/** The staged copy's bytes; its absence is told apart from a target's not-found. */
-async function* stagedBytes(staging: Staging, file: FileRecord, offset: number): AsyncGenerator<Uint8Array> {
-  let first = true;
+/**
+ * The staged copy's bytes from `offset`, its first chunk already read: a copy that is gone is told apart
+ * from a target's not-found, and known before anything is sent. `close` ends the read if the target
+ * never took it.
+ */
+async function openStaged(staging: Staging, file: FileRecord, offset: number): Promise<{ chunks: AsyncIterable<Uint8Array>; close: () => Promise<void> }> {
+  const reader = staging.read(file.fileId, offset)[Symbol.asyncIterator]();
+  let first: IteratorResult<Uint8Array>;
   try {
-    for await (const chunk of staging.read(file.fileId, offset)) {
-      first = false;
-      yield chunk;
-    }
+    first = await reader.next();
   } catch (err) {
-    if (first && classifyError(err).code === 'not-found') {
-      throw new StagedCopyLost(`${file.sourceId}:${file.path}: its staged copy is gone before every target had it; downloading it again`, { cause: err });
-    }
-    throw err;
+    if (classifyError(err).code !== 'not-found') throw err;
+    throw new StagedCopyLost(`${file.sourceId}:${file.path}: its staged copy is gone before every target had it; downloading it again`, { cause: err });
   }
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    for (let next = first; !next.done; next = await reader.next()) yield next.value;
+  }
+  return { chunks: chunks(), close: async () => void (await reader.return?.()) };
 }
