@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -11,6 +11,8 @@ const ANALYZE = '/usr/bin/systemd-analyze';
 const hasAnalyze = existsSync(ANALYZE) || process.env['CI'] !== undefined;
 
 const analyze = (...args: string[]) => promisify(execFile)(ANALYZE, args, { timeout: 60_000 });
+// CI installs Debian's libjemalloc2, which the unit preloads (.ci/run); elsewhere it may be missing.
+const hasJemalloc = process.env['CI'] !== undefined || /libjemalloc\.so\.2/.test(execFileSync('/sbin/ldconfig', ['-p']).toString());
 
 /** The unit's `Key=value` lines (repeated keys kept in order). */
 function settings(): [string, string][] {
@@ -33,6 +35,19 @@ describe('deploy/filesync.service', () => {
     expect(code).toBe(2);
     expect(err.join('\n')).toMatch(/no-such-config\.json/);
     expect(get('RestartPreventExitStatus')).toBe('2');
+  });
+
+  it.skipIf(!hasJemalloc)('preloads jemalloc by its bare name, which the dynamic loader finds on any architecture', async () => {
+    // Environment= lines, `KEY=value` words, as systemd passes them.
+    const env = Object.fromEntries(
+      settings()
+        .filter(([k]) => k === 'Environment')
+        .flatMap(([, v]) => v.split(/\s+/).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)])),
+    );
+    expect(env).toMatchObject({ LD_PRELOAD: 'libjemalloc.so.2', MALLOC_ARENA_MAX: '2' });
+    const probe = "process.stdout.write(String(require('fs').readFileSync('/proc/self/maps', 'utf8').includes('/libjemalloc.so.2')))";
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['-e', probe], { env: { ...process.env, ...env }, timeout: 30_000 });
+    expect({ stdout, stderr }).toEqual({ stdout: 'true', stderr: '' });
   });
 
   it.skipIf(!hasAnalyze)('passes systemd-analyze verify', async () => {

@@ -33,7 +33,7 @@ async function sampleAt(pid: number, since: number, atS: readonly number[], log:
 
 export default defineBenchmark({
   description:
-    "filesync agent memory: RSS and OS threads of the agent on the demo (npm start: 3 sources, 2 targets, simulators) and on one local source + one local target, at --duration/5 and --duration s (default 60 and 300) after serving, against a bare Node process with as many idle worker threads as the tree has actors (the floor). The agent runs with its systemd unit's Environment= (deploy/filesync.service: glibc's malloc settings); the floor is plain Node, and is sampled again under that environment (FloorDeployEnv). Args: [--duration S] [--repo DIR]",
+    "filesync agent memory: RSS and OS threads of the agent on the demo (npm start: 3 sources, 2 targets, simulators) and on one local source + one local target, at --duration/5 and --duration s (default 60 and 300) after serving, against a bare Node process with as many idle worker threads as the tree has actors (the floor). The agent runs with its systemd unit's Environment= (deploy/filesync.service: the allocator's settings); the floor is plain Node, and is sampled again under that environment (FloorDeployEnv). Args: [--duration S] [--repo DIR]",
   async run({ tiny, args, log }) {
     const repo = repoFromArgs(args);
     const duration = tiny ? 10 : numberArg(args, '--duration', 300);
