@@ -25,6 +25,49 @@ describe('Downloader', () => {
   });
 });
 
+describe('Downloader, a read that ends early', () => {
+  let world: World;
+  beforeEach(async () => {
+    world = await makeWorld();
+  });
+  afterEach(async () => {
+    await world.cleanup();
+  });
+
+  it('reads on from its durable offset when the file is still listed as it was (a PX4 rebooting under the read), instead of again from zero', async () => {
+    const bytes = patternBytes(300 * KIB, 3);
+    await world.writeFiles('cam', { 'log.ulg': bytes });
+    for await (const e of world.source('cam').list()) world.catalog.recordFound({ sourceId: 'cam', path: e.path, size: e.size, mtimeMs: e.mtimeMs }, ['nas']);
+    const real = world.source('cam');
+    let cuts = 1;
+    // The first read stops after 192 KiB with no error, as a link that signalled the end too early.
+    const source = Object.create(real, {
+      read: {
+        value: async function* (path: string, offset: number) {
+          let sent = 0;
+          for await (const chunk of real.read(path, offset)) {
+            if (cuts > 0 && offset + sent + chunk.length > 192 * KIB) {
+              cuts--;
+              yield chunk.subarray(0, 192 * KIB - offset - sent);
+              return;
+            }
+            sent += chunk.length;
+            yield chunk;
+          }
+        },
+      },
+    });
+    const downloader = new Downloader(source, world.staging, world.catalog, { checkpointBytes: 64 * KIB });
+    // A link fault: the source's health backs off, the file keeps its offset.
+    expect(await downloader.step()).toMatchObject({ kind: 'retry', error: { code: 'disconnected' } });
+    const [file] = world.catalog.listFiles({ state: 'downloading' });
+    expect(file?.downloadOffset).toBe(192 * KIB);
+    expect(await downloader.step()).toMatchObject({ kind: 'staged', sha256: sha256Hex(bytes) });
+    const history = world.catalog.history(file!.fileId).map((e) => `${e.fromState}→${e.toState}`);
+    expect(history).not.toContain('downloading→found');
+  });
+});
+
 describe('Downloader staging quota (maxBytes)', () => {
   let world: World;
   beforeEach(async () => {

@@ -343,9 +343,13 @@ export class Downloader {
         onCheckpoint: ({ offset: at }) => checkpoint(at),
       });
       if (counter.bytes < want && counter.timedOut !== true) {
-        throw new TransientError('conflict', `${record.path} ended at ${offset} bytes, listed with ${record.size}`, {
-          detail: { offset, size: record.size },
-        });
+        // Ended before its listed size: a file cut shorter (another version: its copy is dropped), or a
+        // link that ended the read early (a PX4 rebooting under it). The source's stat tells them apart;
+        // a file still listed as it was is read on from the durable offset, not again from zero.
+        const now = await checkVersion(this.source, { ...record, deviceChecksum: null });
+        const detail = { offset, size: record.size };
+        if (now.kind === 'same') throw new TransientError('disconnected', `${record.path}: the read ended at ${offset} of ${record.size} bytes; the file is unchanged, reading on`, { detail });
+        throw new TransientError('conflict', `${record.path} ended at ${offset} bytes, listed with ${record.size}`, { detail });
       }
       if (offset < record.size) return { kind: 'progress', fileId: record.fileId, offset };
     }
