@@ -8,7 +8,7 @@ import { readControlJson, sendJson } from '../shared/control-http';
  * - `POST /faults` — merge a partial fault set (see faults.ts), returns the full set
  * - `POST /arm`, `POST /disarm`
  * - `POST /reboot` `{"downMs":1500}` — power-cycle mid-transfer
- * - `POST /stale-session` — leave PX4's one session open as a crashed client would
+ * - `POST /stale-session` — leave PX4's one session open as a crashed client would (not while rebooting)
  * - `POST /reset-stats`
  */
 export async function startControl(vehicle: Vehicle, port = 0): Promise<{ url: string; close(): Promise<void> }> {
@@ -45,8 +45,11 @@ async function handle(vehicle: Vehicle, req: IncomingMessage, res: ServerRespons
         vehicle.reboot(typeof downMs === 'number' ? downMs : 1500);
         return send(200, { rebooting: true });
       }
-      case 'POST /stale-session':
-        return send(200, { heldBy: 'sysid 254', path: vehicle.leaveStaleSession() ?? null });
+      case 'POST /stale-session': {
+        // Null while the vehicle is rebooting: nothing can open a session on a powered-off PX4.
+        const path = vehicle.leaveStaleSession() ?? null;
+        return send(200, { heldBy: path === null ? null : 'sysid 254', path });
+      }
       case 'POST /reset-stats':
         vehicle.resetStats();
         return send(200, { ok: true });

@@ -36,6 +36,8 @@ interface Instance {
 /** A ground station that is not us, on the same link (QGC beside mavros): sysid 255, compid 190. */
 const OTHER_GCS: Sender = { sysid: 255, compid: 190 };
 const FTP_TICK_MS = 10;
+/** HEARTBEAT and SYSTEM_TIME period (PX4's 1 Hz streams). */
+const ANNOUNCE_MS = 1000;
 
 /**
  * The simulated autopilot: HEARTBEAT (armed flag) and SYSTEM_TIME at 1 Hz, an FTP server per link,
@@ -45,7 +47,10 @@ export class Vehicle {
   faults: Faults;
   private readonly instances: Instance[] = [];
   private bootAt = performance.now();
-  private downUntil = 0;
+  /** Powered off: between `reboot()` and the boot its timer runs. */
+  private down = false;
+  private bootTimer: ReturnType<typeof setTimeout> | undefined;
+  private announceTimer: ReturnType<typeof setInterval>;
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   private otherSeq = 0;
   readonly sysid: number;
@@ -59,7 +64,7 @@ export class Vehicle {
     this.faults = mergeFaults(DEFAULT_FAULTS, options.faults ?? {});
     this.logger = options.logging ? new SimLogger(options.root, options.logging.mode, options.logging.bytesPerSec) : undefined;
     this.timers.push(setInterval(() => this.ftpTick(), FTP_TICK_MS));
-    this.timers.push(setInterval(() => this.announce(), 1000));
+    this.announceTimer = setInterval(() => this.announce(), ANNOUNCE_MS);
     this.timers.push(setInterval(() => this.slowTick(), 100));
   }
 
@@ -136,12 +141,18 @@ export class Vehicle {
     this.reboots++;
     this.logger?.reboot();
     for (const i of this.instances) i.server.reset();
-    this.bootAt = performance.now() + downMs;
-    this.downUntil = performance.now() + downMs;
+    this.down = true;
+    clearTimeout(this.bootTimer);
+    this.bootTimer = setTimeout(() => this.boot(), downMs);
   }
 
-  /** A session left open by a crashed client: the next Open gets NoSessionsAvailable until a reset or the timeout. */
+  /**
+   * A session left open by a crashed client: the next Open gets NoSessionsAvailable until a reset or
+   * the timeout. None while powered off: a session held before the power cycle died with it, and a
+   * PX4 that is off executes no request, so nothing is left (undefined).
+   */
   leaveStaleSession(): string | undefined {
+    if (this.down) return undefined;
     const file = this.firstLog();
     if (!file) return undefined;
     for (const i of this.instances) {
@@ -185,6 +196,8 @@ export class Vehicle {
 
   close(): void {
     for (const t of this.timers) clearInterval(t);
+    clearTimeout(this.bootTimer);
+    clearInterval(this.announceTimer);
     for (const i of [...this.instances]) {
       i.decoder.close();
       i.link.close();
@@ -194,7 +207,21 @@ export class Vehicle {
   }
 
   private isDown(): boolean {
-    return performance.now() < this.downUntil;
+    return this.down;
+  }
+
+  /**
+   * Power back on. FTP is served at once, but PX4's streams (HEARTBEAT, SYSTEM_TIME) first go out
+   * one period after its MAVLink instance starts (`MavlinkStream` sets `_last_sent` when created):
+   * measured on PX4 SITL (main, 2026-03) after kill + start, FTP answered about 0.9 s before the
+   * first HEARTBEAT and SYSTEM_TIME. A ground station cannot see the new boot time in that window.
+   */
+  private boot(): void {
+    this.bootTimer = undefined;
+    this.bootAt = performance.now();
+    this.down = false;
+    clearInterval(this.announceTimer);
+    this.announceTimer = setInterval(() => this.announce(), ANNOUNCE_MS);
   }
 
   private ftpTick(): void {

@@ -52,6 +52,8 @@ export interface ClientStats {
   readonly sends: number;
   readonly retransmits: number;
   readonly reopens: number;
+  /** Chunks dropped because, after a silence of the autopilot, the session read another file. */
+  readonly hijacks: number;
   readonly busyResets: number;
   readonly busyWaits: number;
   readonly armedPauses: number;
@@ -78,6 +80,19 @@ const DEFAULTS = {
 
 const BUSY_BACKOFF: BackoffPolicy = { initialMs: 250, maxMs: 4000, factor: 2, jitter: 0.3 };
 
+/** Bytes re-read to prove a session still reads our file (one ReadFile). */
+const REFERENCE_BYTES = MAX_DATA;
+
+/** The last REFERENCE_BYTES of `before` followed by `data`. */
+function keepTail(before: Uint8Array, data: Uint8Array): Uint8Array {
+  if (data.length >= REFERENCE_BYTES) return data.slice(data.length - REFERENCE_BYTES);
+  const out = new Uint8Array(Math.min(REFERENCE_BYTES, before.length + data.length));
+  const fromBefore = out.length - data.length;
+  out.set(before.subarray(before.length - fromBefore), 0);
+  out.set(data, fromBefore);
+  return out;
+}
+
 /** Bounded page count for one directory (a directory of 40 000 entries at ~10 per page). */
 const MAX_LIST_PAGES = 4096;
 
@@ -97,7 +112,7 @@ export class MavftpClient {
   private rebooted = false;
   /** Monotonic ms of our last successful Open. */
   private openedAt: number | undefined;
-  private counters = { reopens: 0, busyResets: 0, busyWaits: 0, armedPauses: 0, burstChunks: 0, plainChunks: 0 };
+  private counters = { reopens: 0, hijacks: 0, busyResets: 0, busyWaits: 0, armedPauses: 0, burstChunks: 0, plainChunks: 0 };
   /** Learns per link whether bursts or pipelined plain reads are faster. */
   private readonly readMode: ReadModePicker;
 
@@ -195,6 +210,10 @@ export class MavftpClient {
       let size = await this.open(path);
       open = true;
       let at = offset;
+      // Bytes just before `at` known to be this file's, and since when the session is known to be
+      // ours: a chunk read across a silence of the autopilot is checked against them.
+      let tail = at > 0 ? await this.readReference(at, options.signal) : new Uint8Array();
+      let trustedSince = this.clock.monotonic();
       let reopensWithoutProgress = 0;
       while (at < size) {
         if (options.signal?.aborted) throw options.signal.reason;
@@ -202,6 +221,7 @@ export class MavftpClient {
           open = false;
           size = await this.open(path);
           open = true;
+          trustedSince = this.clock.monotonic();
           continue;
         }
         let chunk: Chunk;
@@ -215,6 +235,15 @@ export class MavftpClient {
           chunk = await this.exclusive(() => readChunk(this.channel, this.clock, at, size, this.chunkOptions(mode, options.signal)));
           this.readMode.record(mode, chunk.data.length, this.clock.monotonic() - startedAt);
           this.counters[mode === 'burst' ? 'burstChunks' : 'plainChunks']++;
+          // PX4 hands every client session 0: after a reboot our reads are served from whatever
+          // file another client opened first, and only the CRC at the end would tell. The chunk
+          // is dropped (not yielded) unless the session is still provably ours.
+          if (this.rebooted) throw new SessionLost('autopilot rebooted during a chunk');
+          if (this.link.silenceEndedAt > trustedSince && !(await this.sameFile(at, tail, options.signal))) {
+            this.counters.hijacks++;
+            throw new SessionLost('session not ours after a silence of the autopilot');
+          }
+          trustedSince = this.clock.monotonic();
         } catch (err) {
           if (!(err instanceof SessionLost)) throw err;
           if (++reopensWithoutProgress > this.options.maxReopens) {
@@ -224,11 +253,13 @@ export class MavftpClient {
           open = false;
           size = await this.open(path);
           open = true;
+          trustedSince = this.clock.monotonic();
           continue;
         }
         if (chunk.data.length > 0) {
           reopensWithoutProgress = 0;
           at += chunk.data.length;
+          tail = keepTail(tail, chunk.data);
           yield chunk.data;
         }
         if (chunk.eof) break;
@@ -236,6 +267,41 @@ export class MavftpClient {
     } finally {
       if (open) await this.terminate().catch(() => undefined);
       release();
+    }
+  }
+
+  /** The bytes just before `at`, read right after an Open (so from our own session). */
+  private async readReference(at: number, signal: AbortSignal | undefined): Promise<Uint8Array> {
+    const from = at - Math.min(at, REFERENCE_BYTES);
+    try {
+      const reply = await this.exclusive(() =>
+        this.channel.request({ session: 0, opcode: Opcode.ReadFile, size: at - from, offset: from }, { matches: (r) => r.offset === from, ...(signal ? { signal } : {}) }),
+      );
+      return reply.data;
+    } catch (err) {
+      if (err instanceof NakReply && err.nak.error === NakError.InvalidSession) throw new SessionLost('ReadFile: session lost');
+      // No reference (a file shorter than its offset): a later silence then means a re-open.
+      if (err instanceof NakReply) return new Uint8Array();
+      throw err;
+    }
+  }
+
+  /**
+   * Whether the open session still reads this file: re-reads `tail` (the bytes before `at`) and
+   * compares. Another client's file differs there (or ends before); no reference means no proof.
+   */
+  private async sameFile(at: number, tail: Uint8Array, signal: AbortSignal | undefined): Promise<boolean> {
+    if (tail.length === 0) return false;
+    const from = at - tail.length;
+    try {
+      const reply = await this.exclusive(() =>
+        this.channel.request({ session: 0, opcode: Opcode.ReadFile, size: tail.length, offset: from }, { matches: (r) => r.offset === from, ...(signal ? { signal } : {}) }),
+      );
+      return reply.data.length === tail.length && reply.data.every((b, i) => b === tail[i]);
+    } catch (err) {
+      if (err instanceof NakReply && err.nak.error === NakError.InvalidSession) throw new SessionLost('ReadFile: session lost');
+      if (err instanceof NakReply) return false;
+      throw err;
     }
   }
 

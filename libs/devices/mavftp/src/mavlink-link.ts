@@ -28,6 +28,12 @@ const AUTOPILOT_INVALID = 8;
 const HEARTBEAT_MS = 1000;
 /** SYSTEM_TIME comes at about 1 Hz; a boot time this much lower than the last one is a restart. */
 const REBOOT_JITTER_MS = 500;
+/**
+ * A gap in everything the autopilot sends that could hide a reboot. PX4 answers FTP about a second
+ * before its first SYSTEM_TIME of the new boot (PX4 SITL, kill + start), so a reboot is suspected
+ * from the silence itself; a false alarm costs the client one ReadFile (see MavftpClient.readFile).
+ */
+const SILENCE_MS = 250;
 
 /**
  * One MAVLink link to one autopilot: framing both ways, our HEARTBEAT at 1 Hz, the vehicle's ids
@@ -40,6 +46,8 @@ export class MavlinkLink {
   private readonly clock: Clock;
   private vehicleState: VehicleState | undefined;
   private lastBootMs: number | undefined;
+  private heardAt: number | undefined;
+  private silenceEnded = Number.NEGATIVE_INFINITY;
   private ftpListener: ((payload: FtpPayload) => void) | undefined;
   private readonly stateListeners = new Set<() => void>();
   private readonly rebootListeners = new Set<() => void>();
@@ -70,6 +78,15 @@ export class MavlinkLink {
   /** The transport's death, if it died; operations should fail fast with it. */
   get error(): Error | undefined {
     return this.failure;
+  }
+
+  /**
+   * Monotonic ms of the first frame after the autopilot's last silence longer than SILENCE_MS (it
+   * may have rebooted in it). An FTP reply received after this moment may come from a session
+   * someone else opened on the new boot.
+   */
+  get silenceEndedAt(): number {
+    return this.silenceEnded;
   }
 
   onFtp(listener: (payload: FtpPayload) => void): void {
@@ -143,6 +160,12 @@ export class MavlinkLink {
     this.heartbeatTimer = this.clock.setTimeout(() => this.sendHeartbeat(), HEARTBEAT_MS);
   }
 
+  private heard(): void {
+    const now = this.clock.monotonic();
+    if (this.heardAt !== undefined && now - this.heardAt > SILENCE_MS) this.silenceEnded = now;
+    this.heardAt = now;
+  }
+
   private onMessage(m: MavMessage): void {
     const v = this.vehicleState;
     switch (m.kind) {
@@ -150,6 +173,7 @@ export class MavlinkLink {
         if (m.heartbeat.autopilot === AUTOPILOT_INVALID) return;
         if (this.options.targetSystem !== undefined && m.sysid !== this.options.targetSystem) return;
         if (v && (m.sysid !== v.sysid || m.compid !== v.compid)) return;
+        this.heard();
         const armed = (m.heartbeat.baseMode & MODE_FLAG_SAFETY_ARMED) !== 0;
         const changed = !v || v.armed !== armed;
         const now = this.clock.monotonic();
@@ -166,6 +190,7 @@ export class MavlinkLink {
       }
       case 'system-time': {
         if (!v || m.sysid !== v.sysid) return;
+        this.heard();
         // Boot time going backwards by more than jitter means the autopilot restarted.
         const rebooted = this.lastBootMs !== undefined && m.timeBootMs + REBOOT_JITTER_MS < this.lastBootMs;
         this.vehicleState = { ...v, reboots: v.reboots + (rebooted ? 1 : 0), timeBootMs: m.timeBootMs };
@@ -175,6 +200,7 @@ export class MavlinkLink {
       }
       case 'ftp': {
         if (!v || m.sysid !== v.sysid) return;
+        this.heard();
         // PX4 answers every sender on the link; replies to another ground station are not ours.
         if (m.targetSystem !== this.options.systemId) return;
         if (m.targetComponent !== 0 && m.targetComponent !== this.options.componentId) return;
