@@ -12,6 +12,12 @@ export interface ActorContext {
   peer<D extends AnyActorDefinition>(channel: Channel<D> | string): ActorRefLike<MessagesOf<D>, RepliesOf<D>>;
   /** Ends the actor normally (exit code 0): a `transient` child is then not restarted. */
   exit(): never;
+  /**
+   * Resolves once another message waits behind the one being handled (at once if one does): a handler
+   * that waits for something it may also answer later ("still running") stops waiting then, so that
+   * one slow call does not hold up the calls of other askers.
+   */
+  othersWaiting(): Promise<void>;
 }
 
 /**

@@ -76,6 +76,7 @@ const ctx: ActorContext = {
   peer: <D extends AnyActorDefinition>(channel: Channel<D> | string) =>
     peerRef(typeof channel === 'string' ? channel : channel.name) as unknown as ActorRefLike<MessagesOf<D>, RepliesOf<D>>,
   exit: () => process.exit(0),
+  othersWaiting: () => mailbox.othersWaiting(),
 };
 
 function checkMessage(value: unknown): Message {

@@ -24,6 +24,7 @@ interface Job {
 }
 
 interface OpenWrite {
+  readonly path: string;
   readonly port: MessagePort;
   readonly abort: AbortController;
   readonly done: Promise<void>;
@@ -58,6 +59,8 @@ const KEEP_RESULT_MS = 30_000;
 const DOWN_CODES: ReadonlySet<string> = new Set(['disconnected', 'timeout', 'device-gone', 'busy', 'no-route']);
 
 let args: LinkArgs;
+/** Resolves once another ask waits in this link's mailbox (the actor's context; set at init). */
+let othersWaiting: () => Promise<void> = () => new Promise(() => undefined);
 let bus: SignalBus | undefined;
 let provider: SourceProvider | undefined;
 let unwatch: (() => void) | undefined;
@@ -136,13 +139,17 @@ function startJob(call: () => Promise<unknown>, stuck?: { what: string }): numbe
   return id;
 }
 
-/** The job's result if it ends within `waitMs`, else "pending". A finished job nobody collects is dropped after a while. */
+/**
+ * The job's result if it ends within `waitMs`, else "pending" — at once when another ask waits meanwhile:
+ * the wait holds the mailbox, and the other asker's call (another file's upload beside this one) must
+ * start now, not behind it. A finished job nobody collects is dropped after a while.
+ */
 async function collect(id: number): Promise<JobReply<never>> {
   const job = jobs.get(id);
   if (!job) throw new TransientError('disconnected', `link ${args.device.id}: no job ${id} (the link restarted, or it was collected)`);
   const waitMs = args.waitMs ?? DEFAULT_WAIT_MS;
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([job.promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
+  await Promise.race([job.promise, othersWaiting(), new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
   clearTimeout(timer);
   const outcome = job.outcome;
   if (!outcome) return { done: false, job: id };
@@ -247,8 +254,9 @@ async function closeDevice(): Promise<void> {
 }
 
 const linkActor: LinkActor = defineActor<LinkMessage, LinkReplies, LinkArgs>({
-  async init(a) {
+  async init(a, ctx) {
     args = a;
+    othersWaiting = () => ctx.othersWaiting();
     bus = openSignalBus(a.bus);
     if (a.role === 'target') {
       target = await openTarget(a.device as TargetConfig, a.dataDir, { ...(a.storePath === undefined ? {} : { storePath: a.storePath }), forLink: true });
@@ -335,15 +343,16 @@ const linkActor: LinkActor = defineActor<LinkMessage, LinkReplies, LinkArgs>({
     },
     'link.write-open': (msg) => {
       const t = currentTarget();
-      // One uploader per target: a write still open is left over from an asker that went away.
-      for (const h of [...writes.keys()]) void abortWrite(h);
+      // Writes to other paths are other files sent beside this one; one still open to this path is
+      // left over from an asker that went away (the uploader sends a file once at a time).
+      for (const [h, open] of writes) if (open.path === msg.path) void abortWrite(h);
       const abort = new AbortController();
       const data = receiveByteStream(msg.port, abort.signal);
       const done = (async () => t.write(msg.path, msg.offset, data, { signal: abort.signal, ...(msg.expected ? { expected: msg.expected } : {}) }))();
       // A write that fails stops its sender with the reason (it may not have read to the end).
       done.catch((err: unknown) => cancelByteStream(msg.port, err));
       const h = handle('write');
-      writes.set(h, { port: msg.port, abort, done });
+      writes.set(h, { path: msg.path, port: msg.port, abort, done });
       return { handle: h };
     },
     'link.write-end': (msg) => {

@@ -1,13 +1,15 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
 import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { MessageChannel } from 'node:worker_threads';
 import { dirname, join } from 'node:path';
 import { type CollisionPolicy, isFilesyncError, patternBytes } from '@filesync/core';
 import { localSourceSchema, localTargetSchema } from '@filesync/core/config';
 import { describeSourceConformance, describeTargetConformance } from '@filesync/core/testing';
 import { type ActorRef, startActor } from '@filesync/actors';
-import { STREAM_WINDOW } from '@filesync/actors/actor';
+import { STREAM_WINDOW, sendByteStream } from '@filesync/actors/actor';
 import { describe, expect, it } from 'vitest';
 import { LinkClient } from './link-client';
 import { LINK_ACTOR_MODULE, type LinkActor, type LinkArgs, type LinkMessage, type LinkReplies } from './link-protocol';
@@ -136,6 +138,75 @@ describe('remote source: the link restarts under a read', () => {
       expect(isFilesyncError(err) && err.kind === 'transient').toBe(true);
     } finally {
       await world.cleanup();
+    }
+  });
+});
+
+describe('link: files sent side by side', () => {
+  /** A target link on a local directory whose waits for a device call last `waitMs` unless another ask comes. */
+  async function targetLink(waitMs: number) {
+    const dir = await mkdtemp(join(tmpdir(), 'fs-remote-side-'));
+    const root = join(dir, 'dst');
+    const link = await startActor<LinkActor>({
+      id: 'link',
+      module: LINK_ACTOR_MODULE,
+      args: { role: 'target', device: localTargetSchema.parse({ id: 'nas', type: 'local', dir: root }), dataDir: dir, bus: dir, waitMs },
+    });
+    const client = new LinkClient(link);
+    const d = await client.ask({ type: 'link.describe' });
+    if (d.role !== 'target') throw new Error('expected a target link');
+    return {
+      client,
+      target: createRemoteTarget(client, d.targetId, d.features),
+      root,
+      cleanup: async () => {
+        await link.shutdown(2_000);
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  }
+
+  it('a call waiting for its device does not hold up another asker: the link answers it "pending" as soon as the other ask comes', async () => {
+    // A wait of 10 s: held behind it, the stat below would take that long.
+    const { client, cleanup } = await targetLink(10_000);
+    try {
+      const { port1, port2 } = new MessageChannel();
+      const { handle } = await client.ask({ type: 'link.write-open', path: 'held.bin', offset: 0, port: port2 }, [port2]);
+      // The write's end waits for data that has not come yet.
+      const ended = client.call({ type: 'link.write-end', handle });
+      await new Promise((r) => setTimeout(r, 50));
+      const startedAt = Date.now();
+      expect(await client.call({ type: 'link.stat', path: 'elsewhere.bin' })).toBeNull();
+      expect(Date.now() - startedAt).toBeLessThan(5_000);
+      await sendByteStream(port1, (async function* () { yield patternBytes(10, 1); })());
+      await ended;
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('two writes to different paths open at once both land (the second does not cancel the first)', async () => {
+    const { target, root, cleanup } = await targetLink(1);
+    try {
+      let release: () => void = () => undefined;
+      const gate = new Promise<void>((r) => (release = r));
+      const bytes = { 'a.bin': patternBytes(100_000, 2), 'b.bin': patternBytes(100_000, 3) };
+      const held = async function* (data: Uint8Array): AsyncGenerator<Uint8Array> {
+        yield data.subarray(0, 10);
+        await gate;
+        yield data.subarray(10);
+      };
+      const writes = Object.entries(bytes).map(([path, data]) => target.write(path, 0, held(data)));
+      await new Promise((r) => setTimeout(r, 100));
+      release();
+      await Promise.all(writes);
+      for (const [path, data] of Object.entries(bytes)) {
+        const expected = { size: data.length, sha256: createHash('sha256').update(data).digest('hex') };
+        expect((await target.commit(path, expected)).outcome).toBe('committed');
+        expect(new Uint8Array(await readFile(join(root, path)))).toEqual(data);
+      }
+    } finally {
+      await cleanup();
     }
   });
 });
