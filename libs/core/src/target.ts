@@ -7,7 +7,19 @@ export interface TargetFeatures {
   readonly atomicCommit: boolean;
   /** Hashes the target can compute on its side, used by `commit` to verify. */
   readonly hashes: readonly HashName[];
+  /**
+   * How many files may be sent at once (1 for a site with one connection per link). Beside a file
+   * larger than {@link SIDE_BY_SIDE_MAX_BYTES} only files up to that size go.
+   */
+  readonly parallelism: number;
 }
+
+/**
+ * The largest file sent beside another: of the files in flight on one target at most one is larger,
+ * so sending several at once (many small files, each mostly round trips) holds at most this much more
+ * in memory per extra file, and a power cut costs at most this much more per extra file.
+ */
+export const SIDE_BY_SIDE_MAX_BYTES = 1024 * 1024;
 
 /** What to do when a *different* file already has the final name. Same content is always "done". */
 export type CollisionPolicy = 'rename' | 'overwrite' | 'skip';

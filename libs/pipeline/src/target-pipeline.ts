@@ -10,13 +10,14 @@ import { WorkLoop } from './work-loop';
 const RECONCILE_EVERY_MS = 30_000;
 
 /**
- * Uploads to one target. A fault (down, full: 552 / ENOSPC) pauses only this target, with backoff;
- * the other targets go on.
+ * Uploads to one target, as many files at once as it takes (`features.parallelism`), each send a loop
+ * of its own sharing one health. A fault (down, full: 552 / ENOSPC) pauses only this target, with
+ * backoff; the other targets go on.
  */
 export class TargetPipeline {
   readonly health: Health;
   private readonly uploader: Uploader;
-  private readonly loop: WorkLoop;
+  private readonly loops: readonly WorkLoop[];
   private readonly idleMs: number;
   private lastReconcileAt = -Infinity;
 
@@ -45,21 +46,25 @@ export class TargetPipeline {
       onDelivered,
       log,
     );
-    this.loop = new WorkLoop((signal) => this.step(signal));
+    // The first loop alone looks after finished and vanished files when idle: one listing, not one per loop.
+    this.loops = Array.from({ length: Math.max(1, target.features.parallelism) }, (_, n) => new WorkLoop((signal) => this.step(signal, n === 0)));
   }
 
   wake(): void {
-    this.loop.wake();
+    for (const loop of this.loops) loop.wake();
   }
 
-  run(signal: AbortSignal, maxSteps?: number): Promise<void> {
-    return this.loop.run({ idleMs: this.idleMs, clock: this.clock, health: this.health, signal, ...(maxSteps === undefined ? {} : { maxSteps }) });
+  /** Runs every loop until `signal` aborts; `maxSteps` bounds each loop (tests). */
+  async run(signal: AbortSignal, maxSteps?: number): Promise<void> {
+    const options = { idleMs: this.idleMs, clock: this.clock, health: this.health, signal, ...(maxSteps === undefined ? {} : { maxSteps }) };
+    await Promise.all(this.loops.map((loop) => loop.run(options)));
   }
 
-  private async step(signal: AbortSignal) {
+  private async step(signal: AbortSignal, housekeeping: boolean) {
     try {
       const outcome = await this.uploader.step(signal);
       if (outcome.kind === 'idle') {
+        if (!housekeeping) return { kind: 'idle' } as const;
         if ((await this.uploader.deliverFinished()) > 0) return { kind: 'busy' } as const;
         if (this.clock.monotonic() - this.lastReconcileAt >= RECONCILE_EVERY_MS) {
           this.lastReconcileAt = this.clock.monotonic();

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TransientError } from '@filesync/core';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { SIDE_BY_SIDE_MAX_BYTES, type Target, TransientError } from '@filesync/core';
 import type { CatalogPort } from './ports';
 import { buildRouting } from './routing';
 import { type World, makeWorld } from './testing/fixture';
@@ -123,6 +123,37 @@ describe('uploader', () => {
     expect(world.catalog.getTarget(fileId, 'nas')?.state).toBe('pending');
     // Nothing was begun on the target: no empty in-transit copy left behind.
     expect(await readdir(join(world.targetDir('nas'), 'cam/d')).catch(() => [])).toEqual([]);
+  });
+
+  it('steps side by side send different files, and beside a file over 1 MiB only files up to 1 MiB', async () => {
+    const routing = buildRouting(world.config([{ source: 'cam', targets: ['nas'] }]).routes);
+    const big = (c: string): string => c.repeat(SIDE_BY_SIDE_MAX_BYTES + 1);
+    const small = [await staged('d/a.bin', 'aa'), await staged('d/b.bin', 'bbb')];
+    const large = [await staged('d/l1.bin', big('1')), await staged('d/l2.bin', big('2'))];
+    // Every write waits until the test opens the gate: the steps are all in flight at once.
+    const inner = world.target('nas');
+    const started: string[] = [];
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const target: Target = Object.create(inner, {
+      write: {
+        value: async (...args: Parameters<Target['write']>) => {
+          started.push(args[0]);
+          await gate;
+          return inner.write(...args);
+        },
+      },
+    });
+    const uploader = new Uploader(target, world.staging, world.catalog, { pathOf: (f) => routing.targetPath(f, 'nas'), maxAttempts: 3, progressBytes: 1 << 30, progressMs: 60_000 });
+    const steps = [uploader.step(), uploader.step(), uploader.step()];
+    await vi.waitFor(() => expect(started).toHaveLength(3), { timeout: 5000 });
+    // The second large file waits for the first: beside it only small files, and none is left.
+    expect(await uploader.step()).toEqual({ kind: 'idle' });
+    expect(started.sort()).toEqual(['cam/d/a.bin', 'cam/d/b.bin', 'cam/d/l1.bin'].sort());
+    open();
+    expect((await Promise.all(steps)).map((o) => o.kind)).toEqual(['uploaded', 'uploaded', 'uploaded']);
+    expect(await uploader.step()).toMatchObject({ kind: 'uploaded', fileId: large[1] });
+    for (const id of [...small, ...large]) expect(world.catalog.getFile(id)?.state).toBe('delivered');
   });
 
   it('after a lost commit reply with no attempt on record (sent within a progress interval), sends again and is answered already-present: no second copy', async () => {

@@ -1,4 +1,4 @@
-import { type CommitReceipt, type FilesyncError, type Staging, type Target, classifyError, hashStream } from '@filesync/core';
+import { type CommitReceipt, type FilesyncError, SIDE_BY_SIDE_MAX_BYTES, type Staging, type Target, classifyError, hashStream } from '@filesync/core';
 import type { FileRecord, TargetRecord, UploadedCopy } from '@filesync/store';
 import type { CatalogPort, PipelineLogger } from './ports';
 import { silentLogger } from './ports';
@@ -39,6 +39,8 @@ export class Uploader {
    * in between is an interruption, after which a file under one progress interval is sent again.
    */
   private readonly unrecorded = new Map<string, { readonly path: string; readonly receipt: CommitReceipt }>();
+  /** The files steps running side by side are sending now, with their sizes. */
+  private readonly active = new Map<string, number>();
 
   constructor(
     private readonly target: Target,
@@ -49,13 +51,28 @@ export class Uploader {
     private readonly log: PipelineLogger = silentLogger,
   ) {}
 
-  /** The staged file next owed to this target: unfinished uploads first, then small before large. */
-  async next(): Promise<{ file: FileRecord; row: TargetRecord } | undefined> {
-    return this.catalog.nextOwed(this.target.id);
+  /**
+   * Takes the staged file next owed to this target that no step running beside this one sends:
+   * unfinished uploads first, then small before large. Beside a file larger than `SIDE_BY_SIDE_MAX_BYTES`,
+   * only files up to that size. The caller gives it back with `active.delete`.
+   */
+  private async take(): Promise<{ file: FileRecord; row: TargetRecord } | undefined> {
+    // Bounded: another step may take the same file while this one awaits the catalog.
+    for (let tries = 0; tries <= this.active.size; tries++) {
+      const largeInFlight = (): boolean => [...this.active.values()].some((size) => size > SIDE_BY_SIDE_MAX_BYTES);
+      const wasLarge = largeInFlight();
+      const job = await this.catalog.nextOwed(this.target.id, { skip: [...this.active.keys()], ...(wasLarge ? { maxSize: SIDE_BY_SIDE_MAX_BYTES } : {}) });
+      if (job === undefined) return undefined;
+      if (this.active.has(job.file.fileId) || (!wasLarge && job.file.size > SIDE_BY_SIDE_MAX_BYTES && largeInFlight())) continue;
+      // From the check to the take nothing awaits: steps side by side never take the same file.
+      this.active.set(job.file.fileId, job.file.size);
+      return job;
+    }
+    return undefined;
   }
 
   async step(signal?: AbortSignal): Promise<UploadOutcome> {
-    const job = await this.next();
+    const job = await this.take();
     if (job === undefined) return { kind: 'idle' };
     try {
       return await this.upload(job.file, job.row, signal);
@@ -63,6 +80,8 @@ export class Uploader {
       if (signal?.aborted) throw err;
       if (err instanceof StagedCopyLost) return this.restage(job.file, err);
       return this.handleError(job.file, classifyError(err));
+    } finally {
+      this.active.delete(job.file.fileId);
     }
   }
 

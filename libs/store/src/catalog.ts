@@ -459,10 +459,11 @@ export class Catalog {
   /**
    * The next file owed to `targetId`: staged, its row for the target `pending` or `uploading`;
    * unfinished uploads first, then the smallest, then oldest found. One query driven by the staged
-   * files (few, while uploads keep up), not a listing plus a lookup per staged file.
+   * files (few, while uploads keep up), not a listing plus a lookup per staged file. `skip`: files
+   * already being sent; `maxSize`: the largest file wanted (a send beside a large one takes small files only).
    */
-  nextOwed(targetId: string): { file: FileRecord; row: TargetRecord } | undefined {
-    const hit = this.sql.nextOwed.get(targetId) as { file_id: string } | undefined;
+  nextOwed(targetId: string, options: { readonly skip?: readonly string[]; readonly maxSize?: number } = {}): { file: FileRecord; row: TargetRecord } | undefined {
+    const hit = this.sql.nextOwed.get(targetId, JSON.stringify(options.skip ?? []), options.maxSize ?? Number.MAX_SAFE_INTEGER) as { file_id: string } | undefined;
     if (hit === undefined) return undefined;
     const file = this.getFile(hit.file_id);
     const row = this.getTarget(hit.file_id, targetId);
@@ -706,6 +707,7 @@ function prepareStatements(db: Database) {
     nextOwed: db.prepare(`
       SELECT f.file_id FROM files f CROSS JOIN file_targets t ON t.file_id = f.file_id AND t.target_id = ?
       WHERE f.state = 'staged' AND t.state IN ('pending', 'uploading')
+        AND f.file_id NOT IN (SELECT value FROM json_each(?)) AND f.size <= ?
       ORDER BY t.state = 'uploading' DESC, f.size, f.found_at, f.file_id LIMIT 1`),
     updateTarget: db.prepare(`
       UPDATE file_targets SET state = @state, offset = @offset, receipt = @receipt, reason = @reason,

@@ -151,5 +151,10 @@ describe('catalog work queries', () => {
     expect(catalog.nextOwed('nas')?.file.fileId).toBe(large);
     // Another target's rows are its own.
     expect(catalog.nextOwed('web')?.file.fileId).toBe(smallest);
+    // A send beside others skips the files in flight, and beside a large one takes small ones only.
+    expect(catalog.nextOwed('web', { skip: [smallest] })?.file.fileId).toBe(middle);
+    expect(catalog.nextOwed('web', { skip: [smallest, middle] })?.file.fileId).toBe(large);
+    expect(catalog.nextOwed('web', { skip: [smallest], maxSize: 1500 })).toBeUndefined();
+    expect(catalog.nextOwed('web', { maxSize: 1000 })?.file.fileId).toBe(smallest);
   });
 });

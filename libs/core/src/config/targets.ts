@@ -83,6 +83,8 @@ export const S3_MAX_HELD_BYTES = 256 * MIB;
 export const S3_DEFAULT_PART_CONCURRENCY = 2;
 /** More parts in flight gain nothing on one link and cost a part buffer each. */
 export const S3_MAX_PART_CONCURRENCY = 16;
+/** Files sent at once by default, as rclone's `--transfers`: small files are mostly round trips. */
+export const S3_DEFAULT_TRANSFERS = 4;
 
 export const s3TargetSchema = z
   .strictObject({
@@ -119,6 +121,15 @@ export const s3TargetSchema = z
       .default(S3_DEFAULT_PART_CONCURRENCY)
       .describe(
         'Parts of one multipart upload sent at once. Each part in flight is held in memory (partSize \u00d7 partConcurrency bytes), and a power cut may cost every part in flight: bytes sent twice per cut are at most partSize \u00d7 partConcurrency.',
+      ),
+    transfers: z
+      .number()
+      .int()
+      .min(1, 'must be at least 1 (one file at a time)')
+      .max(16, 'must be at most 16')
+      .default(S3_DEFAULT_TRANSFERS)
+      .describe(
+        'Files sent at once. Beside one file larger than 1 MiB only files up to 1 MiB go, so each extra transfer holds at most 1 MiB more in memory and a power cut costs at most 1 MiB more per extra transfer.',
       ),
     multipartThreshold: byteSize
       .default(16 * MIB)

@@ -49,13 +49,13 @@ export interface FtpTarget extends Target {
 export function createFtpTarget(options: FtpTargetOptions): FtpTarget {
   const suffix = options.partSuffix ?? '.part';
   const policy = options.collision ?? 'rename';
-  let features: TargetFeatures = { canResume: options.resume !== false, atomicCommit: true, hashes: [] };
+  let features: TargetFeatures = { canResume: options.resume !== false, atomicCommit: true, hashes: [], parallelism: 1 };
   let warnedNoResume = false;
   const pool = new FtpConnectionPool(options, options.dir ?? '', (server) => {
     // Features are refined once, from the first login's FEAT (rclone's NewFs does the same).
     const canResume = options.resume !== false && server.size;
     const hashes: HashName[] = server.hashes.has('sha256') ? ['sha256'] : [];
-    features = { canResume, atomicCommit: true, hashes };
+    features = { canResume, atomicCommit: true, hashes, parallelism: 1 };
   });
   const knownDirs = new Set<string>();
   const finalPath = (session: FtpSession, path: string): string => remotePath(session.home, pool.endpoint.dir, path);

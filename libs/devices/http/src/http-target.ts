@@ -197,7 +197,7 @@ export function createHttpTarget(options: HttpTargetOptions): HttpTarget {
 
   const target = {
     id: options.id,
-    features: { canResume: false, atomicCommit: true, hashes: [] },
+    features: { canResume: false, atomicCommit: true, hashes: [], parallelism: 1 },
     canLookup: options.lookupUrl !== undefined,
     findUpload,
     /** From this target's receipts: upload sites cannot be asked by file name. */

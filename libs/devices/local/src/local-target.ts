@@ -114,7 +114,7 @@ export function createLocalTarget(options: LocalTargetOptions): Target {
 
   const target = {
     id: options.id,
-    features: { canResume: true, atomicCommit: true, hashes: ['sha256'] },
+    features: { canResume: true, atomicCommit: true, hashes: ['sha256'], parallelism: 1 },
     stat: async (path: string) => {
       const size = await sizeOf(finalPath(path));
       return size === undefined ? undefined : { size };

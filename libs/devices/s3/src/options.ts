@@ -1,5 +1,5 @@
 import { type Clock, type CollisionPolicy } from '@filesync/core';
-import { S3_DEFAULT_PART_CONCURRENCY, S3_MIN_PART_BYTES, type TargetConfig } from '@filesync/core/config';
+import { S3_DEFAULT_PART_CONCURRENCY, S3_DEFAULT_TRANSFERS, S3_MIN_PART_BYTES, type TargetConfig } from '@filesync/core/config';
 import type { MultipartRecords } from '@filesync/store';
 import type { CredentialSource } from './credentials';
 
@@ -26,6 +26,8 @@ export interface S3TargetOptions extends CredentialSource {
    * `S3_DEFAULT_PART_CONCURRENCY` (the config's default).
    */
   readonly partConcurrency?: number;
+  /** Files sent at once (the target's `parallelism`). Default `S3_DEFAULT_TRANSFERS` (the config's default). */
+  readonly transfers?: number;
   /** Files of at least this many bytes go as multipart uploads. */
   readonly multipartThreshold: number;
   readonly collision: CollisionPolicy;
@@ -47,6 +49,7 @@ export const DEFAULT_S3_OPTIONS = {
   prefix: '',
   partSize: 8 * 2 ** 20,
   partConcurrency: S3_DEFAULT_PART_CONCURRENCY,
+  transfers: S3_DEFAULT_TRANSFERS,
   multipartThreshold: 16 * 2 ** 20,
   collision: 'rename',
   staleUploadMs: 7 * 24 * 3600_000,
@@ -78,6 +81,7 @@ export function s3TargetOptionsFromConfig(config: S3TargetConfig, runtime: { rec
     profile: config.profile,
     partSize: config.partSize,
     partConcurrency: config.partConcurrency,
+    transfers: config.transfers,
     multipartThreshold: config.multipartThreshold,
     collision: config.collision,
     staleUploadMs: config.staleUploadHours * 3600_000,

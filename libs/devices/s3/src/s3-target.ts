@@ -401,7 +401,7 @@ export function createS3Target(given: S3TargetOptions): S3Target {
 
   const target = {
     id,
-    features: { canResume: true, atomicCommit: true, hashes: [] },
+    features: { canResume: true, atomicCommit: true, hashes: [], parallelism: options.transfers ?? DEFAULT_S3_OPTIONS.transfers },
     get swept() {
       return startSweep();
     },

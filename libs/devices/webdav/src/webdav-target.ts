@@ -64,7 +64,7 @@ export function createWebdavTarget(options: WebdavTargetOptions): WebdavTarget {
   // reads canResume before its first call, and a pessimistic default made the first upload after every
   // restart start from zero on a server that resumes. Where the server cannot, partialSize (which
   // connects first) answers 0.
-  let features: TargetFeatures = { canResume: options.resume !== false, atomicCommit: true, hashes: [] };
+  let features: TargetFeatures = { canResume: options.resume !== false, atomicCommit: true, hashes: [], parallelism: 1 };
   let resumeMode: ResumeMode = 'none';
   let connecting: Promise<void> | undefined;
   const knownDirs = new Set<string>();
@@ -101,7 +101,7 @@ export function createWebdavTarget(options: WebdavTargetOptions): WebdavTarget {
     if (options.resume === false) resumeMode = 'none';
     else if (sabre) resumeMode = SABRE_PARTIAL_UPDATE;
     else resumeMode = (await probeContentRange(client, endpoint.base, options.id)) ? 'content-range' : 'none';
-    features = { canResume: resumeMode !== 'none', atomicCommit: true, hashes: [] };
+    features = { canResume: resumeMode !== 'none', atomicCommit: true, hashes: [], parallelism: 1 };
     if (!features.canResume) {
       const why = options.resume === false ? 'resume is switched off in the config' : `${display} offers no partial updates (neither ${SABRE_PARTIAL_UPDATE} nor PUT with Content-Range)`;
       log('info', `${why}: an interrupted upload is sent again from zero`);
