@@ -30,6 +30,11 @@ export interface S3Faults {
    * the cap: TCP pushes back on the client, as a slow uplink does.
    */
   readonly bandwidthBytesPerSec: number | null;
+  /**
+   * Every S3 request waits this long (ms) before it is handled: a store across the internet, where each
+   * request costs a round trip and several requests in flight at once are what keeps the link busy.
+   */
+  readonly latencyMs: number;
 }
 
 export const NO_FAULTS: S3Faults = {
@@ -43,6 +48,7 @@ export const NO_FAULTS: S3Faults = {
   corruptDataTimes: 0,
   forgetUploadTimes: 0,
   bandwidthBytesPerSec: null,
+  latencyMs: 0,
 };
 
 export type FaultPatch = Partial<S3Faults>;
@@ -58,6 +64,8 @@ export function parseFaultPatch(input: unknown): FaultPatch {
       if (!(typeof value === 'number' && Number.isInteger(value) && value >= 0)) throw new Error(`faults.${key}: expected a whole number ≥ 0`);
     } else if (key === 'internalErrorRate') {
       if (!(typeof value === 'number' && value >= 0 && value <= 1)) throw new Error(`faults.${key}: expected a number in 0..1`);
+    } else if (key === 'latencyMs') {
+      if (!(typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 60_000)) throw new Error(`faults.${key}: expected a whole number of ms in 0..60000`);
     } else if (key === 'dropPartAfterBytes' || key === 'bandwidthBytesPerSec') {
       if (value !== null && !(typeof value === 'number' && Number.isInteger(value) && value >= 0)) throw new Error(`faults.${key}: expected a whole number ≥ 0 or null`);
     } else {

@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { finished, pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Credentials, checkCredential } from './auth';
 import { listObjectsPage } from './list-objects';
 import { ConnectionGone, type ReceivedBody, readSmallBody, receiveBody } from './receive-body';
@@ -470,6 +471,7 @@ export function createS3Handler(store: S3Store, state: SimState, options: S3ApiO
     state.countRequest(operation);
     void (async () => {
       try {
+        if (state.faults.latencyMs > 0) await sleep(state.faults.latencyMs);
         checkCredential(req, query, options.credentials);
         if (state.take('slowDownTimes')) throw s3Errors.slowDown();
         if (state.take('internalErrorTimes')) throw s3Errors.internalError();

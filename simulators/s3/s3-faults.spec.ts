@@ -7,6 +7,7 @@ import {
   CreateBucketCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
+  HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListPartsCommand,
   PutObjectCommand,
@@ -161,6 +162,18 @@ describe('faults as the AWS SDK v3 sees them', () => {
     expect(Date.now() - startedAt).toBeGreaterThanOrEqual(400);
     expect((await sim.state()).partsReceiving).toEqual([]);
     await sim.setFaults({ bandwidthBytesPerSec: null });
+  });
+
+  it('latencyMs: every request waits that long before it is answered, requests in flight side by side', async () => {
+    await sim.setFaults({ latencyMs: 300 });
+    const startedAt = Date.now();
+    const heads = await Promise.all(['a', 'b', 'c'].map((k) => s3Failure(s3.send(new HeadObjectCommand({ Bucket: 'chaos', Key: `latency-${k}` })))));
+    const took = Date.now() - startedAt;
+    await sim.setFaults({ latencyMs: 0 });
+    expect(heads.map((e) => e.$metadata.httpStatusCode)).toEqual([404, 404, 404]);
+    // Three at once cost one wait, not three.
+    expect(took).toBeGreaterThanOrEqual(290);
+    expect(took).toBeLessThan(900);
   });
 
   it('the control API refuses an unknown or malformed fault, naming the field', async () => {

@@ -82,11 +82,13 @@ export class ActorRef<M extends Message, R extends Replies<M>> implements ActorR
       askTimeoutMs,
     };
     // execArgv is explicit: flags of the parent (vitest's, or an `--import tsx` that Node 20 would
-    // not apply to the worker anyway) must not leak in. Built, ENTRY_URL is dist/worker-entry.js.
+    // not apply to the worker anyway) must not leak in — but `--cpu-prof*` does, so that
+    // `node --cpu-prof dist/cli.js serve` profiles every actor (a file per thread). Built, ENTRY_URL
+    // is dist/worker-entry.js.
     this.worker = new Worker(ENTRY_URL, {
       workerData,
       transferList: [port2],
-      execArgv: [],
+      execArgv: process.execArgv.filter((a) => a.startsWith('--cpu-prof')),
       name: `actor:${options.id}`,
       ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
     });

@@ -114,10 +114,16 @@ export interface RunningAgent {
 }
 
 /** Starts `filesync <argv>` from `repo` and watches for its "filesync: serving" line (300 s at most: the machine may be loaded). */
+/** `BENCH_CPU_PROF_DIR=DIR`: every agent a benchmark starts writes a CPU profile per thread there (see actor-ref.ts). */
+function cpuProfArgs(): string[] {
+  const dir = process.env['BENCH_CPU_PROF_DIR'];
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+}
+
 export function startAgent(repo: string, argv: readonly string[], env: Record<string, string> = {}): RunningAgent {
   const started = performance.now();
   // Its own process group: `kill()` stops the demo's simulators with it (a SIGTERM to the demo alone leaves them running).
-  const child = spawn(process.execPath, [filesyncBin(repo), ...argv], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [...cpuProfArgs(), filesyncBin(repo), ...argv], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, ...env } });
   if (child.pid === undefined) throw new Error(`could not start ${filesyncBin(repo)}`);
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   let out = '';

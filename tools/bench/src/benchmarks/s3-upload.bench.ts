@@ -47,7 +47,7 @@ const exitOf = (child: ChildProcess): Promise<void> =>
 
 export default defineBenchmark({
   description:
-    'filesync agent (local source → S3 target) vs `rclone copy` (Debian rclone, S3 remote) to the same S3 simulator in the same run, taking turns: one large file (default 1 GiB) and 5,000 files of 4–64 KiB (time ratios, files/s), then bytes sent again after a SIGKILL at half the large file (filesync resumes; rclone runs again). Args: [--big-mib N] [--small-files N] [--part-concurrency N] [--repo DIR]',
+    'filesync agent (local source → S3 target) vs `rclone copy` (Debian rclone, S3 remote) to the same S3 simulator in the same run, taking turns: one large file (default 1 GiB) and 5,000 files of 4–64 KiB (time ratios, files/s), then bytes sent again after a SIGKILL at half the large file (filesync resumes; rclone runs again). Args: [--big-mib N] [--small-files N] [--part-concurrency N] [--transfers N] [--latency-ms N: every S3 request waits that long, a store across the internet] [--repo DIR]',
   async run({ tiny, args, log }) {
     if (!have(RCLONE)) throw new Error(`the reference client ${RCLONE} is missing (Debian: apt-get install rclone)`);
     const repo = repoFromArgs(args);
@@ -55,6 +55,9 @@ export default defineBenchmark({
     const smallCount = tiny ? 30 : numberArg(args, '--small-files', 5000);
     // The S3 target's parts in flight; the agent's default unless given (a base commit may not know the field).
     const partConcurrency = args.includes('--part-concurrency') ? numberArg(args, '--part-concurrency', 0) : undefined;
+    const transfers = args.includes('--transfers') ? numberArg(args, '--transfers', 0) : undefined;
+    const tuning = { partConcurrency, transfers };
+    const latencyMs = numberArg(args, '--latency-ms', 0);
     // The large file is sent BIG_ROUNDS times by each tool (best counts); the small files in SMALL_GROUPS
     // groups, the tools taking turns on each (sums count): both see the same drifting load.
     const BIG_ROUNDS = tiny ? 1 : 2;
@@ -62,10 +65,10 @@ export default defineBenchmark({
     const work = await mkdtemp(join(tmpdir(), 'fs-bench-s3-'));
     let server: BenchS3Server | undefined;
     try {
-      server = await startBenchS3Server(join(work, 's3'));
+      server = await startBenchS3Server(join(work, 's3'), latencyMs);
       const s3 = server;
       await rcloneMakeBucket(s3, BUCKET);
-      log(`server: S3 simulator at ${s3.endpoint} (on disk under ${work}/s3)`);
+      log(`server: S3 simulator at ${s3.endpoint} (on disk under ${work}/s3${latencyMs > 0 ? `, ${latencyMs} ms per request` : ''})`);
 
       log(`making 1 × ${bigBytes / MiB} MiB and ${smallCount} files of 4–64 KiB in ${SMALL_GROUPS} groups`);
       const bigDir = join(work, 'src', 'big');
@@ -91,7 +94,7 @@ export default defineBenchmark({
 
       /** The real agent from a fresh data dir; its upload time is read from its catalog afterwards. */
       const filesync = async (label: string, sourceDir: string, prefix: string, files: number, bytes: number): Promise<void> => {
-        const world = await writeS3AgentConfig(join(work, 'agents', prefix), sourceDir, s3, BUCKET, `${prefix}/`, partConcurrency);
+        const world = await writeS3AgentConfig(join(work, 'agents', prefix), sourceDir, s3, BUCKET, `${prefix}/`, tuning);
         const agent = startS3Agent(repo, world);
         let cpuSec: number | undefined;
         try {
@@ -136,7 +139,7 @@ export default defineBenchmark({
       // A power cut at half the large file: filesync's agent SIGKILLed (its whole process group) and
       // started again on the same data dir; rclone SIGKILLed and run again, as a user would.
       log('kill at 50 %: filesync');
-      const killWorld = await writeS3AgentConfig(join(work, 'agents', 'fs-kill'), bigDir, s3, BUCKET, 'fs-kill/', partConcurrency);
+      const killWorld = await writeS3AgentConfig(join(work, 'agents', 'fs-kill'), bigDir, s3, BUCKET, 'fs-kill/', tuning);
       const first = startS3Agent(repo, killWorld);
       let fsKilledAt: number;
       try {
@@ -180,6 +183,8 @@ export default defineBenchmark({
         smallMiB: round(smallBytes / MiB, 1),
         // "default": the agent's own (4 since issue 21; one part at a time before).
         partConcurrency: partConcurrency ?? 'default',
+        transfers: transfers ?? 'default',
+        latencyMs,
         // filesync: from its first upload starting to its last file delivered (catalog stamps); rclone: the whole `rclone copy`.
         bigFilesyncSec: round(big.fs, 3),
         bigRcloneSec: round(big.rc, 3),

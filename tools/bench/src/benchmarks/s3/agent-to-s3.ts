@@ -22,11 +22,18 @@ export interface S3AgentWorld {
  * One local source (`sourceDir`, files left in place) routed to one S3 target on `server` under
  * `prefix`, everything else at the agent's defaults (8 MiB parts from 16 MiB, staging, catalog).
  * `settleSec: 0`: the files are complete before the agent starts, so waiting for them to settle
- * would only delay the start of the upload, which is not what is measured. `partConcurrency`: the
- * target's parts in flight, left out (the agent's default) unless given, so that a base commit without
- * the field still takes the config.
+ * would only delay the start of the upload, which is not what is measured. `tuning`: the target's parts
+ * in flight and files at once, each left out (the agent's default) unless given, so that a base commit
+ * without the field still takes the config.
  */
-export async function writeS3AgentConfig(dir: string, sourceDir: string, server: BenchS3Server, bucket: string, prefix: string, partConcurrency?: number): Promise<S3AgentWorld> {
+export async function writeS3AgentConfig(
+  dir: string,
+  sourceDir: string,
+  server: BenchS3Server,
+  bucket: string,
+  prefix: string,
+  tuning: { readonly partConcurrency?: number | undefined; readonly transfers?: number | undefined } = {},
+): Promise<S3AgentWorld> {
   await mkdir(join(dir, 'data'), { recursive: true });
   const config = {
     dataDir: join(dir, 'data'),
@@ -43,7 +50,8 @@ export async function writeS3AgentConfig(dir: string, sourceDir: string, server:
         prefix,
         accessKeyId: server.accessKeyId,
         secretAccessKey: server.secretAccessKey,
-        ...(partConcurrency === undefined ? {} : { partConcurrency }),
+        ...(tuning.partConcurrency === undefined ? {} : { partConcurrency: tuning.partConcurrency }),
+        ...(tuning.transfers === undefined ? {} : { transfers: tuning.transfers }),
       },
     ],
     routes: [{ source: SOURCE_ID, targets: ['s3'] }],

@@ -33,8 +33,9 @@ interface SimState {
  * memory), verifies SigV4 from both signers (SDK v3 and rclone's aws-sdk-go), and counts every body
  * byte per key on the wire, which is what "bytes sent again after a kill" needs.
  */
-export async function startBenchS3Server(root: string): Promise<BenchS3Server> {
-  const sim: RunningSimulator<S3Ready> = await startSimulator<S3Ready>('s3', ['--port', '0', '--root', root, '--no-seed', '--access-key', ACCESS_KEY, '--secret-key', SECRET_KEY], {
+export async function startBenchS3Server(root: string, latencyMs = 0): Promise<BenchS3Server> {
+  const args = ['--port', '0', '--root', root, '--no-seed', '--access-key', ACCESS_KEY, '--secret-key', SECRET_KEY, ...(latencyMs > 0 ? ['--latency', String(latencyMs)] : [])];
+  const sim: RunningSimulator<S3Ready> = await startSimulator<S3Ready>('s3', args, {
     from: 'build',
     timeoutMs: 60_000,
   });
