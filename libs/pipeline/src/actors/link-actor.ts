@@ -21,6 +21,8 @@ function isPausable(source: Source): source is PausableSource {
 interface Job {
   readonly promise: Promise<unknown>;
   outcome: { ok: true; value: unknown } | { ok: false; error: unknown } | undefined;
+  /** Ports of askers waiting to be told the job ended (`link.await` with a port). */
+  readonly watchers: MessagePort[];
 }
 
 interface OpenWrite {
@@ -113,8 +115,16 @@ function startJob(call: () => Promise<unknown>, stuck?: { what: string }): numbe
   const id = nextId++;
   // A result nobody comes for (its asker crashed) is dropped; a live asker is back within a round trip.
   const forget = (): void => void setTimeout(() => jobs.delete(id), KEEP_RESULT_MS).unref();
+  const ended = (): void => {
+    for (const port of job.watchers.splice(0)) {
+      port.postMessage('ended');
+      port.close();
+    }
+    forget();
+  };
   const job: Job = {
     outcome: undefined,
+    watchers: [],
     promise: (async () => {
       const disarm = stuck ? armStuck(stuck.what) : undefined;
       try {
@@ -126,12 +136,12 @@ function startJob(call: () => Promise<unknown>, stuck?: { what: string }): numbe
       (value) => {
         job.outcome = { ok: true, value };
         noteOutcome(undefined);
-        forget();
+        ended();
       },
       (error: unknown) => {
         job.outcome = { ok: false, error };
         noteOutcome(error);
-        forget();
+        ended();
       },
     ),
   };
@@ -156,6 +166,17 @@ async function collect(id: number): Promise<JobReply<never>> {
   jobs.delete(id);
   if (!outcome.ok) throw outcome.error;
   return { done: true, value: outcome.value as never, features: features() };
+}
+
+/** The job's result if it has ended; else "pending" at once, and `port` is told when it ends. */
+function watch(id: number, port: MessagePort): Promise<JobReply<never>> {
+  const job = jobs.get(id);
+  if (job === undefined || job.outcome !== undefined) {
+    port.close();
+    return collect(id);
+  }
+  job.watchers.push(port);
+  return Promise.resolve({ done: false, job: id });
 }
 
 function run(call: () => Promise<unknown>, stuck?: { what: string }): Promise<JobReply<never>> {
@@ -290,7 +311,7 @@ const linkActor: LinkActor = defineActor<LinkMessage, LinkReplies, LinkArgs>({
       args.role === 'source'
         ? { role: 'source', configId: args.device.id, sourceId: source?.id, features: source?.features }
         : { role: 'target', configId: args.device.id, targetId: currentTarget().id, features: currentTarget().features },
-    'link.await': (msg) => collect(msg.job),
+    'link.await': (msg) => (msg.port instanceof MessagePortClass ? watch(msg.job, msg.port) : collect(msg.job)),
     'link.round-trip': () => source?.roundTripMs?.(),
     'link.list': (msg) => {
       const s = currentSource(msg.sourceId);

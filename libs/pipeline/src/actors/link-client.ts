@@ -10,14 +10,18 @@ export type LinkRef = ActorRefLike<LinkMessage, LinkReplies>;
 type JobMessage = Extract<LinkMessage, { type: { [K in keyof LinkReplies]: LinkReplies[K] extends JobReply<unknown> ? K : never }[keyof LinkReplies] }>;
 type ValueOf<K extends keyof LinkReplies> = LinkReplies[K] extends JobReply<infer T> ? T : never;
 
-/** Pause before asking again about a job still running: short at first (most calls end in milliseconds), then up to this. */
-const MAX_POLL_MS = 200;
+/**
+ * Longest wait for the link's word that a job ended before asking about it anyway: the word is a
+ * message on a port, and this bounds what a lost one could cost.
+ */
+const MAX_WATCH_MS = 2_000;
 
 /**
- * Asks the link and waits out a long device call: a "pending" reply is followed by `link.await`
- * until the job ends, with growing pauses between asks spent here rather than in the link (a
- * handler that waits holds the link's mailbox, and with it every other asker). Each ask is short,
- * so the ask timeout only has to cover a hop, and a dead link is noticed at the next ask.
+ * Asks the link and waits out a long device call: a "pending" reply is followed by a `link.await`
+ * that hands the link a port, and the link tells on it when the job ends (or the port closes: the
+ * link's thread died); then a `link.await` collects the result. No polling, and no wait in the
+ * link's mailbox, which every other asker shares. Each ask is short, so the ask timeout only has
+ * to cover a hop, and a dead link is noticed at the next ask.
  */
 export class LinkClient {
   /** The device's features as of the last reply (a device may refine them after its first connect). */
@@ -37,10 +41,26 @@ export class LinkClient {
   async call<M extends JobMessage>(msg: M): Promise<ValueOf<M['type']>> {
     const ask = { timeoutMs: this.askTimeoutMs };
     let reply = (await this.link.ask(msg, ask)) as JobReply<unknown>;
-    // Bounded by the link: a job that never ends crashes the link (its `stuckMs`), and then this ask fails.
-    for (let n = 0; !reply.done; n++) {
-      await new Promise((resolve) => setTimeout(resolve, Math.min(MAX_POLL_MS, 2 ** n)));
-      reply = await this.link.ask({ type: 'link.await', job: reply.job }, ask);
+    // Bounded by the link: a job that never ends crashes the link (its `stuckMs`), and then an ask fails.
+    while (!reply.done) {
+      const { port1, port2 } = new MessageChannel();
+      const told = new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, MAX_WATCH_MS);
+        const done = (): void => {
+          clearTimeout(timer);
+          resolve();
+        };
+        port1.once('message', done);
+        port1.once('close', done);
+      });
+      try {
+        reply = (await this.link.ask({ type: 'link.await', job: reply.job, port: port2 }, { ...ask, transfer: [port2] })) as JobReply<unknown>;
+        if (reply.done) break;
+        await told;
+        reply = (await this.link.ask({ type: 'link.await', job: reply.job }, ask)) as JobReply<unknown>;
+      } finally {
+        port1.close();
+      }
     }
     if (reply.features) this.features = reply.features;
     return reply.value as ValueOf<M['type']>;

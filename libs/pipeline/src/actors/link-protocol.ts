@@ -50,7 +50,11 @@ interface OnSource {
 
 export type LinkMessage =
   | { readonly type: 'link.describe' }
-  | { readonly type: 'link.await'; readonly job: number }
+  /**
+   * A job's result if it has ended. With `port`, answered at once (no wait in the mailbox), and the
+   * link posts one message on `port` when the job ends: the asker waits for that, not polling.
+   */
+  | { readonly type: 'link.await'; readonly job: number; readonly port?: MessagePort }
   /** The source device's link round-trip time (`Source.roundTripMs`); answered at once, the device untouched. */
   | { readonly type: 'link.round-trip' }
   // Source side.

@@ -185,6 +185,30 @@ describe('link: files sent side by side', () => {
     }
   });
 
+  it('a long device call is waited out without polling: the link tells the asker when it ends', async () => {
+    const { client: plain, cleanup } = await targetLink(1);
+    try {
+      const asked: string[] = [];
+      const client = new LinkClient({
+        tell: (msg) => plain.link.tell(msg),
+        ask: (msg, options) => {
+          asked.push(msg.type);
+          return plain.link.ask(msg, options);
+        },
+      });
+      const { port1, port2 } = new MessageChannel();
+      const { handle } = await client.ask({ type: 'link.write-open', path: 'slow.bin', offset: 0, port: port2 }, [port2]);
+      // The write's end waits 600 ms for its data: polled, that was a dozen asks.
+      const ended = client.call({ type: 'link.write-end', handle });
+      await new Promise((r) => setTimeout(r, 600));
+      await sendByteStream(port1, (async function* () { yield patternBytes(10, 4); })());
+      await ended;
+      expect(asked).toEqual(['link.write-open', 'link.write-end', 'link.await', 'link.await']);
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('two writes to different paths open at once both land (the second does not cancel the first)', async () => {
     const { target, root, cleanup } = await targetLink(1);
     try {

@@ -57,7 +57,7 @@ export default defineBenchmark({
     const partConcurrency = args.includes('--part-concurrency') ? numberArg(args, '--part-concurrency', 0) : undefined;
     const transfers = args.includes('--transfers') ? numberArg(args, '--transfers', 0) : undefined;
     const tuning = { partConcurrency, transfers };
-    const latencyMs = numberArg(args, '--latency-ms', 0);
+    const latencyMs = args.includes('--latency-ms') ? numberArg(args, '--latency-ms', 0) : 0;
     // The large file is sent BIG_ROUNDS times by each tool (best counts); the small files in SMALL_GROUPS
     // groups, the tools taking turns on each (sums count): both see the same drifting load.
     const BIG_ROUNDS = tiny ? 1 : 2;
