@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { MessageChannel } from 'node:worker_threads';
-import { PermanentError, TransientError } from '@filesync/core';
+import { PermanentError, TransientError, release } from '@filesync/core';
 import { describe, expect, it } from 'vitest';
 import { cancelByteStream, receiveByteStream, sendByteStream, STREAM_WINDOW } from './byte-stream';
 
@@ -165,6 +165,20 @@ describe('byte stream over a port', () => {
     expect(slice.byteLength).toBe(8);
     expect(got).toEqual([new Uint8Array(8).fill(7)]);
   });
+  it('with moveReleased, moves a released chunk as it is and copies any other', async () => {
+    const { port1, port2 } = new MessageChannel();
+    const fresh = release(new Uint8Array(16).fill(1));
+    const kept = new Uint8Array(16).fill(2);
+    const part = release(new Uint8Array(32).fill(3)).subarray(0, 16);
+    const sent = sendByteStream(port1, (async function* () { yield fresh; yield kept; yield part; })(), { moveReleased: true });
+    const got: Uint8Array[] = [];
+    for await (const chunk of receiveByteStream(port2)) got.push(chunk);
+    await sent;
+    expect(got).toEqual([new Uint8Array(16).fill(1), new Uint8Array(16).fill(2), new Uint8Array(16).fill(3)]);
+    // Moved, not copied: the sender's buffer is gone. The others (not released, or not filling their buffer) stay.
+    expect([fresh.byteLength, kept.byteLength, part.byteLength]).toEqual([0, 16, 16]);
+  });
+
   describe('with returnBuffers', () => {
     it('copies later chunks into the buffers the receiver gave back, every byte in order', async () => {
       const { port1, port2 } = new MessageChannel();

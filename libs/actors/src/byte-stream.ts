@@ -1,5 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
-import { type ErrorData, fromErrorData, TransientError } from '@filesync/core';
+import { type ErrorData, fromErrorData, isReleased, TransientError } from '@filesync/core';
 import { errorToData } from './exit-reason';
 
 /**
@@ -33,7 +33,9 @@ function disconnected(): TransientError {
  * bytes then cross between two threads in the same few buffers, instead of a fresh allocation per
  * chunk that lives on, dead, in the receiver's heap until its next collection.
  */
-function owned(chunk: Uint8Array, spare: ArrayBuffer[]): Uint8Array<ArrayBuffer> {
+function owned(chunk: Uint8Array, spare: ArrayBuffer[], move: boolean): Uint8Array<ArrayBuffer> {
+  // A released chunk (core's `release`) fills a buffer of its own that its producer never touches again.
+  if (move) return chunk as Uint8Array<ArrayBuffer>;
   const i = spare.findIndex((b) => b.byteLength >= chunk.byteLength && b.byteLength <= 2 * chunk.byteLength);
   if (i < 0) return new Uint8Array(chunk);
   const copy = new Uint8Array(spare.splice(i, 1)[0]!, 0, chunk.byteLength);
@@ -56,6 +58,12 @@ export interface SendOptions {
    * cuts it short at once.
    */
   readonly graceMs?: number;
+  /**
+   * Chunks that fill a buffer their producer gave up (core's `release`: a fresh read) are moved as
+   * they are, not copied. Their bytes are then gone from this thread: a quiet stop hands back none of
+   * them in `untaken`, so a sender that keeps read-ahead (a source's read) leaves this off.
+   */
+  readonly moveReleased?: boolean;
 }
 
 /** How a stream ended that the receiver stopped quietly before its end. */
@@ -79,15 +87,18 @@ export async function sendByteStream(port: MessagePort, chunks: AsyncIterable<Ui
   let wake: (() => void) | undefined;
   let pulling = false;
   let graceTimer: NodeJS.Timeout | undefined;
-  /** The chunks sent and not known to be taken (at most the window): a quiet stop hands them back. */
-  const sent: Uint8Array[] = [];
+  /**
+   * The chunks sent and not known to be taken (at most the window), with their sizes: a quiet stop
+   * hands them back (a moved chunk is not here to hand back: `moveReleased`).
+   */
+  const sent: { readonly chunk: Uint8Array | undefined; readonly bytes: number }[] = [];
   /** Buffers the receiver moved back (at most the window), for the next chunks' copies. */
   const spare: ArrayBuffer[] = [];
   /** How many chunks, and their bytes, are known taken (left `sent`). */
   let takenCount = 0;
   let takenBytes = 0;
   const forgetTaken = (taken: number): void => {
-    for (; takenCount < taken && sent.length > 0; takenCount++) takenBytes += sent.shift()?.byteLength ?? 0;
+    for (; takenCount < taken && sent.length > 0; takenCount++) takenBytes += sent.shift()?.bytes ?? 0;
   };
   const stopReason = (): unknown => stopped?.error ?? new TransientError('cancelled', 'the receiver stopped reading');
   // The first reason wins: a receiver that stops quietly closes its port right after.
@@ -141,15 +152,16 @@ export async function sendByteStream(port: MessagePort, chunks: AsyncIterable<Ui
         port.postMessage({ kind: 'end' } satisfies SenderMessage);
         return undefined;
       }
-      sent.push(next.value);
+      const moved = options.moveReleased === true && isReleased(next.value);
+      sent.push({ chunk: moved ? undefined : next.value, bytes: next.value.byteLength });
       if (stopped) break;
       credit--;
-      const data = owned(next.value, spare);
+      const data = owned(next.value, spare, moved);
       port.postMessage({ kind: 'chunk', data } satisfies SenderMessage, [data.buffer]);
     }
     if (stopped?.error !== undefined) throw stopped.error;
     forgetTaken(stopped?.taken ?? Number.MAX_SAFE_INTEGER);
-    return { takenBytes, untaken: sent };
+    return { takenBytes, untaken: sent.flatMap((s) => (s.chunk ? [s.chunk] : [])) };
   } finally {
     port.off('message', onMessage);
     port.off('close', onClose);

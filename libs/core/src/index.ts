@@ -11,6 +11,7 @@ export * from './target';
 export * from './staging';
 export * from './filter';
 export * from './hashing';
+export { isReleased, release } from './released-buffers';
 export { writeFully } from './write-fully';
 export * from './fs-calls';
 export * from './collision';

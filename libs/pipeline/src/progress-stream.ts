@@ -14,8 +14,9 @@ export async function* reportProgress(
   let lastBytes = start;
   let lastAt = performance.now();
   for await (const chunk of chunks) {
-    yield chunk;
+    // Counted before it is passed on: its consumer may move its buffer to another thread.
     offset += chunk.length;
+    yield chunk;
     if (offset - lastBytes >= everyBytes || performance.now() - lastAt >= everyMs) {
       lastBytes = offset;
       lastAt = performance.now();

@@ -1,4 +1,4 @@
-import { type FsCalls, type FsFileHandle, nodeFsCalls } from '@filesync/core';
+import { type FsCalls, type FsFileHandle, nodeFsCalls, release } from '@filesync/core';
 import { classify } from './errors';
 
 export const DEFAULT_CHUNK_BYTES = 256 * 1024;
@@ -63,7 +63,9 @@ export async function* readChunks(file: string | (() => Promise<FsFileHandle>), 
       // Bytes past the size seen before: the file grew, so the rest goes in full chunks again.
       if (position >= size) size = Math.max(position + bytesRead, await sizeNow());
       position += bytesRead;
-      yield buffer.subarray(0, bytesRead);
+      const chunk = buffer.subarray(0, bytesRead);
+      // A fresh buffer per chunk is the consumer's: one that sends it to another thread may move it.
+      yield options.reuseBuffer ? chunk : release(chunk);
     }
   } finally {
     await handle.close().catch(() => undefined);

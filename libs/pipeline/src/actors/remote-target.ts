@@ -24,7 +24,8 @@ export function createRemoteTarget(client: LinkClient, targetId: string, initial
       const { port1, port2 } = new MessageChannel();
       const { handle } = await client.ask({ type: 'link.write-open', path, offset, port: port2, ...(options?.expected ? { expected: options.expected } : {}) }, [port2]);
       // A write the link fails stops the stream with its reason; ours (`signal`, bad data) fail the link's write.
-      await sendByteStream(port1, data, signal ? { signal } : {});
+      // The staged copy's chunks are fresh reads: moved to the link, not copied.
+      await sendByteStream(port1, data, signal ? { signal, moveReleased: true } : { moveReleased: true });
       await abortable(client.call({ type: 'link.write-end', handle }), signal);
     },
     commit: (path: string, expected: ExpectedContent): Promise<CommitReceipt> => client.call({ type: 'link.commit', path, expected }),

@@ -1,0 +1,18 @@
+/**
+ * Buffers whose producer gave them up with the chunk it yielded: it never reads or reuses them
+ * again. A consumer that sends such a chunk to another thread may move its buffer instead of
+ * copying it — a copy into fresh memory costs a page fault per 4 KiB, about 1.4 s of CPU per GiB
+ * uploaded (pipeline bench, 256 KiB chunks).
+ */
+const released = new WeakSet<ArrayBufferLike>();
+
+/** Marks `chunk`'s buffer as given up by its producer; returns the chunk. */
+export function release<T extends Uint8Array>(chunk: T): T {
+  released.add(chunk.buffer);
+  return chunk;
+}
+
+/** Whether `chunk` fills a buffer its producer gave up, so that moving the buffer moves exactly the chunk. */
+export function isReleased(chunk: Uint8Array): boolean {
+  return chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && released.has(chunk.buffer);
+}
