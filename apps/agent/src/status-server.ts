@@ -28,17 +28,21 @@ export async function startStatusServer(
 ): Promise<{ url: string; close(): Promise<void> }> {
   let app: Promise<FastifyInstance> | undefined;
   let closing = false;
+  /** An answer given without the app (closing, or it failed to load): still only to whom `access` lets in. */
+  const answer = (req: IncomingMessage, res: ServerResponse, code: number, error: string): void => {
+    const url = req.url ?? '';
+    const refused = access.refuse(req.headers, url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
+    res.writeHead(refused?.status ?? code, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify({ error: refused?.reason ?? error }));
+  };
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     if (closing && app === undefined) {
-      res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', connection: 'close' }).end(JSON.stringify({ error: 'the status server is closing' }));
+      answer(req, res, 503, 'the status server is closing');
       return;
     }
     app ??= import('./status/status-app').then((m) => m.buildStatusApp(status, access, feed, metrics));
     app.then(
       (ready) => ready.routing(req, res),
-      (err: unknown) => {
-        res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify({ error: `the status server could not load: ${String(err)}` }));
-      },
+      (err: unknown) => answer(req, res, 500, `the status server could not load: ${String(err)}`),
     );
   };
   feed.start();
