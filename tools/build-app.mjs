@@ -30,6 +30,10 @@ const APPS = {
     },
     // Under vitest a worker starts from worker-entry.mjs, which registers tsx; built, it starts from the bootstrap.
     aliases: { [at('libs/actors/src/worker-entry.mjs')]: 'worker-entry' },
+    // esbuild turns a bundled CommonJS `require('fs')` (better-sqlite3's) into a call that needs a
+    // `require` in scope, which an ES module has not: each output gets one. (Not for the simulators:
+    // one of their sources declares its own top-level `require`.)
+    banner: "import { createRequire as __filesyncCreateRequire } from 'node:module'; const require = __filesyncCreateRequire(import.meta.url);",
   },
   simulators: {
     entries: {
@@ -69,13 +73,28 @@ function fileUrlsPlugin(outdir, builtName) {
  * imported through a deep path that only a bundler resolves), and zod: from node_modules it is 95 ES
  * modules (every locale among them) that each CLI command resolves and links one by one, about half
  * of `filesync check-config`'s CPU; bundled through `import * as z`, only the parts the schemas use
- * remain, in one chunk. Every other package stays in node_modules (the CommonJS ones could not be
- * bundled into ESM output as they are).
+ * remain, in one chunk. And better-sqlite3's JavaScript (its addon stays a file): imported from
+ * node_modules it is 14 CommonJS files that every thread opening the catalog (12 in the demo) resolved,
+ * read and compiled one by one, about 10 ms of CPU each; bundled, about 3 ms. Its `require`s of Node's
+ * modules need a `require` in the output (the agent's banner below). Every other package stays in
+ * node_modules.
  */
-const BUNDLED = /^(@filesync\/|comlink(\/|$)|zod(\/|$))/;
+const BUNDLED = /^(@filesync\/|comlink(\/|$)|zod(\/|$)|better-sqlite3(\/|$))/;
 const externalPackages = {
   name: 'external-packages',
   setup(b) {
+    // better-sqlite3 finds its addon with `bindings` when not given `nativeBinding` (the store gives it:
+    // libs/store/src/native-binding.ts). Bundled, `bindings` would search from dist/: this stand-in
+    // loads the addon from better-sqlite3's package, where npm (or a Debug build) puts it.
+    b.onResolve({ filter: /^bindings$/ }, (args) => (args.importer.includes('/node_modules/better-sqlite3/') ? { path: 'bindings', namespace: 'sqlite-addon' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'sqlite-addon' }, () => ({
+      contents: `module.exports = (name) => {
+  const found = ['Release', 'Debug'].map((build) => { try { return require.resolve('better-sqlite3/build/' + build + '/' + name); } catch { return undefined; } }).find((p) => p !== undefined);
+  if (found === undefined) throw new Error("better-sqlite3's addon " + name + ' is in neither build/Release nor build/Debug of its package');
+  return require(found);
+};`,
+      loader: 'js',
+    }));
     b.onResolve({ filter: /^[^./]/ }, (args) => (BUNDLED.test(args.path) ? undefined : { path: args.path, external: true }));
   },
 };
@@ -103,6 +122,7 @@ const result = await build({
   chunkNames: 'chunk-[hash]',
   logLevel: 'warning',
   plugins: [externalPackages, fileUrlsPlugin(outdir, builtName)],
+  ...(spec.banner ? { banner: { js: spec.banner } } : {}),
 });
 // What each output was made of: the build test reads it to prove no compiler is bundled in.
 await writeFile(join(outdir, 'meta.json'), JSON.stringify(result.metafile));

@@ -3,6 +3,7 @@ import { renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { PermanentError } from '@filesync/core';
 import { storeProblem } from './integrity';
+import { nativeBindingOption } from './native-binding';
 import { backupPath, backupTempPath, fsyncDir, fsyncFile, listBackups, sidecarPaths } from './store-files';
 import type { BackupResult } from './types';
 
@@ -39,7 +40,7 @@ export async function writeRotatingBackup(db: Database.Database, storePath: stri
 function checkBackupCopy(path: string): string | undefined {
   let copy: Database.Database | undefined;
   try {
-    copy = new Database(path, { fileMustExist: true });
+    copy = new Database(path, { fileMustExist: true, ...nativeBindingOption() });
     // A backup copies the WAL flag in the header; DELETE mode makes the file usable without -wal/-shm.
     copy.pragma('journal_mode = DELETE');
     return storeProblem(copy);
@@ -56,7 +57,7 @@ function checkBackupCopy(path: string): string | undefined {
 export function checkBackupFile(path: string): string | undefined {
   let db: Database.Database | undefined;
   try {
-    db = new Database(path, { readonly: true, fileMustExist: true });
+    db = new Database(path, { readonly: true, fileMustExist: true, ...nativeBindingOption() });
     return storeProblem(db);
   } catch (err) {
     return err instanceof Error ? err.message : String(err);
