@@ -28,8 +28,12 @@ export interface Staging {
   append(fileId: string, offset: number, data: AsyncIterable<Uint8Array>, options: StagingWriteOptions): Promise<number>;
   /** Marks the partial file complete and returns its hex sha256. */
   seal(fileId: string): Promise<string>;
-  /** Reads a sealed file from `offset`. */
-  read(fileId: string, offset: number): AsyncIterable<Uint8Array>;
+  /**
+   * Reads a sealed file from `offset`. `reuseBuffer`: one buffer for the whole read, each chunk valid
+   * only until the next is asked for (for a consumer done with each chunk by then); a staging may
+   * ignore it.
+   */
+  read(fileId: string, offset: number, options?: { readonly reuseBuffer?: boolean }): AsyncIterable<Uint8Array>;
   /** Size of the sealed or partial file, 0 when absent. */
   size(fileId: string): Promise<number>;
   remove(fileId: string): Promise<void>;

@@ -56,6 +56,26 @@ export function describeTargetConformance(name: string, harness: TargetHarness):
       expect(stored && sha256Hex(stored)).toBe(sha256Hex(bytes));
     });
 
+    it('keeping no chunk (keepsNoChunk), stores the right bytes from chunks that all share one reused buffer', async ({ skip }) => {
+      const f = await open();
+      if (f.target.keepsNoChunk !== true) return skip();
+      const bytes = patternBytes(large, 12);
+      const piece = 4096;
+      const scratch = new Uint8Array(piece);
+      // Each chunk is overwritten as soon as the next is asked for, as a reused read buffer is.
+      async function* reused(): AsyncGenerator<Uint8Array> {
+        for (let at = 0; at < bytes.length; at += piece) {
+          const n = Math.min(piece, bytes.length - at);
+          scratch.set(bytes.subarray(at, at + n));
+          yield scratch.subarray(0, n);
+        }
+      }
+      await f.target.write('reused.bin', 0, reused());
+      const receipt = await f.target.commit('reused.bin', { size: bytes.length, sha256: sha256Hex(bytes) });
+      const stored = await f.readStored(receipt.location);
+      expect(stored && sha256Hex(stored)).toBe(sha256Hex(bytes));
+    });
+
     it('delivers an empty file', async () => {
       const f = await open();
       const receipt = await upload(f.target, 'empty.bin', new Uint8Array());

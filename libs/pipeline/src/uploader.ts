@@ -152,7 +152,7 @@ export class Uploader {
     if (offset < file.size || file.size === 0) {
       if (state === 'uploading' && offset < row.offset) await this.catalog.recordUploadProgress(file.fileId, this.target.id, offset, { reset: true });
       // Read before the target is touched: a staged copy that is gone must not leave an empty in-transit copy there.
-      const staged = await openStaged(this.staging, file, offset);
+      const staged = await openStaged(this.staging, file, offset, this.target.keepsNoChunk === true);
       try {
         const data = reportProgress(staged.chunks, offset, report, this.options.progressBytes, this.options.progressMs);
         await this.target.write(path, offset, countBytes(data, (n) => (sent += n)), signal ? { signal, expected } : { expected });
@@ -307,10 +307,10 @@ class StagedCopyLost extends Error {}
 /**
  * The staged copy's bytes from `offset`, its first chunk already read: a copy that is gone is told apart
  * from a target's not-found, and known before anything is sent. `close` ends the read if the target
- * never took it.
+ * never took it. `reuseBuffer` for a target that keeps no chunk: one buffer for the whole read.
  */
-async function openStaged(staging: Staging, file: FileRecord, offset: number): Promise<{ chunks: AsyncIterable<Uint8Array>; close: () => Promise<void> }> {
-  const reader = staging.read(file.fileId, offset)[Symbol.asyncIterator]();
+async function openStaged(staging: Staging, file: FileRecord, offset: number, reuseBuffer: boolean): Promise<{ chunks: AsyncIterable<Uint8Array>; close: () => Promise<void> }> {
+  const reader = staging.read(file.fileId, offset, { reuseBuffer })[Symbol.asyncIterator]();
   let first: IteratorResult<Uint8Array>;
   try {
     first = await reader.next();

@@ -90,7 +90,7 @@ export function createLocalStaging(
       await classified(() => fsyncDir(dir, fs));
       return sha256;
     },
-    read: (fileId, offset) => readChunks(sealedPath(fileId), offset, { fs }),
+    read: (fileId, offset, options) => readChunks(sealedPath(fileId), offset, { fs, ...(options?.reuseBuffer ? { reuseBuffer: true } : {}) }),
     async size(fileId) {
       return (await sizeOrZero(sealedPath(fileId))) || sizeOrZero(partPath(fileId));
     },

@@ -120,6 +120,8 @@ export function createLocalTarget(options: LocalTargetOptions): Target {
       return size === undefined ? undefined : { size };
     },
     partialSize: async (path: string) => (await sizeOf(partPath(path))) ?? 0,
+    // Each chunk is written (awaited) before the next is asked for.
+    keepsNoChunk: true,
     write: async (path: string, offset: number, data: AsyncIterable<Uint8Array>, writeOptions?: ReadOptions) => {
       const file = partPath(path);
       await classified(() => fs.mkdir(dirname(file), { recursive: true }));

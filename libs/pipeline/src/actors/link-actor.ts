@@ -368,7 +368,8 @@ const linkActor: LinkActor = defineActor<LinkMessage, LinkReplies, LinkArgs>({
       // left over from an asker that went away (the uploader sends a file once at a time).
       for (const [h, open] of writes) if (open.path === msg.path) void abortWrite(h);
       const abort = new AbortController();
-      const data = receiveByteStream(msg.port, abort.signal);
+      // A target that keeps no chunk lets each buffer go back to the uploader's thread for its next chunk.
+      const data = receiveByteStream(msg.port, abort.signal, t.keepsNoChunk === true ? { returnBuffers: true } : {});
       const done = (async () => t.write(msg.path, msg.offset, data, { signal: abort.signal, ...(msg.expected ? { expected: msg.expected } : {}) }))();
       // A write that fails stops its sender with the reason (it may not have read to the end).
       done.catch((err: unknown) => cancelByteStream(msg.port, err));
