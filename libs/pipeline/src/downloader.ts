@@ -312,7 +312,7 @@ export class Downloader {
       if (start.kind === 'gone') throw new PermanentError('not-found', `${record.path} is gone from the source`);
       // No fingerprint is recorded yet, so only a size or mtime can differ here: still being written.
       if (start.kind === 'changed' && this.follows(record, start.stat)) record = await this.grow(record, start.stat);
-      else if (start.kind === 'changed') return this.stillGrowing(record, start.stat, start.reason);
+      else if (start.kind === 'changed') return this.stillGrowing(record, start.stat, start.reason, { unread: true });
       const fingerprint = start.kind === 'same' ? start.stat.fingerprint : undefined;
       if (fingerprint !== undefined) {
         record = { ...record, fingerprint };
@@ -420,13 +420,14 @@ export class Downloader {
    * was read. Nothing of it is kept, so its row moves to what the source shows (the finder leaves a
    * downloading row to us) and settles again; it never becomes `vanished`.
    */
-  private async stillGrowing(record: FileRecord, stat: { size: number; mtimeMs: number }, why: string): Promise<DownloadOutcome> {
+  private async stillGrowing(record: FileRecord, stat: { size: number; mtimeMs: number }, why: string, read: { unread?: true } = {}): Promise<DownloadOutcome> {
     const targets = (await this.catalog.targetsOf(record.fileId)).map((t) => t.targetId);
     // No targets: the finder moved the row meanwhile, and its listing is the newer word.
     if (targets.length === 0) return { kind: 'vanished', fileId: record.fileId };
     // Back to found with nothing kept (its prefix, if any, is dropped by the caller), so the catalog
-    // moves this one row to the new size rather than leaving a superseded row behind.
-    await this.catalog.transitionFile(record.fileId, 'found', { downloadOffset: 0 });
+    // moves this one row to the new size rather than leaving a superseded row behind. `unread`: seen
+    // growing before a byte was read (the history then shows no download given up).
+    await this.catalog.transitionFile(record.fileId, 'found', { downloadOffset: 0, ...(read.unread ? { detail: { unread: true } } : {}) });
     const { fileId } = await this.catalog.recordFound({ sourceId: this.source.id, path: record.path, size: stat.size, mtimeMs: stat.mtimeMs }, targets);
     const reason = `${record.path} is still being written (${why}); it settles again at its new size`;
     this.log.debug({ source: this.source.id, path: record.path, fileId, size: stat.size }, reason);

@@ -57,6 +57,10 @@ describe('a file that grows while it is read', () => {
     const states = world.catalog.history(rows[0]!.fileId).map((e) => e.toState);
     expect(states).not.toContain('failed');
     expect(states).not.toContain('vanished');
+    // Its prefix was read and dropped: a download given up, not marked unread.
+    const back = world.catalog.history(rows[0]!.fileId).find((e) => e.fromState === 'downloading' && e.toState === 'found');
+    expect(back).toBeDefined();
+    expect(back?.detail?.['unread']).toBeUndefined();
   });
 
   it('a listing that comes while the download starts, the file grown meanwhile: one row, settling again, never vanished', async () => {
@@ -113,5 +117,8 @@ describe('a file that grows while it is read', () => {
     expect((await downloader.step()).kind).toBe('staged');
     expect(world.catalog.getFile(row!.fileId)?.state).toBe('staged');
     expect(world.catalog.history(row!.fileId).map((e) => e.toState)).not.toContain('vanished');
+    // Nothing was read before it showed its new size: the history says so (chaos does not count it a restart).
+    const back = world.catalog.history(row!.fileId).find((e) => e.fromState === 'downloading' && e.toState === 'found');
+    expect(back?.detail).toEqual({ unread: true });
   });
 });

@@ -342,9 +342,10 @@ function checkHistory(
     }
     // The target's own size decides where an upload goes on; what it received twice shows in its counters.
     if (e.kind === 'target.upload-reset') report.uploadResets++;
-    // uploading → pending: the target's partial copy was given up; downloading → found: the staged one.
+    // uploading → pending: the target's partial copy was given up; downloading → found: the staged one —
+    // unless the file showed another size before a byte of it was read (it settles again: nothing given up).
     if (e.kind === 'target.state' && e.fromState === 'uploading' && e.toState === 'pending') restart(`upload to ${e.targetId} started over`);
-    if (e.kind === 'file.state' && e.fromState === 'downloading' && e.toState === 'found') restart('download started over');
+    if (e.kind === 'file.state' && e.fromState === 'downloading' && e.toState === 'found' && e.detail?.['unread'] !== true) restart('download started over');
   }
   if (policy === 'move') {
     const uploaded = history.filter((e) => e.kind === 'target.state' && e.toState === 'uploaded').map((e) => e.id);
