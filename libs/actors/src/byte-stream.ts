@@ -33,9 +33,7 @@ function disconnected(): TransientError {
  * bytes then cross between two threads in the same few buffers, instead of a fresh allocation per
  * chunk that lives on, dead, in the receiver's heap until its next collection.
  */
-function owned(chunk: Uint8Array, spare: ArrayBuffer[], move: boolean): Uint8Array<ArrayBuffer> {
-  // A released chunk (core's `release`) fills a buffer of its own that its producer never touches again.
-  if (move) return chunk as Uint8Array<ArrayBuffer>;
+function owned(chunk: Uint8Array, spare: ArrayBuffer[]): Uint8Array<ArrayBuffer> {
   const i = spare.findIndex((b) => b.byteLength >= chunk.byteLength && b.byteLength <= 2 * chunk.byteLength);
   if (i < 0) return new Uint8Array(chunk);
   const copy = new Uint8Array(spare.splice(i, 1)[0]!, 0, chunk.byteLength);
@@ -156,7 +154,8 @@ export async function sendByteStream(port: MessagePort, chunks: AsyncIterable<Ui
       sent.push({ chunk: moved ? undefined : next.value, bytes: next.value.byteLength });
       if (stopped) break;
       credit--;
-      const data = owned(next.value, spare, moved);
+      // A released chunk (core's `release`) fills a buffer of its own that its producer never touches again.
+      const data = moved ? (next.value as Uint8Array<ArrayBuffer>) : owned(next.value, spare);
       port.postMessage({ kind: 'chunk', data } satisfies SenderMessage, [data.buffer]);
     }
     if (stopped?.error !== undefined) throw stopped.error;

@@ -12,6 +12,13 @@ export interface TargetFeatures {
    * larger than {@link SIDE_BY_SIDE_MAX_BYTES} only files up to that size go.
    */
   readonly parallelism: number;
+  /**
+   * The device's `write` is done with each chunk when it asks for the next (it keeps none: an awaited
+   * file write), so its caller may hand it every chunk in one reused buffer, and its link moves each
+   * chunk's buffer back to the uploader's thread for the next: no fresh memory per chunk. Without
+   * it, the uploader reads each chunk fresh and the stream moves that buffer to the link uncopied.
+   */
+  readonly keepsNoChunk?: boolean;
 }
 
 /**
@@ -73,12 +80,6 @@ export interface WriteOptions extends ReadOptions {
 export interface Target {
   readonly id: string;
   readonly features: TargetFeatures;
-  /**
-   * `write` is done with each chunk when it asks for the next (it keeps none: an awaited file write,
-   * a copy to another thread), so its caller may hand it every chunk in one reused buffer, and a link
-   * may move each chunk's buffer back to the thread that sent it: no fresh memory per chunk.
-   */
-  readonly keepsNoChunk?: boolean;
   stat(path: string): Promise<TargetStat | undefined>;
   partialSize(path: string): Promise<number>;
   write(path: string, offset: number, data: AsyncIterable<Uint8Array>, options?: WriteOptions): Promise<void>;

@@ -58,7 +58,7 @@ export function describeTargetConformance(name: string, harness: TargetHarness):
 
     it('keeping no chunk (keepsNoChunk), stores the right bytes from chunks that all share one reused buffer', async ({ skip }) => {
       const f = await open();
-      if (f.target.keepsNoChunk !== true) return skip();
+      if (f.target.features.keepsNoChunk !== true) return skip();
       const bytes = patternBytes(large, 12);
       const piece = 4096;
       const scratch = new Uint8Array(piece);

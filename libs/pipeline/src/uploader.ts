@@ -152,7 +152,7 @@ export class Uploader {
     if (offset < file.size || file.size === 0) {
       if (state === 'uploading' && offset < row.offset) await this.catalog.recordUploadProgress(file.fileId, this.target.id, offset, { reset: true });
       // Read before the target is touched: a staged copy that is gone must not leave an empty in-transit copy there.
-      const staged = await openStaged(this.staging, file, offset, this.target.keepsNoChunk === true);
+      const staged = await openStaged(this.staging, file, offset, this.target.features.keepsNoChunk === true);
       try {
         const data = reportProgress(staged.chunks, offset, report, this.options.progressBytes, this.options.progressMs);
         await this.target.write(path, offset, countBytes(data, (n) => (sent += n)), signal ? { signal, expected } : { expected });

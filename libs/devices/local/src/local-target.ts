@@ -114,14 +114,13 @@ export function createLocalTarget(options: LocalTargetOptions): Target {
 
   const target = {
     id: options.id,
-    features: { canResume: true, atomicCommit: true, hashes: ['sha256'], parallelism: 1 },
+    // keepsNoChunk: each chunk is written (awaited) before the next is asked for.
+    features: { canResume: true, atomicCommit: true, hashes: ['sha256'], parallelism: 1, keepsNoChunk: true },
     stat: async (path: string) => {
       const size = await sizeOf(finalPath(path));
       return size === undefined ? undefined : { size };
     },
     partialSize: async (path: string) => (await sizeOf(partPath(path))) ?? 0,
-    // Each chunk is written (awaited) before the next is asked for.
-    keepsNoChunk: true,
     write: async (path: string, offset: number, data: AsyncIterable<Uint8Array>, writeOptions?: ReadOptions) => {
       const file = partPath(path);
       await classified(() => fs.mkdir(dirname(file), { recursive: true }));

@@ -369,7 +369,7 @@ const linkActor: LinkActor = defineActor<LinkMessage, LinkReplies, LinkArgs>({
       for (const [h, open] of writes) if (open.path === msg.path) void abortWrite(h);
       const abort = new AbortController();
       // A target that keeps no chunk lets each buffer go back to the uploader's thread for its next chunk.
-      const data = receiveByteStream(msg.port, abort.signal, t.keepsNoChunk === true ? { returnBuffers: true } : {});
+      const data = receiveByteStream(msg.port, abort.signal, t.features.keepsNoChunk === true ? { returnBuffers: true } : {});
       const done = (async () => t.write(msg.path, msg.offset, data, { signal: abort.signal, ...(msg.expected ? { expected: msg.expected } : {}) }))();
       // A write that fails stops its sender with the reason (it may not have read to the end).
       done.catch((err: unknown) => cancelByteStream(msg.port, err));

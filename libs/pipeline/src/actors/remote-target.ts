@@ -18,8 +18,6 @@ export function createRemoteTarget(client: LinkClient, targetId: string, initial
     },
     stat: async (path: string): Promise<TargetStat | undefined> => (await client.call({ type: 'link.stat', path })) ?? undefined,
     partialSize: (path: string) => client.call({ type: 'link.partial-size', path }),
-    // The stream copies (or moves) each chunk to the link before it asks for the next.
-    keepsNoChunk: true,
     async write(path: string, offset: number, data: AsyncIterable<Uint8Array>, options?: WriteOptions): Promise<void> {
       const signal = options?.signal;
       signal?.throwIfAborted();
