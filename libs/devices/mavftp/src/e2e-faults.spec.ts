@@ -6,6 +6,7 @@ import { fetchVerified } from './fetch-verified';
 import type { MavftpClient } from './ftp-client';
 import { createMavftpSource } from './mavftp-source';
 import { type Px4Sim, makeSdRoot, startPx4Sim } from './testing/px4-sim';
+import { until } from './testing/until';
 
 const LOG = '/fs/microsd/log/2026-11-20';
 const BIG = `${LOG}/10_31_07.ulg`;
@@ -13,21 +14,6 @@ const SMALL = `${LOG}/11_02_44.ulg`;
 const big = patternBytes(400_000, 11);
 const small = patternBytes(30_000, 12);
 const CLEAN = { lossUp: 0, lossDown: 0, dup: 0, reorder: 0, armed: false, secondGcs: 'off', burstStopAfterFrames: 0, wrongCrc: { [BIG]: null, [SMALL]: null } };
-
-function until(cond: () => boolean, ms = 15_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const start = Date.now();
-    const t = setInterval(() => {
-      if (cond()) {
-        clearInterval(t);
-        resolve();
-      } else if (Date.now() - start > ms) {
-        clearInterval(t);
-        reject(new Error('condition not met in time'));
-      }
-    }, 10);
-  });
-}
 
 describe('end to end against the simulator: faults', () => {
   let sim: Px4Sim;

@@ -4,6 +4,7 @@ import { patternBytes, sha256Hex } from '@filesync/core/testing';
 import { connectMavftp } from './connect';
 import type { MavftpClient } from './ftp-client';
 import { type Px4Sim, makeSdRoot, startPx4Sim } from './testing/px4-sim';
+import { until } from './testing/until';
 
 const LOG = '/fs/microsd/log/2026-11-20';
 /** The first log in the simulator's sorted walk: the one a crashed client's stale session holds. */
@@ -11,21 +12,6 @@ const FIRST = `${LOG}/10_31_07.ulg`;
 const READ = `${LOG}/18_44_34.ulg`;
 const first = patternBytes(191_561, 21);
 const read = patternBytes(265_225, 22);
-
-function until(cond: () => boolean, ms = 15_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const start = Date.now();
-    const t = setInterval(() => {
-      if (cond()) {
-        clearInterval(t);
-        resolve();
-      } else if (Date.now() - start > ms) {
-        clearInterval(t);
-        reject(new Error('condition not met in time'));
-      }
-    }, 10);
-  });
-}
 
 /** Sizes the chaos seed 20261131 showed: a read of the second log, the first held by a stale session. */
 describe('end to end against the simulator: a reboot mid-read with faults on the session', () => {

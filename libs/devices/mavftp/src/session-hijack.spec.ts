@@ -9,7 +9,7 @@ const OURS = '/fs/microsd/log/2026-11-20/18_44_34.ulg';
 const THEIRS = '/fs/microsd/log/2026-11-20/10_31_07.ulg';
 
 /**
- * PX4's one FTP session (id 0 for every client), answering at once, on a manual clock. `fault` runs
+ * PX4's one FTP session (id 0 for every client), answering at once, on a manual clock. `hijackOnce`'s fault runs
  * before a ReadFile at its offset is served, so a test can power-cycle the autopilot mid-chunk and
  * let another client open its own file first, as PX4 allows in the second after a boot in which
  * it serves FTP but has not sent SYSTEM_TIME yet (measured on PX4 SITL).
@@ -21,7 +21,7 @@ class OneSessionPx4 {
   readonly opens: string[] = [];
   private listener: ((p: FtpPayload) => void) | undefined;
   private readonly reboots = new Set<() => void>();
-  fault: ((offset: number) => void) | undefined;
+  private fault: ((offset: number) => void) | undefined;
 
   constructor(readonly files: Readonly<Record<string, Uint8Array>>) {}
 
@@ -47,6 +47,18 @@ class OneSessionPx4 {
   get mavlinkLink(): MavlinkLink {
     Object.defineProperty(this.link, 'silenceEndedAt', { get: () => this.silenceEnded });
     return this.link as unknown as MavlinkLink; // structural stand-in: the client touches only these members
+  }
+
+  /** Whether `hijackOnce`'s fault has fired. */
+  hijacked = false;
+
+  /** The first ReadFile at an offset `at` accepts is preceded by `rebootAndHijack(seen)`. */
+  hijackOnce(seen: 'silence' | 'system-time', at: (offset: number) => boolean): void {
+    this.fault = (offset) => {
+      if (this.hijacked || !at(offset)) return;
+      this.hijacked = true;
+      this.rebootAndHijack(seen);
+    };
   }
 
   /** A power cycle after which another client's Open came first; `seen` says how the client may notice. */
@@ -102,15 +114,9 @@ describe('MavftpClient: a reboot hands session 0 to another client before we not
 
   it('drops the chunk read after a silence of the autopilot when its session reads another file, and reads on from its offset', async () => {
     const px4 = new OneSessionPx4({ [OURS]: ours, [THEIRS]: theirs });
-    let faulted = false;
-    px4.fault = (offset) => {
-      if (!faulted && offset >= 20_000) {
-        faulted = true;
-        px4.rebootAndHijack('silence');
-      }
-    };
+    px4.hijackOnce('silence', (offset) => offset >= 20_000);
     const { bytes, client } = await readAll(px4);
-    expect(faulted).toBe(true);
+    expect(px4.hijacked).toBe(true);
     expect(bytes.length).toBe(ours.length);
     expect(sha256Hex(bytes)).toBe(sha256Hex(ours));
     expect(client.stats.hijacks).toBe(1);
@@ -121,15 +127,9 @@ describe('MavftpClient: a reboot hands session 0 to another client before we not
 
   it('drops the chunk during which SYSTEM_TIME showed a reboot, and reads on from its offset', async () => {
     const px4 = new OneSessionPx4({ [OURS]: ours, [THEIRS]: theirs });
-    let faulted = false;
-    px4.fault = (offset) => {
-      if (!faulted && offset >= 20_000) {
-        faulted = true;
-        px4.rebootAndHijack('system-time');
-      }
-    };
+    px4.hijackOnce('system-time', (offset) => offset >= 20_000);
     const { bytes, client } = await readAll(px4);
-    expect(faulted).toBe(true);
+    expect(px4.hijacked).toBe(true);
     expect(sha256Hex(bytes)).toBe(sha256Hex(ours));
     expect(client.stats.reopens).toBe(1);
     expect(px4.opens).toEqual([OURS, `other:${THEIRS}`, OURS]);
@@ -137,15 +137,9 @@ describe('MavftpClient: a reboot hands session 0 to another client before we not
 
   it('a read resumed at an offset keeps a reference read from its own session, so a later hijack is caught too', async () => {
     const px4 = new OneSessionPx4({ [OURS]: ours, [THEIRS]: theirs });
-    let faulted = false;
-    px4.fault = (offset) => {
-      if (!faulted && offset >= 12_000 && offset < 16_000) {
-        faulted = true;
-        px4.rebootAndHijack('silence');
-      }
-    };
+    px4.hijackOnce('silence', (offset) => offset >= 12_000 && offset < 16_000);
     const { bytes, client } = await readAll(px4, 10_000);
-    expect(faulted).toBe(true);
+    expect(px4.hijacked).toBe(true);
     expect(sha256Hex(bytes)).toBe(sha256Hex(ours.subarray(10_000)));
     expect(client.stats.hijacks).toBe(1);
   });
