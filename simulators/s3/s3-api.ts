@@ -173,10 +173,15 @@ export function createS3Handler(store: S3Store, state: SimState, options: S3ApiO
 
   async function putObject(r: S3Request): Promise<void> {
     if (header(r.req, 'x-amz-copy-source') !== undefined) throw s3Errors.notImplemented('CopyObject');
+    // AWS takes only `*` on a write: create the key, never replace an object.
+    const ifNoneMatch = header(r.req, 'if-none-match');
+    if (ifNoneMatch !== undefined && ifNoneMatch !== '*') throw s3Errors.notImplemented(`If-None-Match: ${ifNoneMatch} on PutObject (only *)`);
     const path = await store.incomingObjectPath(r.bucket, r.key);
     const body = await receiveBody(r.req, path, { onBytes: (n) => state.countBytes(r.bucket, r.key, n), bandwidth });
     const etag = await storedEtag(path, body.size, body.md5);
-    await store.putObject(r.bucket, { key: r.key, size: body.size, etag, contentType: header(r.req, 'content-type') ?? 'binary/octet-stream', metadata: userMetadata(r.req) }, path);
+    await store.putObject(r.bucket, { key: r.key, size: body.size, etag, contentType: header(r.req, 'content-type') ?? 'binary/octet-stream', metadata: userMetadata(r.req) }, path, {
+      ifAbsent: ifNoneMatch === '*',
+    });
     sendEmpty(r, 200, { etag });
   }
 

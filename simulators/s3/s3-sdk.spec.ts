@@ -84,6 +84,19 @@ describe('objects through the AWS SDK v3 (path-style)', () => {
     expect([bad.name, bad.$metadata.httpStatusCode]).toEqual(['BadDigest', 400]);
   });
 
+  it('If-None-Match: * on PutObject creates a key but never replaces an object (412 PreconditionFailed); of two racing, one lands', async () => {
+    const first = patternBytes(20_000, 5);
+    await s3.send(new PutObjectCommand({ Bucket: 'fleet', Key: 'once.bin', Body: first, IfNoneMatch: '*' }));
+    const refused = await s3Failure(s3.send(new PutObjectCommand({ Bucket: 'fleet', Key: 'once.bin', Body: patternBytes(20_000, 6), IfNoneMatch: '*' })));
+    expect([refused.name, refused.$metadata.httpStatusCode]).toEqual(['PreconditionFailed', 412]);
+    const kept = await s3.send(new GetObjectCommand({ Bucket: 'fleet', Key: 'once.bin' }));
+    expect(md5(await kept.Body!.transformToByteArray())).toBe(md5(first));
+    const racing = await Promise.allSettled([5, 6, 7].map((seed) => s3.send(new PutObjectCommand({ Bucket: 'fleet', Key: 'raced.bin', Body: patternBytes(50_000, seed), IfNoneMatch: '*' }))));
+    expect(racing.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const other = await s3Failure(s3.send(new PutObjectCommand({ Bucket: 'fleet', Key: 'once.bin', Body: first, IfNoneMatch: '"abc"' })));
+    expect(other.$metadata.httpStatusCode).toBe(501);
+  });
+
   it('ListObjectsV2 by prefix, page by page with continuation tokens, and with a delimiter', async () => {
     const keys = ['list/a/1', 'list/a/2', 'list/b/1', 'list/c', 'list/d', 'other/x'];
     for (const Key of keys) await s3.send(new PutObjectCommand({ Bucket: 'fleet', Key, Body: Key }));

@@ -88,6 +88,8 @@ async function listDir(dir: string): Promise<string[]> {
 
 export class S3Store {
   private readonly buckets = new Map<string, Bucket>();
+  /** `bucket/key` of conditional puts being placed (see `putObject`). */
+  private readonly placing = new Set<string>();
 
   private constructor(readonly root: string) {}
 
@@ -197,9 +199,30 @@ export class S3Store {
     return [...this.bucket(bucket).objects.values()].filter((o) => o.key.startsWith(prefix)).sort((a, b) => compareKeys(a.key, b.key));
   }
 
-  /** Records bytes already written at `dataPath` as the object's new version. */
-  async putObject(bucket: string, rec: Omit<ObjectRecord, 'dataFile' | 'lastModified'>, dataPath: string): Promise<ObjectRecord> {
+  /**
+   * Records bytes already written at `dataPath` as the object's new version. `ifAbsent` (PutObject's `If-None-Match: *`):
+   * refused with 412 `PreconditionFailed`, the bytes dropped, when the key holds an object or another
+   * conditional put of it is being placed (checked and claimed with no await between, so one of two
+   * racing puts wins).
+   */
+  async putObject(bucket: string, rec: Omit<ObjectRecord, 'dataFile' | 'lastModified'>, dataPath: string, options: { ifAbsent?: boolean } = {}): Promise<ObjectRecord> {
     const b = this.bucket(bucket);
+    if (!options.ifAbsent) return this.placeObject(b, rec, dataPath);
+    const claim = `${bucket}/${rec.key}`;
+    if (b.objects.has(rec.key) || this.placing.has(claim)) {
+      await rm(dataPath, { force: true });
+      throw s3Errors.preconditionFailed('If-None-Match');
+    }
+    this.placing.add(claim);
+    try {
+      return await this.placeObject(b, rec, dataPath);
+    } finally {
+      this.placing.delete(claim);
+    }
+  }
+
+  private async placeObject(b: Bucket, rec: Omit<ObjectRecord, 'dataFile' | 'lastModified'>, dataPath: string): Promise<ObjectRecord> {
+    const bucket = b.name;
     const old = b.objects.get(rec.key);
     const full: ObjectRecord = { ...rec, lastModified: new Date().toISOString(), dataFile: dataPath.slice(dataPath.lastIndexOf('/') + 1) };
     await writeRecord(join(this.root, bucket, 'objects', `${keyId(rec.key)}.json`), full);

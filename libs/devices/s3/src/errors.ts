@@ -27,6 +27,12 @@ export function isNoSuchUpload(err: unknown): boolean {
   return s3ErrorOf(err)?.code === 'NoSuchUpload';
 }
 
+/** A conditional write refused because its condition did not hold (`If-None-Match: *` on a key that holds an object). */
+export function isPreconditionFailed(err: unknown): boolean {
+  const s3 = s3ErrorOf(err);
+  return s3 !== undefined && (s3.code === 'PreconditionFailed' || s3.status === 412);
+}
+
 /** A HEAD's 404 has no body, so the SDK names it `NotFound`; a GET's says `NoSuchKey`. */
 export function isNotFound(err: unknown): boolean {
   const s3 = s3ErrorOf(err);

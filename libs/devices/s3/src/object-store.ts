@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { type FilesyncError, TransientError, classifyError } from '@filesync/core';
 import { type S3Credentials, resolveCredentials } from './credentials';
-import { classify, isNoSuchUpload, isNotFound, isNotOffered, s3ErrorOf } from './errors';
+import { classify, isNoSuchUpload, isNotFound, isNotOffered, isPreconditionFailed, s3ErrorOf } from './errors';
 import type { S3TargetOptions } from './options';
 
 export interface ObjectHead {
@@ -120,6 +120,24 @@ export class ObjectStore {
         signal ? { abortSignal: signal } : {},
       );
       return out.ETag;
+    });
+  }
+
+  /**
+   * PutObject with `If-None-Match: *`: `taken` when the store refuses because the key holds an object
+   * (412). A store that ignores the header (s3rver, older ones) overwrites instead: see `conditional-puts.ts`.
+   */
+  putIfAbsent(key: string, body: Buffer, meta: { sha256: string; md5: string }): Promise<{ taken: true } | { taken: false; etag: string | undefined }> {
+    return this.call(async () => {
+      try {
+        const out = await this.send(
+          new PutObjectCommand({ Bucket: this.options.bucket, Key: key, Body: body, ContentLength: body.length, ContentMD5: meta.md5, Metadata: { sha256: meta.sha256 }, IfNoneMatch: '*' }),
+        );
+        return { taken: false, etag: out.ETag };
+      } catch (err) {
+        if (isPreconditionFailed(err)) return { taken: true };
+        throw err;
+      }
     });
   }
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, ListMultipartUploadsCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, ListMultipartUploadsCommand, PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { type CommitReceipt, type ExpectedContent, type FilesyncError, type RunningSimulator, isFilesyncError, startSimulator } from '@filesync/core';
 import { openMultipartRecords } from '@filesync/store';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -319,22 +319,45 @@ describe('S3 target against the S3 simulator (127.0.0.1): resume and faults', ()
     expect(receipt).toEqual({ location: 'etag/small.jpg', outcome: 'committed' });
     const state = await sim.state();
     expect(state.faultsFired).toMatchObject({ wrongEtagTimes: 1 });
-    expect(state.requests['PutObject']).toBe(2);
+    // The refused one, the one placed, and the conditional proof (refused) after it.
+    expect(state.requests['PutObject']).toBe(3);
     expect(await sha256Of(sim, 'fleet/etag/small.jpg')).toBe(expected.sha256);
   }, 60_000);
 
-  it('a single PUT answered with the MD5 of our bytes is proven without a HEAD after it: two requests per small file', async () => {
+  it('a single PUT answered with the MD5 of our bytes is proven without a HEAD after it; once If-None-Match is proven honoured, a small file is one request', async () => {
     const { sim, catalogPath } = await setUp();
     const target = await openTarget(sim, catalogPath, { maxAttempts: 1 });
-    const { bytes, expected } = content(64 * 1024 + 5);
     // Counters from here: openTarget's sweep and the bucket's creation are not the file's.
     await control(sim.ready, 'DELETE', '/state');
-    const { receipt } = await deliver(target, 'proof/one.bin', bytes, expected);
-    expect(receipt).toEqual({ location: 'proof/one.bin', outcome: 'committed' });
-    const { requests } = await sim.state();
-    // The HEAD before decides the collision policy; nothing else is asked.
-    expect(requests).toEqual({ HeadObject: 1, PutObject: 1 });
-    expect(await sha256Of(sim, 'fleet/proof/one.bin')).toBe(expected.sha256);
+    const first = content(64 * 1024 + 5);
+    expect((await deliver(target, 'proof/one.bin', first.bytes, first.expected)).receipt).toEqual({ location: 'proof/one.bin', outcome: 'committed' });
+    // The HEAD decides the collision policy; then the same bytes go again, conditionally, and the
+    // simulator's refusal proves that a conditional PUT can stand in for the HEAD.
+    expect((await sim.state()).requests).toEqual({ HeadObject: 1, PutObject: 2 });
+    expect((await sim.state()).errors['PreconditionFailed']).toBe(1);
+    const more = ['two.bin', 'three.bin'].map((name, i) => ({ name, ...content(32 * 1024 + i) }));
+    for (const { name, bytes, expected } of more) {
+      expect((await deliver(target, `proof/${name}`, bytes, expected)).receipt).toEqual({ location: `proof/${name}`, outcome: 'committed' });
+    }
+    expect((await sim.state()).requests).toEqual({ HeadObject: 1, PutObject: 4 });
+    for (const { name, expected } of [{ name: 'one.bin', expected: first.expected }, ...more]) expect(await sha256Of(sim, `fleet/proof/${name}`)).toBe(expected.sha256);
+  }, 60_000);
+
+  it('a conditional PUT refused because another object holds the key takes the HEAD path: renamed beside it, same content already present, nothing overwritten', async () => {
+    const { sim, catalogPath } = await setUp();
+    const target = await openTarget(sim, catalogPath, { maxAttempts: 1 });
+    const proof = content(10_000);
+    await deliver(target, 'proof.bin', proof.bytes, proof.expected);
+    const theirs = content(20_000);
+    await sim.client().send(new PutObjectCommand({ Bucket: BUCKET, Key: 'fleet/shared/photo.jpg', Body: theirs.bytes }));
+    await control(sim.ready, 'DELETE', '/state');
+    const ours = content(20_000);
+    expect((await deliver(target, 'shared/photo.jpg', ours.bytes, ours.expected)).receipt).toEqual({ location: 'shared/photo-1.jpg', outcome: 'renamed' });
+    expect((await sim.state()).errors['PreconditionFailed']).toBe(1);
+    expect(await sha256Of(sim, 'fleet/shared/photo.jpg')).toBe(theirs.expected.sha256);
+    expect(await sha256Of(sim, 'fleet/shared/photo-1.jpg')).toBe(ours.expected.sha256);
+    // Sent again (the catalog lost the receipt): refused, and the HEAD finds it there.
+    expect((await deliver(target, 'shared/photo.jpg', ours.bytes, ours.expected)).receipt).toEqual({ location: 'shared/photo-1.jpg', outcome: 'already-present' });
   }, 60_000);
 
   it('the simulator SIGKILLed mid-upload and restarted on the same root: the upload goes on (same upload id) and completes', async () => {

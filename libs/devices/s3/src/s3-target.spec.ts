@@ -63,12 +63,17 @@ async function errorOf(promise: Promise<unknown>): Promise<FilesyncError> {
 }
 
 describe('S3 target against s3rver (127.0.0.1)', () => {
-  it('puts a small file in one PUT, with its sha256 as object metadata, byte-identical', async () => {
+  it('puts a small file in one PUT, with its sha256 as object metadata, byte-identical; s3rver ignores If-None-Match, so the HEAD stays', async () => {
     const target = await fresh();
     const { bytes, expected } = content(300_000);
     const { receipt } = await upload(target, 'px4/log/a.ulg', bytes, expected);
     expect(receipt).toEqual({ location: 'px4/log/a.ulg', outcome: 'committed' });
-    expect(server.requests.filter((r) => r.method === 'PUT').map((r) => r.key)).toEqual(['fleet/px4/log/a.ulg']);
+    // The second, conditional, PUT of the same bytes is the proof (see conditional-puts.ts): s3rver overwrote.
+    expect(server.requests.filter((r) => r.method === 'PUT').map((r) => r.key)).toEqual(['fleet/px4/log/a.ulg', 'fleet/px4/log/a.ulg']);
+    server.requests.length = 0;
+    const next = content(1000);
+    expect((await upload(target, 'px4/log/b.ulg', next.bytes, next.expected)).receipt).toEqual({ location: 'px4/log/b.ulg', outcome: 'committed' });
+    expect(server.requests.map((r) => `${r.method} ${r.key}`)).toEqual(['HEAD fleet/px4/log/b.ulg', 'PUT fleet/px4/log/b.ulg']);
     expect(await metadataOf('fleet/px4/log/a.ulg')).toMatchObject({ sha256: expected.sha256 });
     expect((await readAll(target, 'px4/log/a.ulg')).equals(bytes)).toBe(true);
     expect(await target.stat('px4/log/a.ulg')).toEqual({ size: bytes.length });

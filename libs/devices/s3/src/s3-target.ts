@@ -17,6 +17,7 @@ import { s3CodeOf } from './errors';
 import { type ObjectHead, ObjectStore } from './object-store';
 import { DEFAULT_S3_OPTIONS, type S3TargetOptions, partSizeFor } from './options';
 import { sendBounded } from './in-flight';
+import { ConditionalPuts } from './conditional-puts';
 import { bareEtag, isMd5Etag, md5Of, multipartEtag, provenBy, runOf, splitParts } from './parts';
 
 /** A file below the multipart threshold, held between `write` and `commit` (it goes in one PUT). */
@@ -53,7 +54,8 @@ export interface S3Target extends Target {
  * An S3-compatible object store as a target.
  *
  * - Files below `multipartThreshold` are held by `write` and sent by `commit` in one PutObject
- *   (Content-MD5 checked by the store), after the collision check.
+ *   (Content-MD5 checked by the store), after the collision check: a HEAD, or, on a store that honours
+ *   `If-None-Match: *` (see `conditional-puts.ts`), the PUT itself made conditional.
  * - Larger files go as a multipart upload bound, at CreateMultipartUpload, to the final key or (a
  *   different object holds it, policy `rename`) to a free suffixed one; the sha256 is object metadata
  *   (`x-amz-meta-sha256`), fixed at creation, so `write` needs `options.expected`. Up to
@@ -75,6 +77,7 @@ export function createS3Target(given: S3TargetOptions): S3Target {
   const log = options.log ?? (() => undefined);
   const store = new ObjectStore(options);
   const small = new Map<string, SmallCopy>();
+  const conditional = new ConditionalPuts();
   /** Paths whose `write` found a different object at the final name under policy `skip`: nothing was sent. */
   const skipped = new Set<string>();
 
@@ -286,12 +289,23 @@ export function createS3Target(given: S3TargetOptions): S3Target {
     throw new PermanentError('checksum-mismatch', `${key} does not match after upload (${problems.join('; ')}); removed`, { detail: { key } });
   }
 
-  async function putSmall(key: string, copy: SmallCopy, expected: ExpectedContent): Promise<void> {
-    const etag = await store.put(key, copy.body, { sha256: copy.sha256, md5: copy.md5.toString('base64') });
+  /**
+   * One PutObject of a held small file, proven placed (see `checkPlaced`). `ifAbsent`: conditional on
+   * the key being free (`If-None-Match: *`); false when the store refused because it is taken.
+   */
+  async function putSmall(key: string, copy: SmallCopy, expected: ExpectedContent, ifAbsent = false): Promise<boolean> {
+    const meta = { sha256: copy.sha256, md5: copy.md5.toString('base64') };
+    const put = ifAbsent ? await store.putIfAbsent(key, copy.body, meta) : { taken: false, etag: await store.put(key, copy.body, meta) };
+    if (put.taken) return false;
+    await checkPlaced(key, copy, expected, put.etag);
+    return true;
+  }
+
+  async function checkPlaced(key: string, copy: SmallCopy, expected: ExpectedContent, etag: string | undefined): Promise<void> {
     if (etag !== undefined && isMd5Etag(etag)) {
       // The store answered with the MD5 of what it stored, and it checked our Content-MD5 before
-      // storing: proven, with no HEAD (one request in three per small file). The sha256 metadata went
-      // in the same request; a store that dropped it only costs a read-back when it is next compared.
+      // storing: proven, with no HEAD. The sha256 metadata went in the same request; a store that
+      // dropped it only costs a read-back when it is next compared.
       if (bareEtag(etag) === copy.md5.toString('hex')) return;
       // The object carries our sha256 metadata whatever bytes it holds: left there, the retry would take
       // it as this content already present. Unproven, it goes.
@@ -302,6 +316,23 @@ export function createS3Target(given: S3TargetOptions): S3Target {
     await verifyPlaced(key, expected, undefined);
   }
 
+  /** Once, after a small file was placed at a key the HEAD found free: does the store honour `If-None-Match`? */
+  async function proveConditionalPuts(key: string, copy: SmallCopy, expected: ExpectedContent): Promise<void> {
+    if (!conditional.startProof()) return;
+    let again: Awaited<ReturnType<ObjectStore['putIfAbsent']>>;
+    try {
+      again = await store.putIfAbsent(key, copy.body, { sha256: copy.sha256, md5: copy.md5.toString('base64') });
+    } catch (err) {
+      conditional.unproven();
+      log('info', `could not learn whether ${store.where.endpoint} honours If-None-Match: ${(err as Error).message}; small files are HEADed first meanwhile`, { target: id });
+      return;
+    }
+    conditional.proved(again.taken);
+    log('info', `${store.where.endpoint} ${again.taken ? 'honours' : 'ignores'} If-None-Match on PutObject: small files go in ${again.taken ? 'one request' : 'a HEAD and a PUT'}`, { target: id });
+    // Ignored, the same bytes went again: proven as any PUT, or removed and the commit retried.
+    if (!again.taken) await checkPlaced(key, copy, expected, again.etag);
+  }
+
   async function commitSmall(path: string, copy: SmallCopy, expected: ExpectedContent): Promise<CommitReceipt> {
     if (copy.body.length !== expected.size || copy.sha256 !== expected.sha256) {
       throw new PermanentError('checksum-mismatch', `in-transit copy of ${path} does not match (size ${copy.body.length}, expected ${expected.size})`, {
@@ -309,11 +340,14 @@ export function createS3Target(given: S3TargetOptions): S3Target {
       });
     }
     const key = keyOf(path);
+    // Honoured, the conditional PUT is the collision check; a refusal means an object is there.
+    if (conditional.honoured && (await putSmall(key, copy, expected, true))) return { location: path, outcome: 'committed' };
     const occupant = await store.head(key);
     const previous = occupant === undefined ? undefined : await findCommitted(path, expected);
     if (previous !== undefined) return { location: previous, outcome: 'already-present' };
     if (occupant === undefined || policy === 'overwrite') {
       await putSmall(key, copy, expected);
+      if (occupant === undefined) await proveConditionalPuts(key, copy, expected);
       return { location: path, outcome: 'committed' };
     }
     if (policy === 'skip') return { location: path, outcome: 'skipped' };
