@@ -18,7 +18,7 @@ import { type ObjectHead, ObjectStore } from './object-store';
 import { DEFAULT_S3_OPTIONS, type S3TargetOptions, partSizeFor } from './options';
 import { sendBounded } from './in-flight';
 import { ConditionalPuts } from './conditional-puts';
-import { bareEtag, isMd5Etag, md5Of, multipartEtag, provenBy, runOf, splitParts } from './parts';
+import { PartBuffers, bareEtag, isMd5Etag, md5Of, multipartEtag, provenBy, runOf, splitParts } from './parts';
 
 /** A file below the multipart threshold, held between `write` and `commit` (it goes in one PUT). */
 interface SmallCopy {
@@ -179,15 +179,24 @@ export function createS3Target(given: S3TargetOptions): S3Target {
     const done = new Map(upload.parts.filter((p) => p.partNumber >= firstPart).map((p) => [p.partNumber, p]));
     /** Set once the store answered NoSuchUpload: parts still in flight must not record into the removed row. */
     let forgotten: TransientError | undefined;
+    const buffers = new PartBuffers(upload.partSize);
     async function* numbered(): AsyncGenerator<{ partNumber: number; part: Buffer }> {
       let partNumber = firstPart;
-      for await (const part of splitParts(data, upload.partSize, signal)) {
+      for await (const part of splitParts(data, upload.partSize, signal, buffers)) {
         const recorded = done.get(partNumber);
         if (recorded === undefined || !provenBy(recorded, part)) yield { partNumber, part };
+        else buffers.giveBack(part);
         partNumber++;
       }
     }
-    async function sendOne({ partNumber, part }: { partNumber: number; part: Buffer }): Promise<void> {
+    async function sendOne(item: { partNumber: number; part: Buffer }): Promise<void> {
+      try {
+        await sendPart(item);
+      } finally {
+        buffers.giveBack(item.part);
+      }
+    }
+    async function sendPart({ partNumber, part }: { partNumber: number; part: Buffer }): Promise<void> {
       const md5 = md5Of(part);
       let etag: string;
       try {
