@@ -65,6 +65,10 @@ export class ObjectStore {
       forcePathStyle: options.forcePathStyle ?? options.endpoint !== undefined,
       ...(credentials === undefined ? {} : { credentials }),
       maxAttempts: options.maxAttempts ?? 3,
+      // Each command class's middleware stack is resolved once, not on every send (about 0.4 ms of CPU
+      // a request): nothing here adds middleware to one command. Only sends without options use it,
+      // so a call without a signal passes none.
+      cacheMiddleware: true,
       // The SDK's default CRC32 trailers (aws-chunked bodies) are refused by many S3-compatible
       // stores; we send Content-MD5 on every part ourselves, which they all check.
       requestChecksumCalculation: 'WHEN_REQUIRED',
@@ -105,7 +109,7 @@ export class ObjectStore {
   /** The object at `key`, or undefined when there is none. */
   async head(key: string, signal?: AbortSignal): Promise<ObjectHead | undefined> {
     try {
-      const out = await this.send(new HeadObjectCommand({ Bucket: this.options.bucket, Key: key }), signal ? { abortSignal: signal } : {});
+      const out = await this.send(new HeadObjectCommand({ Bucket: this.options.bucket, Key: key }), signal ? { abortSignal: signal } : undefined);
       return { size: out.ContentLength ?? 0, sha256: out.Metadata?.['sha256'], etag: out.ETag };
     } catch (err) {
       if (isNotFound(err)) return undefined;
@@ -117,7 +121,7 @@ export class ObjectStore {
     return this.call(async () => {
       const out = await this.send(
         new PutObjectCommand({ Bucket: this.options.bucket, Key: key, Body: body, ContentLength: body.length, ContentMD5: meta.md5, Metadata: { sha256: meta.sha256 } }),
-        signal ? { abortSignal: signal } : {},
+        signal ? { abortSignal: signal } : undefined,
       );
       return out.ETag;
     });
@@ -143,7 +147,7 @@ export class ObjectStore {
 
   create(key: string, sha256: string, signal?: AbortSignal): Promise<string> {
     return this.call(async () => {
-      const out = await this.send(new CreateMultipartUploadCommand({ Bucket: this.options.bucket, Key: key, Metadata: { sha256 } }), signal ? { abortSignal: signal } : {});
+      const out = await this.send(new CreateMultipartUploadCommand({ Bucket: this.options.bucket, Key: key, Metadata: { sha256 } }), signal ? { abortSignal: signal } : undefined);
       if (!out.UploadId) throw new TransientError('busy', `${this.where.endpoint} started a multipart upload of ${key} without an upload id`);
       return out.UploadId;
     });
@@ -153,7 +157,7 @@ export class ObjectStore {
     return this.call(async () => {
       const out = await this.send(
         new UploadPartCommand({ Bucket: this.options.bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, Body: body, ContentLength: body.length, ContentMD5: md5 }),
-        signal ? { abortSignal: signal } : {},
+        signal ? { abortSignal: signal } : undefined,
       );
       if (!out.ETag) throw new TransientError('busy', `${this.where.endpoint} acknowledged part ${partNumber} of ${key} without an ETag`);
       return out.ETag;
@@ -174,7 +178,7 @@ export class ObjectStore {
           UploadId: uploadId,
           MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) },
         }),
-        signal ? { abortSignal: signal } : {},
+        signal ? { abortSignal: signal } : undefined,
       );
       if (!out.ETag) throw new TransientError('busy', `${this.where.endpoint} answered CompleteMultipartUpload of ${key} without a result; will check and retry`);
       return out.ETag;
@@ -254,7 +258,7 @@ export class ObjectStore {
   }
 
   async *read(key: string, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
-    const out = await this.call(() => this.send(new GetObjectCommand({ Bucket: this.options.bucket, Key: key }), signal ? { abortSignal: signal } : {}));
+    const out = await this.call(() => this.send(new GetObjectCommand({ Bucket: this.options.bucket, Key: key }), signal ? { abortSignal: signal } : undefined));
     const body = out.Body as AsyncIterable<Uint8Array> | undefined;
     if (!body) return;
     try {
