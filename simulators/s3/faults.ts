@@ -22,6 +22,8 @@ export interface S3Faults {
   readonly wrongEtagTimes: number;
   /** PutObject/UploadPart store the bytes with one byte flipped and answer the MD5 of what was sent (silent corruption). */
   readonly corruptDataTimes: number;
+  /** The next N PutObject with `If-None-Match` answer `501 NotImplemented` (a store without conditional writes that refuses the header). */
+  readonly conditionalRefusedTimes: number;
   /** The next UploadPart/CompleteMultipartUpload naming an existing upload finds it forgotten: deleted, `404 NoSuchUpload`. */
   readonly forgetUploadTimes: number;
   /**
@@ -47,13 +49,14 @@ export const NO_FAULTS: S3Faults = {
   wrongEtagTimes: 0,
   corruptDataTimes: 0,
   forgetUploadTimes: 0,
+  conditionalRefusedTimes: 0,
   bandwidthBytesPerSec: null,
   latencyMs: 0,
 };
 
 export type FaultPatch = Partial<S3Faults>;
 
-const COUNTS = ['internalErrorTimes', 'slowDownTimes', 'dropPartTimes', 'completeErrorBodyTimes', 'wrongEtagTimes', 'corruptDataTimes', 'forgetUploadTimes'] as const;
+const COUNTS = ['internalErrorTimes', 'slowDownTimes', 'dropPartTimes', 'completeErrorBodyTimes', 'wrongEtagTimes', 'corruptDataTimes', 'forgetUploadTimes', 'conditionalRefusedTimes'] as const;
 
 /** Checks a patch from the outside world; throws naming the bad field. */
 export function parseFaultPatch(input: unknown): FaultPatch {

@@ -15,7 +15,7 @@ const USAGE = `usage: s3 --root DIR [--port 0] [--control-port 0] [options]
   --no-seed                             do not fill a root without buckets with the fleet-seed bucket
   --faults JSON                         initial faults, e.g. '{"internalErrorTimes":2}'
   --fault-5xx N  --fault-5xx-rate R  --slow-down N  --drop-part-after BYTES  --complete-error-body N
-  --wrong-etag N  --corrupt-data N  --forget-upload N  --bandwidth BYTES_PER_S  --latency MS`;
+  --wrong-etag N  --corrupt-data N  --forget-upload N  --refuse-conditional N  --bandwidth BYTES_PER_S  --latency MS`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -37,6 +37,7 @@ async function main(): Promise<void> {
       'wrong-etag': { type: 'string' },
       'corrupt-data': { type: 'string' },
       'forget-upload': { type: 'string' },
+      'refuse-conditional': { type: 'string' },
       bandwidth: { type: 'string' },
       latency: { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -55,6 +56,7 @@ async function main(): Promise<void> {
     wrongEtagTimes: flagNumber('wrong-etag', values['wrong-etag']),
     corruptDataTimes: flagNumber('corrupt-data', values['corrupt-data']),
     forgetUploadTimes: flagNumber('forget-upload', values['forget-upload']),
+    conditionalRefusedTimes: flagNumber('refuse-conditional', values['refuse-conditional']),
     bandwidthBytesPerSec: flagNumber('bandwidth', values.bandwidth),
     latencyMs: flagNumber('latency', values.latency),
   };

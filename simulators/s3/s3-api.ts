@@ -175,7 +175,7 @@ export function createS3Handler(store: S3Store, state: SimState, options: S3ApiO
     if (header(r.req, 'x-amz-copy-source') !== undefined) throw s3Errors.notImplemented('CopyObject');
     // AWS takes only `*` on a write: create the key, never replace an object.
     const ifNoneMatch = header(r.req, 'if-none-match');
-    if (ifNoneMatch !== undefined && ifNoneMatch !== '*') throw s3Errors.notImplemented(`If-None-Match: ${ifNoneMatch} on PutObject (only *)`);
+    if (ifNoneMatch !== undefined && (ifNoneMatch !== '*' || state.take('conditionalRefusedTimes'))) throw s3Errors.notImplemented(`If-None-Match: ${ifNoneMatch} on PutObject`);
     const path = await store.incomingObjectPath(r.bucket, r.key);
     const body = await receiveBody(r.req, path, { onBytes: (n) => state.countBytes(r.bucket, r.key, n), bandwidth });
     const etag = await storedEtag(path, body.size, body.md5);

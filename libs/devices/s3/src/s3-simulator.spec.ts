@@ -343,6 +343,21 @@ describe('S3 target against the S3 simulator (127.0.0.1): resume and faults', ()
     for (const { name, expected } of [{ name: 'one.bin', expected: first.expected }, ...more]) expect(await sha256Of(sim, `fleet/proof/${name}`)).toBe(expected.sha256);
   }, 60_000);
 
+  it('a store that refuses If-None-Match (501 NotImplemented) is asked once per run: after that each small file is a HEAD and a PUT', async () => {
+    const { sim, catalogPath } = await setUp();
+    const target = await openTarget(sim, catalogPath, { maxAttempts: 1 });
+    await sim.setFaults({ conditionalRefusedTimes: 5 });
+    await control(sim.ready, 'DELETE', '/state');
+    const files = ['a.bin', 'b.bin', 'c.bin'].map((name) => ({ name, ...content(8 * 1024) }));
+    for (const { name, bytes, expected } of files) {
+      expect((await deliver(target, `refused/${name}`, bytes, expected)).receipt).toEqual({ location: `refused/${name}`, outcome: 'committed' });
+    }
+    const state = await sim.state();
+    expect(state.requests).toEqual({ HeadObject: 3, PutObject: 4 });
+    expect(state.faultsFired).toEqual({ conditionalRefusedTimes: 1 });
+    for (const { name, expected } of files) expect(await sha256Of(sim, `fleet/refused/${name}`)).toBe(expected.sha256);
+  }, 60_000);
+
   it('a conditional PUT refused because another object holds the key takes the HEAD path: renamed beside it, same content already present, nothing overwritten', async () => {
     const { sim, catalogPath } = await setUp();
     const target = await openTarget(sim, catalogPath, { maxAttempts: 1 });

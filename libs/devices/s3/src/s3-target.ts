@@ -9,6 +9,7 @@ import {
   TransientError,
   type WriteOptions,
   collisionName,
+  isFilesyncError,
   systemClock,
   unsafeKeyReason,
 } from '@filesync/core';
@@ -332,8 +333,12 @@ export function createS3Target(given: S3TargetOptions): S3Target {
     try {
       again = await store.putIfAbsent(key, copy.body, { sha256: copy.sha256, md5: copy.md5.toString('base64') });
     } catch (err) {
-      conditional.unproven();
-      log('info', `could not learn whether ${store.where.endpoint} honours If-None-Match: ${(err as Error).message}; small files are HEADed first meanwhile`, { target: id });
+      // A store that refuses the header outright (501 NotImplemented, a 4xx) is not asked again this run; a
+      // passing fault (network, 5xx) leaves it unproven.
+      const refused = s3CodeOf(err) === 'NotImplemented' || (isFilesyncError(err) && err.kind === 'permanent');
+      if (refused) conditional.proved(false);
+      else conditional.unproven();
+      log('info', `could not learn whether ${store.where.endpoint} honours If-None-Match (${(err as Error).message}); small files are HEADed first${refused ? '' : ' meanwhile'}`, { target: id });
       return;
     }
     conditional.proved(again.taken);
