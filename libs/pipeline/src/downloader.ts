@@ -238,8 +238,8 @@ export class Downloader {
 
   /** Free space, the disk's size, and every source's downloads in flight (they share staging), oldest first. */
   private async space(): Promise<Space> {
-    const freeBytes = await this.staging.freeBytes();
-    const totalBytes = await this.staging.totalBytes?.();
+    // One statfs for both figures where staging can (it is asked at every step).
+    const { freeBytes, totalBytes } = this.staging.space ? await this.staging.space() : { freeBytes: await this.staging.freeBytes(), totalBytes: undefined };
     const inFlight = (await this.catalog.listFiles({ state: 'downloading' })).sort((a, b) => a.foundAt - b.foundAt || a.fileId.localeCompare(b.fileId));
     return { freeBytes, totalBytes, inFlight };
   }

@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { nodeFsCalls } from '@filesync/core';
 import { patternBytes } from '@filesync/core/testing';
+import { createLocalStaging } from '@filesync/device-local';
 import { Downloader } from './downloader';
 import { Finder } from './finder';
 import type { CatalogPort } from './ports';
@@ -92,6 +94,26 @@ describe('per-file cost with a backlog', () => {
     expect(rows.get('foundInOrder')).toBeLessThanOrEqual(32);
     // Two commits for a small file: downloading before the read, staged (with its offset) after it.
     expect(writes).toEqual(['transitionFile', 'transitionFile']);
+  });
+
+  it('a download step asks the staging disk for its free and total bytes in one statfs', async () => {
+    await world.writeFiles('cam', { 'a.bin': patternBytes(100, 1), 'b.bin': patternBytes(100, 2) });
+    for await (const entry of world.source('cam').list()) world.catalog.recordFound({ sourceId: 'cam', ...entry }, ['nas']);
+    let statfs = 0;
+    const staging = createLocalStaging(world.staging.dir, {
+      fs: {
+        ...nodeFsCalls,
+        statfs: (path) => {
+          statfs++;
+          return nodeFsCalls.statfs(path);
+        },
+      },
+    });
+    const downloader = new Downloader(world.source('cam'), staging, world.catalog);
+    expect(await downloader.step()).toMatchObject({ kind: 'staged' });
+    expect(statfs).toBe(1);
+    expect(await downloader.step()).toMatchObject({ kind: 'staged' });
+    expect(statfs).toBe(2);
   });
 
   /** BACKLOG staged files of 100 bytes, then one upload step to `nas` as `target` shows it; the step's catalog writes. */
