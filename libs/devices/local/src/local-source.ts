@@ -10,8 +10,9 @@ import {
   nodeFsCalls,
   WalkGuard,
   normalizeSourcePath,
+  RealRoot,
   statRegularFile,
-  openRegularFile,
+  openRegularFileSized,
 } from '@filesync/core';
 import { classified, classify, notFound } from './errors';
 import { readChunks } from './read-chunks';
@@ -34,7 +35,8 @@ export interface LocalSourceOptions {
 export function createLocalSource(options: LocalSourceOptions): Source {
   const fs = options.fs ?? nodeFsCalls;
   const resolvePath = (path: string): string => join(options.dir, normalizeSourcePath(path));
-  const openFile = (path: string) => openRegularFile(options.dir, normalizeSourcePath(path), fs);
+  const realRoot = new RealRoot(options.dir, fs);
+  const openFile = (path: string) => openRegularFileSized(options.dir, normalizeSourcePath(path), fs, realRoot);
 
   /**
    * Depth first, one directory open at a time. A directory below the root that cannot be listed is
@@ -88,7 +90,7 @@ export function createLocalSource(options: LocalSourceOptions): Source {
     remove: (path: string) =>
       classified(async () => {
         // Never through a symlink: a listed file since swapped for one, or a directory on the way swapped for one.
-        const handle = await openFile(path);
+        const { handle } = await openFile(path);
         await handle.close();
         await fs.unlink(resolvePath(path));
       }),
