@@ -54,8 +54,13 @@ export async function* readChunks(file: string | (() => Promise<OpenedFile>), of
     for (;;) {
       options.signal?.throwIfAborted();
       const length = position < size ? Math.min(chunkBytes, size - position) : Math.min(chunkBytes, TAIL_PROBE_BYTES);
+      // The one buffer of a reused read is as large as the file needs (a 64 KiB file hashed is not
+      // read into 256 KiB: per staged file, at its seal and its checksum), larger only if it grew.
+      if (options.reuseBuffer && (scratch === undefined || scratch.length < length)) {
+        scratch = Buffer.allocUnsafeSlow(Math.min(chunkBytes, Math.max(length, size - position, TAIL_PROBE_BYTES)));
+      }
       // allocUnsafeSlow: a small chunk is not a slice of Node's shared 8 KiB pool, which a consumer keeping it would keep whole.
-      const buffer = options.reuseBuffer ? (scratch ??= Buffer.allocUnsafeSlow(chunkBytes)) : Buffer.allocUnsafeSlow(length);
+      const buffer = options.reuseBuffer ? scratch! : Buffer.allocUnsafeSlow(length);
       let bytesRead: number;
       try {
         ({ bytesRead } = await handle.read(buffer, 0, length, position));
