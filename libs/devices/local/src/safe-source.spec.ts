@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { opendirSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -72,6 +73,46 @@ describe('local source: walks that always finish', () => {
     const { entries, problems } = await collect(createLocalSource({ id: 'l', dir }));
     expect(entries.map((e) => e.path)).toEqual(['d/real.bin']);
     expect(problems).toEqual([]);
+  });
+});
+
+describe('local source: listing cost', () => {
+  it('a listing lstats up to four files at once, and lists in readdir order, depth first, as one at a time did', async () => {
+    const dir = await tempDir();
+    for (let i = 0; i < 11; i++) await writeFile(join(dir, `f${i}.bin`), 'x'.repeat(i));
+    await mkdir(join(dir, 'sub'));
+    for (let i = 0; i < 6; i++) await writeFile(join(dir, 'sub', `g${i}.bin`), 'y');
+    await symlink(join(dir, 'f1.bin'), join(dir, 'link.bin'));
+    let inFlight = 0;
+    let most = 0;
+    const fs = {
+      ...nodeFsCalls,
+      lstat: (async (path: string, options?: { bigint: true }) => {
+        most = Math.max(most, ++inFlight);
+        try {
+          return await (options ? nodeFsCalls.lstat(path, options) : nodeFsCalls.lstat(path));
+        } finally {
+          inFlight--;
+        }
+      }) as typeof nodeFsCalls.lstat,
+    };
+    const listed: string[] = [];
+    for await (const e of createLocalSource({ id: 'l', dir, fs }).list()) listed.push(e.path);
+    // What a walk one entry at a time gives: readdir's order, a directory's files where it is met.
+    const expected: string[] = [];
+    const walk = (at: string, prefix: string): void => {
+      const d = opendirSync(at);
+      for (let e = d.readSync(); e !== null; e = d.readSync()) {
+        const rel = prefix === '' ? e.name : `${prefix}/${e.name}`;
+        if (e.isDirectory()) walk(join(at, e.name), rel);
+        else if (e.isFile()) expected.push(rel);
+      }
+      d.closeSync();
+    };
+    walk(dir, '');
+    expect(listed).toEqual(expected);
+    expect(listed).toHaveLength(17);
+    expect(most).toBe(4);
   });
 });
 
