@@ -6,7 +6,7 @@ export * from './states';
 export * from './source';
 export * from './file-stat';
 export * from './walk-guard';
-export { openRegularFile } from './safe-open';
+export { type OpenedFile, RealRoot, openRegularFile, openRegularFileSized } from './safe-open';
 export * from './target';
 export * from './staging';
 export * from './filter';

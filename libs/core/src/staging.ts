@@ -39,6 +39,15 @@ export interface Staging {
   remove(fileId: string): Promise<void>;
   /** Free bytes on the staging file system. */
   freeBytes(): Promise<number>;
-  /** Size of the staging file system, when known: a file larger than it (less the reserve) can never be staged. */
-  totalBytes?(): Promise<number>;
+  /**
+   * Free bytes and the size of the staging file system, read together (one statfs, asked at every
+   * download step). The size tells a file that can never be staged (larger than it, less the reserve).
+   * A staging without it only answers `freeBytes`.
+   */
+  space?(): Promise<StagingSpace>;
+}
+
+export interface StagingSpace {
+  readonly freeBytes: number;
+  readonly totalBytes: number;
 }

@@ -12,7 +12,9 @@ import {
   classifyError,
   normalizeSourcePath,
   statRegularFile,
+  RealRoot,
   openRegularFile,
+  openRegularFileSized,
 } from '@filesync/core';
 import type { ReadFailureTracker } from './read-failure-tracker';
 import type { MountedDrive } from './volume-identity';
@@ -86,11 +88,10 @@ interface Chunk {
  * so an eject is never refused as busy, and a drive pulled between chunks fails the next open
  * instead of leaving a descriptor to a vanished file system.
  */
-async function readChunkAt(root: string, rel: string, position: number, length: number): Promise<Chunk> {
+async function readChunkAt(root: RealRoot, rel: string, position: number, length: number): Promise<Chunk> {
   // Only a regular file inside the volume: not a FIFO (blocks for ever), not through a symlink.
-  const handle = await openRegularFile(root, rel);
+  const { handle, size } = await openRegularFileSized(root.root, rel, undefined, root);
   try {
-    const { size } = await handle.stat();
     if (position >= size) return { bytes: new Uint8Array(), size };
     const buffer = Buffer.allocUnsafe(Math.min(length, size - position));
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
@@ -109,6 +110,7 @@ const errnoOf = (err: unknown): string | undefined => {
 export function createVolumeSource(options: VolumeSourceOptions): VolumeSource {
   const { sourceId, drive, tracker } = options;
   const root = options.dir ? join(drive.mountPoint, options.dir) : drive.mountPoint;
+  const realRoot = new RealRoot(root);
   const name = drive.label ?? drive.uuid ?? drive.mountPoint;
   let bytesRead = 0;
   let reads = 0;
@@ -174,7 +176,7 @@ export function createVolumeSource(options: VolumeSourceOptions): VolumeSource {
     let chunk: Chunk;
     try {
       await options.readGate?.({ sourceId, path: rel, offset: position, length: options.readChunkBytes });
-      chunk = await readChunkAt(root, rel, position, options.readChunkBytes);
+      chunk = await readChunkAt(realRoot, rel, position, options.readChunkBytes);
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
       throw await readFailure(err, rel, position);

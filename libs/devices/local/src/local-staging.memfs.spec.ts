@@ -73,6 +73,26 @@ describe('local staging on memfs', () => {
     expect(await staging.resume('missing', 5000)).toBe(0);
   });
 
+  it('a resume looks at each name once: a new file (nothing staged yet) costs two stats, a partial one', async () => {
+    const m = memFs();
+    m.vol.fromJSON({ 'f3.part': 'x'.repeat(1000) }, DIR);
+    const stats: string[] = [];
+    const staging = createLocalStaging(DIR, {
+      fs: {
+        ...m.fs,
+        stat: (path) => {
+          stats.push(path.slice(DIR.length + 1));
+          return m.fs.stat(path);
+        },
+      },
+    });
+    expect(await staging.resume('new', 0)).toBe(0);
+    expect(stats).toEqual(['new.part', 'new']);
+    stats.length = 0;
+    expect(await staging.resume('f3', 5000)).toBe(1000);
+    expect(stats).toEqual(['f3.part']);
+  });
+
   it('resumes a file sealed but not yet recorded as staged by unsealing it, without starting over', async () => {
     const m = memFs();
     const staging = createLocalStaging(DIR, { fs: m.fs });
@@ -120,7 +140,9 @@ describe('local staging on memfs', () => {
       },
     });
     expect(await staging.freeBytes()).toBe(3 * 4096);
-    expect(await staging.totalBytes!()).toBe(1000 * 4096);
+    expect(asked).toEqual([DIR]);
+    // Free and total bytes from one statfs: a download step asks for both.
+    expect(await staging.space()).toEqual({ freeBytes: 3 * 4096, totalBytes: 1000 * 4096 });
     expect(asked).toEqual([DIR, DIR]);
     // The directory is made before it is asked about (statfs of a missing one fails).
     expect(m.vol.statSync(DIR).isDirectory()).toBe(true);

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { type FsCalls, type Staging, type StagingWriteOptions, hashStream, nodeFsCalls, writeFully } from '@filesync/core';
+import { type FsCalls, type Staging, type StagingSpace, type StagingWriteOptions, hashStream, nodeFsCalls, writeFully } from '@filesync/core';
 import { classified, classify } from './errors';
 import { fsyncDir } from './durable-fs';
 import { readChunks } from './read-chunks';
@@ -23,7 +23,7 @@ export interface LocalStagingOptions {
 export function createLocalStaging(
   dir: string,
   options: LocalStagingOptions = {},
-): Staging & { readonly dir: string; pathOf(fileId: string): string } {
+): Staging & { readonly dir: string; pathOf(fileId: string): string; space(): Promise<StagingSpace> } {
   const fs = options.fs ?? nodeFsCalls;
   const sizeOrZero = async (file: string): Promise<number> => {
     try {
@@ -41,17 +41,26 @@ export function createLocalStaging(
     await classified(() => fs.mkdir(dir, { recursive: true }));
     made = true;
   };
+  const space = async (): Promise<StagingSpace> => {
+    await ensureDir();
+    const st = await classified(() => fs.statfs(dir));
+    return { freeBytes: st.bavail * st.bsize, totalBytes: st.blocks * st.bsize };
+  };
 
   return {
     dir,
     pathOf: sealedPath,
     async resume(fileId, recordedOffset) {
-      // Sealed but not yet recorded as staged (power cut between the two): unseal, so the download
-      // goes on from its record (the whole file) instead of starting again from byte 0.
-      if ((await sizeOrZero(partPath(fileId))) === 0 && (await sizeOrZero(sealedPath(fileId))) > 0) {
-        await classified(() => fs.rename(sealedPath(fileId), partPath(fileId)));
+      let have = await sizeOrZero(partPath(fileId));
+      if (have === 0) {
+        // Sealed but not yet recorded as staged (power cut between the two): unseal, so the download
+        // goes on from its record (the whole file) instead of starting again from byte 0.
+        const sealed = await sizeOrZero(sealedPath(fileId));
+        if (sealed > 0) {
+          await classified(() => fs.rename(sealedPath(fileId), partPath(fileId)));
+          have = sealed;
+        }
       }
-      const have = await sizeOrZero(partPath(fileId));
       // Bytes past the record were written but never promised durable: drop them.
       if (have > recordedOffset) await classified(() => fs.truncate(partPath(fileId), recordedOffset));
       return Math.min(have, recordedOffset);
@@ -101,15 +110,7 @@ export function createLocalStaging(
         });
       }
     },
-    async freeBytes() {
-      await ensureDir();
-      const space = await classified(() => fs.statfs(dir));
-      return space.bavail * space.bsize;
-    },
-    async totalBytes() {
-      await ensureDir();
-      const space = await classified(() => fs.statfs(dir));
-      return space.blocks * space.bsize;
-    },
+    freeBytes: async () => (await space()).freeBytes,
+    space,
   };
 }

@@ -71,6 +71,31 @@ describe('readChunks', () => {
     expect(Buffer.concat(copies).equals(bytes)).toBe(true);
   });
 
+  it('with reuseBuffer, the one buffer is the size the file needs, not a whole chunk, and grows with a file that grows', async () => {
+    const file = join(dir, 'small-hashed');
+    await writeFile(file, randomBytes(40_000));
+    const sizes = new Set<number>();
+    for await (const c of readChunks(file, 0, { reuseBuffer: true })) sizes.add(c.buffer.byteLength);
+    expect([...sizes]).toEqual([40_000]);
+    const tiny = join(dir, 'tiny-hashed');
+    await writeFile(tiny, 'ten bytes!');
+    const tinySizes = new Set<number>();
+    for await (const c of readChunks(tiny, 0, { reuseBuffer: true })) tinySizes.add(c.buffer.byteLength);
+    // Room for the read past the end that finds it (16 KiB) in the same buffer.
+    expect([...tinySizes]).toEqual([16 * 1024]);
+    // A file that grows after the open: read to its new end, in a buffer grown for it.
+    const growing = join(dir, 'growing-hashed');
+    await writeFile(growing, 'abc');
+    const more = randomBytes(100_000);
+    const copies: Uint8Array[] = [];
+    const iterator = readChunks(growing, 0, { reuseBuffer: true, chunkBytes: 65_536 })[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    copies.push(Uint8Array.from(first.value as Uint8Array));
+    await appendFile(growing, more);
+    for (let r = await iterator.next(); !r.done; r = await iterator.next()) copies.push(Uint8Array.from(r.value));
+    expect(Buffer.concat(copies).equals(Buffer.concat([Buffer.from('abc'), more]))).toBe(true);
+  });
+
   it('classifies an open that fails, and ends at once on an empty file', async () => {
     await expect(collect(readChunks(join(dir, 'missing'), 0))).rejects.toMatchObject({ code: 'not-found' });
     const empty = join(dir, 'empty');

@@ -1,4 +1,4 @@
-import { type FsCalls, type FsFileHandle, nodeFsCalls, release } from '@filesync/core';
+import { type FsCalls, type OpenedFile, nodeFsCalls, release } from '@filesync/core';
 import { classify } from './errors';
 
 export const DEFAULT_CHUNK_BYTES = 256 * 1024;
@@ -23,17 +23,20 @@ export interface ReadChunksOptions {
 }
 
 /**
- * Yields a file's bytes (`file` is a path, or how to open it: a source opens only regular files) from `offset` with positional reads. Every chunk is a fresh buffer (a consumer
+ * Yields a file's bytes (`file` is a path, or how to open it: a source opens only regular files, and
+ * its open's fstat gives the size, not asked again here) from `offset` with positional reads. Every chunk is a fresh buffer (a consumer
  * may keep it) unless `reuseBuffer`, sized to what is left of the file (a 10-byte file costs 10 bytes,
  * not a chunk); a file that grew since it was opened is read to its new end. Every failure —
  * including one in the middle, as when a drive is pulled — is classified, so EIO/ENODEV arrive as
  * transient `device-gone`. `fs` opens a path (node's unless a unit test hands in an in-memory one).
  */
-export async function* readChunks(file: string | (() => Promise<FsFileHandle>), offset: number, options: ReadChunksOptions = {}): AsyncGenerator<Uint8Array> {
+export async function* readChunks(file: string | (() => Promise<OpenedFile>), offset: number, options: ReadChunksOptions = {}): AsyncGenerator<Uint8Array> {
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   let handle;
+  let opened: OpenedFile | undefined;
   try {
-    handle = typeof file === 'string' ? await (options.fs ?? nodeFsCalls).open(file, 'r') : await file();
+    if (typeof file === 'string') handle = await (options.fs ?? nodeFsCalls).open(file, 'r');
+    else ({ handle } = opened = await file());
   } catch (err) {
     throw classify(err);
   }
@@ -45,14 +48,19 @@ export async function* readChunks(file: string | (() => Promise<FsFileHandle>), 
         throw classify(err);
       }
     };
-    let size = await sizeNow();
+    let size = opened?.size ?? (await sizeNow());
     let scratch: Buffer | undefined;
     let position = offset;
     for (;;) {
       options.signal?.throwIfAborted();
       const length = position < size ? Math.min(chunkBytes, size - position) : Math.min(chunkBytes, TAIL_PROBE_BYTES);
+      // The one buffer of a reused read is as large as the file needs (a 64 KiB file hashed is not
+      // read into 256 KiB: per staged file, at its seal and its checksum), larger only if it grew.
+      if (options.reuseBuffer && (scratch === undefined || scratch.length < length)) {
+        scratch = Buffer.allocUnsafeSlow(Math.min(chunkBytes, Math.max(length, size - position, TAIL_PROBE_BYTES)));
+      }
       // allocUnsafeSlow: a small chunk is not a slice of Node's shared 8 KiB pool, which a consumer keeping it would keep whole.
-      const buffer = options.reuseBuffer ? (scratch ??= Buffer.allocUnsafeSlow(chunkBytes)) : Buffer.allocUnsafeSlow(length);
+      const buffer = options.reuseBuffer ? scratch! : Buffer.allocUnsafeSlow(length);
       let bytesRead: number;
       try {
         ({ bytesRead } = await handle.read(buffer, 0, length, position));

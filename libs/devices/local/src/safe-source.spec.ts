@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
+import { opendirSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ListProblem, SourceEntry } from '@filesync/core';
+import { type FsFileHandle, type ListProblem, type SourceEntry, nodeFsCalls } from '@filesync/core';
 import { createLocalSource } from './local-source';
 
 const run = promisify(execFile);
@@ -75,6 +76,46 @@ describe('local source: walks that always finish', () => {
   });
 });
 
+describe('local source: listing cost', () => {
+  it('a listing lstats up to four files at once, and lists in readdir order, depth first, as one at a time did', async () => {
+    const dir = await tempDir();
+    for (let i = 0; i < 11; i++) await writeFile(join(dir, `f${i}.bin`), 'x'.repeat(i));
+    await mkdir(join(dir, 'sub'));
+    for (let i = 0; i < 6; i++) await writeFile(join(dir, 'sub', `g${i}.bin`), 'y');
+    await symlink(join(dir, 'f1.bin'), join(dir, 'link.bin'));
+    let inFlight = 0;
+    let most = 0;
+    const fs = {
+      ...nodeFsCalls,
+      lstat: (async (path: string, options?: { bigint: true }) => {
+        most = Math.max(most, ++inFlight);
+        try {
+          return await (options ? nodeFsCalls.lstat(path, options) : nodeFsCalls.lstat(path));
+        } finally {
+          inFlight--;
+        }
+      }) as typeof nodeFsCalls.lstat,
+    };
+    const listed: string[] = [];
+    for await (const e of createLocalSource({ id: 'l', dir, fs }).list()) listed.push(e.path);
+    // What a walk one entry at a time gives: readdir's order, a directory's files where it is met.
+    const expected: string[] = [];
+    const walk = (at: string, prefix: string): void => {
+      const d = opendirSync(at);
+      for (let e = d.readSync(); e !== null; e = d.readSync()) {
+        const rel = prefix === '' ? e.name : `${prefix}/${e.name}`;
+        if (e.isDirectory()) walk(join(at, e.name), rel);
+        else if (e.isFile()) expected.push(rel);
+      }
+      d.closeSync();
+    };
+    walk(dir, '');
+    expect(listed).toEqual(expected);
+    expect(listed).toHaveLength(17);
+    expect(most).toBe(4);
+  });
+});
+
 describe('local source: safe opens', () => {
   it('a listed file swapped for a FIFO is refused at once, naming what it is', async () => {
     const dir = await tempDir();
@@ -112,5 +153,76 @@ describe('local source: safe opens', () => {
     await expect(bytesOf(source, 'sub/secret.txt')).rejects.toMatchObject({ kind: 'permanent', message: expect.stringMatching(/outside the source/) });
     await expect(source.remove?.('sub/secret.txt')).rejects.toMatchObject({ kind: 'permanent' });
     expect(await bytesOf(createLocalSource({ id: 'o', dir: outside }), 'secret.txt')).toBe('secret');
+  });
+
+  it('a parent directory swapped for a symlink out of the source after reads (the root\'s real path known by then) is not read through', async () => {
+    const dir = await tempDir();
+    const outside = await tempDir();
+    await writeFile(join(outside, 'secret.txt'), 'secret');
+    await mkdir(join(dir, 'sub'));
+    await writeFile(join(dir, 'sub', 'secret.txt'), 'mine');
+    const source = createLocalSource({ id: 'l', dir });
+    expect(await bytesOf(source, 'sub/secret.txt')).toBe('mine');
+    await rm(join(dir, 'sub'), { recursive: true });
+    await symlink(outside, join(dir, 'sub'));
+    await expect(bytesOf(source, 'sub/secret.txt')).rejects.toMatchObject({ kind: 'permanent', message: expect.stringMatching(/outside the source/) });
+    await expect(source.checksum?.('sub/secret.txt', 'sha256')).rejects.toMatchObject({ kind: 'permanent' });
+    await expect(source.remove?.('sub/secret.txt')).rejects.toMatchObject({ kind: 'permanent' });
+  });
+
+  it('a root that is a symlink re-pointed while the source runs is followed to its new place', async () => {
+    const base = await tempDir();
+    await mkdir(join(base, 'one'));
+    await mkdir(join(base, 'two'));
+    await writeFile(join(base, 'one', 'f.txt'), 'first');
+    await writeFile(join(base, 'two', 'f.txt'), 'second');
+    await symlink(join(base, 'one'), join(base, 'root'));
+    const source = createLocalSource({ id: 'l', dir: join(base, 'root') });
+    expect(await bytesOf(source, 'f.txt')).toBe('first');
+    await rm(join(base, 'root'));
+    await symlink(join(base, 'two'), join(base, 'root'));
+    expect(await bytesOf(source, 'f.txt')).toBe('second');
+  });
+
+  it('each open costs one fstat (its size is the read\'s), and the root\'s real path is resolved once, not at every open', async () => {
+    const dir = await tempDir();
+    await mkdir(join(dir, 'a'));
+    for (let i = 0; i < 3; i++) await writeFile(join(dir, 'a', `f${i}.bin`), `file ${i}`);
+    const calls = { realpath: 0, fstat: 0, readlink: 0 };
+    const fs = {
+      ...nodeFsCalls,
+      realpath: (path: string) => {
+        calls.realpath++;
+        return nodeFsCalls.realpath(path);
+      },
+      readlink: (path: string) => {
+        calls.readlink++;
+        return nodeFsCalls.readlink(path);
+      },
+      open: async (path: string, flags: string | number): Promise<FsFileHandle> => {
+        const handle = await nodeFsCalls.open(path, flags);
+        const counted: FsFileHandle = {
+          fd: handle.fd,
+          read: handle.read.bind(handle),
+          write: handle.write.bind(handle),
+          truncate: handle.truncate.bind(handle),
+          datasync: handle.datasync.bind(handle),
+          sync: handle.sync.bind(handle),
+          close: handle.close.bind(handle),
+          stat: () => {
+            calls.fstat++;
+            return handle.stat();
+          },
+        };
+        return counted;
+      },
+    };
+    const source = createLocalSource({ id: 'l', dir, fs });
+    for (let i = 0; i < 3; i++) {
+      expect(await bytesOf(source, `a/f${i}.bin`)).toBe(`file ${i}`);
+      expect(await source.checksum?.(`a/f${i}.bin`, 'sha256')).toMatch(/^[0-9a-f]{64}$/);
+    }
+    // Six opens: each checked against /proc for where it really is, each stat'ed once.
+    expect(calls).toEqual({ realpath: 1, fstat: 6, readlink: 6 });
   });
 });

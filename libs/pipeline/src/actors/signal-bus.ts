@@ -33,12 +33,33 @@ function isSignal(value: unknown): value is PipelineSignal {
 }
 
 /**
+ * A signal posted again within this long after the last one of its kind (type and config id) sent is
+ * sent once more at the end of that time, not each time: a downloader staging small files posted
+ * `signal.staged` per file, and every thread of the agent on the bus (each has one) took each post
+ * off its port and woke for it. The first one goes at once; no later one is lost, only merged.
+ */
+export const SIGNAL_COALESCE_MS = 100;
+
+/**
  * Joins the bus named `name` (one per agent: its data dir, so two agents in one process, as in
  * tests, do not hear each other). It never keeps a thread alive on its own.
  */
-export function openSignalBus(name: string): SignalBus {
+export function openSignalBus(name: string, coalesceMs = SIGNAL_COALESCE_MS): SignalBus {
   const channel = new BroadcastChannel(`filesync.signals:${name}`);
   channel.unref();
+  let closed = false;
+  /** Kinds sent within the last `coalesceMs`, each with whether another post of it waits to go. */
+  const recent = new Map<string, { again: boolean; timer: NodeJS.Timeout }>();
+  const send = (key: string, signal: PipelineSignal): void => {
+    channel.postMessage(signal);
+    const timer = setTimeout(() => {
+      const entry = recent.get(key);
+      recent.delete(key);
+      if (entry?.again && !closed) send(key, signal);
+    }, coalesceMs);
+    timer.unref();
+    recent.set(key, { again: false, timer });
+  };
   const listeners = new Set<(signal: PipelineSignal) => void>();
   channel.onmessage = (event: unknown) => {
     const data = (event as { data?: unknown }).data;
@@ -46,10 +67,13 @@ export function openSignalBus(name: string): SignalBus {
     if (!isSignal(data)) return;
     for (const listener of listeners) listener(data);
   };
-  let closed = false;
   return {
     post(signal) {
-      if (!closed) channel.postMessage(signal);
+      if (closed) return;
+      const key = `${signal.type}\0${signal.configId}`;
+      const entry = recent.get(key);
+      if (entry) entry.again = true;
+      else send(key, signal);
     },
     subscribe(listener) {
       listeners.add(listener);
@@ -57,6 +81,8 @@ export function openSignalBus(name: string): SignalBus {
     },
     close() {
       closed = true;
+      for (const { timer } of recent.values()) clearTimeout(timer);
+      recent.clear();
       listeners.clear();
       channel.close();
     },
