@@ -22,6 +22,9 @@ const POLL_MS = 250;
 const IDLE_SETTLE_MS = 10_000;
 /** Idle RSS is the median of the samples over this span after the settle. */
 const IDLE_SAMPLE_MS = 5_000;
+/** A span whose samples spread wider than this is not steady yet: another is taken, up to `IDLE_SPANS`. */
+const IDLE_STEADY_MIB = 2;
+const IDLE_SPANS = 4;
 
 function run(command: string, args: readonly string[]): Promise<void> {
   return new Promise<void>((resolve, reject) => {
@@ -87,8 +90,11 @@ async function agentRun(repo: string, dir: string, from: string, files: number, 
   try {
     await agent.served;
     await sleep(settleMs);
-    const idle: number[] = [];
-    for (const end = performance.now() + IDLE_SAMPLE_MS; performance.now() < end; await sleep(POLL_MS)) idle.push(memory(agent.pid).rssMiB);
+    let idle: number[] = [];
+    for (let span = 0; span < IDLE_SPANS && (span === 0 || Math.max(...idle) - Math.min(...idle) > IDLE_STEADY_MIB); span++) {
+      idle = [];
+      for (const end = performance.now() + IDLE_SAMPLE_MS; performance.now() < end; await sleep(POLL_MS)) idle.push(memory(agent.pid).rssMiB);
+    }
     const idleRssMiB = median(idle);
     const idleSpreadMiB = round(Math.max(...idle) - Math.min(...idle), 1);
     log(`  idle ${idleRssMiB} MiB (${Math.min(...idle)}–${Math.max(...idle)}, ${memory(agent.pid).threads} threads)`);
