@@ -14,5 +14,5 @@ export type {
 export { guardMessage, isMessage, showMessage } from './messages';
 export type { Message, MessageOf, Replies } from './messages';
 export type { ActorRefLike, AskOptions } from './remote';
-export { cancelByteStream, type ReceiveOptions, receiveByteStream, sendByteStream, STREAM_WINDOW } from './byte-stream';
+export { cancelByteStream, ChunkPool, type ReceiveOptions, receiveByteStream, sendByteStream, STREAM_WINDOW } from './byte-stream';
 export type { SendOptions, SendOutcome } from './byte-stream';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { MessageChannel } from 'node:worker_threads';
 import { PermanentError, TransientError, release } from '@filesync/core';
 import { describe, expect, it } from 'vitest';
-import { cancelByteStream, receiveByteStream, sendByteStream, STREAM_WINDOW } from './byte-stream';
+import { cancelByteStream, ChunkPool, receiveByteStream, sendByteStream, STREAM_WINDOW } from './byte-stream';
 
 function bytes(n: number, fill: number): Uint8Array {
   return new Uint8Array(n).fill(fill);
@@ -177,6 +177,57 @@ describe('byte stream over a port', () => {
     expect(got).toEqual([new Uint8Array(16).fill(1), new Uint8Array(16).fill(2), new Uint8Array(16).fill(3)]);
     // Moved, not copied: the sender's buffer is gone. The others (not released, or not filling their buffer) stay.
     expect([fresh.byteLength, kept.byteLength, part.byteLength]).toEqual([0, 16, 16]);
+  });
+
+  it('with a pool, gives it the buffer of each released chunk the receiver took, never one it did not take', async () => {
+    const { port1, port2 } = new MessageChannel();
+    const given: ArrayBuffer[] = [];
+    const pool = new ChunkPool();
+    const give = pool.give.bind(pool);
+    pool.give = (b) => void (given.push(b), give(b));
+    const chunks = Array.from({ length: STREAM_WINDOW + 4 }, (_, i) => (i === 1 ? new Uint8Array(16).fill(i) : release(new Uint8Array(16).fill(i))));
+    const buffers = chunks.map((c) => c.buffer);
+    const sent = sendByteStream(port1, (async function* () { yield* chunks; })(), { pool });
+    const it = receiveByteStream(port2)[Symbol.asyncIterator]();
+    for (let i = 0; i < 3; i++) expect((await it.next()).value).toEqual(new Uint8Array(16).fill(i));
+    await tick();
+    // Chunk 2 counts as taken once chunk 3 is asked for; chunk 1 is not released (its producer may still use it).
+    expect(given.map((b) => buffers.indexOf(b))).toEqual([0]);
+    await it.return?.();
+    const outcome = await sent;
+    // Those read ahead and never taken are handed back, their bytes intact, and not given to the pool
+    // (which may have lent the given ones for later chunks' copies).
+    expect(given.map((b) => buffers.indexOf(b))).toEqual([0, 2]);
+    expect(outcome?.untaken.map((c) => c[0])).toEqual(chunks.slice(3, 3 + outcome!.untaken.length).map((c) => c[0]));
+    expect(outcome!.untaken.every((c) => c.byteLength === 16)).toBe(true);
+  });
+
+  it('a pool lends only a buffer of exactly the size asked, keeps at most its max, and lets go of all once left alone', async () => {
+    const pool = new ChunkPool(2, 30);
+    const a = new ArrayBuffer(16);
+    pool.give(a);
+    pool.give(new ArrayBuffer(32));
+    pool.give(new ArrayBuffer(16));
+    expect(pool.size).toBe(2);
+    expect(pool.take(8)).toBeUndefined();
+    expect(pool.take(16)).toBe(a);
+    await tick();
+    await tick();
+    expect(pool.size).toBe(0);
+  });
+
+  it('with returnBuffers, a quiet stop moves back the buffers of the chunks that came and were never taken', async () => {
+    const { port1, port2 } = new MessageChannel();
+    const pool = new ChunkPool();
+    const sent = sendByteStream(port1, (async function* () { for (let i = 0; i < 100; i++) yield bytes(64, i); })(), { pool });
+    const it = receiveByteStream(port2, undefined, { returnBuffers: true })[Symbol.asyncIterator]();
+    await it.next();
+    await tick();
+    await it.return?.();
+    await sent;
+    // The window came and one was taken (its consumer may still hold it: it asked for no next one);
+    // the other buffers came back with the stop.
+    expect(pool.size).toBe(STREAM_WINDOW - 1);
   });
 
   describe('with returnBuffers', () => {

@@ -1,5 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
-import { type ErrorData, fromErrorData, isReleased, TransientError } from '@filesync/core';
+import { type ChunkBuffers, type ErrorData, fromErrorData, isReleased, TransientError } from '@filesync/core';
 import { errorToData } from './exit-reason';
 
 /**
@@ -13,11 +13,12 @@ import { errorToData } from './exit-reason';
 type SenderMessage = { readonly kind: 'chunk'; readonly data: Uint8Array<ArrayBuffer> } | { readonly kind: 'end' } | { readonly kind: 'error'; readonly error: ErrorData };
 /**
  * `taken`: chunks the receiver's consumer has had so far, so the sender knows which ones it did not.
- * `back`: the buffer of the chunk the consumer has dealt with, moved back for the sender's next copy.
+ * `back`: the buffer of the chunk the consumer has dealt with, moved back for the sender's next copy;
+ * on a quiet cancel, those of the chunks that came and were never taken.
  */
 type ReceiverMessage =
   | { readonly kind: 'credit'; readonly n: number; readonly taken: number; readonly back?: ArrayBuffer }
-  | { readonly kind: 'cancel'; readonly taken?: number; readonly error?: ErrorData };
+  | { readonly kind: 'cancel'; readonly taken?: number; readonly error?: ErrorData; readonly back?: readonly ArrayBuffer[] };
 
 /** Chunks in flight per stream: enough to keep both ends busy, small enough for a Pi's memory. */
 export const STREAM_WINDOW = 8;
@@ -33,12 +34,54 @@ function disconnected(): TransientError {
  * bytes then cross between two threads in the same few buffers, instead of a fresh allocation per
  * chunk that lives on, dead, in the receiver's heap until its next collection.
  */
-function owned(chunk: Uint8Array, spare: ArrayBuffer[]): Uint8Array<ArrayBuffer> {
+function owned(chunk: Uint8Array, spare: ArrayBuffer[], pool: ChunkPool | undefined): Uint8Array<ArrayBuffer> {
   const i = spare.findIndex((b) => b.byteLength >= chunk.byteLength && b.byteLength <= 2 * chunk.byteLength);
-  if (i < 0) return new Uint8Array(chunk);
-  const copy = new Uint8Array(spare.splice(i, 1)[0]!, 0, chunk.byteLength);
+  const into = i >= 0 ? spare.splice(i, 1)[0]! : pool?.take(chunk.byteLength);
+  if (into === undefined) return new Uint8Array(chunk);
+  const copy = new Uint8Array(into, 0, chunk.byteLength);
   copy.set(chunk);
   return copy;
+}
+
+/**
+ * Buffers a sender is done with, for the next chunks of its streams, one after another: those of
+ * released chunks once the receiver took their copies (nothing reads them any more), which its
+ * producer reads into (core's `ChunkBuffers`, a source's `ReadOptions.buffers`), and those the
+ * receiver moved back and a stream ended without using, which the next stream copies into. A file
+ * read in slices (a stream per 16 MiB) then moves through the same few buffers instead of leaving
+ * dead ones in the sender's heap until its next collection. Holds at most `max` buffers, and none
+ * once it has gone `keepMs` untouched (a link idle after a transfer).
+ */
+export class ChunkPool implements ChunkBuffers {
+  private free: ArrayBuffer[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly max = 3 * STREAM_WINDOW,
+    private readonly keepMs = 5000,
+  ) {}
+
+  give(buffer: ArrayBuffer): void {
+    if (this.free.length < this.max && buffer.byteLength > 0) this.free.push(buffer);
+    this.touch();
+  }
+
+  take(bytes: number): ArrayBuffer | undefined {
+    this.touch();
+    const i = this.free.findIndex((b) => b.byteLength === bytes);
+    return i < 0 ? undefined : this.free.splice(i, 1)[0];
+  }
+
+  get size(): number {
+    return this.free.length;
+  }
+
+  private touch(): void {
+    clearTimeout(this.timer);
+    if (this.free.length === 0) return;
+    this.timer = setTimeout(() => (this.free = []), this.keepMs);
+    this.timer.unref();
+  }
 }
 
 export interface SendOptions {
@@ -62,6 +105,12 @@ export interface SendOptions {
    * them in `untaken`, so a sender that keeps read-ahead (a source's read) leaves this off.
    */
   readonly moveReleased?: boolean;
+  /**
+   * Gets the buffer of each released chunk copied to the receiver once the receiver's consumer has
+   * taken it, and at the end the buffers the receiver moved back and this stream did not use; gives
+   * buffers to copy into when none came back (a stream's first chunks).
+   */
+  readonly pool?: ChunkPool;
 }
 
 /** How a stream ended that the receiver stopped quietly before its end. */
@@ -89,14 +138,18 @@ export async function sendByteStream(port: MessagePort, chunks: AsyncIterable<Ui
    * The chunks sent and not known to be taken (at most the window), with their sizes: a quiet stop
    * hands them back (a moved chunk is not here to hand back: `moveReleased`).
    */
-  const sent: { readonly chunk: Uint8Array | undefined; readonly bytes: number }[] = [];
+  const sent: { readonly chunk: Uint8Array | undefined; readonly bytes: number; readonly recycle: boolean }[] = [];
   /** Buffers the receiver moved back (at most the window), for the next chunks' copies. */
   const spare: ArrayBuffer[] = [];
   /** How many chunks, and their bytes, are known taken (left `sent`). */
   let takenCount = 0;
   let takenBytes = 0;
   const forgetTaken = (taken: number): void => {
-    for (; takenCount < taken && sent.length > 0; takenCount++) takenBytes += sent.shift()?.bytes ?? 0;
+    for (; takenCount < taken && sent.length > 0; takenCount++) {
+      const s = sent.shift()!;
+      takenBytes += s.bytes;
+      if (s.recycle && s.chunk) options.pool?.give(s.chunk.buffer as ArrayBuffer);
+    }
   };
   const stopReason = (): unknown => stopped?.error ?? new TransientError('cancelled', 'the receiver stopped reading');
   // The first reason wins: a receiver that stops quietly closes its port right after.
@@ -108,7 +161,10 @@ export async function sendByteStream(port: MessagePort, chunks: AsyncIterable<Ui
     wake?.();
   };
   const onMessage = (m: ReceiverMessage): void => {
-    if (m.kind === 'cancel') return stop(m.error === undefined ? { ...(m.taken === undefined ? {} : { taken: m.taken }) } : { error: fromErrorData(m.error) });
+    if (m.kind === 'cancel') {
+      for (const b of m.back ?? []) options.pool?.give(b);
+      return stop(m.error === undefined ? { ...(m.taken === undefined ? {} : { taken: m.taken }) } : { error: fromErrorData(m.error) });
+    }
     credit += m.n;
     forgetTaken(m.taken);
     if (m.back !== undefined && m.back.byteLength > 0 && spare.length < STREAM_WINDOW) spare.push(m.back);
@@ -150,12 +206,13 @@ export async function sendByteStream(port: MessagePort, chunks: AsyncIterable<Ui
         port.postMessage({ kind: 'end' } satisfies SenderMessage);
         return undefined;
       }
-      const moved = options.moveReleased === true && isReleased(next.value);
-      sent.push({ chunk: moved ? undefined : next.value, bytes: next.value.byteLength });
+      const released = isReleased(next.value);
+      const moved = options.moveReleased === true && released;
+      sent.push({ chunk: moved ? undefined : next.value, bytes: next.value.byteLength, recycle: released && !moved });
       if (stopped) break;
       credit--;
       // A released chunk (core's `release`) fills a buffer of its own that its producer never touches again.
-      const data = moved ? (next.value as Uint8Array<ArrayBuffer>) : owned(next.value, spare);
+      const data = moved ? (next.value as Uint8Array<ArrayBuffer>) : owned(next.value, spare, options.pool);
       port.postMessage({ kind: 'chunk', data } satisfies SenderMessage, [data.buffer]);
     }
     if (stopped?.error !== undefined) throw stopped.error;
@@ -167,6 +224,7 @@ export async function sendByteStream(port: MessagePort, chunks: AsyncIterable<Ui
     signal?.removeEventListener('abort', onAbort);
     if (!finished) await iterator.return?.().catch(() => undefined);
     if (stopped) onStop?.abort(stopReason());
+    for (const b of spare) options.pool?.give(b);
     // What was posted is still delivered before the receiver sees the close.
     port.close();
   }
@@ -238,7 +296,11 @@ export function receiveByteStream(port: MessagePort, signal?: AbortSignal, optio
       port.off('message', onMessage);
       port.off('close', onClose);
       signal?.removeEventListener('abort', onAbort);
-      if (!over && !closed) port.postMessage({ kind: 'cancel', taken } satisfies ReceiverMessage);
+      if (!over && !closed) {
+        // Chunks that came and were never taken: with returnBuffers, their buffers go back too.
+        const back = options.returnBuffers ? inbox.flatMap((m) => (m.kind === 'chunk' ? [m.data.buffer] : [])) : [];
+        port.postMessage({ kind: 'cancel', taken, ...(back.length > 0 ? { back } : {}) } satisfies ReceiverMessage, back);
+      }
       port.close();
     }
   }

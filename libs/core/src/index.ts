@@ -11,7 +11,7 @@ export * from './target';
 export * from './staging';
 export * from './filter';
 export * from './hashing';
-export { isReleased, release } from './released-buffers';
+export { type ChunkBuffers, isReleased, release } from './released-buffers';
 export { writeFully } from './write-fully';
 export * from './fs-calls';
 export * from './collision';

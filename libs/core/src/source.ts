@@ -1,3 +1,5 @@
+import type { ChunkBuffers } from './released-buffers';
+
 /**
  * Hash names a device can offer. `sha256` is filesync's end-to-end check; `mavlink-crc32` is what
  * PX4's CalcFileCRC32 returns (init 0, no final XOR; see MAVFTP.md), which is not zlib's `crc32`.
@@ -65,6 +67,8 @@ export function problemCovers(problem: ListProblem, path: string): boolean {
 
 export interface ReadOptions {
   readonly signal?: AbortSignal;
+  /** Where the device may take the buffers it reads into (a device that allocates its own ignores it). */
+  readonly buffers?: ChunkBuffers;
 }
 
 /**

@@ -3,6 +3,7 @@ import { appendFile, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isReleased } from '@filesync/core';
 import { readChunks } from './read-chunks';
 
 async function collect(chunks: AsyncIterable<Uint8Array>, copy = false): Promise<Uint8Array[]> {
@@ -94,6 +95,20 @@ describe('readChunks', () => {
     await appendFile(growing, more);
     for (let r = await iterator.next(); !r.done; r = await iterator.next()) copies.push(Uint8Array.from(r.value));
     expect(Buffer.concat(copies).equals(Buffer.concat([Buffer.from('abc'), more]))).toBe(true);
+  });
+
+  it('with buffers, reads into those it is handed (released, as fresh ones) and allocates when it gets none', async () => {
+    const file = join(dir, 'pooled');
+    const bytes = randomBytes(3 * 65_536 + 100);
+    await writeFile(file, bytes);
+    const handed = [new ArrayBuffer(65_536), new ArrayBuffer(65_536)];
+    const asked: number[] = [];
+    const buffers = { take: (n: number) => (asked.push(n), handed.shift()) };
+    const chunks = await collect(readChunks(file, 0, { chunkBytes: 65_536, buffers }));
+    expect(Buffer.concat(chunks).equals(bytes)).toBe(true);
+    expect(asked).toEqual([65_536, 65_536, 65_536, 100, 16 * 1024]);
+    expect(new Set(chunks.map((c) => c.buffer)).size).toBe(4);
+    expect(chunks.every((c) => isReleased(c))).toBe(true);
   });
 
   it('classifies an open that fails, and ends at once on an empty file', async () => {

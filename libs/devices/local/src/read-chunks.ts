@@ -1,4 +1,4 @@
-import { type FsCalls, type OpenedFile, nodeFsCalls, release } from '@filesync/core';
+import { type ChunkBuffers, type FsCalls, type OpenedFile, nodeFsCalls, release } from '@filesync/core';
 import { classify } from './errors';
 
 export const DEFAULT_CHUNK_BYTES = 256 * 1024;
@@ -20,6 +20,8 @@ export interface ReadChunksOptions {
    * allocates one buffer, not one per chunk.
    */
   reuseBuffer?: boolean;
+  /** Buffers to read into before allocating fresh ones (a chunk in one is released all the same). */
+  buffers?: ChunkBuffers;
 }
 
 /**
@@ -60,7 +62,8 @@ export async function* readChunks(file: string | (() => Promise<OpenedFile>), of
         scratch = Buffer.allocUnsafeSlow(Math.min(chunkBytes, Math.max(length, size - position, TAIL_PROBE_BYTES)));
       }
       // allocUnsafeSlow: a small chunk is not a slice of Node's shared 8 KiB pool, which a consumer keeping it would keep whole.
-      const buffer = options.reuseBuffer ? scratch! : Buffer.allocUnsafeSlow(length);
+      const handed = options.reuseBuffer ? undefined : options.buffers?.take(length);
+      const buffer = options.reuseBuffer ? scratch! : handed ? Buffer.from(handed, 0, length) : Buffer.allocUnsafeSlow(length);
       let bytesRead: number;
       try {
         ({ bytesRead } = await handle.read(buffer, 0, length, position));

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { MessagePort as MessagePortClass, type MessagePort } from 'node:worker_threads';
 import { PermanentError, type Source, type SourceFeatures, type Target, type TargetFeatures, TransientError, classifyError } from '@filesync/core';
 import type { SourceConfig, TargetConfig } from '@filesync/core/config';
-import { cancelByteStream, defineActor, guardMessage, receiveByteStream, type SendOutcome, sendByteStream } from '@filesync/actors/actor';
+import { cancelByteStream, ChunkPool, defineActor, guardMessage, receiveByteStream, type SendOutcome, sendByteStream } from '@filesync/actors/actor';
 import type { SourceProvider } from '../source-provider';
 import { KeptReadAhead, afterKept } from './kept-read-ahead';
 import type { JobReply, LinkActor, LinkArgs, LinkDescription, LinkMessage, LinkReplies, Listing } from './link-protocol';
@@ -232,21 +232,28 @@ async function* watched(chunks: AsyncIterable<Uint8Array>, what: string, paused:
 }
 
 /**
+ * The buffers every read of this link is done with, for the next reads: a file is read in slices
+ * (a stream each), and without it each slice's first chunks would be fresh buffers left dead here.
+ */
+const pool = new ChunkPool();
+
+/**
  * Streams a device read to the asker on its own port (back-pressure: the device is read only as
  * fast as the asker takes it). The read ends with the stream: at its end, when the asker stops or
- * its thread goes, or when the device goes.
+ * its thread goes, or when the device goes. `buffers`: the link's `pool`, for a device that reads
+ * into buffers it is handed (a source's `ReadOptions.buffers`).
  */
 function streamRead(
   port: MessagePort,
   what: string,
-  open: (signal: AbortSignal, onPause: (paused: boolean) => void) => AsyncIterable<Uint8Array>,
+  open: (signal: AbortSignal, onPause: (paused: boolean) => void, buffers: ChunkPool) => AsyncIterable<Uint8Array>,
   onStoppedEarly?: (outcome: SendOutcome) => void,
 ): void {
   const onStop = new AbortController();
   let paused = false;
-  const chunks = watched(open(onStop.signal, (p) => (paused = p)), what, () => paused);
+  const chunks = watched(open(onStop.signal, (p) => (paused = p), pool), what, () => paused);
   reads.add(onStop);
-  void sendByteStream(port, chunks, { onStop })
+  void sendByteStream(port, chunks, { onStop, pool })
     .then((outcome) => outcome && onStoppedEarly?.(outcome), () => undefined)
     .finally(() => reads.delete(onStop));
 }
@@ -331,8 +338,8 @@ const linkActor: LinkActor = defineActor<LinkMessage, LinkReplies, LinkArgs>({
       streamRead(
         msg.port,
         `a read of ${msg.path} on ${args.device.id}`,
-        (signal, onPause) =>
-          afterKept(kept, msg.offset, (at) => (isPausable(s) ? s.readWithPause(msg.path, at, { signal, onPause }) : s.read(msg.path, at, { signal }))),
+        (signal, onPause, buffers) =>
+          afterKept(kept, msg.offset, (at) => (isPausable(s) ? s.readWithPause(msg.path, at, { signal, onPause }) : s.read(msg.path, at, { signal, buffers }))),
         (outcome) => readAhead.keep(key, msg.offset + outcome.takenBytes, outcome.untaken),
       );
     },
