@@ -40,11 +40,11 @@ describe.skipIf(missing !== undefined)(`e2e: the agent against a real PX4 (PX4 S
     return out;
   }
 
-  function config(w: E2eWorld, sitl: Px4Sitl): ConfigInput {
+  function config(w: E2eWorld, sitl: Px4Sitl, settleSec?: number): ConfigInput {
     return {
       ...w.baseConfig(),
       staging: { checkpointBytes: CHECKPOINT_BYTES, checkpointMs: 1000 },
-      sources: [{ id: 'px4', type: 'mavftp', link: sitl.onboard, logDir: '/log', pollIntervalSec: 1 }],
+      sources: [{ id: 'px4', type: 'mavftp', link: sitl.onboard, logDir: '/log', pollIntervalSec: 1, ...(settleSec === undefined ? {} : { settleSec }) }],
       targets: [{ id: 'out', type: 'local', dir: join(w.dir, 'out') }],
       routes: [{ source: 'px4', targets: ['out'], filter: { include: ['**/*.ulg'] } }],
     } as ConfigInput;
@@ -152,8 +152,10 @@ describe.skipIf(missing !== undefined)(`e2e: the agent against a real PX4 (PX4 S
       const expected = await closedLogs(sitl);
       const open = [...(await hashTree(sitl.logDir, (p) => p.endsWith('.ulg'))).keys()].sort().at(-1)!;
       expect(expected.has(open)).toBe(false);
-      const settleMs = 3000;
-      await w.startAgent(config(w, sitl), AGENT_READY_MS);
+      // Longer than the default 3 s: on a machine loaded well past its cores the one-second listing of
+      // the card slipped past 3 s (CI, load 12), and the growing log looked settled for a moment.
+      const settleMs = 6000;
+      await w.startAgent(config(w, sitl, settleMs / 1000), AGENT_READY_MS);
       catalog = await waitForCatalog(join(w.dataDir, 'catalog.db'));
       const rowsOfOpen = (): ReturnType<Catalog['listFiles']> => catalog!.listFiles().filter((f) => f.path.endsWith(open.split('/').slice(-2).join('/')));
       // While PX4 writes it: the closed logs arrive, the open one is one row, settling, at ever larger sizes.
