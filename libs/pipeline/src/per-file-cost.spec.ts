@@ -59,6 +59,14 @@ describe('per-file cost with a backlog', () => {
 
   const BACKLOG = 200;
 
+  /** BACKLOG files of 100 bytes on the source (f0000.bin …), each recorded found in the catalog. */
+  async function foundBacklog(): Promise<void> {
+    const files: Record<string, Uint8Array> = {};
+    for (let i = 0; i < BACKLOG; i++) files[`f${String(i).padStart(4, '0')}.bin`] = patternBytes(100, i);
+    await world.writeFiles('cam', files);
+    for await (const entry of world.source('cam').list()) world.catalog.recordFound({ sourceId: 'cam', ...entry }, ['nas']);
+  }
+
   it('a scan records new files in a transaction per batch, not one per file', async () => {
     const files: Record<string, Uint8Array> = {};
     for (let i = 0; i < 600; i++) files[`d/f${i}.bin`] = patternBytes(10, i);
@@ -81,10 +89,7 @@ describe('per-file cost with a backlog', () => {
   });
 
   it('a download step reads one page of found files from the catalog, not the whole backlog', async () => {
-    const files: Record<string, Uint8Array> = {};
-    for (let i = 0; i < BACKLOG; i++) files[`f${String(i).padStart(4, '0')}.bin`] = patternBytes(100, i);
-    await world.writeFiles('cam', files);
-    for await (const entry of world.source('cam').list()) world.catalog.recordFound({ sourceId: 'cam', ...entry }, ['nas']);
+    await foundBacklog();
     const { port, rows } = countingRows(world.catalog);
     const { port: watched, writes } = countingWrites(port);
     const downloader = new Downloader(world.source('cam'), world.staging, watched);
@@ -98,10 +103,7 @@ describe('per-file cost with a backlog', () => {
   });
 
   it('files that may not start ahead of one that may are read past in growing pages', async () => {
-    const files: Record<string, Uint8Array> = {};
-    for (let i = 0; i < BACKLOG; i++) files[`f${String(i).padStart(4, '0')}.bin`] = patternBytes(100, i);
-    await world.writeFiles('cam', files);
-    for await (const entry of world.source('cam').list()) world.catalog.recordFound({ sourceId: 'cam', ...entry }, ['nas']);
+    await foundBacklog();
     const { port, rows } = countingRows(world.catalog);
     let asked = 0;
     // As a paused route would: the first 30 files in order may not start.

@@ -31,6 +31,23 @@ async function collect(source: ReturnType<typeof createLocalSource>): Promise<{ 
   return { entries: entries.sort((a, b) => a.path.localeCompare(b.path)), problems };
 }
 
+/**
+ * A source holding sub/secret.txt ("mine") and, outside it, secret.txt ("secret"); `swapSub` replaces
+ * the source's `sub` with a symlink to the outside directory, as an attacker would after a listing.
+ */
+async function parentSwapWorld(): Promise<{ dir: string; outside: string; swapSub(): Promise<void> }> {
+  const dir = await tempDir();
+  const outside = await tempDir();
+  await writeFile(join(outside, 'secret.txt'), 'secret');
+  await mkdir(join(dir, 'sub'));
+  await writeFile(join(dir, 'sub', 'secret.txt'), 'mine');
+  const swapSub = async (): Promise<void> => {
+    await rm(join(dir, 'sub'), { recursive: true });
+    await symlink(outside, join(dir, 'sub'));
+  };
+  return { dir, outside, swapSub };
+}
+
 const bytesOf = async (source: ReturnType<typeof createLocalSource>, path: string): Promise<string> => {
   let out = '';
   for await (const chunk of source.read(path, 0)) out += Buffer.from(chunk).toString();
@@ -142,29 +159,19 @@ describe('local source: safe opens', () => {
   });
 
   it('a parent directory swapped for a symlink out of the source is not read through', async () => {
-    const dir = await tempDir();
-    const outside = await tempDir();
-    await writeFile(join(outside, 'secret.txt'), 'secret');
-    await mkdir(join(dir, 'sub'));
-    await writeFile(join(dir, 'sub', 'secret.txt'), 'mine');
+    const { dir, outside, swapSub } = await parentSwapWorld();
     const source = createLocalSource({ id: 'l', dir });
-    await rm(join(dir, 'sub'), { recursive: true });
-    await symlink(outside, join(dir, 'sub'));
+    await swapSub();
     await expect(bytesOf(source, 'sub/secret.txt')).rejects.toMatchObject({ kind: 'permanent', message: expect.stringMatching(/outside the source/) });
     await expect(source.remove?.('sub/secret.txt')).rejects.toMatchObject({ kind: 'permanent' });
     expect(await bytesOf(createLocalSource({ id: 'o', dir: outside }), 'secret.txt')).toBe('secret');
   });
 
   it('a parent directory swapped for a symlink out of the source after reads (the root\'s real path known by then) is not read through', async () => {
-    const dir = await tempDir();
-    const outside = await tempDir();
-    await writeFile(join(outside, 'secret.txt'), 'secret');
-    await mkdir(join(dir, 'sub'));
-    await writeFile(join(dir, 'sub', 'secret.txt'), 'mine');
+    const { dir, swapSub } = await parentSwapWorld();
     const source = createLocalSource({ id: 'l', dir });
     expect(await bytesOf(source, 'sub/secret.txt')).toBe('mine');
-    await rm(join(dir, 'sub'), { recursive: true });
-    await symlink(outside, join(dir, 'sub'));
+    await swapSub();
     await expect(bytesOf(source, 'sub/secret.txt')).rejects.toMatchObject({ kind: 'permanent', message: expect.stringMatching(/outside the source/) });
     await expect(source.checksum?.('sub/secret.txt', 'sha256')).rejects.toMatchObject({ kind: 'permanent' });
     await expect(source.remove?.('sub/secret.txt')).rejects.toMatchObject({ kind: 'permanent' });
