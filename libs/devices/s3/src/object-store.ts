@@ -118,13 +118,16 @@ export class ObjectStore {
   }
 
   put(key: string, body: Buffer, meta: { sha256: string; md5: string }, signal?: AbortSignal): Promise<string | undefined> {
-    return this.call(async () => {
-      const out = await this.send(
-        new PutObjectCommand({ Bucket: this.options.bucket, Key: key, Body: body, ContentLength: body.length, ContentMD5: meta.md5, Metadata: { sha256: meta.sha256 } }),
-        signal ? { abortSignal: signal } : undefined,
-      );
-      return out.ETag;
-    });
+    return this.call(() => this.putObject(key, body, meta, {}, signal));
+  }
+
+  /** PutObject of a whole body with its Content-MD5 and our sha256 metadata; the store's ETag. */
+  private async putObject(key: string, body: Buffer, meta: { sha256: string; md5: string }, condition: { IfNoneMatch?: '*' }, signal?: AbortSignal): Promise<string | undefined> {
+    const out = await this.send(
+      new PutObjectCommand({ Bucket: this.options.bucket, Key: key, Body: body, ContentLength: body.length, ContentMD5: meta.md5, Metadata: { sha256: meta.sha256 }, ...condition }),
+      signal ? { abortSignal: signal } : undefined,
+    );
+    return out.ETag;
   }
 
   /**
@@ -134,10 +137,7 @@ export class ObjectStore {
   putIfAbsent(key: string, body: Buffer, meta: { sha256: string; md5: string }): Promise<{ taken: true } | { taken: false; etag: string | undefined }> {
     return this.call(async () => {
       try {
-        const out = await this.send(
-          new PutObjectCommand({ Bucket: this.options.bucket, Key: key, Body: body, ContentLength: body.length, ContentMD5: meta.md5, Metadata: { sha256: meta.sha256 }, IfNoneMatch: '*' }),
-        );
-        return { taken: false, etag: out.ETag };
+        return { taken: false, etag: await this.putObject(key, body, meta, { IfNoneMatch: '*' }) };
       } catch (err) {
         if (isPreconditionFailed(err)) return { taken: true };
         throw err;

@@ -28,6 +28,9 @@ interface SmallCopy {
   readonly md5: Buffer;
 }
 
+/** What a PUT of `copy` carries besides its bytes: our sha256 metadata and the Content-MD5 the store checks. */
+const putMeta = (copy: SmallCopy): { sha256: string; md5: string } => ({ sha256: copy.sha256, md5: copy.md5.toString('base64') });
+
 export interface StaleSweep {
   /** Uploads this target had started and given up, aborted now. */
   readonly aborted: number;
@@ -304,7 +307,7 @@ export function createS3Target(given: S3TargetOptions): S3Target {
    * the key being free (`If-None-Match: *`); false when the store refused because it is taken.
    */
   async function putSmall(key: string, copy: SmallCopy, expected: ExpectedContent, ifAbsent = false): Promise<boolean> {
-    const meta = { sha256: copy.sha256, md5: copy.md5.toString('base64') };
+    const meta = putMeta(copy);
     const put = ifAbsent ? await store.putIfAbsent(key, copy.body, meta) : { taken: false, etag: await store.put(key, copy.body, meta) };
     if (put.taken) return false;
     await checkPlaced(key, copy, expected, put.etag);
@@ -331,7 +334,7 @@ export function createS3Target(given: S3TargetOptions): S3Target {
     if (!conditional.startProof()) return;
     let again: Awaited<ReturnType<ObjectStore['putIfAbsent']>>;
     try {
-      again = await store.putIfAbsent(key, copy.body, { sha256: copy.sha256, md5: copy.md5.toString('base64') });
+      again = await store.putIfAbsent(key, copy.body, putMeta(copy));
     } catch (err) {
       // A store that refuses the header outright (501 NotImplemented, a 4xx) is not asked again this run; a
       // passing fault (network, 5xx) leaves it unproven.
