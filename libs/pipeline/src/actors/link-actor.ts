@@ -240,18 +240,18 @@ const pool = new ChunkPool();
 /**
  * Streams a device read to the asker on its own port (back-pressure: the device is read only as
  * fast as the asker takes it). The read ends with the stream: at its end, when the asker stops or
- * its thread goes, or when the device goes. `buffers`: the link's `pool`, for a device that reads
- * into buffers it is handed (a source's `ReadOptions.buffers`).
+ * its thread goes, or when the device goes. Chunks the asker took leave their buffers to the link's
+ * `pool`, which a source read is handed as its `ReadOptions.buffers`.
  */
 function streamRead(
   port: MessagePort,
   what: string,
-  open: (signal: AbortSignal, onPause: (paused: boolean) => void, buffers: ChunkPool) => AsyncIterable<Uint8Array>,
+  open: (signal: AbortSignal, onPause: (paused: boolean) => void) => AsyncIterable<Uint8Array>,
   onStoppedEarly?: (outcome: SendOutcome) => void,
 ): void {
   const onStop = new AbortController();
   let paused = false;
-  const chunks = watched(open(onStop.signal, (p) => (paused = p), pool), what, () => paused);
+  const chunks = watched(open(onStop.signal, (p) => (paused = p)), what, () => paused);
   reads.add(onStop);
   void sendByteStream(port, chunks, { onStop, pool })
     .then((outcome) => outcome && onStoppedEarly?.(outcome), () => undefined)
@@ -338,8 +338,8 @@ const linkActor: LinkActor = defineActor<LinkMessage, LinkReplies, LinkArgs>({
       streamRead(
         msg.port,
         `a read of ${msg.path} on ${args.device.id}`,
-        (signal, onPause, buffers) =>
-          afterKept(kept, msg.offset, (at) => (isPausable(s) ? s.readWithPause(msg.path, at, { signal, onPause }) : s.read(msg.path, at, { signal, buffers }))),
+        (signal, onPause) =>
+          afterKept(kept, msg.offset, (at) => (isPausable(s) ? s.readWithPause(msg.path, at, { signal, onPause }) : s.read(msg.path, at, { signal, buffers: pool }))),
         (outcome) => readAhead.keep(key, msg.offset + outcome.takenBytes, outcome.untaken),
       );
     },
