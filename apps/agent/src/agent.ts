@@ -1,11 +1,10 @@
 import type { Logger } from 'pino';
 import { toErrorData } from '@filesync/core';
 import type { Config } from '@filesync/core/config';
-import { type SupervisionEvent, type SupervisionListener, Supervisor, type SupervisorSnapshot, describeExit } from '@filesync/actors';
+import { type ActorLogLine, type SupervisionEvent, type SupervisionListener, Supervisor, type SupervisorSnapshot, describeExit } from '@filesync/actors';
 import type { LinkActor, PipelineHealth } from '@filesync/pipeline';
 import { type Catalog, type CatalogCounts, type RepairReport, openCatalog } from '@filesync/store';
 import { retryFailed } from './retry';
-import { collectWorkerLogs } from './actors/log-channel';
 import type { StageActor } from './actors/stage-actor';
 import { stagesOf, startAgentTree } from './agent-tree';
 import { HealthBoard } from './health-board';
@@ -65,7 +64,6 @@ export async function startAgent(config: Config, log: Logger): Promise<Agent> {
   if (requeued.targets > 0) log.info({ requeued }, `queued ${requeued.targets} failed upload(s) again`);
   const rescan = catalog.takeRescanRequest();
   if (rescan) log.info({ rescan }, 'rescan requested: every source is listed in full at start');
-  const stopLogs = collectWorkerLogs(config.dataDir, log);
   let gaveUp: (why: string) => void = () => undefined;
   const gaveUpPromise = new Promise<string>((resolve) => (gaveUp = resolve));
   const listeners = new Set<SupervisionListener>();
@@ -78,13 +76,9 @@ export async function startAgent(config: Config, log: Logger): Promise<Agent> {
       if (event.path.length === 1) gaveUp(`supervisor ${event.path.join('/')} gave up`);
     } else log.info({ event }, event.type);
   };
-  let tree: Supervisor;
-  try {
-    tree = await startAgentTree(config, { onEvent, actorDefaults: { startTimeoutMs: 60_000, askTimeoutMs: 10_000 } });
-  } catch (err) {
-    stopLogs();
-    throw err;
-  }
+  // Every worker's log lines, written here: one file, one redaction list.
+  const onActorLog = (line: ActorLogLine): void => log[line.level](line.obj, line.msg);
+  const tree = await startAgentTree(config, { onEvent, onActorLog, actorDefaults: { startTimeoutMs: 60_000, askTimeoutMs: 10_000 } });
 
   // Health lives in the stage workers; it is polled so that status() stays a cheap synchronous read.
   const board = new HealthBoard();
@@ -133,7 +127,6 @@ export async function startAgent(config: Config, log: Logger): Promise<Agent> {
       clearInterval(backupTimer);
       clearInterval(healthTimer);
       await tree.shutdown(TREE_SHUTDOWN_MS);
-      stopLogs();
       await catalog.backup().catch((err: unknown) => log.warn({ err: toErrorData(err) }, 'final catalog backup failed'));
       last = snapshot();
       catalog.close();

@@ -3,6 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { type Clock, fromErrorData, type ErrorData, systemClock, toErrorData, TransientError } from '@filesync/core';
 import { transfer } from 'comlink';
 import type { AnyActorDefinition, ArgsOf, MessagesOf, RepliesOf } from './define-actor';
+import { type ActorLogLine, isActorLogLine } from './actor-log';
 import { ACTOR_DEFAULTS } from './defaults';
 import { describeExit, errorToData, type ExitReason } from './exit-reason';
 import { HeartbeatWatchdog } from './heartbeat-watchdog';
@@ -31,6 +32,8 @@ export interface StartActorOptions<A> {
   readonly askTimeoutMs?: number;
   readonly startTimeoutMs?: number;
   readonly resourceLimits?: ResourceLimits;
+  /** Where the actor's log lines (`logToParent`) go; without it they are dropped. */
+  readonly onLog?: (line: ActorLogLine) => void;
 }
 
 /**
@@ -111,7 +114,7 @@ export class ActorRef<M extends Message, R extends Replies<M>> implements ActorR
     this.worker.on('message', (raw: unknown) => {
       let msg: ActorSystemMessage;
       try {
-        msg = guardMessage<ActorSystemMessage>(raw, ['actor.ready', 'actor.heartbeat']);
+        msg = guardMessage<ActorSystemMessage>(raw, ['actor.ready', 'actor.heartbeat', 'actor.log']);
       } catch (err) {
         // Only the bootstrap posts here; anything else is a broken actor, so it crashes with the
         // guard's error (which shows the message) instead of throwing in the parent's thread.
@@ -119,7 +122,10 @@ export class ActorRef<M extends Message, R extends Replies<M>> implements ActorR
         void this.worker.terminate();
         return;
       }
-      if (msg.type === 'actor.heartbeat') {
+      if (msg.type === 'actor.log') {
+        // A malformed line is dropped, not a crash: a log line is not worth a restart.
+        if (isActorLogLine(msg.line)) options.onLog?.(msg.line);
+      } else if (msg.type === 'actor.heartbeat') {
         this.watchdog?.beat();
         if (msg.busyMs !== undefined && msg.busyMs >= hangTimeoutMs && this.hung === undefined) {
           this.hung = { kind: 'hung', busyMs: msg.busyMs, messageType: msg.busyWith ?? 'unknown' };

@@ -16,3 +16,5 @@ export type { Message, MessageOf, Replies } from './messages';
 export type { ActorRefLike, AskOptions } from './remote';
 export { cancelByteStream, ChunkPool, type ReceiveOptions, receiveByteStream, sendByteStream, STREAM_WINDOW } from './byte-stream';
 export type { SendOptions, SendOutcome } from './byte-stream';
+export { logToParent } from './actor-log';
+export type { ActorLogLine, LogLevel } from './actor-log';

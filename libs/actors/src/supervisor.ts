@@ -1,4 +1,5 @@
 import { assertNever, backoffDelay, type Clock, fromErrorData, sleep, systemClock, withTimeout } from '@filesync/core';
+import type { ActorLogLine } from './actor-log';
 import { ActorRef, startActor } from './actor-ref';
 import { connectActors } from './channels';
 import { ACTOR_DEFAULTS } from './defaults';
@@ -34,6 +35,8 @@ export interface SupervisorOptions {
   readonly actorDefaults?: ActorTimings;
   /** Subscribed before the first child starts, so it sees the start events too. */
   readonly onEvent?: SupervisionListener;
+  /** The log lines of every actor of the tree (`logToParent`), nested supervisors' included. */
+  readonly onActorLog?: (line: ActorLogLine) => void;
   /** @internal set when a supervisor starts a nested one. */
   readonly parentPath?: readonly string[];
 }
@@ -246,6 +249,7 @@ export class Supervisor implements Supervised {
         ...how.actor,
         id: slot.spec.id,
         clock: this.clock,
+        ...(this.options.onActorLog ? { onLog: this.options.onActorLog } : {}),
       });
     }
     if ('supervisor' in how) {

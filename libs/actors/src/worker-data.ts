@@ -1,5 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import { PermanentError } from '@filesync/core';
+import type { ActorLogLine } from './actor-log';
 import { showMessage } from './messages';
 
 /** What the parent hands a new actor thread in `workerData`. */
@@ -17,7 +18,9 @@ export interface ActorWorkerData {
 export type ActorSystemMessage =
   | { readonly type: 'actor.ready' }
   /** `busyMs`/`busyWith`: how long the mailbox has been on one message, and its type. */
-  | { readonly type: 'actor.heartbeat'; readonly busyMs?: number; readonly busyWith?: string };
+  | { readonly type: 'actor.heartbeat'; readonly busyMs?: number; readonly busyWith?: string }
+  /** A line for the tree's log (`logToParent`). */
+  | { readonly type: 'actor.log'; readonly line: ActorLogLine };
 
 export function parseWorkerData(value: unknown): ActorWorkerData {
   const v = value as Partial<ActorWorkerData> | null;

@@ -7,6 +7,7 @@ import {
   LINK_CHANNEL,
   LinkClient,
   type LinkDescription,
+  type PipelineLogger,
   Pipeline,
   type SignalBus,
   type SourceStage,
@@ -15,7 +16,7 @@ import {
   openSignalBus,
 } from '@filesync/pipeline';
 import { type Catalog, openCatalogForReading } from '@filesync/store';
-import { channelLogger } from './log-channel';
+import { parentLogger } from './parent-logger';
 
 /**
  * One stage of a source or target group, in its own worker: the finder, downloader or cleaner of a
@@ -51,7 +52,7 @@ const STAGE_OF: Record<Exclude<StageRole, 'uploader'>, SourceStage> = { finder: 
 interface Running {
   readonly catalog: Catalog;
   readonly bus: SignalBus;
-  readonly log: ReturnType<typeof channelLogger>;
+  readonly log: PipelineLogger;
   readonly stopped: AbortController;
   pipeline: Pipeline | undefined;
   unsubscribe: (() => void) | undefined;
@@ -119,7 +120,7 @@ const stageActor: StageActor = defineActor<StageMessage, StageReplies, StageActo
     const group = role === 'uploader' ? 'target' : 'source';
     const known = group === 'source' ? config.sources.some((s) => s.id === id) : config.targets.some((t) => t.id === id);
     if (!known) throw new PermanentError('bad-request', `no ${group} with id "${id}" in the config`);
-    const log = channelLogger(config.dataDir, { actor: `${group}:${id}/${role}` });
+    const log = parentLogger({ actor: `${group}:${id}/${role}` });
     // The agent opened (and, if needed, repaired) the catalog before starting the tree; this is one more connection.
     const catalog = openCatalogForReading(config.store.path ?? `${config.dataDir}/catalog.db`);
     const r: Running = { catalog, bus: openSignalBus(args.bus), log, stopped: new AbortController(), pipeline: undefined, unsubscribe: undefined };
@@ -152,7 +153,6 @@ const stageActor: StageActor = defineActor<StageMessage, StageReplies, StageActo
     await r.pipeline?.stop();
     r.bus.close();
     r.catalog.close();
-    r.log.close();
   },
 });
 

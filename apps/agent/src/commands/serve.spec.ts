@@ -58,8 +58,12 @@ describe('filesync serve (real process)', () => {
     expect(await agent.exited).toBe(0);
     const after = await runProcess(['status', '--config', configFile]);
     expect(after.stdout.split('\n')[0]).toBe('agent: not running (it has not served since its last clean stop)');
-    // The rotated log file holds the run; no secrets or stack traces needed to read it.
-    expect(await readFile(join(dir, 'logs', 'filesync.1.log'), 'utf8').catch(() => readFile(join(dir, 'logs', 'filesync.log'), 'utf8'))).toContain('agent started');
+    // The rotated log file holds the run, the workers' lines with the main thread's; no secrets or stack traces needed to read it.
+    const logged = await readFile(join(dir, 'logs', 'filesync.1.log'), 'utf8').catch(() => readFile(join(dir, 'logs', 'filesync.log'), 'utf8'));
+    expect(logged).toContain('agent started');
+    const lines = logged.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { actor?: string; msg?: string; path?: string });
+    expect(lines.filter((l) => l.msg === 'staged' && l.actor === 'source:inbox/downloader').map((l) => l.path).sort()).toEqual(['a/one.bin', 'two.bin']);
+    expect(lines.filter((l) => l.msg === 'uploaded' && l.actor === 'target:outbox/uploader')).toHaveLength(2);
   }, 60_000);
 
   it('status tells an agent killed (power cut) from a running one: its address no longer answers', async () => {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { BroadcastChannel } from 'node:worker_threads';
+import { logToParent } from '@filesync/actors/actor';
 import type { Source, Target } from '@filesync/core';
 import type { SourceConfig, TargetConfig } from '@filesync/core/config';
 import type { SourceProvider } from '../source-provider';
@@ -85,19 +85,12 @@ export async function openTarget(config: TargetConfig, dataDir: string, options:
     case 's3': {
       // The AWS SDK (tens of MB) is loaded here, in this target's link thread only.
       const { openS3Target } = await import('@filesync/device-s3');
-      return openS3Target(config, { storePath: options.storePath ?? join(dataDir, 'catalog.db'), sweepAtOpen: options.forLink === true, log: agentLog(dataDir, `target:${config.id}/link`) });
+      return openS3Target(config, { storePath: options.storePath ?? join(dataDir, 'catalog.db'), sweepAtOpen: options.forLink === true, log: linkLog(`target:${config.id}/link`) });
     }
   }
 }
 
-/**
- * A device's log lines, sent to the agent's log over its worker-log channel (the protocol of
- * apps/agent/src/actors/log-channel.ts: `{level, obj, msg}` on `filesync.log:<dataDir>`).
- */
-function agentLog(dataDir: string, actor: string): (level: 'info' | 'warn', message: string, detail?: Record<string, unknown>) => void {
-  return (level, message, detail) => {
-    const channel = new BroadcastChannel(`filesync.log:${dataDir}`);
-    channel.postMessage({ level, obj: { actor, ...detail }, msg: message });
-    channel.close();
-  };
+/** A device's log lines, sent to the agent's log by the link's thread (`logToParent`; nowhere outside a worker). */
+function linkLog(actor: string): (level: 'info' | 'warn', message: string, detail?: Record<string, unknown>) => void {
+  return (level, message, detail) => logToParent({ level, obj: { actor, ...detail }, msg: message });
 }
