@@ -26,6 +26,19 @@ describe('startActor', () => {
     expect(pong.threadId).not.toBe(0);
   });
 
+  it('a deferred reply frees the mailbox: later asks are answered first, and its outcome (error class kept) comes when it settles', async () => {
+    const ref = await probe('probe:defer');
+    const order: string[] = [];
+    const slow = ref.ask({ type: 'probe.defer', ms: 400 }).then((ms) => order.push(`deferred ${ms}`));
+    const failing = ref.ask({ type: 'probe.defer', ms: 200, fail: true }).catch((e: unknown) => e);
+    await ref.ask({ type: 'probe.ping' }).then(() => order.push('ping'));
+    const err = await failing;
+    await slow;
+    expect(order).toEqual(['ping', 'deferred 400']);
+    expect(err).toBeInstanceOf(TransientError);
+    expect(err).toMatchObject({ code: 'busy', detail: { ms: 200 } });
+  });
+
   it('handles tells in order before a later ask', async () => {
     const ref = await probe('probe:b');
     for (let i = 1; i <= 10; i++) ref.tell({ type: 'probe.add', n: i });

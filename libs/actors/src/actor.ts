@@ -1,9 +1,10 @@
 /** The worker-side surface, light enough to import from every actor module. */
-export { defineActor, defineChannel, isActorDefinition } from './define-actor';
+export { deferReply, defineActor, defineChannel, isActorDefinition } from './define-actor';
 export type {
   ActorContext,
   Channel,
   ActorDefinition,
+  DeferredReply,
   AnyActorDefinition,
   ArgsOf,
   Handler,

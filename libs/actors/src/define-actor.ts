@@ -12,12 +12,29 @@ export interface ActorContext {
   peer<D extends AnyActorDefinition>(channel: Channel<D> | string): ActorRefLike<MessagesOf<D>, RepliesOf<D>>;
   /** Ends the actor normally (exit code 0): a `transient` child is then not restarted. */
   exit(): never;
-  /**
-   * Resolves once another message waits behind the one being handled (at once if one does): a handler
-   * that waits for something it may also answer later ("still running") stops waiting then, so that
-   * one slow call does not hold up the calls of other askers.
-   */
-  othersWaiting(): Promise<void>;
+}
+
+/** `Symbol.for`: one key however many copies of this module a bundle holds. */
+const DEFERRED = Symbol.for('filesync.actors.deferred-reply');
+
+/** A reply that comes later, without holding the mailbox (see `deferReply`). */
+export interface DeferredReply<R> {
+  readonly [DEFERRED]: Promise<R>;
+}
+
+/**
+ * A handler's answer when the reply waits for something slow (a device call): the mailbox goes on to
+ * the next message at once, and the asker gets `promise`'s outcome when it settles (OTP's `noreply`
+ * and a later `gen_server:reply`). What is deferred is not the mailbox's, so the hang watch does not
+ * see it: it needs a bound of its own.
+ */
+export function deferReply<R>(promise: Promise<R>): DeferredReply<R> {
+  return { [DEFERRED]: promise };
+}
+
+/** The promise of a deferred reply, or undefined for a plain value. */
+export function deferredPromise(value: unknown): Promise<unknown> | undefined {
+  return typeof value === 'object' && value !== null && DEFERRED in value ? (value as DeferredReply<unknown>)[DEFERRED] : undefined;
 }
 
 /**
@@ -35,7 +52,7 @@ export function defineChannel<D extends AnyActorDefinition>(name: string): Chann
   return { name };
 }
 
-export type Handler<M extends Message, R> = (msg: M, ctx: ActorContext) => R | Promise<R>;
+export type Handler<M extends Message, R> = (msg: M, ctx: ActorContext) => R | Promise<R> | DeferredReply<R>;
 
 /** One handler per message type: the compiler checks every member of the union is handled. */
 export type Handlers<M extends Message, R extends Replies<M>> = {
@@ -69,7 +86,8 @@ export type ArgsOf<D> = D extends ActorDefinition<infer _M, infer _R, infer A> ?
  *
  * Messages are handled one at a time, in arrival order (a mailbox): a device actor is the single
  * owner of its link. An `ask` handler's error goes back to the asker; a `tell` handler's error
- * has nobody to go to and crashes the actor, which its supervisor then sees.
+ * has nobody to go to and crashes the actor, which its supervisor then sees. A handler whose reply
+ * waits for something slow returns `deferReply(promise)` and frees the mailbox at once.
  */
 export function defineActor<M extends Message, R extends Replies<M>, A = undefined>(
   definition: Omit<ActorDefinition<M, R, A>, 'kind'>,

@@ -7,7 +7,6 @@ export class Mailbox<T> {
   private readonly items: T[] = [];
   private running = false;
   private current: { readonly item: T; readonly since: number } | undefined;
-  private arrivals: (() => void)[] = [];
 
   constructor(private readonly process: (item: T) => Promise<void> | void) {}
 
@@ -20,19 +19,8 @@ export class Mailbox<T> {
     return this.current;
   }
 
-  /** Resolves once an item waits behind the one being processed (at once if one does). */
-  othersWaiting(): Promise<void> {
-    if (this.items.length > 0) return Promise.resolve();
-    return new Promise((resolve) => this.arrivals.push(resolve));
-  }
-
   push(item: T): void {
     this.items.push(item);
-    if (this.arrivals.length > 0) {
-      const waiting = this.arrivals;
-      this.arrivals = [];
-      for (const wake of waiting) wake();
-    }
     if (!this.running) void this.drain();
   }
 

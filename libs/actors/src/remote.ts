@@ -7,7 +7,10 @@ import type { Message, Replies } from './messages';
 import type { ActorPortApi, Reply } from './reply';
 
 export interface AskOptions {
-  /** Overrides the ref's default ask timeout. */
+  /**
+   * Overrides the ref's default ask timeout. `Infinity`: no timeout, for a reply deferred until
+   * something with bounds of its own ends (a device call); the actor's death still ends the wait.
+   */
   readonly timeoutMs?: number;
   /** Parts of the message moved to the actor rather than copied: a `MessagePort` it is to stream on. */
   readonly transfer?: readonly TransferListItem[];
@@ -75,19 +78,21 @@ export class PortRemote<Api extends ActorPortApi = ActorPortApi> {
       const settle = (fn: () => void): void => {
         if (done) return;
         done = true;
-        clock.clearTimeout(timer);
+        if (timer !== undefined) clock.clearTimeout(timer);
         this.pending.delete(entry);
         fn();
       };
-      const timer = clock.setTimeout(() => {
-        settle(() =>
-          reject(
-            new TransientError('timeout', `ask ${msg.type} to ${this.options.name} got no reply within ${timeoutMs} ms`, {
-              detail: { actor: this.options.name, type: msg.type, timeoutMs },
-            }),
-          ),
-        );
-      }, timeoutMs);
+      const timer = Number.isFinite(timeoutMs)
+        ? clock.setTimeout(() => {
+            settle(() =>
+              reject(
+                new TransientError('timeout', `ask ${msg.type} to ${this.options.name} got no reply within ${timeoutMs} ms`, {
+                  detail: { actor: this.options.name, type: msg.type, timeoutMs },
+                }),
+              ),
+            );
+          }, timeoutMs)
+        : undefined;
       this.pending.add(entry);
       const sent = options?.transfer ? transfer(msg, [...options.transfer] as Parameters<typeof transfer>[1]) : msg;
       (this.proxy.ask(sent) as Promise<Reply>).then(

@@ -5,6 +5,7 @@ import {
   type ActorContext,
   type AnyActorDefinition,
   type Channel,
+  deferredPromise,
   isActorDefinition,
   type MessagesOf,
   type RepliesOf,
@@ -64,7 +65,9 @@ function peerRef(name: string): ActorRefLike<Message, Record<string, unknown>> {
       else void whenConnected(name, data.askTimeoutMs).then((r) => r.tell(msg), () => undefined);
     },
     async ask(msg, options?: AskOptions) {
-      const remote = await whenConnected(name, options?.timeoutMs ?? data.askTimeoutMs);
+      // The wait for the channel is bounded even when the reply's is not (`timeoutMs: Infinity`).
+      const timeoutMs = options?.timeoutMs ?? data.askTimeoutMs;
+      const remote = await whenConnected(name, Number.isFinite(timeoutMs) ? timeoutMs : data.askTimeoutMs);
       return remote.ask(msg, options);
     },
   };
@@ -76,7 +79,6 @@ const ctx: ActorContext = {
   peer: <D extends AnyActorDefinition>(channel: Channel<D> | string) =>
     peerRef(typeof channel === 'string' ? channel : channel.name) as unknown as ActorRefLike<MessagesOf<D>, RepliesOf<D>>,
   exit: () => process.exit(0),
-  othersWaiting: () => mailbox.othersWaiting(),
 };
 
 function checkMessage(value: unknown): Message {
@@ -86,18 +88,26 @@ function checkMessage(value: unknown): Message {
   return definition.validate ? definition.validate(value) : value;
 }
 
+function failed(err: unknown, reply: Envelope['reply']): void {
+  if (reply) reply({ ok: false, error: errorToData(err) });
+  // Nobody waits on a tell: rethrow outside the promise chain so the thread dies with it.
+  else
+    queueMicrotask(() => {
+      throw err;
+    });
+}
+
 const mailbox = new Mailbox<Envelope>(async ({ msg, reply }) => {
   try {
     const checked = checkMessage(msg);
     const handler = definition.handlers[checked.type] as (m: Message, c: ActorContext) => unknown;
     const value = await handler(checked, ctx);
-    reply?.({ ok: true, value });
+    const later = deferredPromise(value);
+    if (later === undefined) return reply?.({ ok: true, value });
+    // The mailbox goes on now; the reply goes when the deferred work settles.
+    later.then((v) => reply?.({ ok: true, value: v }), (err: unknown) => failed(err, reply));
   } catch (err) {
-    if (reply) reply({ ok: false, error: errorToData(err) });
-    // Nobody waits on a tell: rethrow outside the promise chain so the thread dies with it.
-    else queueMicrotask(() => {
-      throw err;
-    });
+    failed(err, reply);
   }
 });
 

@@ -13,7 +13,7 @@ export { WorkLoop, type StepResult } from './work-loop';
 export { type CatalogPort, type PipelineLogger, silentLogger } from './ports';
 export { type SourceProvider, isSourceProvider } from './source-provider';
 export { openSignalBus, type PipelineSignal, type SignalBus } from './actors/signal-bus';
-export { LINK_ACTOR_MODULE, LINK_CHANNEL, type JobReply, type LinkActor, type LinkArgs, type LinkDescription, type LinkMessage, type LinkReplies } from './actors/link-protocol';
+export { LINK_ACTOR_MODULE, LINK_CHANNEL, type DeviceReply, type LinkActor, type LinkArgs, type LinkDescription, type LinkMessage, type LinkReplies } from './actors/link-protocol';
 export { LinkClient, type LinkRef } from './actors/link-client';
 export { createRemoteSource, createRemoteSourceProvider } from './actors/remote-source';
 export { createRemoteTarget } from './actors/remote-target';

@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { MessagePort as MessagePortClass, type MessagePort } from 'node:worker_threads';
 import { PermanentError, type Source, type SourceFeatures, type Target, type TargetFeatures, TransientError, classifyError } from '@filesync/core';
 import type { SourceConfig, TargetConfig } from '@filesync/core/config';
-import { cancelByteStream, ChunkPool, defineActor, guardMessage, receiveByteStream, type SendOutcome, sendByteStream } from '@filesync/actors/actor';
+import { cancelByteStream, ChunkPool, type DeferredReply, deferReply, defineActor, guardMessage, receiveByteStream, type SendOutcome, sendByteStream } from '@filesync/actors/actor';
 import type { SourceProvider } from '../source-provider';
 import { KeptReadAhead, afterKept } from './kept-read-ahead';
-import type { JobReply, LinkActor, LinkArgs, LinkDescription, LinkMessage, LinkReplies, Listing } from './link-protocol';
+import type { DeviceReply, LinkActor, LinkArgs, LinkDescription, LinkMessage, LinkReplies, Listing } from './link-protocol';
 import { openSource, openTarget } from './open-device';
 import { type SignalBus, openSignalBus } from './signal-bus';
 
@@ -18,13 +18,6 @@ function isPausable(source: Source): source is PausableSource {
   return typeof (source as Partial<PausableSource>).readWithPause === 'function';
 }
 
-interface Job {
-  readonly promise: Promise<unknown>;
-  outcome: { ok: true; value: unknown } | { ok: false; error: unknown } | undefined;
-  /** Ports of askers waiting to be told the job ended (`link.await` with a port). */
-  readonly watchers: MessagePort[];
-}
-
 interface OpenWrite {
   readonly path: string;
   readonly port: MessagePort;
@@ -34,7 +27,6 @@ interface OpenWrite {
 
 const TYPE_SET: Readonly<Record<LinkMessage['type'], true>> = {
   'link.describe': true,
-  'link.await': true,
   'link.round-trip': true,
   'link.list': true,
   'link.read-open': true,
@@ -53,16 +45,11 @@ const TYPES = Object.keys(TYPE_SET) as LinkMessage['type'][];
 /** The messages that bring the port their data streams on. */
 const STREAMED: ReadonlySet<string> = new Set<LinkMessage['type']>(['link.read-open', 'link.read-back-open', 'link.write-open']);
 
-const DEFAULT_WAIT_MS = 20;
-/** A finished job's result is kept this long for its asker, whose next `link.await` is at most a poll pause away. */
-const KEEP_RESULT_MS = 30_000;
 
 /** Codes that mean the device itself is unreachable, as opposed to a problem with one file. */
 const DOWN_CODES: ReadonlySet<string> = new Set(['disconnected', 'timeout', 'device-gone', 'busy', 'no-route']);
 
 let args: LinkArgs;
-/** Resolves once another ask waits in this link's mailbox (the actor's context; set at init). */
-let othersWaiting: () => Promise<void> = () => new Promise(() => undefined);
 let bus: SignalBus | undefined;
 let provider: SourceProvider | undefined;
 let unwatch: (() => void) | undefined;
@@ -71,7 +58,6 @@ let target: Target | undefined;
 /** Handles name this instance, so a handle from before a restart is refused rather than mistaken. */
 const epoch = randomBytes(4).toString('hex');
 let nextId = 1;
-const jobs = new Map<number, Job>();
 /** Each stream being sent, by the controller that stops its device read. */
 const reads = new Set<AbortController>();
 const readAhead = new KeptReadAhead();
@@ -108,79 +94,26 @@ function armStuck(what: string, paused?: () => boolean): () => void {
 }
 
 /**
- * Starts a device call as a job, at once: the device itself serialises what must not overlap (the
- * one MAVFTP session in its client, FTP connections in their pool). `stuck` arms the hang deadline.
+ * Runs a device call at once, and replies when it ends without holding the mailbox meanwhile: the
+ * device itself serialises what must not overlap (the one MAVFTP session in its client, FTP
+ * connections in their pool). `stuck` arms the hang deadline.
  */
-function startJob(call: () => Promise<unknown>, stuck?: { what: string }): number {
-  const id = nextId++;
-  // A result nobody comes for (its asker crashed) is dropped; a live asker is back within a round trip.
-  const forget = (): void => void setTimeout(() => jobs.delete(id), KEEP_RESULT_MS).unref();
-  const ended = (): void => {
-    for (const port of job.watchers.splice(0)) {
-      port.postMessage('ended');
-      port.close();
-    }
-    forget();
-  };
-  const job: Job = {
-    outcome: undefined,
-    watchers: [],
-    promise: (async () => {
+function run<T>(call: () => Promise<T>, stuck?: { what: string }): DeferredReply<DeviceReply<T>> {
+  return deferReply(
+    (async () => {
       const disarm = stuck ? armStuck(stuck.what) : undefined;
       try {
-        return await call();
+        const value = await call();
+        noteOutcome(undefined);
+        return { value, features: features() };
+      } catch (err) {
+        noteOutcome(err);
+        throw err;
       } finally {
         disarm?.();
       }
-    })().then(
-      (value) => {
-        job.outcome = { ok: true, value };
-        noteOutcome(undefined);
-        ended();
-      },
-      (error: unknown) => {
-        job.outcome = { ok: false, error };
-        noteOutcome(error);
-        ended();
-      },
-    ),
-  };
-  jobs.set(id, job);
-  return id;
-}
-
-/**
- * The job's result if it ends within `waitMs`, else "pending" — at once when another ask waits meanwhile:
- * the wait holds the mailbox, and the other asker's call (another file's upload beside this one) must
- * start now, not behind it. A finished job nobody collects is dropped after a while.
- */
-async function collect(id: number): Promise<JobReply<never>> {
-  const job = jobs.get(id);
-  if (!job) throw new TransientError('disconnected', `link ${args.device.id}: no job ${id} (the link restarted, or it was collected)`);
-  const waitMs = args.waitMs ?? DEFAULT_WAIT_MS;
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([job.promise, othersWaiting(), new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
-  clearTimeout(timer);
-  const outcome = job.outcome;
-  if (!outcome) return { done: false, job: id };
-  jobs.delete(id);
-  if (!outcome.ok) throw outcome.error;
-  return { done: true, value: outcome.value as never, features: features() };
-}
-
-/** The job's result if it has ended; else "pending" at once, and `port` is told when it ends. */
-function watch(id: number, port: MessagePort): Promise<JobReply<never>> {
-  const job = jobs.get(id);
-  if (job === undefined || job.outcome !== undefined) {
-    port.close();
-    return collect(id);
-  }
-  job.watchers.push(port);
-  return Promise.resolve({ done: false, job: id });
-}
-
-function run(call: () => Promise<unknown>, stuck?: { what: string }): Promise<JobReply<never>> {
-  return collect(startJob(call, stuck));
+    })(),
+  );
 }
 
 function handle(kind: string): string {
@@ -282,9 +215,8 @@ async function closeDevice(): Promise<void> {
 }
 
 const linkActor: LinkActor = defineActor<LinkMessage, LinkReplies, LinkArgs>({
-  async init(a, ctx) {
+  async init(a) {
     args = a;
-    othersWaiting = () => ctx.othersWaiting();
     bus = openSignalBus(a.bus);
     if (a.role === 'target') {
       target = await openTarget(a.device as TargetConfig, a.dataDir, { ...(a.storePath === undefined ? {} : { storePath: a.storePath }), forLink: true });
@@ -318,7 +250,6 @@ const linkActor: LinkActor = defineActor<LinkMessage, LinkReplies, LinkArgs>({
       args.role === 'source'
         ? { role: 'source', configId: args.device.id, sourceId: source?.id, features: source?.features }
         : { role: 'target', configId: args.device.id, targetId: currentTarget().id, features: currentTarget().features },
-    'link.await': (msg) => (msg.port instanceof MessagePortClass ? watch(msg.job, msg.port) : collect(msg.job)),
     'link.round-trip': () => source?.roundTripMs?.(),
     'link.list': (msg) => {
       const s = currentSource(msg.sourceId);

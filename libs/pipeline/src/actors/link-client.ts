@@ -2,26 +2,19 @@ import { MessageChannel, type MessagePort, type TransferListItem } from 'node:wo
 import type { SourceFeatures, TargetFeatures } from '@filesync/core';
 import { type ReceiveOptions, receiveByteStream } from '@filesync/actors/actor';
 import type { ActorRefLike } from '@filesync/actors/actor';
-import type { JobReply, LinkMessage, LinkReplies } from './link-protocol';
+import type { DeviceReply, LinkMessage, LinkReplies } from './link-protocol';
 
 export type LinkRef = ActorRefLike<LinkMessage, LinkReplies>;
 
-/** Message types whose reply is a job. */
-type JobMessage = Extract<LinkMessage, { type: { [K in keyof LinkReplies]: LinkReplies[K] extends JobReply<unknown> ? K : never }[keyof LinkReplies] }>;
-type ValueOf<K extends keyof LinkReplies> = LinkReplies[K] extends JobReply<infer T> ? T : never;
+/** Message types that are device calls. */
+type DeviceCall = Extract<LinkMessage, { type: { [K in keyof LinkReplies]: LinkReplies[K] extends DeviceReply<unknown> ? K : never }[keyof LinkReplies] }>;
+type ValueOf<K extends keyof LinkReplies> = LinkReplies[K] extends DeviceReply<infer T> ? T : never;
 
 /**
- * Longest wait for the link's word that a job ended before asking about it anyway: the word is a
- * message on a port, and this bounds what a lost one could cost.
- */
-const MAX_WATCH_MS = 2_000;
-
-/**
- * Asks the link and waits out a long device call: a "pending" reply is followed by a `link.await`
- * that hands the link a port, and the link tells on it when the job ends (or the port closes: the
- * link's thread died); then a `link.await` collects the result. No polling, and no wait in the
- * link's mailbox, which every other asker shares. Each ask is short, so the ask timeout only has
- * to cover a hop, and a dead link is noticed at the next ask.
+ * The stage workers' side of the link. A device call is one ask whose reply the link defers until
+ * the call ends, without holding its mailbox; it has no timeout of its own, for a write may stream
+ * for hours over a slow radio: a source call is bounded by the link's `stuckMs`, a target's by the
+ * device's own timeouts, and a link that dies ends the wait (its port closes).
  */
 export class LinkClient {
   /** The device's features as of the last reply (a device may refine them after its first connect). */
@@ -38,35 +31,13 @@ export class LinkClient {
     private readonly stream: ReceiveOptions = {},
   ) {}
 
-  async call<M extends JobMessage>(msg: M): Promise<ValueOf<M['type']>> {
-    const ask = { timeoutMs: this.askTimeoutMs };
-    let reply = (await this.link.ask(msg, ask)) as JobReply<unknown>;
-    // Bounded by the link: a job that never ends crashes the link (its `stuckMs`), and then an ask fails.
-    while (!reply.done) {
-      const { port1, port2 } = new MessageChannel();
-      const told = new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, MAX_WATCH_MS);
-        const done = (): void => {
-          clearTimeout(timer);
-          resolve();
-        };
-        port1.once('message', done);
-        port1.once('close', done);
-      });
-      try {
-        reply = (await this.link.ask({ type: 'link.await', job: reply.job, port: port2 }, { ...ask, transfer: [port2] })) as JobReply<unknown>;
-        if (reply.done) break;
-        await told;
-        reply = (await this.link.ask({ type: 'link.await', job: reply.job }, ask)) as JobReply<unknown>;
-      } finally {
-        port1.close();
-      }
-    }
+  async call<M extends DeviceCall>(msg: M): Promise<ValueOf<M['type']>> {
+    const reply = (await this.link.ask(msg, { timeoutMs: Infinity })) as DeviceReply<unknown>;
     if (reply.features) this.features = reply.features;
     return reply.value as ValueOf<M['type']>;
   }
 
-  /** An ask whose reply is not a job (opening a stream, describing); `transfer` moves parts of it (a port). */
+  /** An ask answered at once (opening a stream, describing); `transfer` moves parts of it (a port). */
   ask<M extends LinkMessage>(msg: M, transfer?: readonly TransferListItem[]): Promise<LinkReplies[M['type']]> {
     return this.link.ask(msg, { timeoutMs: this.askTimeoutMs, ...(transfer ? { transfer } : {}) });
   }

@@ -11,10 +11,10 @@ import { type ActorDefinition, defineChannel } from '@filesync/actors/actor';
  *
  * Data moves as a byte stream on a port the asker brings (`sendByteStream`/`receiveByteStream`):
  * a read or a write is opened by one message and its chunks flow with back-pressure, never one
- * ask per chunk. A control call that takes long (a listing over a radio, a big commit) must not
- * hold the link's mailbox (every other asker waits behind it, and past the runtime's hang timeout
- * the link is killed), so it is a job: the reply comes when it ends or after `waitMs`, whichever is
- * first; in the second case the asker asks `link.await` for the same job, pausing between asks.
+ * ask per chunk. A device call (a listing over a radio, a big commit) must not hold the link's
+ * mailbox (every other asker would wait behind it, and past the runtime's hang timeout the link is
+ * killed), so its reply is deferred (`deferReply`): the mailbox goes on at once, and the one reply
+ * comes when the call ends. A source call is bounded by `stuckMs`; a link that dies ends every wait.
  */
 export interface LinkArgs {
   readonly role: 'source' | 'target';
@@ -26,11 +26,6 @@ export interface LinkArgs {
   readonly storePath?: string;
   /** Name of the agent's signal bus (see `openSignalBus`). */
   readonly bus: string;
-  /**
-   * Longest a reply is held back before saying "pending"; default 20 ms. Short on purpose: while a
-   * handler waits, the link's mailbox waits with it.
-   */
-  readonly waitMs?: number;
   /**
    * A source call still running after this long (a read paused for arming excepted) is hung: the
    * link crashes on purpose and its supervisor restarts the group. Default 120 s.
@@ -50,11 +45,6 @@ interface OnSource {
 
 export type LinkMessage =
   | { readonly type: 'link.describe' }
-  /**
-   * A job's result if it has ended. With `port`, answered at once (no wait in the mailbox), and the
-   * link posts one message on `port` when the job ends: the asker waits for that, not polling.
-   */
-  | { readonly type: 'link.await'; readonly job: number; readonly port?: MessagePort }
   /** The source device's link round-trip time (`Source.roundTripMs`); answered at once, the device untouched. */
   | { readonly type: 'link.round-trip' }
   // Source side.
@@ -76,12 +66,13 @@ export type LinkMessage =
   | { readonly type: 'link.remove-committed'; readonly path: string };
 
 /**
- * A device call's reply: its value, or the job to `link.await`. `features` rides along because a
- * device may refine them after its first connect (an FTP server without REST: `canResume` off).
+ * A device call's reply. `features` rides along because a device may refine them after its first
+ * connect (an FTP server without REST: `canResume` off).
  */
-export type JobReply<T> =
-  | { readonly done: true; readonly value: T; readonly features: SourceFeatures | TargetFeatures | undefined }
-  | { readonly done: false; readonly job: number };
+export interface DeviceReply<T> {
+  readonly value: T;
+  readonly features: SourceFeatures | TargetFeatures | undefined;
+}
 
 /** A whole listing: its entries and what the walk had to leave out (see `ListOptions`). */
 export interface Listing {
@@ -91,20 +82,19 @@ export interface Listing {
 
 export interface LinkReplies {
   'link.describe': LinkDescription;
-  'link.await': JobReply<unknown>;
   'link.round-trip': number | undefined;
-  'link.list': JobReply<Listing>;
+  'link.list': DeviceReply<Listing>;
   'link.read-open': void;
-  'link.checksum': JobReply<string>;
-  'link.remove': JobReply<void>;
-  'link.source-stat': JobReply<SourceStat>;
-  'link.stat': JobReply<TargetStat | null>;
-  'link.partial-size': JobReply<number>;
+  'link.checksum': DeviceReply<string>;
+  'link.remove': DeviceReply<void>;
+  'link.source-stat': DeviceReply<SourceStat>;
+  'link.stat': DeviceReply<TargetStat | null>;
+  'link.partial-size': DeviceReply<number>;
   'link.write-open': { readonly handle: string };
-  'link.write-end': JobReply<void>;
-  'link.commit': JobReply<CommitReceipt>;
+  'link.write-end': DeviceReply<void>;
+  'link.commit': DeviceReply<CommitReceipt>;
   'link.read-back-open': void;
-  'link.remove-committed': JobReply<void>;
+  'link.remove-committed': DeviceReply<void>;
 }
 
 export type LinkActor = ActorDefinition<LinkMessage, LinkReplies, LinkArgs>;
