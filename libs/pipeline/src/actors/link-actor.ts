@@ -45,7 +45,6 @@ const TYPES = Object.keys(TYPE_SET) as LinkMessage['type'][];
 /** The messages that bring the port their data streams on. */
 const STREAMED: ReadonlySet<string> = new Set<LinkMessage['type']>(['link.read-open', 'link.read-back-open', 'link.write-open']);
 
-
 /** Codes that mean the device itself is unreachable, as opposed to a problem with one file. */
 const DOWN_CODES: ReadonlySet<string> = new Set(['disconnected', 'timeout', 'device-gone', 'busy', 'no-route']);
 
