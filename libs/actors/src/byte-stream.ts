@@ -138,7 +138,7 @@ export async function sendByteStream(port: MessagePort, chunks: AsyncIterable<Ui
    * The chunks sent and not known to be taken (at most the window), with their sizes: a quiet stop
    * hands them back (a moved chunk is not here to hand back: `moveReleased`).
    */
-  const sent: { readonly chunk: Uint8Array | undefined; readonly bytes: number; readonly recycle: boolean }[] = [];
+  const sent: { readonly chunk: Uint8Array | undefined; readonly bytes: number }[] = [];
   /** Buffers the receiver moved back (at most the window), for the next chunks' copies. */
   const spare: ArrayBuffer[] = [];
   /** How many chunks, and their bytes, are known taken (left `sent`). */
@@ -148,7 +148,8 @@ export async function sendByteStream(port: MessagePort, chunks: AsyncIterable<Ui
     for (; takenCount < taken && sent.length > 0; takenCount++) {
       const s = sent.shift()!;
       takenBytes += s.bytes;
-      if (s.recycle && s.chunk) options.pool?.give(s.chunk.buffer as ArrayBuffer);
+      // A released chunk that was copied, not moved: its buffer is the sender's to fill again.
+      if (s.chunk && isReleased(s.chunk)) options.pool?.give(s.chunk.buffer as ArrayBuffer);
     }
   };
   const stopReason = (): unknown => stopped?.error ?? new TransientError('cancelled', 'the receiver stopped reading');
@@ -206,9 +207,8 @@ export async function sendByteStream(port: MessagePort, chunks: AsyncIterable<Ui
         port.postMessage({ kind: 'end' } satisfies SenderMessage);
         return undefined;
       }
-      const released = isReleased(next.value);
-      const moved = options.moveReleased === true && released;
-      sent.push({ chunk: moved ? undefined : next.value, bytes: next.value.byteLength, recycle: released && !moved });
+      const moved = options.moveReleased === true && isReleased(next.value);
+      sent.push({ chunk: moved ? undefined : next.value, bytes: next.value.byteLength });
       if (stopped) break;
       credit--;
       // A released chunk (core's `release`) fills a buffer of its own that its producer never touches again.

@@ -106,7 +106,7 @@ export function createLocalSource(options: LocalSourceOptions): Source {
     features: { canResume: true, canRemove: true, hashes: ['sha256'] as HashName[], parallelism: 2, identity: 'fingerprint' as const },
     list: (listOptions?: ListOptions) => walk(new WalkGuard(listOptions?.onProblem ?? (() => undefined)), options.dir, '', new Map()),
     read: (path: string, offset: number, readOptions?: ReadOptions) =>
-      readChunks(() => openFile(path), offset, { ...(readOptions?.signal ? { signal: readOptions.signal } : {}), ...(readOptions?.buffers ? { buffers: readOptions.buffers } : {}) }),
+      readChunks(() => openFile(path), offset, readOptions),
     checksum: async (path: string, hash: HashName) => {
       if (hash !== 'sha256') throw notFound(`${path} (hash ${hash} is not offered)`);
       return hashStream(hash, readChunks(() => openFile(path), 0, { reuseBuffer: true }));
