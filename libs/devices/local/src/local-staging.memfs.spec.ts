@@ -198,4 +198,59 @@ describe('local staging on memfs', () => {
     expect(m.vol.statSync(`${DIR}/f8.part`).size).toBe(room);
     expect(checkpoints).toEqual([65_536, 131_072]);
   });
+
+  it('seals with the sha256 taken while writing when the appends covered the file from byte 0, and reads it back otherwise', async () => {
+    const m = memFs();
+    /** Part files opened for reading: a seal that hashes by reading back opens its part file so. */
+    const readBack: string[] = [];
+    const watched = {
+      ...m.fs,
+      open: async (path: string, flags: string | number): Promise<FsFileHandle> => {
+        if (flags === 'r' && path.endsWith('.part')) readBack.push(path);
+        return m.fs.open(path, flags);
+      },
+    };
+    const bytes = patternBytes(500_000, 12);
+    const staging = createLocalStaging(DIR, { fs: watched });
+    // In slices, each going on where the last ended (a large file, 16 MiB a step in the downloader).
+    await staging.append('a', 0, chunksOf(bytes.subarray(0, 200_000), 64 * 1024), noCheckpoint);
+    await staging.append('a', 200_000, chunksOf(bytes.subarray(200_000), 64 * 1024), noCheckpoint);
+    expect(await staging.seal('a')).toBe(sha256Hex(bytes));
+    expect(readBack).toEqual([]);
+
+    // Continued by another staging (the agent restarted): its seal reads the part file back.
+    m.vol.writeFileSync(`${DIR}/b.part`, Buffer.from(bytes.subarray(0, 300_000)));
+    const restarted = createLocalStaging(DIR, { fs: watched });
+    await restarted.append('b', 300_000, chunksOf(bytes.subarray(300_000)), noCheckpoint);
+    expect(await restarted.seal('b')).toBe(sha256Hex(bytes));
+    expect(readBack).toEqual([`${DIR}/b.part`]);
+
+    // Appended, then changed behind our back (another size): the running hash is not used.
+    readBack.length = 0;
+    await staging.append('c', 0, chunksOf(bytes), noCheckpoint);
+    m.vol.truncateSync(`${DIR}/c.part`, 100_000);
+    expect(await staging.seal('c')).toBe(sha256Hex(bytes.subarray(0, 100_000)));
+    expect(readBack).toEqual([`${DIR}/c.part`]);
+  });
+
+  it('does not go on with a running hash past bytes a resume dropped, nor after a failed append', async () => {
+    const m = memFs();
+    const bytes = patternBytes(400_000, 13);
+    const staging = createLocalStaging(DIR, { fs: m.fs });
+    // 300,000 bytes written, 100,000 of them recorded: the resume truncates, the append goes on from the record.
+    await staging.append('d', 0, chunksOf(bytes.subarray(0, 300_000)), noCheckpoint);
+    expect(await staging.resume('d', 100_000)).toBe(100_000);
+    await staging.append('d', 100_000, chunksOf(bytes.subarray(100_000)), noCheckpoint);
+    expect(await staging.seal('d')).toBe(sha256Hex(bytes));
+
+    // A stream that fails after some bytes: the bytes on disk are what the next append goes on from.
+    async function* failing(): AsyncGenerator<Uint8Array> {
+      yield bytes.subarray(0, 150_000);
+      throw new Error('link dropped');
+    }
+    await expect(staging.append('e', 0, failing(), noCheckpoint)).rejects.toThrow('link dropped');
+    expect(await staging.resume('e', 150_000)).toBe(150_000);
+    await staging.append('e', 150_000, chunksOf(bytes.subarray(150_000)), noCheckpoint);
+    expect(await staging.seal('e')).toBe(sha256Hex(bytes));
+  });
 });

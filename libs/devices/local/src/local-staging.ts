@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { type FsCalls, type Staging, type StagingSpace, type StagingWriteOptions, hashStream, nodeFsCalls, writeFully } from '@filesync/core';
+import { type FsCalls, type Hasher, type Staging, type StagingSpace, type StagingWriteOptions, createHasher, hashStream, nodeFsCalls, writeFully } from '@filesync/core';
 import { classified, classify } from './errors';
 import { fsyncDir } from './durable-fs';
 import { readChunks } from './read-chunks';
@@ -17,8 +17,19 @@ export interface LocalStagingOptions {
 }
 
 /**
+ * Files whose sha256 is kept running between `append` calls: a file downloading in slices, or one
+ * left by a fault between slices. Few are in flight at once; the oldest goes past this many (its seal
+ * then reads the file back).
+ */
+const MAX_RUNNING_HASHES = 16;
+
+/**
  * Staging on the local disk: `<id>.part` while downloading, `<id>` once sealed. Bytes are fsynced
  * before a checkpoint is reported, so the catalog never records an offset past durable data.
+ *
+ * The sha256 is taken as the bytes are written, from byte 0 on, across `append` calls that go on
+ * where the last one ended: `seal` then reads nothing back. A file continued from elsewhere (after a
+ * restart, a truncating `resume`, a failed append) is read back and hashed whole at `seal`.
  */
 export function createLocalStaging(
   dir: string,
@@ -35,6 +46,12 @@ export function createLocalStaging(
   };
   const partPath = (id: string): string => join(dir, `${id}.part`);
   const sealedPath = (id: string): string => join(dir, id);
+  /** The running sha256 of a partial file and the offset it covers, while its appends follow each other. */
+  const running = new Map<string, { readonly hasher: Hasher; readonly position: number }>();
+  const keepRunning = (fileId: string, hasher: Hasher, position: number): void => {
+    running.set(fileId, { hasher, position });
+    if (running.size > MAX_RUNNING_HASHES) running.delete(running.keys().next().value!);
+  };
   let made = false;
   const ensureDir = async (): Promise<void> => {
     if (made) return;
@@ -68,6 +85,9 @@ export function createLocalStaging(
     async append(fileId, offset, data, writeOptions: StagingWriteOptions) {
       await ensureDir();
       const file = partPath(fileId);
+      const before = running.get(fileId);
+      running.delete(fileId);
+      const hasher = offset === 0 ? createHasher('sha256') : before?.position === offset ? before.hasher : undefined;
       const handle = await classified(() => fs.open(file, offset === 0 ? 'w' : 'r+'));
       let position = offset;
       try {
@@ -83,18 +103,26 @@ export function createLocalStaging(
         for await (const chunk of data) {
           writeOptions.signal?.throwIfAborted();
           await classified(() => writeFully(handle, chunk, position));
+          hasher?.update(chunk);
           position += chunk.length;
           sinceBytes += chunk.length;
           if (sinceBytes >= writeOptions.checkpointBytes || performance.now() - lastSync >= writeOptions.checkpointMs) await checkpoint();
         }
         if (sinceBytes > 0 || position === offset) await checkpoint();
+        if (hasher !== undefined) keepRunning(fileId, hasher, position);
       } finally {
         await handle.close().catch(() => undefined);
       }
       return position;
     },
     async seal(fileId) {
-      const sha256 = await hashStream('sha256', readChunks(partPath(fileId), 0, { fs, reuseBuffer: true }));
+      const inline = running.get(fileId);
+      running.delete(fileId);
+      // The size on disk guards the running hash against a part file changed behind our back.
+      const sha256 =
+        inline !== undefined && (await sizeOrZero(partPath(fileId))) === inline.position
+          ? inline.hasher.digest()
+          : await hashStream('sha256', readChunks(partPath(fileId), 0, { fs, reuseBuffer: true }));
       await classified(() => fs.rename(partPath(fileId), sealedPath(fileId)));
       await classified(() => fsyncDir(dir, fs));
       return sha256;
@@ -104,6 +132,7 @@ export function createLocalStaging(
       return (await sizeOrZero(sealedPath(fileId))) || sizeOrZero(partPath(fileId));
     },
     async remove(fileId) {
+      running.delete(fileId);
       for (const file of [partPath(fileId), sealedPath(fileId)]) {
         await fs.unlink(file).catch((err: NodeJS.ErrnoException) => {
           if (err.code !== 'ENOENT') throw classify(err);

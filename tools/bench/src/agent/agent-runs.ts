@@ -58,6 +58,20 @@ export function cpuSeconds(pid: number): number | undefined {
   }
 }
 
+/**
+ * Bytes a live process has read through read(2) and its kin, every thread (`rchar` of /proc/<pid>/io):
+ * page-cache hits count too, so it says how often the agent reads a file, whatever the cache holds.
+ * Undefined elsewhere.
+ */
+export function readBytes(pid: number): number | undefined {
+  try {
+    const rchar = /^rchar: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1];
+    return rchar === undefined ? undefined : Number(rchar);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Resident memory (MiB) and OS threads of a live process, from /proc/<pid>/status. */
 export function memory(pid: number): { rssMiB: number; threads: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cpuSeconds, deployEnvironment, memory, numberArg, repoFromArgs, startAgent } from '../agent/agent-runs';
+import { cpuSeconds, deployEnvironment, memory, numberArg, readBytes, repoFromArgs, startAgent } from '../agent/agent-runs';
 import { median, round } from '../stats';
 import { defineBenchmark, type Figures } from '../benchmark';
 import { makeFiles } from '../source-files';
@@ -51,6 +51,8 @@ interface AgentRun {
   readonly seconds: number;
   /** CPU seconds the agent process spent over the same span (every thread). */
   readonly cpuS: number;
+  /** Bytes the agent read over the same span (every thread, page-cache hits included). */
+  readonly readBytes: number;
   /** Highest RSS seen while files moved. */
   readonly peakRssMiB: number;
   /** RSS of the agent serving with nothing to move, every actor up and settled, before the files came (`IDLE_SETTLE_MS`). */
@@ -100,6 +102,7 @@ async function agentRun(repo: string, dir: string, from: string, files: number, 
     log(`  idle ${idleRssMiB} MiB (${Math.min(...idle)}–${Math.max(...idle)}, ${memory(agent.pid).threads} threads)`);
     const t0 = performance.now();
     const cpu0 = cpuSeconds(agent.pid) ?? 0;
+    const read0 = readBytes(agent.pid) ?? 0;
     for (const name of await readdir(from)) await rename(join(from, name), join(src, name));
     let peak = 0;
     for (let n = 0; ; n++) {
@@ -112,9 +115,10 @@ async function agentRun(repo: string, dir: string, from: string, files: number, 
     }
     const seconds = (performance.now() - t0) / 1000;
     const cpuS = (cpuSeconds(agent.pid) ?? Number.NaN) - cpu0;
+    const read = (readBytes(agent.pid) ?? Number.NaN) - read0;
     await sleep(5_000);
     const afterRssMiB = memory(agent.pid).rssMiB;
-    return { seconds, cpuS, peakRssMiB: peak, idleRssMiB, idleSpreadMiB, afterRssMiB };
+    return { seconds, cpuS, readBytes: read, peakRssMiB: peak, idleRssMiB, idleSpreadMiB, afterRssMiB };
   } finally {
     await agent.kill();
   }
@@ -122,7 +126,7 @@ async function agentRun(repo: string, dir: string, from: string, files: number, 
 
 export default defineBenchmark({
   description:
-    "the built agent moving one big file, then many small files, from a local source through the whole actor pipeline (link → finder → downloader → staging → uploader → link) to a local target, against `cp -r` of the same files in the same run: rate as a fraction of cp's, files per second, agent CPU seconds per GiB, peak RSS while the big file moves against the agent's idle RSS before it (serving, settled; args: --big-mib N (1024) --small N (20000) --small-kib N (64) --repo DIR)",
+    "the built agent moving one big file, then many small files, from a local source through the whole actor pipeline (link → finder → downloader → staging → uploader → link) to a local target, against `cp -r` of the same files in the same run: rate as a fraction of cp's, files per second, agent CPU seconds per GiB, times the agent reads each byte, peak RSS while the big file moves against the agent's idle RSS before it (serving, settled; args: --big-mib N (1024) --small N (20000) --small-kib N (64) --repo DIR)",
   async run({ tiny, args, log }) {
     const repo = repoFromArgs(args);
     const bigBytes = (tiny ? 16 : numberArg(args, '--big-mib', 1024)) * MiB;
@@ -166,6 +170,9 @@ export default defineBenchmark({
         smallFractionOfCpSync: round(cpSmall.syncedSeconds / small.seconds, 3),
         cpuSecondsPerGiBBig: round(big.cpuS / (bigBytes / GiB), 2),
         cpuSecondsPerGiBSmall: round(small.cpuS / ((smallCount * smallBytes) / GiB), 2),
+        // How many times the agent reads each byte it moves (cp reads it once): the local source's copy
+        // and its checksum, staging's upload read, the local target's verify, and a seal that reads back.
+        bigReadsPerByte: round(big.readBytes / bigBytes, 2),
         bigPeakRssMiB: big.peakRssMiB,
         bigIdleRssMiB: big.idleRssMiB,
         bigIdleSpreadMiB: big.idleSpreadMiB,
