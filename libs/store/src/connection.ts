@@ -14,13 +14,15 @@ export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
  * - foreign_keys=ON: no target row or event for a file that is not there.
  * - busy_timeout: a second process (the CLI beside the agent) waits for the lock instead of failing.
  */
-export function openConnection(path: string, options: { busyTimeoutMs?: number; fileMustExist?: boolean } = {}): Database.Database {
+export function openConnection(path: string, options: { busyTimeoutMs?: number; fileMustExist?: boolean; pageSize?: number } = {}): Database.Database {
   const db = new Database(path, {
     fileMustExist: options.fileMustExist ?? false,
     timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
     ...nativeBindingOption(),
   });
   try {
+    // Taken only by a file nothing was written to yet (a new store), and only before WAL mode.
+    if (options.pageSize !== undefined) db.pragma(`page_size = ${options.pageSize}`);
     const mode = db.pragma('journal_mode = WAL', { simple: true });
     if (mode !== 'wal') throw new PermanentError('unsupported', `store ${path} cannot use WAL mode (got ${String(mode)})`);
     db.pragma('synchronous = FULL');

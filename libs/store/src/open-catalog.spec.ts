@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ManualClock } from '@filesync/core';
+import { migrate } from './migrations';
 import { openCatalog } from './open-catalog';
 import type { OpenedCatalog } from './open-catalog';
 import { identity, tempDirs } from './testing/fixtures';
@@ -224,6 +225,36 @@ describe('openCatalog repairs a damaged store', () => {
     expect(opened.catalog.takeRescanRequest()).toBeUndefined();
     opened.catalog.close();
     expect(readdirSync(join(dir, 'sub'))).toEqual(['catalog.db']);
+  });
+
+  it('makes a new store with 1 KiB pages (half the bytes written a file) and keeps the 4 KiB pages of a store made before', () => {
+    const dir = dirs.make();
+    const fresh = join(dir, 'new.db');
+    openCatalog(fresh).catalog.close();
+    const pageSize = (path: string): unknown => {
+      const db = new Database(path, { readonly: true });
+      try {
+        return db.pragma('page_size', { simple: true });
+      } finally {
+        db.close();
+      }
+    };
+    expect(pageSize(fresh)).toBe(1024);
+    // A store from before: SQLite's default page size, migrated as createFreshStore did then.
+    const older = join(dir, 'older.db');
+    const legacy = new Database(older);
+    legacy.pragma('journal_mode = WAL');
+    migrate(legacy);
+    legacy.close();
+    expect(pageSize(older)).toBe(4096);
+    const opened = openCatalog(older);
+    expect(opened.repair).toBeUndefined();
+    const { fileId } = opened.catalog.recordFound(identity(1), ['nas']);
+    opened.catalog.close();
+    expect(pageSize(older)).toBe(4096);
+    const again = openCatalog(older);
+    expect(again.catalog.getFile(fileId)?.state).toBe('found');
+    again.catalog.close();
   });
 
   it('fails with a clear error, and moves nothing, for faults a repair cannot cure', () => {

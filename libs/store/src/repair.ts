@@ -43,12 +43,22 @@ export function restoreNewestBackup(storePath: string, log?: StoreLogger): { use
 }
 
 /**
+ * The page size of a new store. A commit writes every page it changes to the WAL whole, and a file's
+ * transition changes eight or nine pages (its row, two indexes keyed by state, an event and its index,
+ * the event counter) whatever their size: with 1 KiB pages a small file's life writes about half the
+ * bytes to the disk it did with SQLite's default of 4 KiB (74 against 151 KiB, `catalog-totals`), on the
+ * SD card of a Pi that wears with every write, for reads of the whole catalog 10–20 % slower. A store made
+ * before keeps its 4 KiB pages (only a VACUUM out of WAL mode could change them).
+ */
+export const STORE_PAGE_SIZE = 1024;
+
+/**
  * Creates an empty, fully migrated store. Built under a temp name and renamed into place, so a crash
  * during creation leaves either no store or a complete one, never a half-initialised file.
  */
 export function createFreshStore(storePath: string, busyTimeoutMs?: number): void {
   installAtomically(storePath, (temp) => {
-    const db = openConnection(temp, busyTimeoutMs === undefined ? {} : { busyTimeoutMs });
+    const db = openConnection(temp, { pageSize: STORE_PAGE_SIZE, ...(busyTimeoutMs === undefined ? {} : { busyTimeoutMs }) });
     try {
       migrate(db);
     } finally {

@@ -59,14 +59,14 @@ export function cpuSeconds(pid: number): number | undefined {
 }
 
 /**
- * Bytes a live process has read through read(2) and its kin, every thread (`rchar` of /proc/<pid>/io):
- * page-cache hits count too, so it says how often the agent reads a file, whatever the cache holds.
- * Undefined elsewhere.
+ * A byte counter of a live process from /proc/<pid>/io, every thread: `rchar`, what it read through
+ * read(2) and its kin (page-cache hits too: how often it reads a file, whatever the cache holds);
+ * `write_bytes`, what it sent to the disk (pages it dirtied, whole). Undefined elsewhere.
  */
-export function readBytes(pid: number): number | undefined {
+export function ioBytes(pid: number | 'self', counter: 'rchar' | 'write_bytes'): number | undefined {
   try {
-    const rchar = /^rchar: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1];
-    return rchar === undefined ? undefined : Number(rchar);
+    const value = new RegExp(`^${counter}: (\\d+)$`, 'm').exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1];
+    return value === undefined ? undefined : Number(value);
   } catch {
     return undefined;
   }

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cpuSeconds, deployEnvironment, memory, numberArg, readBytes, repoFromArgs, startAgent } from '../agent/agent-runs';
+import { cpuSeconds, deployEnvironment, ioBytes, memory, numberArg, repoFromArgs, startAgent } from '../agent/agent-runs';
 import { median, round } from '../stats';
 import { defineBenchmark, type Figures } from '../benchmark';
 import { makeFiles } from '../source-files';
@@ -102,7 +102,7 @@ async function agentRun(repo: string, dir: string, from: string, files: number, 
     log(`  idle ${idleRssMiB} MiB (${Math.min(...idle)}–${Math.max(...idle)}, ${memory(agent.pid).threads} threads)`);
     const t0 = performance.now();
     const cpu0 = cpuSeconds(agent.pid) ?? 0;
-    const read0 = readBytes(agent.pid) ?? 0;
+    const read0 = ioBytes(agent.pid, 'rchar') ?? 0;
     for (const name of await readdir(from)) await rename(join(from, name), join(src, name));
     let peak = 0;
     for (let n = 0; ; n++) {
@@ -115,7 +115,7 @@ async function agentRun(repo: string, dir: string, from: string, files: number, 
     }
     const seconds = (performance.now() - t0) / 1000;
     const cpuS = (cpuSeconds(agent.pid) ?? Number.NaN) - cpu0;
-    const read = (readBytes(agent.pid) ?? Number.NaN) - read0;
+    const read = (ioBytes(agent.pid, 'rchar') ?? Number.NaN) - read0;
     await sleep(5_000);
     const afterRssMiB = memory(agent.pid).rssMiB;
     return { seconds, cpuS, readBytes: read, peakRssMiB: peak, idleRssMiB, idleSpreadMiB, afterRssMiB };
