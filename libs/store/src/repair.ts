@@ -46,7 +46,7 @@ export function restoreNewestBackup(storePath: string, log?: StoreLogger): { use
  * The page size of a new store. A commit writes every page it changes to the WAL whole, and a file's
  * transition changes eight or nine pages (its row, two indexes keyed by state, an event and its index,
  * the event counter) whatever their size: with 1 KiB pages a small file's life writes about half the
- * bytes to the disk it did with SQLite's default of 4 KiB (74 against 151 KiB, `catalog-totals`), on the
+ * bytes to the disk it did with SQLite's default of 4 KiB (75 against 153 KiB, `catalog-totals`), on the
  * SD card of a Pi that wears with every write, for reads of the whole catalog 10–20 % slower. A store made
  * before keeps its 4 KiB pages (only a VACUUM out of WAL mode could change them).
  */
