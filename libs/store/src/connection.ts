@@ -6,6 +6,15 @@ import { nativeBindingOption } from './native-binding';
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
 /**
+ * Pages a connection keeps cached, in KiB: SQLite's own default, where better-sqlite3 builds SQLite with
+ * 16 MB. Each actor that touches the catalog has a connection, and the one that runs the start-up
+ * integrity check reads every page: over a catalog of 100,000 files the agent idled 19 MiB higher with
+ * 16 MB (`footprint --catalog-files`). Reads of the whole catalog (metrics, status counts) then come
+ * from the OS's cache instead, about twice as slow (`catalog-totals`).
+ */
+const CACHE_KIB = 2000;
+
+/**
  * Opens a connection with the durability settings of the catalog:
  * - WAL: a crash mid-write leaves the last committed state readable; readers (CLI, status) never
  *   block the writer.
@@ -13,6 +22,7 @@ export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
  *   power loss (NORMAL would only keep the database consistent, losing the last commits).
  * - foreign_keys=ON: no target row or event for a file that is not there.
  * - busy_timeout: a second process (the CLI beside the agent) waits for the lock instead of failing.
+ * - cache_size: see `CACHE_KIB`.
  */
 export function openConnection(path: string, options: { busyTimeoutMs?: number; fileMustExist?: boolean; pageSize?: number } = {}): Database.Database {
   const db = new Database(path, {
@@ -27,6 +37,7 @@ export function openConnection(path: string, options: { busyTimeoutMs?: number; 
     if (mode !== 'wal') throw new PermanentError('unsupported', `store ${path} cannot use WAL mode (got ${String(mode)})`);
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
+    db.pragma(`cache_size = -${CACHE_KIB}`);
     // Keeps the WAL file from staying huge after a burst; the next checkpoint truncates it to this.
     db.pragma('journal_size_limit = 16777216');
     return db;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { actorThreads, deployEnvironment, memory, numberArg, repoFromArgs, type RunningAgent, startAgent, writeLocalConfig } from '../agent/agent-runs';
 import { defineBenchmark, type Figures } from '../benchmark';
+import { fillDeliveredCatalog } from '../catalog-fill';
 
 /** A bare Node process with `workers` idle worker threads: the memory floor of a tree of that many actors. */
 async function floorProcess(workers: number, env: Record<string, string> = {}): Promise<{ pid: number; stop(): void }> {
@@ -33,16 +34,19 @@ async function sampleAt(pid: number, since: number, atS: readonly number[], log:
 
 export default defineBenchmark({
   description:
-    "filesync agent memory: RSS and OS threads of the agent on the demo (npm start: 3 sources, 2 targets, simulators) and on one local source + one local target, at --duration/5 and --duration s (default 60 and 300) after serving, against a bare Node process with as many idle worker threads as the tree has actors (the floor). The agent runs with its systemd unit's Environment= (deploy/filesync.service: the allocator's settings); the floor is plain Node, and is sampled again under that environment (FloorDeployEnv). Args: [--duration S] [--repo DIR]",
+    "filesync agent memory: RSS and OS threads of the agent on the demo (npm start: 3 sources, 2 targets, simulators) and on one local source + one local target, at --duration/5 and --duration s (default 60 and 300) after serving, against a bare Node process with as many idle worker threads as the tree has actors (the floor). The agent runs with its systemd unit's Environment= (deploy/filesync.service: the allocator's settings); the floor is plain Node, and is sampled again under that environment (FloorDeployEnv). Args: [--duration S] [--catalog-files N: the one-to-one agent's catalog holds N delivered files, as after months of work] [--repo DIR]",
   async run({ tiny, args, log }) {
     const repo = repoFromArgs(args);
     const duration = tiny ? 10 : numberArg(args, '--duration', 300);
+    // An agent that has moved this many files: its catalog holds them (one-to-one only).
+    const catalogFiles = tiny ? 0 : numberArg(args, '--catalog-files', 0);
     const atS = [duration / 5, duration];
     const dir = await mkdtemp(join(tmpdir(), 'fs-bench-footprint-'));
     const env = deployEnvironment(repo);
     const figures: Record<string, number | string> = {
       repo,
       sampledAtS: atS.join(','),
+      catalogFiles,
       deployEnv: Object.entries(env)
         .map(([k, v]) => `${k}=${v}`)
         .join(' '),
@@ -54,7 +58,11 @@ export default defineBenchmark({
         {
           name: 'oneToOne',
           actors: actorThreads(1, 1),
-          start: async () => startAgent(repo, ['serve', '--config', (await writeLocalConfig(join(dir, 'one'), 'one-to-one', 20)).configFile], env),
+          start: async () => {
+            const { configFile } = await writeLocalConfig(join(dir, 'one'), 'one-to-one', 20);
+            if (catalogFiles > 0) fillDeliveredCatalog(join(dir, 'one', 'data', 'catalog.db'), catalogFiles, 'a', 't');
+            return startAgent(repo, ['serve', '--config', configFile], env);
+          },
         },
       ];
       for (const run of runs) {
