@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FsFileHandle } from '@filesync/core';
-import { chunksOf, patternBytes, sha256Hex } from '@filesync/core/testing';
+import { caught, chunksOf, patternBytes, sha256Hex } from '@filesync/core/testing';
 import { memFs } from '@filesync/core/testing/memfs';
 import { createLocalStaging } from './local-staging';
 
@@ -18,7 +18,7 @@ const fileBytes = (m: ReturnType<typeof memFs>, path: string): Uint8Array => new
 describe('local staging on memfs', () => {
   it('reports each checkpoint only after a datasync that covers it, and seals with the sha256 of the bytes', async () => {
     const m = memFs();
-    // Watch the flushes: the size of the file at each datasync.
+    // Watch the flushes: the size of the file when each datasync starts (what it certainly covers).
     const syncedAt: number[] = [];
     const watched = {
       ...m.fs,
@@ -27,8 +27,9 @@ describe('local staging on memfs', () => {
         return {
           ...handle,
           datasync: async () => {
+            const size = m.vol.statSync(path).size as number;
             await handle.datasync();
-            syncedAt.push(m.vol.statSync(path).size as number);
+            syncedAt.push(size);
           },
         };
       },
@@ -43,12 +44,82 @@ describe('local staging on memfs', () => {
     });
     expect(end).toBe(bytes.length);
     expect(seen.map((c) => c.offset)).toEqual([200_000, 400_000, 600_000, 800_000, 1_000_000]);
-    // Data first, then the record: the last flush before each checkpoint held at least its offset.
+    // Data first, then the record: the last flush before each checkpoint started with at least its offset in the file.
     expect(seen.every((c) => c.synced !== undefined && c.synced >= c.offset)).toBe(true);
     expect(syncedAt).toHaveLength(5);
     expect(await staging.seal('f1')).toBe(sha256Hex(bytes));
     expect(m.vol.existsSync(`${DIR}/f1.part`)).toBe(false);
     expect(sha256Hex(fileBytes(m, `${DIR}/f1`))).toBe(sha256Hex(bytes));
+  });
+
+  it('writes the next chunks while the datasync of a checkpoint runs, one datasync at a time, checkpoints in order', async () => {
+    const m = memFs();
+    let syncing = 0;
+    let mostAtOnce = 0;
+    /** Writes that started while a datasync was under way. */
+    let writesDuringSync = 0;
+    /** Resolves the datasync under way once a write has come during it (else a timer does). */
+    let onWrite: (() => void) | undefined;
+    const watched = {
+      ...m.fs,
+      open: async (path: string, flags: string | number): Promise<FsFileHandle> => {
+        const handle = await m.fs.open(path, flags);
+        return {
+          ...handle,
+          write: (...args: Parameters<FsFileHandle['write']>) => {
+            if (syncing > 0) writesDuringSync++;
+            onWrite?.();
+            return handle.write(...args);
+          },
+          datasync: async () => {
+            mostAtOnce = Math.max(mostAtOnce, ++syncing);
+            // A slow disk: the flush ends when the next write has started, or after 200 ms without one.
+            await new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, 200);
+              onWrite = () => (clearTimeout(timer), resolve());
+            });
+            onWrite = undefined;
+            syncing--;
+            await handle.datasync();
+          },
+        };
+      },
+    };
+    const staging = createLocalStaging(DIR, { fs: watched });
+    const bytes = patternBytes(1_000_000, 7);
+    const offsets: number[] = [];
+    await staging.append('p', 0, chunksOf(bytes, 50_000), { checkpointBytes: 200_000, checkpointMs: 60_000, onCheckpoint: ({ offset }) => void offsets.push(offset) });
+    expect(offsets).toEqual([200_000, 400_000, 600_000, 800_000, 1_000_000]);
+    // Every checkpoint but the last had the following chunk written during its flush.
+    expect(writesDuringSync).toBe(4);
+    expect(mostAtOnce).toBe(1);
+    expect(await staging.seal('p')).toBe(sha256Hex(bytes));
+  });
+
+  it('a checkpoint whose datasync fails fails the append, after its bytes were written, and reports nothing', async () => {
+    const m = memFs();
+    let datasyncs = 0;
+    const watched = {
+      ...m.fs,
+      open: async (path: string, flags: string | number): Promise<FsFileHandle> => {
+        const handle = await m.fs.open(path, flags);
+        return {
+          ...handle,
+          datasync: async () => {
+            if (++datasyncs === 2) throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+            await handle.datasync();
+          },
+        };
+      },
+    };
+    const staging = createLocalStaging(DIR, { fs: watched });
+    const bytes = patternBytes(1_000_000, 8);
+    const offsets: number[] = [];
+    const err = await caught(() => staging.append('q', 0, chunksOf(bytes, 50_000), { checkpointBytes: 200_000, checkpointMs: 60_000, onCheckpoint: ({ offset }) => void offsets.push(offset) }));
+    expect(err).toMatchObject({ code: 'device-gone' });
+    expect(offsets).toEqual([200_000]);
+    // The append stopped at the next checkpoint: no more than one checkpoint's bytes went on after the failed flush.
+    expect(m.vol.statSync(`${DIR}/q.part`).size).toBeLessThanOrEqual(600_000);
   });
 
   it('truncates a partial longer than its record to the record on resume, and the download goes on from there', async () => {

@@ -1,8 +1,9 @@
 import { join } from 'node:path';
-import { type FsCalls, type Hasher, type Staging, type StagingSpace, type StagingWriteOptions, createHasher, hashStream, nodeFsCalls, writeFully } from '@filesync/core';
+import { type FsCalls, type Staging, type StagingSpace, type StagingWriteOptions, hashStream, nodeFsCalls, writeFully } from '@filesync/core';
 import { classified, classify } from './errors';
 import { fsyncDir } from './durable-fs';
 import { readChunks } from './read-chunks';
+import { RunningHashes, writeHashing } from './running-hashes';
 
 /**
  * The file-system calls staging makes: node's, or an in-memory one in unit tests. memfs answers
@@ -17,15 +18,10 @@ export interface LocalStagingOptions {
 }
 
 /**
- * Files whose sha256 is kept running between `append` calls: a file downloading in slices, or one
- * left by a fault between slices. Few are in flight at once; the oldest goes past this many (its seal
- * then reads the file back).
- */
-const MAX_RUNNING_HASHES = 16;
-
-/**
  * Staging on the local disk: `<id>.part` while downloading, `<id>` once sealed. Bytes are fsynced
- * before a checkpoint is reported, so the catalog never records an offset past durable data.
+ * before a checkpoint is reported, so the catalog never records an offset past durable data; the
+ * bytes after it are written while that datasync runs (one checkpoint under way at a time), so the
+ * download does not stop for the disk at every checkpoint.
  *
  * The sha256 is taken as the bytes are written, from byte 0 on, across `append` calls that go on
  * where the last one ended: `seal` then reads nothing back. A file continued from elsewhere (after a
@@ -46,12 +42,7 @@ export function createLocalStaging(
   };
   const partPath = (id: string): string => join(dir, `${id}.part`);
   const sealedPath = (id: string): string => join(dir, id);
-  /** The running sha256 of a partial file and the offset it covers, while its appends follow each other. */
-  const running = new Map<string, { readonly hasher: Hasher; readonly position: number }>();
-  const keepRunning = (fileId: string, hasher: Hasher, position: number): void => {
-    running.set(fileId, { hasher, position });
-    if (running.size > MAX_RUNNING_HASHES) running.delete(running.keys().next().value!);
-  };
+  const running = new RunningHashes();
   let made = false;
   const ensureDir = async (): Promise<void> => {
     if (made) return;
@@ -85,44 +76,49 @@ export function createLocalStaging(
     async append(fileId, offset, data, writeOptions: StagingWriteOptions) {
       await ensureDir();
       const file = partPath(fileId);
-      const before = running.get(fileId);
-      running.delete(fileId);
-      const hasher = offset === 0 ? createHasher('sha256') : before?.position === offset ? before.hasher : undefined;
+      const hasher = running.start(fileId, offset);
       const handle = await classified(() => fs.open(file, offset === 0 ? 'w' : 'r+'));
       let position = offset;
+      /** The checkpoint under way (its datasync, then its report): the next bytes are written meanwhile. */
+      let syncing: Promise<void> | undefined;
       try {
         if (offset > 0) await classified(() => handle.truncate(offset));
         let sinceBytes = 0;
         let lastSync = performance.now();
-        const checkpoint = async (): Promise<void> => {
-          await classified(() => handle.datasync());
+        const checkpoint = (): Promise<void> => {
+          // Every byte up to here is written: the datasync that starts now covers them all.
+          const at = position;
           sinceBytes = 0;
           lastSync = performance.now();
-          await writeOptions.onCheckpoint({ offset: position });
+          return classified(() => handle.datasync()).then(() => writeOptions.onCheckpoint({ offset: at }));
         };
         for await (const chunk of data) {
           writeOptions.signal?.throwIfAborted();
-          await classified(() => writeFully(handle, chunk, position));
-          hasher?.update(chunk);
+          await writeHashing(() => classified(() => writeFully(handle, chunk, position)), chunk, hasher);
           position += chunk.length;
           sinceBytes += chunk.length;
-          if (sinceBytes >= writeOptions.checkpointBytes || performance.now() - lastSync >= writeOptions.checkpointMs) await checkpoint();
+          if (sinceBytes >= writeOptions.checkpointBytes || performance.now() - lastSync >= writeOptions.checkpointMs) {
+            // One at a time, so checkpoints are reported in order and a failed one stops the append.
+            await syncing;
+            syncing = checkpoint();
+            // Handled here, thrown where it is awaited: a failure while the next chunk is awaited is no unhandled rejection.
+            syncing.catch(() => undefined);
+          }
         }
+        await syncing;
         if (sinceBytes > 0 || position === offset) await checkpoint();
-        if (hasher !== undefined) keepRunning(fileId, hasher, position);
+        if (hasher !== undefined) running.keep(fileId, hasher, position);
       } finally {
+        // Never closed under a datasync in flight (an append that failed on its data while one ran).
+        await syncing?.catch(() => undefined);
         await handle.close().catch(() => undefined);
       }
       return position;
     },
     async seal(fileId) {
-      const inline = running.get(fileId);
-      running.delete(fileId);
       // The size on disk guards the running hash against a part file changed behind our back.
       const sha256 =
-        inline !== undefined && (await sizeOrZero(partPath(fileId))) === inline.position
-          ? inline.hasher.digest()
-          : await hashStream('sha256', readChunks(partPath(fileId), 0, { fs, reuseBuffer: true }));
+        running.digestOf(fileId, await sizeOrZero(partPath(fileId))) ?? (await hashStream('sha256', readChunks(partPath(fileId), 0, { fs, reuseBuffer: true })));
       await classified(() => fs.rename(partPath(fileId), sealedPath(fileId)));
       await classified(() => fsyncDir(dir, fs));
       return sha256;
@@ -132,7 +128,7 @@ export function createLocalStaging(
       return (await sizeOrZero(sealedPath(fileId))) || sizeOrZero(partPath(fileId));
     },
     async remove(fileId) {
-      running.delete(fileId);
+      running.drop(fileId);
       for (const file of [partPath(fileId), sealedPath(fileId)]) {
         await fs.unlink(file).catch((err: NodeJS.ErrnoException) => {
           if (err.code !== 'ENOENT') throw classify(err);

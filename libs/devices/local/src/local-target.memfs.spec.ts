@@ -58,6 +58,46 @@ describe('local target on memfs: in-transit name, then rename', () => {
     expect(await target.stat('logs/2026/a.ulg')).toEqual({ size: bytes.length });
   });
 
+  it('commits by the sha256 taken while writing when the writes covered the copy from byte 0, and reads it back otherwise', async () => {
+    const { m } = world();
+    /** In-transit copies opened for reading: a commit that hashes by reading back opens its copy so. */
+    const readBack: string[] = [];
+    const fs = {
+      ...m.fs,
+      open: async (path: string, flags: string | number): Promise<FsFileHandle> => {
+        if (flags === 'r' && path.endsWith('.part')) readBack.push(path);
+        return m.fs.open(path, flags);
+      },
+    };
+    const target = createLocalTarget({ id: 'nas', dir: DIR, collision: 'rename', fs });
+    const bytes = patternBytes(400_000, 21);
+    // Written in two goes, the second on where the first ended (an upload cut and resumed in this run).
+    await target.write('a.bin', 0, chunksOf(bytes.subarray(0, 150_000), 64 * 1024));
+    await target.write('a.bin', 150_000, chunksOf(bytes.subarray(150_000), 64 * 1024));
+    expect(await target.commit('a.bin', expectedOf(bytes))).toEqual({ location: 'a.bin', outcome: 'committed' });
+    expect(readBack).toEqual([]);
+
+    // Continued by another instance (the agent restarted): its commit reads the copy back.
+    m.vol.writeFileSync(`${DIR}/b.bin.part`, Buffer.from(bytes.subarray(0, 100_000)));
+    const restarted = createLocalTarget({ id: 'nas', dir: DIR, collision: 'rename', fs });
+    await restarted.write('b.bin', 100_000, chunksOf(bytes.subarray(100_000)));
+    expect(await restarted.commit('b.bin', expectedOf(bytes))).toEqual({ location: 'b.bin', outcome: 'committed' });
+    expect(readBack).toEqual([`${DIR}/b.bin.part`]);
+
+    // Written whole, then cut short behind our back: read back, refused, never renamed into place.
+    readBack.length = 0;
+    await target.write('c.bin', 0, chunksOf(bytes));
+    m.vol.truncateSync(`${DIR}/c.bin.part`, 100_000);
+    expect(await caught(() => target.commit('c.bin', expectedOf(bytes)))).toMatchObject({ kind: 'permanent', code: 'checksum-mismatch' });
+    expect(m.vol.existsSync(`${DIR}/c.bin`)).toBe(false);
+
+    // Written whole with other bytes than the commit expects: the running hash refuses it.
+    await target.write('d.bin', 0, chunksOf(patternBytes(400_000, 22)));
+    expect(await caught(() => target.commit('d.bin', expectedOf(bytes)))).toMatchObject({ kind: 'permanent', code: 'checksum-mismatch' });
+    expect(m.vol.existsSync(`${DIR}/d.bin`)).toBe(false);
+    expect(readBack).toEqual([]);
+  });
+
   it('resumes a write at the size of the in-transit copy, and refuses any other offset', async () => {
     const { target } = world();
     const bytes = patternBytes(200_000, 2);

@@ -20,6 +20,7 @@ import {
 import { classified, classify } from './errors';
 import { fsyncParent } from './durable-fs';
 import { readChunks } from './read-chunks';
+import { RunningHashes, writeHashing } from './running-hashes';
 
 /**
  * The file-system calls the target makes: node's, or an in-memory one in unit tests. memfs makes
@@ -59,6 +60,20 @@ export function createLocalTarget(options: LocalTargetOptions): Target {
     return (await hashStream('sha256', readChunks(file, 0, { fs, reuseBuffer: true }))) === expected.sha256;
   }
 
+  /** In-transit copies hashed as they were written: their commit reads nothing back. */
+  const written = new RunningHashes();
+
+  /**
+   * Whether the in-transit copy of `path` (`size` bytes on disk) is `expected`: by the hash taken as it
+   * was written when that covers all of it, else read back. The size on disk guards the running
+   * hash against a copy changed behind our back.
+   */
+  async function partHolds(path: string, size: number, expected: ExpectedContent): Promise<boolean> {
+    const sha256 = written.digestOf(path, size);
+    if (sha256 === undefined) return holds(partPath(path), expected);
+    return size === expected.size && sha256 === expected.sha256;
+  }
+
   /** Where a previous commit of this content may have put it: the name itself or a suffixed one. */
   async function findCommitted(path: string, expected: ExpectedContent): Promise<string | undefined> {
     if (await holds(finalPath(path), expected)) return path;
@@ -88,11 +103,12 @@ export function createLocalTarget(options: LocalTargetOptions): Target {
   async function commitPart(path: string, expected: ExpectedContent): Promise<CommitReceipt> {
     const partSize = await sizeOf(partPath(path));
     if (partSize === undefined) {
+      written.drop(path);
       const previous = await findCommitted(path, expected);
       if (previous !== undefined) return { location: previous, outcome: 'already-present' };
       throw new TransientError('conflict', `in-transit copy of ${path} is missing; upload it again`);
     }
-    if (!(await holds(partPath(path), expected))) {
+    if (!(await partHolds(path, partSize, expected))) {
       await fs.unlink(partPath(path)).catch(() => undefined);
       throw new PermanentError('checksum-mismatch', `in-transit copy of ${path} does not match (size ${partSize}, expected ${expected.size})`, {
         detail: { size: partSize, expected: expected.size },
@@ -130,15 +146,17 @@ export function createLocalTarget(options: LocalTargetOptions): Target {
           throw new TransientError('conflict', `in-transit copy of ${path} has ${have} bytes, not ${offset}`, { detail: { have, offset } });
         }
       }
+      const hasher = written.start(path, offset);
       const handle = await classified(() => fs.open(file, offset === 0 ? 'w' : 'r+'));
       try {
         let position = offset;
         for await (const chunk of data) {
           writeOptions?.signal?.throwIfAborted();
-          await classified(() => writeFully(handle, chunk, position));
+          await writeHashing(() => classified(() => writeFully(handle, chunk, position)), chunk, hasher);
           position += chunk.length;
         }
         await classified(() => handle.sync());
+        if (hasher !== undefined) written.keep(path, hasher, position);
       } finally {
         await handle.close();
       }
