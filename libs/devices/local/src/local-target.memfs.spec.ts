@@ -98,6 +98,46 @@ describe('local target on memfs: in-transit name, then rename', () => {
     expect(readBack).toEqual([]);
   });
 
+  it('flushes a large copy behind its writes (a datasync every 8 MiB, not waited for), then syncs it whole', async () => {
+    const { m } = world();
+    const calls: string[] = [];
+    let failDatasync = false;
+    const target = createLocalTarget({
+      id: 'nas',
+      dir: DIR,
+      collision: 'rename',
+      fs: {
+        ...m.fs,
+        open: async (path: string, flags: string | number): Promise<FsFileHandle> => {
+          const handle = await m.fs.open(path, flags);
+          return {
+            ...handle,
+            write: (...args: Parameters<FsFileHandle['write']>) => (calls.push('write'), handle.write(...args)),
+            datasync: async () => {
+              calls.push('datasync');
+              if (failDatasync) throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+              return handle.datasync();
+            },
+            sync: () => (calls.push('sync'), handle.sync()),
+          };
+        },
+      },
+    });
+    const bytes = patternBytes(20 * 1024 * 1024, 23);
+    await target.write('big.bin', 0, chunksOf(bytes, 1024 * 1024));
+    // Two flushes behind (at 8 and 16 MiB), each followed by more writes; the sync after the last write.
+    const flushes = calls.flatMap((c, i) => (c === 'datasync' ? [i] : []));
+    expect(flushes).toHaveLength(2);
+    expect(flushes.every((i) => calls.slice(i + 1).includes('write'))).toBe(true);
+    expect(calls.at(-1)).toBe('sync');
+    expect(calls.filter((c) => c === 'write')).toHaveLength(20);
+    expect(await target.commit('big.bin', expectedOf(bytes))).toEqual({ location: 'big.bin', outcome: 'committed' });
+
+    // A flush behind that fails fails the write: its bytes are not taken as on the disk.
+    failDatasync = true;
+    expect(await caught(() => target.write('bad.bin', 0, chunksOf(bytes, 1024 * 1024)))).toMatchObject({ code: 'device-gone' });
+  });
+
   it('resumes a write at the size of the in-transit copy, and refuses any other offset', async () => {
     const { target } = world();
     const bytes = patternBytes(200_000, 2);

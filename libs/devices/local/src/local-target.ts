@@ -39,6 +39,12 @@ export interface LocalTargetOptions {
   readonly fs?: TargetFs;
 }
 
+/**
+ * A write starts a datasync (not waited for) every this many bytes: the disk takes the copy while it
+ * is written instead of all of it at the final sync, which for a large file was seconds of waiting.
+ */
+const FLUSH_BEHIND_BYTES = 8 * 1024 * 1024;
+
 /** A local directory (or a mounted share) as a target, with `.part` + rename like the FTP target (in-transit name: `inTransitPath`). */
 export function createLocalTarget(options: LocalTargetOptions): Target {
   const fs = options.fs ?? nodeFsCalls;
@@ -148,16 +154,42 @@ export function createLocalTarget(options: LocalTargetOptions): Target {
       }
       const hasher = written.start(path, offset);
       const handle = await classified(() => fs.open(file, offset === 0 ? 'w' : 'r+'));
+      /** A datasync started mid-file and not waited for: the disk writes behind us instead of all at the end. */
+      let flushing: Promise<void> | undefined;
+      /** Its failure, kept: Linux reports a failed writeback to a file once, so the final sync may not see it again. */
+      let flushFailed: { readonly error: unknown } | undefined;
+      const flushBehind = (): void => {
+        const started: Promise<void> = classified(() => handle.datasync()).then(
+          () => {
+            if (flushing === started) flushing = undefined;
+          },
+          (error: unknown) => {
+            flushFailed ??= { error };
+            if (flushing === started) flushing = undefined;
+          },
+        );
+        flushing = started;
+      };
       try {
         let position = offset;
+        let unflushed = 0;
         for await (const chunk of data) {
           writeOptions?.signal?.throwIfAborted();
+          if (flushFailed) throw flushFailed.error;
           await writeHashing(() => classified(() => writeFully(handle, chunk, position)), chunk, hasher);
           position += chunk.length;
+          unflushed += chunk.length;
+          if (unflushed >= FLUSH_BEHIND_BYTES && flushing === undefined) {
+            unflushed = 0;
+            flushBehind();
+          }
         }
+        await flushing;
+        if (flushFailed) throw flushFailed.error;
         await classified(() => handle.sync());
         if (hasher !== undefined) written.keep(path, hasher, position);
       } finally {
+        await flushing;
         await handle.close();
       }
     },
