@@ -1,3 +1,4 @@
+import type { FsCalls, FsFileHandle } from '../src/fs-calls';
 import { hashBytes } from '../src/hashing';
 import type { HashName } from '../src/source';
 
@@ -39,4 +40,19 @@ export async function caught(fn: () => Promise<unknown>): Promise<unknown> {
     return err;
   }
   throw new Error('expected the call to throw, but it returned');
+}
+
+/**
+ * `fs` whose every opened file handle has the calls `change` returns in place of its own: how a unit
+ * test injects a disk fault (a short write, a failed flush) or watches what a device does to a file.
+ * For handles that are plain objects (memfs's, through `memFs`); a class instance loses its methods when spread.
+ */
+export function withHandles<F extends Pick<FsCalls, 'open'>>(fs: F, change: (handle: FsFileHandle, path: string) => Partial<FsFileHandle>): F {
+  return {
+    ...fs,
+    open: async (path: string, flags: string | number): Promise<FsFileHandle> => {
+      const handle = await fs.open(path, flags);
+      return { ...handle, ...change(handle, path) };
+    },
+  };
 }

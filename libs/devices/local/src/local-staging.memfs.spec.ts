@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FsFileHandle } from '@filesync/core';
-import { caught, chunksOf, patternBytes, sha256Hex } from '@filesync/core/testing';
+import { caught, chunksOf, patternBytes, sha256Hex, withHandles } from '@filesync/core/testing';
 import { memFs } from '@filesync/core/testing/memfs';
 import { createLocalStaging } from './local-staging';
 
@@ -20,20 +20,13 @@ describe('local staging on memfs', () => {
     const m = memFs();
     // Watch the flushes: the size of the file when each datasync starts (what it certainly covers).
     const syncedAt: number[] = [];
-    const watched = {
-      ...m.fs,
-      open: async (path: string, flags: string | number): Promise<FsFileHandle> => {
-        const handle = await m.fs.open(path, flags);
-        return {
-          ...handle,
-          datasync: async () => {
-            const size = m.vol.statSync(path).size as number;
-            await handle.datasync();
-            syncedAt.push(size);
-          },
-        };
+    const watched = withHandles(m.fs, (handle, path) => ({
+      datasync: async () => {
+        const size = m.vol.statSync(path).size as number;
+        await handle.datasync();
+        syncedAt.push(size);
       },
-    };
+    }));
     const staging = createLocalStaging(DIR, { fs: watched });
     const bytes = patternBytes(1_000_000, 5);
     const seen: { offset: number; synced: number | undefined }[] = [];
@@ -60,31 +53,24 @@ describe('local staging on memfs', () => {
     let writesDuringSync = 0;
     /** Resolves the datasync under way once a write has come during it (else a timer does). */
     let onWrite: (() => void) | undefined;
-    const watched = {
-      ...m.fs,
-      open: async (path: string, flags: string | number): Promise<FsFileHandle> => {
-        const handle = await m.fs.open(path, flags);
-        return {
-          ...handle,
-          write: (...args: Parameters<FsFileHandle['write']>) => {
-            if (syncing > 0) writesDuringSync++;
-            onWrite?.();
-            return handle.write(...args);
-          },
-          datasync: async () => {
-            mostAtOnce = Math.max(mostAtOnce, ++syncing);
-            // A slow disk: the flush ends when the next write has started, or after 200 ms without one.
-            await new Promise<void>((resolve) => {
-              const timer = setTimeout(resolve, 200);
-              onWrite = () => (clearTimeout(timer), resolve());
-            });
-            onWrite = undefined;
-            syncing--;
-            await handle.datasync();
-          },
-        };
+    const watched = withHandles(m.fs, (handle) => ({
+      write: (...args: Parameters<FsFileHandle['write']>) => {
+        if (syncing > 0) writesDuringSync++;
+        onWrite?.();
+        return handle.write(...args);
       },
-    };
+      datasync: async () => {
+        mostAtOnce = Math.max(mostAtOnce, ++syncing);
+        // A slow disk: the flush ends when the next write has started, or after 200 ms without one.
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 200);
+          onWrite = () => (clearTimeout(timer), resolve());
+        });
+        onWrite = undefined;
+        syncing--;
+        await handle.datasync();
+      },
+    }));
     const staging = createLocalStaging(DIR, { fs: watched });
     const bytes = patternBytes(1_000_000, 7);
     const offsets: number[] = [];
@@ -99,19 +85,12 @@ describe('local staging on memfs', () => {
   it('a checkpoint whose datasync fails fails the append, after its bytes were written, and reports nothing', async () => {
     const m = memFs();
     let datasyncs = 0;
-    const watched = {
-      ...m.fs,
-      open: async (path: string, flags: string | number): Promise<FsFileHandle> => {
-        const handle = await m.fs.open(path, flags);
-        return {
-          ...handle,
-          datasync: async () => {
-            if (++datasyncs === 2) throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
-            await handle.datasync();
-          },
-        };
+    const watched = withHandles(m.fs, (handle) => ({
+      datasync: async () => {
+        if (++datasyncs === 2) throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+        await handle.datasync();
       },
-    };
+    }));
     const staging = createLocalStaging(DIR, { fs: watched });
     const bytes = patternBytes(1_000_000, 8);
     const offsets: number[] = [];
@@ -242,20 +221,13 @@ describe('local staging on memfs', () => {
     const m = memFs();
     const room = 150_000;
     // The fault injected: writes are short near the end of the room, then ENOSPC, as on a full disk.
-    const full = {
-      ...m.fs,
-      open: async (path: string, flags: string | number): Promise<FsFileHandle> => {
-        const handle = await m.fs.open(path, flags);
-        return {
-          ...handle,
-          write: async (buffer: Uint8Array, offset: number, length: number, position: number) => {
-            const fits = Math.min(length, room - position);
-            if (fits <= 0) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
-            return handle.write(buffer, offset, fits, position);
-          },
-        };
+    const full = withHandles(m.fs, (handle) => ({
+      write: async (buffer: Uint8Array, offset: number, length: number, position: number) => {
+        const fits = Math.min(length, room - position);
+        if (fits <= 0) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+        return handle.write(buffer, offset, fits, position);
       },
-    };
+    }));
     const staging = createLocalStaging(DIR, { fs: full });
     const checkpoints: number[] = [];
     const err = await staging

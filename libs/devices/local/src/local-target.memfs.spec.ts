@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type CollisionPolicy, type FsFileHandle, inTransitPath } from '@filesync/core';
-import { caught, chunksOf, patternBytes, sha256Hex } from '@filesync/core/testing';
+import { caught, chunksOf, patternBytes, sha256Hex, withHandles } from '@filesync/core/testing';
 import { memFs } from '@filesync/core/testing/memfs';
 import { createLocalTarget } from './local-target';
 
@@ -36,13 +36,7 @@ describe('local target on memfs: in-transit name, then rename', () => {
       id: 'nas',
       dir: DIR,
       collision: 'rename',
-      fs: {
-        ...m.fs,
-        open: async (path: string, flags: string | number): Promise<FsFileHandle> => {
-          const handle = await m.fs.open(path, flags);
-          return { ...handle, sync: () => (syncs.push(path), handle.sync()) };
-        },
-      },
+      fs: withHandles(m.fs, (handle, path) => ({ sync: () => (syncs.push(path), handle.sync()) })),
     });
     const bytes = patternBytes(300_000, 1);
     await watched.write('logs/2026/a.ulg', 0, chunksOf(bytes, 64 * 1024));
@@ -106,22 +100,15 @@ describe('local target on memfs: in-transit name, then rename', () => {
       id: 'nas',
       dir: DIR,
       collision: 'rename',
-      fs: {
-        ...m.fs,
-        open: async (path: string, flags: string | number): Promise<FsFileHandle> => {
-          const handle = await m.fs.open(path, flags);
-          return {
-            ...handle,
-            write: (...args: Parameters<FsFileHandle['write']>) => (calls.push('write'), handle.write(...args)),
-            datasync: async () => {
-              calls.push('datasync');
-              if (failDatasync) throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
-              return handle.datasync();
-            },
-            sync: () => (calls.push('sync'), handle.sync()),
-          };
+      fs: withHandles(m.fs, (handle) => ({
+        write: (...args: Parameters<FsFileHandle['write']>) => (calls.push('write'), handle.write(...args)),
+        datasync: async () => {
+          calls.push('datasync');
+          if (failDatasync) throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+          return handle.datasync();
         },
-      },
+        sync: () => (calls.push('sync'), handle.sync()),
+      })),
     });
     const bytes = patternBytes(20 * 1024 * 1024, 23);
     await target.write('big.bin', 0, chunksOf(bytes, 1024 * 1024));
