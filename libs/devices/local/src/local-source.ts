@@ -6,7 +6,6 @@ import {
   type ReadOptions,
   type Source,
   type SourceEntry,
-  hashStream,
   nodeFsCalls,
   WalkGuard,
   normalizeSourcePath,
@@ -15,6 +14,7 @@ import {
   openRegularFileSized,
 } from '@filesync/core';
 import { classified, classify, notFound } from './errors';
+import { hashFile } from './hash-file';
 import { readChunks } from './read-chunks';
 
 /**
@@ -109,7 +109,7 @@ export function createLocalSource(options: LocalSourceOptions): Source {
       readChunks(() => openFile(path), offset, readOptions),
     checksum: async (path: string, hash: HashName) => {
       if (hash !== 'sha256') throw notFound(`${path} (hash ${hash} is not offered)`);
-      return hashStream(hash, readChunks(() => openFile(path), 0, { reuseBuffer: true }));
+      return hashFile(() => openFile(path));
     },
     remove: (path: string) =>
       classified(async () => {

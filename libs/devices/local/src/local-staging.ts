@@ -1,7 +1,8 @@
 import { join } from 'node:path';
-import { type FsCalls, type Staging, type StagingSpace, type StagingWriteOptions, hashStream, nodeFsCalls, writeFully } from '@filesync/core';
+import { type FsCalls, type Staging, type StagingSpace, type StagingWriteOptions, nodeFsCalls, writeFully } from '@filesync/core';
 import { classified, classify } from './errors';
 import { fsyncDir } from './durable-fs';
+import { hashFile } from './hash-file';
 import { readChunks } from './read-chunks';
 import { RunningHashes, writeHashing } from './running-hashes';
 
@@ -118,7 +119,7 @@ export function createLocalStaging(
     async seal(fileId) {
       // The size on disk guards the running hash against a part file changed behind our back.
       const sha256 =
-        running.digestOf(fileId, await sizeOrZero(partPath(fileId))) ?? (await hashStream('sha256', readChunks(partPath(fileId), 0, { fs, reuseBuffer: true })));
+        running.digestOf(fileId, await sizeOrZero(partPath(fileId))) ?? (await hashFile(partPath(fileId), { fs }));
       await classified(() => fs.rename(partPath(fileId), sealedPath(fileId)));
       await classified(() => fsyncDir(dir, fs));
       return sha256;

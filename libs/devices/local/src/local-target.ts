@@ -10,7 +10,6 @@ import {
   type Target,
   TransientError,
   collisionName,
-  hashStream,
   inTransitPath,
   isFilesyncError,
   nodeFsCalls,
@@ -19,6 +18,7 @@ import {
 } from '@filesync/core';
 import { classified, classify } from './errors';
 import { fsyncParent } from './durable-fs';
+import { hashFile } from './hash-file';
 import { readChunks } from './read-chunks';
 import { RunningHashes, writeHashing } from './running-hashes';
 
@@ -63,7 +63,7 @@ export function createLocalTarget(options: LocalTargetOptions): Target {
 
   async function holds(file: string, expected: ExpectedContent): Promise<boolean> {
     if ((await sizeOf(file)) !== expected.size) return false;
-    return (await hashStream('sha256', readChunks(file, 0, { fs, reuseBuffer: true }))) === expected.sha256;
+    return (await hashFile(file, { fs })) === expected.sha256;
   }
 
   /** In-transit copies hashed as they were written: their commit reads nothing back. */
