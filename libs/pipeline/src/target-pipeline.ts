@@ -10,14 +10,15 @@ import { WorkLoop } from './work-loop';
 const RECONCILE_EVERY_MS = 30_000;
 
 /**
- * An upload records its progress at least this often. It is for status and the transfer rate (a
- * target that resumes goes on from its in-transit copy, not from this record), and each record is a
- * catalog commit with its WAL fsync, blocking the uploader's thread: at 1 MiB a fast local disk cost
- * 300 of them a second, 12 % of a large file's upload time on this 2-core machine, and more on a Pi's
- * SD card. A file sent within one interval with no record is sent again after a crash (its commit
- * then finds it already there): at most this many bytes, or a second's worth.
+ * An upload records its progress once this many bytes are sent (the row shows it under way), then
+ * once every `PROGRESS_MS`. The records are for status and the transfer rate (a target that resumes
+ * goes on from its in-transit copy, not from them), and each is a catalog commit with its WAL fsync
+ * on the uploader's thread: one every MiB, as before, was 300 a second to a fast local disk, 12 % of
+ * a large file's upload time on this 2-core machine, and more on a Pi's SD card. A file sent within
+ * the first interval and cut before its commit is recorded is sent again (its commit then finds it
+ * already there).
  */
-const PROGRESS_BYTES = 16 * 1024 * 1024;
+const PROGRESS_FIRST_BYTES = 1024 * 1024;
 const PROGRESS_MS = 1000;
 
 /**
@@ -51,7 +52,7 @@ export class TargetPipeline {
       {
         pathOf: (file) => routing.targetPath(file, target.id),
         maxAttempts: options.maxAttempts ?? 3,
-        progressBytes: PROGRESS_BYTES,
+        progressBytes: PROGRESS_FIRST_BYTES,
         progressMs: PROGRESS_MS,
       },
       onDelivered,

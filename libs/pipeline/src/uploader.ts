@@ -9,7 +9,9 @@ export interface UploaderOptions {
   readonly pathOf: (file: Pick<FileRecord, 'sourceId' | 'path' | 'mtimeMs'>) => string;
   /** Commit failures (size or hash mismatch) before a file is marked failed on this target. */
   readonly maxAttempts: number;
+  /** Bytes sent before an upload's first progress record (it shows the upload under way)… */
   readonly progressBytes: number;
+  /** …and the time between the records after it (`reportProgress`). */
   readonly progressMs: number;
 }
 
