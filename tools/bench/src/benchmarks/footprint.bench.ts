@@ -39,7 +39,7 @@ export default defineBenchmark({
     const repo = repoFromArgs(args);
     const duration = tiny ? 10 : numberArg(args, '--duration', 300);
     // An agent that has moved this many files: its catalog holds them (one-to-one only).
-    const catalogFiles = tiny ? 0 : numberArg(args, '--catalog-files', 0);
+    const catalogFiles = tiny || !args.includes('--catalog-files') ? 0 : numberArg(args, '--catalog-files', 0);
     const atS = [duration / 5, duration];
     const dir = await mkdtemp(join(tmpdir(), 'fs-bench-footprint-'));
     const env = deployEnvironment(repo);
